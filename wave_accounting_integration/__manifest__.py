@@ -1,0 +1,28 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "Wave Accounting Integration",
+    "summary": "Keep Odoo accounting and a Wave (waveapps.com) business in sync",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/wave-accounting-integration/wave_accounting_integration",
+    "author": "Wave Accounting Integration contributors",
+    "license": "LGPL-3",
+    "application": False,
+    "installable": True,
+    "depends": ["account", "sale", "purchase", "queue_job"],
+    "external_dependencies": {"python": ["requests", "rapidfuzz"]},
+    "data": [
+        "security/wave_security.xml",
+        "security/ir.model.access.csv",
+        "data/queue_job_data.xml",
+        "data/ir_cron_data.xml",
+        "views/wave_api_views.xml",
+        "views/wave_sync_job_views.xml",
+        "views/wave_account_map_views.xml",
+        "views/wave_partner_map_views.xml",
+        "views/wave_quarantine_views.xml",
+        "views/wave_audit_log_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/wave_menus.xml",
+    ],
+}

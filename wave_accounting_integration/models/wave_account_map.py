@@ -1,0 +1,70 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Wave chart-of-accounts entries and the Odoo accounts they are booked to."""
+
+from odoo import api, fields, models
+
+WAVE_ACCOUNT_TYPES = [
+    ("ASSET", "Asset"),
+    ("LIABILITY", "Liability"),
+    ("EQUITY", "Equity"),
+    ("INCOME", "Income"),
+    ("EXPENSE", "Expense"),
+]
+
+
+class WaveAccountMap(models.Model):
+    _name = "wave.account.map"
+    _description = "Wave Account Mapping"
+    _order = "wave_account_type, wave_account_name, id"
+    _rec_name = "wave_account_name"
+
+    connection_id = fields.Many2one("wave.api", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(
+        related="connection_id.company_id", store=True, index=True, precompute=True
+    )
+    wave_account_id = fields.Char(string="Wave Account ID", required=True, index=True)
+    wave_account_name = fields.Char(string="Wave Account", required=True)
+    wave_account_type = fields.Selection(WAVE_ACCOUNT_TYPES, string="Wave Type")
+    wave_account_subtype = fields.Char(string="Wave Subtype", help="e.g. CASH_AND_BANK, INCOME")
+    wave_account_code = fields.Char(string="Wave Code")
+    wave_currency = fields.Char()
+    wave_sequence = fields.Integer(help="Wave's change counter, used to detect edits.")
+    wave_archived = fields.Boolean()
+    account_id = fields.Many2one(
+        "account.account", string="Odoo Account", check_company=True, index=True
+    )
+    suggested_account_id = fields.Many2one(
+        "account.account", string="Suggestion", check_company=True
+    )
+    journal_id = fields.Many2one(
+        "account.journal",
+        check_company=True,
+        help="For Wave bank and card accounts: the Odoo journal payments are posted in.",
+    )
+    use_suspense = fields.Boolean(
+        compute="_compute_use_suspense",
+        store=True,
+        help="Lines on this Wave account are booked to the suspense account until it is mapped.",
+    )
+
+    _sql_constraints = [
+        (
+            "wave_account_uniq",
+            "unique(connection_id, wave_account_id)",
+            "A Wave account can be mapped only once per connection.",
+        ),
+    ]
+
+    @api.depends("account_id")
+    def _compute_use_suspense(self):
+        for mapping in self:
+            mapping.use_suspense = not mapping.account_id
+
+    @api.model
+    def _account_for(self, connection, wave_account_id):
+        """The Odoo account of a Wave account id, or an empty recordset when unmapped."""
+        mapping = self.search(
+            [("connection_id", "=", connection.id), ("wave_account_id", "=", wave_account_id)],
+            limit=1,
+        )
+        return mapping.account_id

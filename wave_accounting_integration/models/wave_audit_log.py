@@ -1,0 +1,42 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Every change the sync made, with the key fields before and after."""
+
+from odoo import api, fields, models
+
+
+class WaveAuditLog(models.Model):
+    _name = "wave.audit.log"
+    _description = "Wave Audit Log"
+    _order = "id desc"
+    _log_access = True
+
+    company_id = fields.Many2one("res.company", index=True, default=lambda s: s.env.company)
+    res_model = fields.Char(string="Model", required=True, index=True)
+    res_id = fields.Many2oneReference(model_field="res_model", string="Record", index=True)
+    record_name = fields.Char()
+    action = fields.Char(required=True, help="create, update, cancel, discard, conflict, ...")
+    source = fields.Char(help="What caused the change: poll, webhook event id, wizard, user.")
+    wave_id = fields.Char(string="Wave ID", index=True)
+    values_before = fields.Json()
+    values_after = fields.Json()
+    note = fields.Text()
+
+    @api.model
+    def _log_many(self, records, action, values_after=None, source=None):
+        """One audit line per record; ``values_after`` may be a dict or a function of the record."""
+        vals_list = []
+        for record in records:
+            after = values_after(record) if callable(values_after) else values_after
+            vals_list.append(
+                {
+                    "company_id": getattr(record, "company_id", self.env.company).id or False,
+                    "res_model": record._name,
+                    "res_id": record.id,
+                    "record_name": record.display_name,
+                    "action": action,
+                    "source": source or self.env.context.get("wave_source"),
+                    "wave_id": getattr(record, "wave_id", False) or False,
+                    "values_after": after,
+                }
+            )
+        return self.sudo().create(vals_list)  # sudo: the log is append-only, written by the sync

@@ -1,0 +1,144 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""One sync run, or one chunk of a larger run (e.g. a month of a historical import)."""
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+SYNC_KINDS = [
+    ("accounts", "Chart of accounts"),
+    ("sales_taxes", "Sales taxes"),
+    ("products", "Products"),
+    ("customers", "Customers"),
+    ("vendors", "Vendors"),
+    ("invoices", "Invoices"),
+    ("payments", "Invoice payments"),
+    ("historical_import", "Historical import"),
+    ("expense_file", "Export file (expenses and bills)"),
+    ("webhook", "Webhook event"),
+    ("export_customers", "Export customers"),
+    ("export_products", "Export products"),
+    ("export_invoices", "Export invoices"),
+    ("export_payments", "Export payments"),
+    ("export_bills", "Export bills and entries"),
+]
+
+
+class WaveSyncJob(models.Model):
+    _name = "wave.sync.job"
+    _description = "Wave Sync Run"
+    _order = "create_date desc, id desc"
+
+    name = fields.Char(required=True)
+    connection_id = fields.Many2one(
+        "wave.api", required=True, ondelete="cascade", index=True, string="Connection"
+    )
+    company_id = fields.Many2one(
+        related="connection_id.company_id", store=True, index=True, precompute=True
+    )
+    kind = fields.Selection(SYNC_KINDS, required=True, index=True)
+    direction = fields.Selection(
+        [("inbound", "Wave → Odoo"), ("outbound", "Odoo → Wave")], required=True
+    )
+    trigger = fields.Selection(
+        [
+            ("cron", "Scheduled"),
+            ("webhook", "Webhook"),
+            ("manual", "Manual"),
+            ("wizard", "Import wizard"),
+            ("on_post", "On posting"),
+        ],
+        default="manual",
+        required=True,
+    )
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("running", "Running"),
+            ("done", "Done"),
+            ("partial", "Done with errors"),
+            ("failed", "Failed"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="pending",
+        required=True,
+        index=True,
+    )
+    parent_id = fields.Many2one("wave.sync.job", ondelete="cascade", index=True)
+    child_ids = fields.One2many("wave.sync.job", "parent_id", string="Chunks")
+    date_from = fields.Date(help="First day of the chunk (historical imports).")
+    date_to = fields.Date(help="Last day of the chunk (historical imports).")
+    resume_page = fields.Integer(
+        default=1, help="Next Wave page to fetch: a restarted chunk resumes here."
+    )
+    watermark = fields.Datetime(help="modifiedAt of the newest record this run has seen.")
+    records_total = fields.Integer()
+    records_done = fields.Integer()
+    records_created = fields.Integer()
+    records_updated = fields.Integer()
+    records_skipped = fields.Integer()
+    records_failed = fields.Integer()
+    requests_count = fields.Integer(string="Wave requests")
+    progress = fields.Float(compute="_compute_progress", help="Percentage of records done.")
+    date_started = fields.Datetime()
+    date_finished = fields.Datetime()
+    duration = fields.Float(compute="_compute_duration", string="Duration (s)", store=True)
+    error_message = fields.Text()
+    queue_job_uuid = fields.Char(index=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "counts_positive",
+            "CHECK(records_done >= 0 AND records_total >= 0 AND records_failed >= 0)",
+            "Record counts cannot be negative.",
+        ),
+        (
+            "chunk_range",
+            "CHECK(date_from IS NULL OR date_to IS NULL OR date_from <= date_to)",
+            "A chunk must start before it ends.",
+        ),
+    ]
+
+    @api.depends("records_done", "records_total", "child_ids.records_done", "child_ids.records_total")
+    def _compute_progress(self):
+        for job in self:
+            done, total = job.records_done, job.records_total
+            if job.child_ids:
+                done = sum(job.child_ids.mapped("records_done"))
+                total = sum(job.child_ids.mapped("records_total"))
+            job.progress = 100.0 * done / total if total else (100.0 if job.state == "done" else 0.0)
+
+    @api.depends("date_started", "date_finished")
+    def _compute_duration(self):
+        for job in self:
+            if job.date_started and job.date_finished:
+                job.duration = (job.date_finished - job.date_started).total_seconds()
+            else:
+                job.duration = 0.0
+
+    def _mark_running(self):
+        self.write({"state": "running", "date_started": fields.Datetime.now()})
+
+    def _mark_finished(self, error=None):
+        for job in self:
+            if error:
+                state = "failed"
+            elif job.records_failed:
+                state = "partial"
+            else:
+                state = "done"
+            job.write(
+                {
+                    "state": state,
+                    "date_finished": fields.Datetime.now(),
+                    "error_message": error or False,
+                }
+            )
+
+    def action_cancel(self):
+        running = self.filtered(lambda j: j.state in ("pending", "running"))
+        if not running:
+            raise UserError(_("Only pending or running sync runs can be cancelled."))
+        (running | running.child_ids.filtered(lambda j: j.state in ("pending", "running"))).write(
+            {"state": "cancelled", "date_finished": fields.Datetime.now()}
+        )
+        return True
