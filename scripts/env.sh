@@ -138,12 +138,20 @@ EOF
 
 odoo_bin() { "$PYTHON" -m odoo "$@"; }
 
-# Create database $1 with the addon installed (and Odoo's apps it depends on).
-install_database() {
+# Create database $1 with Odoo's apps the addon depends on (account, sale,
+# purchase, queue_job) but not the addon itself.
+install_base_database() {
     local db="$1"
     dropdb --if-exists "$db" >/dev/null 2>&1 || true
-    say "Creating database $db with wave_accounting_integration"
-    odoo_bin -c "$ODOO_CONF" -d "$db" -i wave_accounting_integration --stop-after-init \
+    say "Creating database $db with account, sale, purchase and queue_job"
+    odoo_bin -c "$ODOO_CONF" -d "$db" -i account,sale,purchase,queue_job --stop-after-init \
+        --log-level=warn --without-demo=all || die "Creating $db failed (see above)."
+}
+
+# Install (or with -u, upgrade) the addon into database $1.
+install_addon() {
+    local db="$1" mode="${2:--i}"
+    odoo_bin -c "$ODOO_CONF" -d "$db" "$mode" wave_accounting_integration --stop-after-init \
         --log-level=warn --without-demo=all || die "Installing the addon into $db failed (see above)."
 }
 

@@ -7,19 +7,24 @@ prepare_environment
 write_odoo_conf 8069
 
 run_id="$(date +%s)_$$"
+export WAVE_BASE_DB="wave_base_$run_id"
 export WAVE_TEMPLATE_DB="wave_tpl_$run_id"
 export WAVE_TEST_DB="wave_test_$run_id"
 export WAVE_ODOO_CONF="$ODOO_CONF"
 cleanup() {
-    for db in "$WAVE_TEST_DB" "$WAVE_TEMPLATE_DB"; do
+    for db in "$WAVE_TEST_DB" "$WAVE_TEMPLATE_DB" "$WAVE_BASE_DB"; do
         dropdb --if-exists "$db" >/dev/null 2>&1 || true
     done
 }
 trap cleanup EXIT
 
-install_database "$WAVE_TEMPLATE_DB"
-# Tests run on a copy: the template stays pristine for the tests that need a
-# database of their own (upgrade/uninstall, the demo server).
+# Three databases: the base (Odoo's apps only; the lifecycle test installs the
+# addon into a copy of it), the template (base + addon; the demo test serves a
+# copy) and the test database the suite runs in.
+install_base_database "$WAVE_BASE_DB"
+createdb -T "$WAVE_BASE_DB" "$WAVE_TEMPLATE_DB"
+say "Installing wave_accounting_integration into $WAVE_TEMPLATE_DB"
+install_addon "$WAVE_TEMPLATE_DB"
 createdb -T "$WAVE_TEMPLATE_DB" "$WAVE_TEST_DB"
 
 cd "$ROOT"

@@ -57,3 +57,63 @@ class WaveCommon(AccountTestInvoicingCommon):
                 }
             )
         )
+
+
+class WaveSandboxCommon(WaveCommon):
+    """A real Wave sandbox over HTTP on loopback, and the test company connected to it.
+
+    The sandbox (``tests/wave_sandbox``) is a project test fixture, not part of
+    the addon: ``make test`` puts ``tests/`` on ``sys.path``. Subclasses set
+    ``sandbox_invoices`` (per business) and ``sandbox_rate_limit`` (0 = off).
+    """
+
+    sandbox_invoices = 0
+    sandbox_rate_limit = 0
+    sandbox_customers = 12
+    sandbox_vendors = 6
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from wave_sandbox import WaveSandbox  # noqa: PLC0415 (test fixture outside the addon)
+
+        cls.sandbox = WaveSandbox(seed=42, port=0, rate_limit=cls.sandbox_rate_limit)
+        cls.sandbox.start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        cls.wave_us, cls.wave_ca = cls.sandbox.seed_demo(
+            invoices_per_business=cls.sandbox_invoices,
+            customers=cls.sandbox_customers,
+            vendors=cls.sandbox_vendors,
+        )
+        cls.wave_token = cls.sandbox.issue_full_access_token()
+        cls.connection.sudo().write(
+            {
+                "auth_method": "token",
+                "full_access_token": cls.wave_token,
+                "access_token": False,
+                "refresh_token": False,
+                "api_url": cls.sandbox.graphql_url,
+                "authorize_url": cls.sandbox.authorize_url,
+                "token_url": cls.sandbox.token_url,
+                "allow_insecure_loopback": True,
+                "business_id": cls.wave_us.id,
+                "business_name": cls.wave_us.name,
+                "business_currency": cls.wave_us.currency_code,
+                "state": "connected",
+                "rate_limit": 10000,
+            }
+        )
+
+    def sandbox_admin(self, method, path, **kwargs):
+        """Call the sandbox's admin API (``/sandbox/...``)."""
+        import requests  # noqa: PLC0415
+
+        response = requests.request(
+            method,
+            self.sandbox.base_url + path,
+            headers={"X-Sandbox-Admin-Token": self.sandbox.admin_token},
+            timeout=30,
+            **kwargs,
+        )
+        response.raise_for_status()
+        return response.json()

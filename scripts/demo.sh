@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `make demo`: PostgreSQL, a database with the addon, the Wave sandbox with
+# demo data, the connection configured to it, and Odoo on http://localhost:8069
+# with the queue_job runner (server_wide_modules=web,queue_job, 2 workers).
+#
+# Knobs (environment): WAVE_DEMO_DB (wave_demo), WAVE_DEMO_PORT (8069),
+# WAVE_SANDBOX_PORT (8765), WAVE_DEMO_TEMPLATE (copy this database instead of
+# installing; used by the tests).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+prepare_environment
+
+db="${WAVE_DEMO_DB:-wave_demo}"
+port="${WAVE_DEMO_PORT:-8069}"
+sandbox_port="${WAVE_SANDBOX_PORT:-8765}"
+ODOO_CONF="$CACHE/odoo-demo-$port.conf"
+write_odoo_conf "$port"
+
+if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    if [ -n "${WAVE_DEMO_TEMPLATE:-}" ]; then
+        createdb -T "$WAVE_DEMO_TEMPLATE" "$db"
+    else
+        install_base_database "$db"
+        install_addon "$db"
+    fi
+fi
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+if [ -d "$ROOT/tests/wave_sandbox" ]; then
+    state="$CACHE/sandbox-state-$sandbox_port.json"
+    (cd "$ROOT/tests" && exec "$PYTHON" -m wave_sandbox --host 127.0.0.1 --port "$sandbox_port" \
+        --seed 42 --state-file "$state" --demo --admin-token "${WAVE_SANDBOX_ADMIN_TOKEN:-sandbox-admin}") \
+        > "$CACHE/sandbox-$sandbox_port.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 50); do
+        curl -fs "http://127.0.0.1:$sandbox_port/sandbox/health" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    say "Wave sandbox on http://127.0.0.1:$sandbox_port (log: $CACHE/sandbox-$sandbox_port.log)"
+    WAVE_SANDBOX_URL="http://127.0.0.1:$sandbox_port" \
+        odoo_bin shell -c "$ODOO_CONF" -d "$db" --no-http --log-level=warn \
+        < "$ROOT/scripts/demo_setup.py" || die "Configuring the demo connection failed."
+fi
+
+say "Odoo: http://localhost:$port  login: admin  password: admin  (database $db)"
+odoo_bin -c "$ODOO_CONF" -d "$db" --db-filter="^$db\$" --workers=2 --max-cron-threads=1 \
+    --load=base,web,queue_job &
+pids+=($!)
+wait "${pids[-1]}"
