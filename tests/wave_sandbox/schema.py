@@ -1,0 +1,508 @@
+"""GraphQL SDL for the subset of Wave's public API the sandbox implements.
+
+Type, field, argument and enum names are re-typed from Wave's live-introspected schema
+(``rhanka/mcp-wave:data/wave-schema.graphql``) so that introspection of the sandbox shows
+Wave's names.  Only the subset used by the connector is declared.
+"""
+
+CURRENCY_CODES = [
+    "AED",
+    "AUD",
+    "BRL",
+    "CAD",
+    "CHF",
+    "CNY",
+    "DKK",
+    "EUR",
+    "GBP",
+    "HKD",
+    "INR",
+    "JPY",
+    "MXN",
+    "NOK",
+    "NZD",
+    "PHP",
+    "PLN",
+    "SEK",
+    "SGD",
+    "USD",
+    "ZAR",
+]
+COUNTRY_CODES = [
+    "AU",
+    "BR",
+    "CA",
+    "CH",
+    "DE",
+    "ES",
+    "FR",
+    "GB",
+    "IE",
+    "IN",
+    "JP",
+    "MX",
+    "NL",
+    "NZ",
+    "US",
+    "ZA",
+]
+
+ACCOUNT_SUBTYPES = [
+    "CASH_AND_BANK",
+    "COST_OF_GOODS_SOLD",
+    "CREDIT_CARD",
+    "CUSTOMER_PREPAYMENTS_AND_CREDITS",
+    "DEPRECIATION_AND_AMORTIZATION",
+    "DISCOUNTS",
+    "DUE_FOR_PAYROLL",
+    "DUE_TO_YOU_AND_OTHER_OWNERS",
+    "EXPENSE",
+    "GAIN_ON_FOREIGN_EXCHANGE",
+    "INCOME",
+    "INVENTORY",
+    "LOANS",
+    "LOSS_ON_FOREIGN_EXCHANGE",
+    "MONEY_IN_TRANSIT",
+    "NON_RETAINED_EARNINGS",
+    "OTHER_CURRENT_ASSETS",
+    "OTHER_CURRENT_LIABILITY",
+    "OTHER_INCOME",
+    "OTHER_LONG_TERM_ASSETS",
+    "OTHER_LONG_TERM_LIABILITY",
+    "PAYABLE",
+    "PAYABLE_BILLS",
+    "PAYABLE_OTHER",
+    "PAYMENT_PROCESSING_FEES",
+    "PAYROLL_EXPENSES",
+    "PROPERTY_PLANT_EQUIPMENT",
+    "RECEIVABLE",
+    "RECEIVABLE_INVOICES",
+    "RECEIVABLE_OTHER",
+    "RETAINED_EARNINGS",
+    "SALES_TAX",
+    "SYSTEM_CUSTOMER_CREDITS",
+    "TRANSFERS",
+    "UNCATEGORIZED_EXPENSE",
+    "UNCATEGORIZED_INCOME",
+    "UNKNOWN_ACCOUNT",
+    "VENDOR_PREPAYMENTS_AND_CREDITS",
+]
+
+SYSTEM_SUBTYPES = {
+    "GAIN_ON_FOREIGN_EXCHANGE",
+    "LOSS_ON_FOREIGN_EXCHANGE",
+    "PAYABLE_BILLS",
+    "PAYABLE_OTHER",
+    "RECEIVABLE_INVOICES",
+    "RECEIVABLE_OTHER",
+    "SALES_TAX",
+    "SYSTEM_CUSTOMER_CREDITS",
+    "TRANSFERS",
+    "UNCATEGORIZED_EXPENSE",
+    "UNCATEGORIZED_INCOME",
+    "UNKNOWN_ACCOUNT",
+}
+CREATE_SUBTYPES = [s for s in ACCOUNT_SUBTYPES if s not in SYSTEM_SUBTYPES]
+
+
+def _sorts(*keys: str) -> str:
+    return " ".join(f"{k}_ASC {k}_DESC" for k in keys)
+
+
+_CONN = """
+type {t}Connection {{ edges: [{t}Edge!]! pageInfo: OffsetPageInfo! }}
+type {t}Edge {{ node: {t}{bang} }}
+"""
+
+
+def _connections() -> str:
+    out = []
+    for t, bang in (
+        ("Business", ""),
+        ("Account", ""),
+        ("Customer", ""),
+        ("Vendor", "!"),
+        ("Product", "!"),
+        ("SalesTax", ""),
+        ("Invoice", "!"),
+    ):
+        out.append(_CONN.format(t=t, bang=bang))
+    return "".join(out)
+
+
+def _output(name: str, entity: str = "") -> str:
+    return f"type {name} {{ didSucceed: Boolean! inputErrors: [InputError!] {entity} }}\n"
+
+
+SDL = (
+    """
+"ISO-8601 date object. Format returned will follow `yyyy-MM-dd`."
+scalar Date
+"ISO-8601 datetime, returned as `yyyy-MM-ddThh:mm:ss.sssZ` where the timezone is UTC."
+scalar DateTime
+"Signed decimal number, arbitrary precision, serialized as a string. Example value: `14.99`."
+scalar Decimal
+scalar URL
+
+enum CurrencyCode { """
+    + " ".join(CURRENCY_CODES)
+    + """ }
+enum CountryCode { """
+    + " ".join(COUNTRY_CODES)
+    + """ }
+enum AccountTypeValue { ASSET EQUITY EXPENSE INCOME LIABILITY }
+enum AccountNormalBalanceType { CREDIT DEBIT }
+enum AccountSubtypeValue { """
+    + " ".join(ACCOUNT_SUBTYPES)
+    + """ }
+enum AccountSubtypeValueCreateInput { """
+    + " ".join(CREATE_SUBTYPES)
+    + """ }
+enum BalanceType { CREDIT DEBIT DECREASE INCREASE }
+enum TransactionDirection { DEPOSIT WITHDRAWAL }
+enum InvoiceStatus { DRAFT OVERDUE OVERPAID PAID PARTIAL SAVED SENT UNPAID VIEWED }
+enum InvoiceCreateStatus { DRAFT SAVED }
+enum InvoiceDiscountType { FIXED PERCENTAGE }
+enum InvoicePaymentMethod { BANK_TRANSFER CASH CHEQUE CREDIT_CARD OTHER PAYPAL UNSPECIFIED }
+enum InvoiceSendMethod {
+  EXPORT_PDF GMAIL MARKED_SENT NOT_SENT OUTLOOK SHARED_LINK SKIPPED WAVE YAHOO
+}
+enum OrganizationalType { CORPORATION PARTNERSHIP SOLE_PROPRIETORSHIP }
+enum CustomerSort { """
+    + _sorts("CREATED_AT", "MODIFIED_AT", "NAME")
+    + """ }
+enum ProductSort { """
+    + _sorts("CREATED_AT", "MODIFIED_AT", "NAME")
+    + """ }
+enum InvoiceSort { """
+    + _sorts(
+        "AMOUNT_DUE",
+        "AMOUNT_PAID",
+        "CREATED_AT",
+        "CUSTOMER_NAME",
+        "DUE_AT",
+        "INVOICE_DATE",
+        "INVOICE_NUMBER",
+        "MODIFIED_AT",
+        "STATUS",
+        "TOTAL",
+    )
+    + """ }
+
+interface Node { id: ID! }
+interface BusinessNode { business: Business! id: ID! }
+
+type Query {
+  user: User
+  businesses(isArchived: Boolean, page: Int = 1, pageSize: Int = 10): BusinessConnection
+  business(id: ID): Business
+  accountTypes: [AccountType!]!
+  accountSubtypes: [AccountSubtype!]!
+  currencies: [Currency!]!
+  currency(code: CurrencyCode!): Currency
+}
+
+type User implements Node {
+  id: ID! createdAt: DateTime defaultEmail: String firstName: String lastName: String
+  modifiedAt: DateTime
+}
+
+type OffsetPageInfo { currentPage: Int! totalCount: Int totalPages: Int }
+
+type Currency { code: CurrencyCode! exponent: Int! name: String! plural: String! symbol: String! }
+type Money {
+  currency: Currency!
+  minorUnitValue: Decimal!
+  raw: Int! @deprecated(reason: "Use `minorUnitValue` instead, as `raw` can overflow")
+  value: String!
+}
+type Country { code: CountryCode! currency: Currency! name: String! nameWithArticle: String! }
+type Province { code: String! name: String! }
+type Address {
+  addressLine1: String addressLine2: String city: String country: Country postalCode: String
+  province: Province
+}
+
+type Business implements Node {
+  id: ID!
+  name: String!
+  isArchived: Boolean!
+  isPersonal: Boolean!
+  isClassicAccounting: Boolean! @deprecated(reason: "Classic accounting is being retired.")
+  isClassicInvoicing: Boolean! @deprecated(reason: "Classic invoicing is being retired.")
+  emailSendEnabled: Boolean!
+  currency: Currency!
+  address: Address
+  timezone: String
+  phone: String
+  website: String
+  organizationalType: OrganizationalType
+  createdAt: DateTime!
+  modifiedAt: DateTime!
+  account(id: ID!): Account
+  accounts(excludedSubtypes: [AccountSubtypeValue!], isArchived: Boolean = false, page: Int = 1,
+           pageSize: Int = 45, subtypes: [AccountSubtypeValue!],
+           types: [AccountTypeValue!]): AccountConnection
+  customer(id: ID!): Customer
+  customers(email: String, modifiedAtAfter: DateTime, modifiedAtBefore: DateTime, page: Int = 1,
+            pageSize: Int = 45, sort: [CustomerSort!]! = [CREATED_AT_DESC]): CustomerConnection
+  vendor(id: ID!): Vendor
+  vendors(email: String, modifiedAtAfter: DateTime, modifiedAtBefore: DateTime, page: Int = 1,
+          pageSize: Int = 45): VendorConnection
+  product(id: ID!): Product
+  products(isArchived: Boolean = false, isBought: Boolean, isSold: Boolean,
+           modifiedAtAfter: DateTime, modifiedAtBefore: DateTime, page: Int = 1,
+           pageSize: Int = 45, sort: [ProductSort!]! = [CREATED_AT_DESC]): ProductConnection
+  salesTax(id: ID!): SalesTax
+  salesTaxes(isArchived: Boolean = false, modifiedAtAfter: DateTime, modifiedAtBefore: DateTime,
+             page: Int = 1, pageSize: Int = 45): SalesTaxConnection
+  invoice(id: ID!): Invoice
+  invoicePayment(id: ID!): InvoicePayment
+  invoices(amountDue: Decimal, currency: CurrencyCode, customerId: ID, invoiceDateEnd: Date,
+           invoiceDateStart: Date, invoiceNumber: String, modifiedAtAfter: DateTime,
+           modifiedAtBefore: DateTime, page: Int = 1, pageSize: Int = 45,
+           sort: [InvoiceSort!]! = [CREATED_AT_DESC], sourceId: ID,
+           status: InvoiceStatus): InvoiceConnection
+}
+
+type AccountType {
+  name: String! normalBalanceType: AccountNormalBalanceType! value: AccountTypeValue!
+}
+type AccountSubtype {
+  archivable: Boolean! description: String name: String! systemCreated: Boolean!
+  type: AccountType! value: AccountSubtypeValue!
+}
+type Account implements BusinessNode & Node {
+  id: ID! business: Business! balance: Decimal balanceInBusinessCurrency: Decimal
+  currency: Currency! description: String displayId: String isArchived: Boolean! name: String!
+  normalBalanceType: AccountNormalBalanceType! sequence: Int! subtype: AccountSubtype!
+  type: AccountType!
+}
+
+type CustomerShippingDetails { address: Address instructions: String name: String phone: String }
+type Customer implements BusinessNode & Node {
+  id: ID! business: Business! address: Address createdAt: DateTime! modifiedAt: DateTime!
+  currency: Currency displayId: String email: String fax: String firstName: String
+  lastName: String internalNotes: String isArchived: Boolean mobile: String name: String!
+  outstandingAmount: Money! overdueAmount: Money! phone: String
+  shippingDetails: CustomerShippingDetails tollFree: String website: String
+}
+type Vendor implements BusinessNode & Node {
+  id: ID! business: Business! address: Address createdAt: DateTime! modifiedAt: DateTime!
+  currency: Currency displayId: String email: String fax: String firstName: String
+  lastName: String internalNotes: String isArchived: Boolean mobile: String name: String!
+  phone: String tollFree: String website: String
+}
+type Product implements BusinessNode & Node {
+  id: ID! business: Business! createdAt: DateTime! modifiedAt: DateTime!
+  defaultSalesTaxes: [SalesTax!]! description: String expenseAccount: Account
+  incomeAccount: Account isArchived: Boolean! isBought: Boolean! isSold: Boolean!
+  name: String! unitPrice: Decimal!
+}
+type SalesTaxRate { effective: Date! rate: Decimal! }
+type SalesTax implements BusinessNode & Node {
+  id: ID! business: Business! abbreviation: String! createdAt: DateTime! modifiedAt: DateTime!
+  description: String isArchived: Boolean isCompound: Boolean isRecoverable: Boolean
+  name: String! rate(for: Date): Decimal! rates: [SalesTaxRate!]!
+  showTaxNumberOnInvoices: Boolean taxNumber: String
+}
+
+interface InvoiceDiscount { createdAt: DateTime! modifiedAt: DateTime! name: String }
+type FixedInvoiceDiscount implements InvoiceDiscount {
+  amount: Decimal createdAt: DateTime! modifiedAt: DateTime! name: String
+}
+type PercentageInvoiceDiscount implements InvoiceDiscount {
+  createdAt: DateTime! modifiedAt: DateTime! name: String percentage: Decimal
+}
+type InvoiceItemTax {
+  amount: Money rate: Decimal @deprecated(reason: "Use salesTax.rate") salesTax: SalesTax!
+}
+type InvoiceItem {
+  account: Account! description: String product: Product! quantity: Decimal!
+  unitPrice: Decimal! price: Decimal! @deprecated(reason: "Use unitPrice") subtotal: Money!
+  total: Money! taxes: [InvoiceItemTax!]!
+}
+type Invoice implements BusinessNode & Node {
+  id: ID! business: Business! amountDue: Money! amountPaid: Money! amountTitle: String
+  createdAt: DateTime! modifiedAt: DateTime! currency: Currency! customer: Customer!
+  disableAmexPayments: Boolean! disableBankPayments: Boolean!
+  disableCreditCardPayments: Boolean! discountTotal: Money! discounts: [InvoiceDiscount!]
+  dueDate: Date! exchangeRate: Decimal! footer: String hideAmount: Boolean!
+  hideDescription: Boolean! hideName: Boolean! hidePrice: Boolean! hideUnit: Boolean!
+  invoiceDate: Date! invoiceNumber: String! itemTitle: String items: [InvoiceItem!]
+  lastSentAt: DateTime lastSentVia: InvoiceSendMethod lastViewedAt: DateTime memo: String
+  "Only populated when details of a specific invoice is requested."
+  payments: [InvoicePayment]
+  pdfUrl: String! poNumber: String priceTitle: String requireTermsOfServiceAgreement: Boolean!
+  status: InvoiceStatus! subhead: String subtotal: Money! taxTotal: Money! title: String!
+  total: Money! unitTitle: String viewUrl: String!
+}
+type InvoicePayment implements BusinessNode & Node {
+  id: ID! business: Business! account: Account! amount: String createdAt: DateTime!
+  customer: Customer exchangeRate: Decimal! invoice: Invoice memo: String modifiedAt: DateTime!
+  origin: String paymentDate: Date paymentMethod: String paymentProvider: String state: String
+  transactionType: String
+}
+type Transaction { id: ID! }
+
+type InputError { code: String message: String path: [String!] }
+
+input AddressInput {
+  addressLine1: String addressLine2: String city: String countryCode: CountryCode
+  postalCode: String provinceCode: String
+}
+input CustomerShippingDetailsInput {
+  address: AddressInput instructions: String name: String phone: String
+}
+input CustomerCreateInput {
+  businessId: ID! name: String! address: AddressInput currency: CurrencyCode displayId: String
+  email: String fax: String firstName: String internalNotes: String lastName: String
+  mobile: String phone: String shippingDetails: CustomerShippingDetailsInput tollFree: String
+  website: String
+}
+input CustomerPatchInput {
+  id: ID! name: String address: AddressInput currency: CurrencyCode displayId: String
+  email: String fax: String firstName: String internalNotes: String lastName: String
+  mobile: String phone: String shippingDetails: CustomerShippingDetailsInput tollFree: String
+  website: String
+}
+input CustomerDeleteInput { id: ID! }
+input ProductCreateInput {
+  businessId: ID! name: String! unitPrice: Decimal! description: String
+  defaultSalesTaxIds: [ID!] incomeAccountId: ID expenseAccountId: ID
+}
+input ProductPatchInput {
+  id: ID! name: String unitPrice: Decimal description: String defaultSalesTaxIds: [ID!]
+  incomeAccountId: ID expenseAccountId: ID
+}
+input ProductArchiveInput { id: ID! }
+input SalesTaxCreateInput {
+  businessId: ID! name: String! abbreviation: String! rate: Decimal! description: String
+  isCompound: Boolean isRecoverable: Boolean showTaxNumberOnInvoices: Boolean taxNumber: String
+}
+input AccountCreateRestrictions { canArchive: Boolean }
+input AccountCreateInput {
+  businessId: ID! name: String! subtype: AccountSubtypeValueCreateInput! currency: CurrencyCode
+  description: String displayId: String restrictions: AccountCreateRestrictions
+}
+input AccountPatchInput {
+  id: ID! sequence: Int! name: String description: String displayId: String
+}
+input AccountArchiveInput { id: ID! }
+input InvoiceCreateItemTaxInput { salesTaxId: ID! amount: Decimal }
+input InvoiceCreateItemInput {
+  productId: ID! description: String quantity: Decimal unitPrice: Decimal
+  taxes: [InvoiceCreateItemTaxInput!]
+}
+input InvoiceDiscountInput {
+  discountType: InvoiceDiscountType! amount: Decimal percentage: Decimal name: String
+}
+input InvoiceCreateInput {
+  businessId: ID! customerId: ID! status: InvoiceCreateStatus = DRAFT currency: CurrencyCode
+  title: String subhead: String invoiceNumber: String poNumber: String invoiceDate: Date
+  dueDate: Date exchangeRate: Decimal memo: String footer: String
+  discounts: [InvoiceDiscountInput!] items: [InvoiceCreateItemInput!]
+  amountTitle: String itemTitle: String priceTitle: String unitTitle: String
+  hideAmount: Boolean hideDescription: Boolean hideName: Boolean hidePrice: Boolean
+  hideUnit: Boolean disableAmexPayments: Boolean disableBankPayments: Boolean
+  disableCreditCardPayments: Boolean requireTermsOfServiceAgreement: Boolean
+}
+input InvoicePatchInput {
+  id: ID! customerId: ID status: InvoiceCreateStatus currency: CurrencyCode
+  title: String subhead: String invoiceNumber: String poNumber: String invoiceDate: Date
+  dueDate: Date exchangeRate: Decimal memo: String footer: String
+  discounts: [InvoiceDiscountInput!] items: [InvoiceCreateItemInput!]
+  amountTitle: String itemTitle: String priceTitle: String unitTitle: String
+  hideAmount: Boolean hideDescription: Boolean hideName: Boolean hidePrice: Boolean
+  hideUnit: Boolean disableAmexPayments: Boolean disableBankPayments: Boolean
+  disableCreditCardPayments: Boolean requireTermsOfServiceAgreement: Boolean
+}
+input InvoiceApproveInput { invoiceId: ID! }
+input InvoiceDeleteInput { invoiceId: ID! }
+input InvoiceMarkSentInput { invoiceId: ID! sendMethod: InvoiceSendMethod! sentAt: DateTime }
+input InvoiceSendInput {
+  invoiceId: ID! to: [String!]! attachPDF: Boolean! = false ccMyself: Boolean
+  fromAddress: String message: String subject: String
+}
+input InvoicePaymentCreateManualInput {
+  invoiceId: ID! paymentAccountId: ID! amount: Decimal! paymentDate: Date!
+  paymentMethod: InvoicePaymentMethod! exchangeRate: Decimal! memo: String
+}
+input InvoicePaymentPatchInput {
+  id: ID! amount: Decimal exchangeRate: Decimal memo: String paymentAccountId: ID
+  paymentDate: Date paymentMethod: InvoicePaymentMethod
+}
+input InvoicePaymentDeleteInput { id: ID! }
+input MoneyTransactionCreateAnchorInput {
+  accountId: ID! amount: Decimal! direction: TransactionDirection!
+}
+input MoneyTransactionCreateSalesTaxInput { salesTaxId: ID! amount: Decimal! }
+input MoneyTransactionCreateLineItemInput {
+  accountId: ID! amount: Decimal! balance: BalanceType! = INCREASE customerId: ID
+  description: String taxes: [MoneyTransactionCreateSalesTaxInput!]
+}
+input MoneyTransactionCreateInput {
+  businessId: ID! externalId: String! date: Date! description: String! notes: String
+  anchor: MoneyTransactionCreateAnchorInput!
+  lineItems: [MoneyTransactionCreateLineItemInput!]!
+}
+input MoneyTransactionDetails {
+  externalId: String! date: Date! description: String! notes: String
+  anchor: MoneyTransactionCreateAnchorInput!
+  lineItems: [MoneyTransactionCreateLineItemInput!]!
+}
+input MoneyTransactionsCreateInput { businessId: ID! transactions: [MoneyTransactionDetails!]! }
+
+"""
+    + _connections()
+    + _output("CustomerCreateOutput", "customer: Customer")
+    + _output("CustomerPatchOutput", "customer: Customer")
+    + _output("CustomerDeleteOutput")
+    + _output("ProductCreateOutput", "product: Product")
+    + _output("ProductPatchOutput", "product: Product")
+    + _output("ProductArchiveOutput", "product: Product")
+    + _output("SalesTaxCreateOutput", "salesTax: SalesTax")
+    + _output("AccountCreateOutput", "account: Account")
+    + _output("AccountPatchOutput", "account: Account")
+    + _output("AccountArchiveOutput")
+    + _output("InvoiceCreateOutput", "invoice: Invoice")
+    + _output("InvoicePatchOutput", "invoice: Invoice")
+    + _output("InvoiceApproveOutput", "invoice: Invoice")
+    + _output("InvoiceMarkSentOutput", "invoice: Invoice")
+    + _output("InvoiceSendOutput", "invoice: Invoice")
+    + _output("InvoiceDeleteOutput")
+    + _output("InvoicePaymentCreateManualOutput", "invoicePayment: InvoicePayment")
+    + _output("InvoicePaymentPatchOutput", "invoicePayment: InvoicePayment")
+    + _output("InvoicePaymentDeleteOutput")
+    + _output("MoneyTransactionCreateOutput", "transaction: Transaction")
+    + _output("MoneyTransactionsCreateOutput", "transactions: [Transaction]")
+    + """
+type Mutation {
+  customerCreate(input: CustomerCreateInput!): CustomerCreateOutput
+  customerPatch(input: CustomerPatchInput!): CustomerPatchOutput
+  customerDelete(input: CustomerDeleteInput!): CustomerDeleteOutput
+  productCreate(input: ProductCreateInput!): ProductCreateOutput
+  productPatch(input: ProductPatchInput!): ProductPatchOutput
+  productArchive(input: ProductArchiveInput!): ProductArchiveOutput
+  salesTaxCreate(input: SalesTaxCreateInput!): SalesTaxCreateOutput!
+  accountCreate(input: AccountCreateInput!): AccountCreateOutput
+  accountPatch(input: AccountPatchInput!): AccountPatchOutput
+  accountArchive(input: AccountArchiveInput!): AccountArchiveOutput
+  invoiceCreate(input: InvoiceCreateInput!): InvoiceCreateOutput
+  invoicePatch(input: InvoicePatchInput!): InvoicePatchOutput
+  invoiceApprove(input: InvoiceApproveInput!): InvoiceApproveOutput
+  invoiceMarkSent(input: InvoiceMarkSentInput!): InvoiceMarkSentOutput
+  invoiceSend(input: InvoiceSendInput!): InvoiceSendOutput
+  invoiceDelete(input: InvoiceDeleteInput!): InvoiceDeleteOutput
+  invoicePaymentCreateManual(
+    input: InvoicePaymentCreateManualInput!
+  ): InvoicePaymentCreateManualOutput
+  invoicePaymentPatch(input: InvoicePaymentPatchInput!): InvoicePaymentPatchOutput
+  invoicePaymentDelete(input: InvoicePaymentDeleteInput!): InvoicePaymentDeleteOutput
+  "BETA: Create money transaction. Requires `isClassicAccounting` to be `false`."
+  moneyTransactionCreate(input: MoneyTransactionCreateInput!): MoneyTransactionCreateOutput
+  "BETA: Create money transactions. Requires `isClassicAccounting` to be `false`."
+  moneyTransactionsCreate(input: MoneyTransactionsCreateInput!): MoneyTransactionsCreateOutput
+}
+"""
+)
