@@ -36,7 +36,8 @@ if [ -d "$ROOT/tests/wave_sandbox" ]; then
         > "$CACHE/sandbox-$sandbox_port.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 50); do
-        curl -fs "http://127.0.0.1:$sandbox_port/sandbox/health" >/dev/null 2>&1 && break
+        "$PYTHON" -c "import socket; socket.create_connection(('127.0.0.1', $sandbox_port), 1)" \
+            >/dev/null 2>&1 && break
         sleep 0.2
     done
     say "Wave sandbox on http://127.0.0.1:$sandbox_port (log: $CACHE/sandbox-$sandbox_port.log)"

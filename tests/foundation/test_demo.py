@@ -109,7 +109,11 @@ def test_demo_serves_login_settings_and_menus(tmp_path):
             )
             assert connection and connection[0]["state"] == "connected", connection
             assert connection[0]["api_url"].startswith(f"http://127.0.0.1:{sandbox_port}/")
-            health = requests.get(f"http://127.0.0.1:{sandbox_port}/sandbox/health", timeout=10)
+            health = requests.get(
+                f"http://127.0.0.1:{sandbox_port}/sandbox/health",
+                headers={"X-Sandbox-Admin-Token": "sandbox-admin"},
+                timeout=10,
+            )
             assert health.status_code == 200
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
