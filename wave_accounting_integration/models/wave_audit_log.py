@@ -22,11 +22,13 @@ class WaveAuditLog(models.Model):
     note = fields.Text()
 
     @api.model
-    def _log_many(self, records, action, values_after=None, source=None):
-        """One audit line per record; ``values_after`` may be a dict or a function of the record."""
+    def _log_many(self, records, action, values_after=None, source=None, values_before=None):
+        """One audit line per record; ``values_after`` / ``values_before`` may be a dict or
+        a function of the record."""
         vals_list = []
         for record in records:
             after = values_after(record) if callable(values_after) else values_after
+            before = values_before(record) if callable(values_before) else values_before
             vals_list.append(
                 {
                     "company_id": getattr(record, "company_id", self.env.company).id or False,
@@ -37,6 +39,7 @@ class WaveAuditLog(models.Model):
                     "source": source or self.env.context.get("wave_source"),
                     "wave_id": getattr(record, "wave_id", False) or False,
                     "values_after": after,
+                    "values_before": before,
                 }
             )
         return self.sudo().create(vals_list)  # sudo: the log is append-only, written by the sync

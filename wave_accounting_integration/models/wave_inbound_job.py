@@ -1,0 +1,133 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Historical import: one queue job per chunk (a month of invoices), page by page.
+
+A chunk stores the next page to fetch (``resume_page``) and its counters after
+every page (committed outside tests), so a crashed or restarted job resumes
+where it stopped; Wave ids, unique per company, keep a re-read page from
+creating duplicates. A cancelled chunk stops before its next page.
+"""
+
+import logging
+
+from odoo import _, fields, models
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import identity_exact
+
+from ..lib import WaveRateLimitedError
+from .wave_inbound import INBOUND_PAGE_SIZE, can_commit
+from .wave_inbound_invoice import INVOICE_FIELDS
+
+_logger = logging.getLogger(__name__)
+
+CHUNK_QUERY = (
+    "query WaveHistoricalChunk($businessId: ID!, $start: Date, $end: Date, $page: Int!, "
+    "$pageSize: Int!) { business(id: $businessId) { invoices(invoiceDateStart: $start, "
+    "invoiceDateEnd: $end, page: $page, pageSize: $pageSize, sort: [CREATED_AT_ASC]) { "
+    "pageInfo { currentPage totalPages totalCount } edges { node { %s } } } } }"
+    % INVOICE_FIELDS
+)
+
+
+class WaveSyncJob(models.Model):
+    _inherit = "wave.sync.job"
+
+    def _enqueue_chunks(self):
+        """Enqueue one import job per pending or interrupted chunk of this run."""
+        for chunk in self.child_ids.filtered(lambda c: c.state in ("pending", "running")):
+            job = chunk.with_delay(
+                channel="root.wave.import",
+                identity_key=identity_exact,
+                priority=50,
+                description=_("Wave historical import %(from)s - %(to)s",
+                              **{"from": chunk.date_from, "to": chunk.date_to}),
+            )._job_import_chunk()
+            if hasattr(job, "uuid"):
+                chunk.queue_job_uuid = job.uuid
+        return True
+
+    def action_resume(self):
+        """Re-enqueue interrupted chunks (after a server restart, for instance)."""
+        for job in self:
+            if job.child_ids:
+                job._enqueue_chunks()
+            elif job.parent_id:
+                job.parent_id._enqueue_chunks()
+        return True
+
+    def _job_import_chunk(self, max_pages=None):
+        """Queue job: import the invoices of this chunk from ``resume_page`` on.
+
+        ``max_pages`` bounds the pages done in this call (a time slice); the
+        chunk then stays running and is resumed by the next call.
+        """
+        self.ensure_one()
+        connection = self.connection_id
+        if self.state in ("done", "cancelled", "failed"):
+            return False
+        if not connection._is_ready():
+            self.write({"error_message": _("The Wave connection is not ready.")})
+            return False
+        if self.state == "pending":
+            self._mark_running()
+        client = connection._get_client(priority="bulk")
+        pages = 0
+        while True:
+            if self._cancelled():
+                return False
+            variables = {
+                "businessId": connection.business_id,
+                "start": fields.Date.to_string(self.date_from),
+                "end": fields.Date.to_string(self.date_to),
+                "page": self.resume_page,
+                "pageSize": INBOUND_PAGE_SIZE,
+            }
+            try:
+                data = client.execute(CHUNK_QUERY, variables)
+            except WaveRateLimitedError as error:
+                raise RetryableJobError(str(error), seconds=int(error.retry_after or 60)) from error
+            invoices = (data.get("business") or {}).get("invoices") or {}
+            page_info = invoices.get("pageInfo") or {}
+            nodes = [e["node"] for e in invoices.get("edges") or [] if e.get("node")]
+            total = page_info.get("totalCount") or 0
+            self.write({
+                "records_total": total,
+                # a re-read page (resume after a crash) is not counted twice
+                "records_done": min((self.resume_page - 1) * INBOUND_PAGE_SIZE, total),
+                "requests_count": self.requests_count + 1,
+            })
+            if nodes:
+                connection._import_invoice_nodes(nodes, source="historical_import", job=self)
+            last = not nodes or self.resume_page >= (page_info.get("totalPages") or 0)
+            if last:
+                self._mark_finished()
+                self.parent_id._finish_if_children_done()
+            else:
+                self.resume_page += 1
+            if can_commit(self.env):
+                self.env.cr.commit()  # progress is visible live; a restart resumes here
+            if last:
+                return True
+            pages += 1
+            if max_pages and pages >= max_pages:
+                return False
+
+    def _cancelled(self):
+        self.invalidate_recordset(["state"])
+        return self.state == "cancelled"
+
+    def _finish_if_children_done(self):
+        for parent in self:
+            if parent.child_ids and all(
+                c.state in ("done", "partial", "failed", "cancelled") for c in parent.child_ids
+            ):
+                parent.write(
+                    {
+                        "records_done": sum(parent.child_ids.mapped("records_done")),
+                        "records_total": sum(parent.child_ids.mapped("records_total")),
+                        "records_created": sum(parent.child_ids.mapped("records_created")),
+                        "records_failed": sum(parent.child_ids.mapped("records_failed")),
+                        "requests_count": sum(parent.child_ids.mapped("requests_count")),
+                    }
+                )
+                if parent.state != "cancelled":
+                    parent._mark_finished()
