@@ -1,0 +1,396 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Outbound sync against the Wave sandbox over HTTP: what Wave ends up with, to the cent."""
+
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.addons.wave_accounting_integration.models.wave_outbound import OutboundRetry
+from odoo.tests import tagged
+
+from .common import WaveSandboxCommon
+
+INVOICE_FIELDS = (
+    "id invoiceNumber status total { value } subtotal { value } taxTotal { value } "
+    "amountPaid { value } items { quantity unitPrice subtotal { value } }"
+)
+
+
+@tagged("post_install", "-at_install")
+class TestOutbound(WaveSandboxCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        today = fields.Date.today()
+        cls.connection.sudo().write(
+            {
+                "sync_outbound": True,
+                "export_on_post": False,
+                "allow_sales_tax_create": True,
+                "outbound_start_date": today - timedelta(days=30),
+                "outbound_retry_limit": 3,
+                "compensate_odoo_side": True,
+            }
+        )
+        accounts = {a.name: a for a in cls.wave_us.accounts}
+        bank_journal = cls.company_data["default_journal_bank"]
+        Map = cls.env["wave.account.map"]
+        Map.create(
+            [
+                {
+                    "connection_id": cls.connection.id,
+                    "wave_account_id": accounts["Checking Account"].id,
+                    "wave_account_name": "Checking Account",
+                    "wave_account_type": "ASSET",
+                    "wave_account_subtype": "CASH_AND_BANK",
+                    "journal_id": bank_journal.id,
+                    "account_id": bank_journal.default_account_id.id,
+                },
+                {
+                    "connection_id": cls.connection.id,
+                    "wave_account_id": accounts["Office Supplies"].id,
+                    "wave_account_name": "Office Supplies",
+                    "wave_account_type": "EXPENSE",
+                    "wave_account_subtype": "EXPENSE",
+                    "account_id": cls.company_data["default_account_expense"].id,
+                },
+            ]
+        )
+        cls.bank_journal = bank_journal
+        cls.partner_a.email = "alice@example.com"
+        cls.partner_b.email = "bob@example.com"
+        cls.today = today
+
+    # ------------------------------------------------------------------
+    # helpers
+    # ------------------------------------------------------------------
+    def _invoice(self, partner=None, post=True, n=0):
+        move = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": (partner or self.partner_a).id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.product_a.id,
+                            "quantity": 3,
+                            "price_unit": 19.99 + n,
+                            "discount": 10,
+                            "tax_ids": [Command.set(self.tax_sale_a.ids)],
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "name": "Free text line",
+                            "quantity": 2,
+                            "price_unit": 12.35,
+                            "tax_ids": [Command.set(self.tax_sale_a.ids)],
+                        }
+                    ),
+                ],
+            }
+        )
+        if post:
+            move.action_post()
+        return move
+
+    def _pay(self, moves, amount, journal=None):
+        return (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=moves.ids)
+            .create(
+                {
+                    "payment_date": self.today,
+                    "journal_id": (journal or self.bank_journal).id,
+                    "amount": amount,
+                    "payment_difference_handling": "open",
+                }
+            )
+            ._create_payments()
+        )
+
+    def _wave_invoices(self, moves):
+        client = self.connection._get_client()
+        return client.lookup_many(
+            self.wave_us.id, "invoice", moves.mapped("wave_id"), INVOICE_FIELDS
+        )
+
+    def _wave_invoices_numbered(self, number):
+        return [inv for inv in self.wave_us.invoices if inv.invoice_number == number]
+
+    def _ledger(self, records):
+        return self.env["wave.outbound.ledger"].search(
+            [("res_model", "=", records._name), ("res_id", "in", records.ids)]
+        )
+
+    def _export(self, records, rounds=1):
+        """Run the export as the queue job would, ``rounds`` times (retries)."""
+        for _i in range(rounds):
+            try:
+                self.connection._outbound_export(records)
+                return True
+            except OutboundRetry:
+                continue
+        return False
+
+    def _money_transactions(self):
+        return self.sandbox_admin(
+            "GET", f"/sandbox/money-transactions?businessId={self.wave_us.id}"
+        )["transactions"]
+
+    def _add_fault(self, **spec):
+        fault = self.sandbox.faults.add(**spec)
+        self.addCleanup(self.sandbox.faults.remove, fault.id)
+        return fault
+
+    # ------------------------------------------------------------------
+    # Invoices
+    # ------------------------------------------------------------------
+    def test_invoice_batch_matches_wave_within_request_budget(self):
+        moves = self.env["account.move"]
+        for n in range(20):
+            moves |= self._invoice(self.partner_a if n % 2 else self.partner_b, n=n)
+        self.sandbox.counters.reset()
+        self.connection._outbound_export(moves)
+        counters = self.sandbox.counters.as_dict()
+        self.assertLessEqual(counters["total"] / len(moves), 0.5, counters)
+
+        nodes = self._wave_invoices(moves)
+        for move in moves:
+            node = nodes[move.wave_id]
+            self.assertEqual(move.wave_origin, "odoo")
+            self.assertEqual(node["invoiceNumber"], move.name)
+            self.assertEqual(node["status"], "UNPAID")  # approved and marked sent
+            self.assertEqual(node["total"]["value"], f"{move.amount_total:.2f}", move.name)
+            self.assertEqual(node["subtotal"]["value"], f"{move.amount_untaxed:.2f}")
+            self.assertEqual(node["taxTotal"]["value"], f"{move.amount_tax:.2f}")
+        ledger = self._ledger(moves)
+        self.assertEqual(set(ledger.mapped("state")), {"confirmed"})
+        self.assertEqual(set(ledger.mapped("saga_step")), {"sent"})
+        self.assertEqual(len(set(ledger.mapped("external_id"))), 20)
+        # The generic product (line without product) was created once.
+        self.assertTrue(self.connection.outbound_generic_product_wave_id)
+        self.assertTrue(self.tax_sale_a.wave_id)
+        # Exporting again sends nothing.
+        self.sandbox.counters.reset()
+        self.connection._outbound_export(moves)
+        self.assertEqual(self.sandbox.counters.as_dict()["total"], 0)
+
+    def test_partial_and_full_payment(self):
+        move = self._invoice()
+        self.connection._outbound_export(move)
+        partial = self._pay(move, 20.0)
+        self.connection._outbound_export(partial)
+        node = self._wave_invoices(move)[move.wave_id]
+        self.assertEqual(node["amountPaid"]["value"], "20.00")
+        self.assertEqual(node["status"], "PARTIAL")
+        self.assertEqual(partial.wave_origin, "odoo")
+
+        rest = self._pay(move, move.amount_residual)
+        self.assertEqual(move.payment_state, "paid")
+        self.connection._outbound_export(rest | partial)
+        node = self._wave_invoices(move)[move.wave_id]
+        self.assertEqual(node["amountPaid"]["value"], f"{move.amount_total:.2f}")
+        self.assertEqual(node["status"], "PAID")
+        self.assertEqual(len(self._ledger(rest | partial)), 2)
+
+        # Cancelling the partial payment in Odoo deletes it in Wave.
+        partial.action_draft()
+        partial.action_cancel()
+        self.connection._outbound_undo_payments(partial)
+        node = self._wave_invoices(move)[move.wave_id]
+        self.assertEqual(node["amountPaid"]["value"], f"{move.amount_total - 20.0:.2f}")
+        self.assertEqual(self._ledger(partial).state, "compensated")
+
+    def test_imported_invoice_is_not_sent_back(self):
+        move = self._invoice()
+        move.write({"wave_origin": "wave", "wave_id": "SW1wb3J0ZWQ6MQ=="})
+        self.sandbox.counters.reset()
+        self.connection._outbound_export(move)
+        self.assertEqual(self.sandbox.counters.as_dict()["total"], 0)
+        self.assertFalse(self._ledger(move))
+        # The daily catch-up does not pick it either.
+        self.assertNotIn(move.id, self.connection._outbound_catchup_targets()["account.move"])
+
+    def test_credit_note_is_refused_into_quarantine(self):
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.partner_a.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create({"product_id": self.product_a.id, "price_unit": 10.0})
+                ],
+            }
+        )
+        refund.action_post()
+        self.connection._outbound_export(refund)
+        quarantine = self.env["wave.quarantine"].search(
+            [("res_model", "=", "account.move"), ("res_id", "=", refund.id)]
+        )
+        self.assertEqual(quarantine.direction, "outbound")
+        self.assertIn("no credit notes", quarantine.reasons)
+        self.assertFalse(refund.wave_id)
+
+    # ------------------------------------------------------------------
+    # Lost responses
+    # ------------------------------------------------------------------
+    def test_lost_invoice_create_response_is_resolved_by_lookup(self):
+        moves = self._invoice() | self._invoice(self.partner_b)
+        # (Wave keeps invoices of earlier tests, whose numbers Odoo reuses after rollback.)
+        known = {move: len(self._wave_invoices_numbered(move.name)) for move in moves}
+        self._add_fault(kind="drop_after", operation="invoiceCreate", count=1)
+        self.connection._outbound_export(moves)
+        ledger = self._ledger(moves)
+        self.assertEqual(set(ledger.mapped("state")), {"confirmed"})
+        self.assertEqual(set(ledger.mapped("resolution")), {"lookup"})
+        self.assertEqual(set(ledger.mapped("saga_step")), {"sent"})
+        for move in moves:
+            self.assertEqual(len(self._wave_invoices_numbered(move.name)), known[move] + 1)
+            self.assertIn(move.wave_id, [i.id for i in self._wave_invoices_numbered(move.name)])
+        # A later run never creates them again.
+        self.connection._outbound_export(moves)
+        for move in moves:
+            self.assertEqual(len(self._wave_invoices_numbered(move.name)), known[move] + 1)
+
+    def _bill(self, amount=100.0):
+        bill = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": self.partner_a.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Paper",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "account_id": self.company_data["default_account_expense"].id,
+                            "tax_ids": [Command.set(self.tax_purchase_a.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        bill.action_post()
+        return bill
+
+    def test_vendor_bill_payment_becomes_balanced_money_transaction(self):
+        bill = self._bill(100.0)
+        before = len(self._money_transactions())
+        payment = self._pay(bill, bill.amount_total)
+        self.connection._outbound_export(payment)
+        transactions = self._money_transactions()[before:]
+        self.assertEqual(len(transactions), 1)
+        tx = transactions[0]
+        entry = self._ledger(payment)
+        self.assertEqual(entry.state, "confirmed")
+        self.assertEqual(tx["externalId"], entry.external_id)
+        self.assertEqual(tx["anchor"]["direction"], "WITHDRAWAL")
+        self.assertEqual(tx["anchor"]["amount"], f"{bill.amount_total:.2f}")
+        journal = tx["journal"]
+        self.assertEqual(sum(j["debit"] for j in journal), sum(j["credit"] for j in journal))
+        self.assertEqual(sum(j["debit"] for j in journal), round(bill.amount_total * 100))
+        debits = {j["accountName"]: j["debit"] for j in journal if j["debit"]}
+        self.assertEqual(debits["Office Supplies"], round(bill.amount_untaxed * 100))
+        self.assertEqual(
+            sum(debits.values()) - debits["Office Supplies"], round(bill.amount_tax * 100)
+        )
+        # Exporting again sends nothing (ledger).
+        self.connection._outbound_export(payment)
+        self.assertEqual(len(self._money_transactions()), before + 1)
+
+    def test_lost_money_transaction_waits_for_confirmation(self):
+        bill = self._bill(40.0)
+        payment = self._pay(bill, bill.amount_total)
+        before = len(self._money_transactions())
+        self._add_fault(kind="drop_after", operation="moneyTransactionCreate", count=1)
+        self.connection._outbound_export(payment)
+        entry = self._ledger(payment)
+        self.assertEqual(entry.state, "outcome_unknown")
+        self.assertTrue(entry.evidence)
+        self.assertEqual(len(self._money_transactions()), before + 1)  # applied by Wave
+        # Neither a retry nor the catch-up sends it again.
+        self.connection._outbound_export(payment)
+        self.assertNotIn(payment.id, self.connection._outbound_catchup_targets()["account.payment"])
+        self.assertEqual(len(self._money_transactions()), before + 1)
+        # The accountant checks Wave and confirms.
+        entry.wave_id = self._money_transactions()[-1]["id"]
+        entry.with_user(self.wave_accountant).action_confirm_exists()
+        self.assertEqual(entry.state, "confirmed")
+        self.assertEqual(entry.resolution, "manual")
+        self.assertEqual(payment.wave_id, entry.wave_id)
+
+    # ------------------------------------------------------------------
+    # Failures
+    # ------------------------------------------------------------------
+    def test_server_error_storm_is_retried_then_compensated(self):
+        move = self._invoice()
+        self._add_fault(kind="http_error", operation="invoiceApprove", status=503)
+        # Rounds 1 and 2 ask queue_job for a retry; round 3 reaches the limit and compensates.
+        self.assertTrue(self._export(move, rounds=5))
+        entry = self._ledger(move)
+        self.assertEqual(entry.state, "compensated")
+        self.assertEqual(entry.attempts, 3)
+        self.assertTrue(entry.wave_id)
+        self.assertNotIn(entry.wave_id, [i.id for i in self.wave_us.invoices])  # draft deleted
+        self.assertEqual(move.state, "draft")  # compensate_odoo_side
+        self.assertFalse(move.wave_id)
+        self.assertTrue(move.activity_ids)
+        actions = set(
+            self.env["wave.audit.log"]
+            .search([("res_model", "=", "wave.outbound.ledger"), ("res_id", "=", entry.id)])
+            .mapped("action")
+        )
+        self.assertIn("outbound_compensated", actions)
+
+    def test_input_errors_quarantine_fix_replay(self):
+        partner = self.env["res.partner"].create({"name": "Broken Mail", "email": "not-an-email"})
+        move = self._invoice(partner)
+        self.connection._outbound_export(move)
+        quarantine = self.env["wave.quarantine"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", partner.id)]
+        )
+        self.assertEqual(quarantine.direction, "outbound")
+        self.assertIn("Enter a valid email address.", quarantine.reasons)
+        self.assertIn("input.email", quarantine.reasons)
+        self.assertEqual(quarantine.payload["email"], "not-an-email")
+        invoice_quarantine = self.env["wave.quarantine"].search(
+            [("res_model", "=", "account.move"), ("res_id", "=", move.id)]
+        )
+        self.assertEqual(invoice_quarantine.state, "open")
+        self.assertFalse(move.wave_id)
+
+        partner.email = "fixed@example.com"
+        invoice_quarantine.with_user(self.wave_admin).action_replay()
+        self.assertTrue(move.wave_id)
+        self.assertEqual(invoice_quarantine.state, "resolved")
+        self.assertEqual(quarantine.state, "resolved")
+        node = self._wave_invoices(move)[move.wave_id]
+        self.assertEqual(node["total"]["value"], f"{move.amount_total:.2f}")
+
+    def test_reset_to_draft_deletes_wave_draft_or_asks_review(self):
+        move = self._invoice()
+        self.connection._outbound_export(move)
+        move.button_draft()
+        self.connection._outbound_reset_invoices(move)
+        # Approved in Wave: cannot be deleted through the API → review.
+        quarantine = self.env["wave.quarantine"].search(
+            [("res_model", "=", "account.move"), ("res_id", "=", move.id)]
+        )
+        self.assertIn("cannot void", quarantine.reasons)
+
+    # ------------------------------------------------------------------
+    # Scheduling
+    # ------------------------------------------------------------------
+    def test_posting_and_catchup_enqueue_jobs(self):
+        self.connection.export_on_post = True
+        Job = self.env["queue.job"].sudo()
+        before = Job.search_count([("method_name", "=", "_outbound_job_export")])
+        move = self._invoice()
+        self.assertEqual(
+            Job.search_count([("method_name", "=", "_outbound_job_export")]), before + 1
+        )
+        self.assertIn(move.id, self.connection._outbound_catchup_targets()["account.move"])
+        self.connection._enqueue_outbound_catchup()
+        self.assertGreater(Job.search_count([("method_name", "=", "_outbound_job_export")]), before)
