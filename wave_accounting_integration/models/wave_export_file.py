@@ -1,0 +1,640 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Import Wave's "accounting transactions" export file (CSV).
+
+Wave's API cannot read expenses, bills or bank transactions, but Wave's web app
+exports every transaction of the ledger as a CSV file. This importer books them:
+
+* a transaction with a vendor that credits Accounts Payable becomes a vendor bill;
+* a transaction with a vendor paid straight from a bank or card account (an
+  expense) becomes a vendor bill plus its payment, posted and reconciled;
+* a transaction with a vendor that debits Accounts Payable (a bill payment)
+  becomes a vendor payment, reconciled with the bill of the same number;
+* every other transaction becomes a journal entry in the miscellaneous journal;
+* invoice transactions and their payments (an "Invoice Number" is set) are
+  skipped: the API sync imports those.
+
+ASSUMPTION: Wave's real column layout is not documented; the one below matches
+the columns Wave's export shows (and the sandbox's ``tests/wave_sandbox/export.py``).
+Change ``EXPORT_COLUMNS`` (internal key -> CSV header) if your file differs.
+
+Idempotent: every move and payment gets the export's Transaction ID as ``wave_id``
+(unique per company), so importing the same or an overlapping file again only
+adds the transactions not seen before. A transaction is all-or-nothing (one
+savepoint each): a bad one is listed with its row numbers and quarantined.
+"""
+
+import csv
+import datetime
+import io
+import logging
+from decimal import Decimal, InvalidOperation
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_round
+
+_logger = logging.getLogger(__name__)
+
+# Internal key -> column header of Wave's export (an assumption, see above).
+EXPORT_COLUMNS = {
+    "transaction_id": "Transaction ID",
+    "date": "Transaction Date",
+    "account_name": "Account Name",
+    "account_id": "Account ID",
+    "account_type": "Account Type",
+    "description": "Transaction Description",
+    "line_description": "Transaction Line Description",
+    "amount": "Amount (One column)",
+    "debit": "Debit Amount",
+    "credit": "Credit Amount",
+    "customer": "Customer",
+    "vendor": "Vendor",
+    "invoice_number": "Invoice Number",
+    "bill_number": "Bill Number",
+    "memo": "Notes / Memo",
+}
+# Wave account types ("Account Type" column) of money accounts and of payables.
+PAYMENT_ACCOUNT_TYPES = {"cash and bank", "credit card", "money in transit"}
+PAYABLE_ACCOUNT_TYPES = {"payable bills"}
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d")
+QUARANTINE_TYPE = "ExportTransaction"
+
+
+class TransactionError(Exception):
+    """A transaction of the file that cannot be booked (the message says why)."""
+
+
+def decode(data):
+    """``(text, encoding)``: UTF-8 (with or without BOM), else Windows-1252, else Latin-1."""
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise UserError("undecodable")  # not reached: latin-1 decodes any byte
+
+
+def parse_amount(value):
+    """A Decimal from ``1,234.50``, ``-12.5``, ``(12.50)`` or ``$12.50``; empty -> 0."""
+    text = (value or "").strip().replace(",", "").replace("$", "")
+    if not text:
+        return Decimal(0)
+    negative = text.startswith("(") and text.endswith(")")
+    if negative:
+        text = text[1:-1]
+    amount = Decimal(text)  # raises InvalidOperation
+    if not amount.is_finite():
+        raise InvalidOperation(value)
+    return -amount if negative else amount
+
+
+def parse_date(value):
+    text = (value or "").strip()[:10]
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+class WaveExportFile(models.AbstractModel):
+    _name = "wave.export.file"
+    _description = "Wave Export File Importer"
+
+    # ------------------------------------------------------------------
+    # Entry point
+    # ------------------------------------------------------------------
+    @api.model
+    def _import_file(self, connection, data, dry_run=False):
+        """Import the CSV bytes ``data`` for ``connection``; return a result dict.
+
+        ``dry_run``: everything is done, then rolled back (the result tells what
+        an import would do).
+        """
+        connection.ensure_one()
+        text, encoding = decode(data)
+        result = {
+            "encoding": encoding,
+            "rows": 0,
+            "transactions": 0,
+            "bills": 0,
+            "payments": 0,
+            "entries": 0,
+            "existing": 0,
+            "skipped": 0,
+            "quarantined": 0,
+            "errors": [],
+            "warnings": [],
+            "dry_run": dry_run,
+        }
+        transactions = self._read_transactions(text, result)
+        result["transactions"] = len(transactions)
+        savepoint = self.env.cr.savepoint()
+        try:
+            self.with_company(connection.company_id)._book_transactions(
+                connection, transactions, result
+            )
+        finally:
+            savepoint.close(rollback=dry_run)
+            if dry_run:
+                self.env.invalidate_all()
+        _logger.info(
+            "Wave export file (connection %s, %s, dry run %s): %s bills, %s payments, "
+            "%s entries, %s existing, %s skipped, %s errors",
+            connection.id,
+            encoding,
+            dry_run,
+            result["bills"],
+            result["payments"],
+            result["entries"],
+            result["existing"],
+            result["skipped"],
+            len(result["errors"]),
+        )
+        return result
+
+    # ------------------------------------------------------------------
+    # Reading
+    # ------------------------------------------------------------------
+    @api.model
+    def _read_transactions(self, text, result):
+        """Rows grouped by transaction id, in file order: ``{id: {"rows", "problems"}}``."""
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        headers = set(reader.fieldnames or [])
+        col = EXPORT_COLUMNS
+        missing = [col[key] for key in ("transaction_id", "date") if col[key] not in headers]
+        if col["account_id"] not in headers and col["account_name"] not in headers:
+            missing.append(col["account_id"])
+        has_split = col["debit"] in headers and col["credit"] in headers
+        if not has_split and col["amount"] not in headers:
+            missing.append(f"{col['debit']} / {col['credit']}")
+        if missing:
+            raise UserError(
+                self.env._(
+                    "This is not a Wave accounting transactions export: missing column(s) %s.",
+                    ", ".join(missing),
+                )
+            )
+        transactions = {}
+        for row in reader:
+            result["rows"] += 1
+            number = reader.line_num
+            tx_id = (row.get(col["transaction_id"]) or "").strip()
+            if not tx_id:
+                result["errors"].append(
+                    {
+                        "row": number,
+                        "transaction_id": "",
+                        "reason": self.env._("No Transaction ID."),
+                    }
+                )
+                continue
+            tx = transactions.setdefault(tx_id, {"rows": [], "problems": []})
+            try:
+                tx["rows"].append(self._parse_row(row, number, has_split))
+            except ValueError as error:
+                tx["problems"].append((number, str(error)))
+                tx["rows"].append({"row": number, "raw": {k: v for k, v in row.items() if k}})
+        return transactions
+
+    @api.model
+    def _parse_row(self, row, number, has_split):
+        col = EXPORT_COLUMNS
+        if None in row or any(value is None for value in row.values()):
+            raise ValueError(self.env._("Malformed row: wrong number of columns."))
+
+        def get(key):
+            return (row.get(col[key]) or "").strip()
+
+        try:
+            date = parse_date(get("date"))
+        except ValueError:
+            raise ValueError(self.env._("Invalid date %r.", get("date"))) from None
+        try:
+            if has_split:
+                debit, credit = parse_amount(get("debit")), parse_amount(get("credit"))
+            else:
+                amount = parse_amount(get("amount"))
+                debit, credit = max(amount, 0), max(-amount, 0)
+        except InvalidOperation:
+            raise ValueError(self.env._("Invalid amount.")) from None
+        if debit < 0 or credit < 0 or (debit and credit):
+            raise ValueError(self.env._("A line is either a debit or a credit, not negative."))
+        if not (get("account_id") or get("account_name")):
+            raise ValueError(self.env._("No account."))
+        return {
+            "row": number,
+            "date": date,
+            "account_id": get("account_id"),
+            "account_name": get("account_name"),
+            "account_type": get("account_type").lower(),
+            "description": get("description"),
+            "line_description": get("line_description"),
+            "debit": debit,
+            "credit": credit,
+            "customer": get("customer"),
+            "vendor": get("vendor"),
+            "invoice_number": get("invoice_number"),
+            "bill_number": get("bill_number"),
+            "memo": get("memo"),
+            "raw": {k: v for k, v in row.items() if k},
+        }
+
+    # ------------------------------------------------------------------
+    # Booking
+    # ------------------------------------------------------------------
+    def _book_transactions(self, connection, transactions, result):
+        company = connection.company_id
+        tx_ids = list(transactions)
+        existing = set(
+            self.env["account.move"]
+            .search([("company_id", "=", company.id), ("wave_id", "in", tx_ids)])
+            .mapped("wave_id")
+        ) | set(
+            self.env["account.payment"]
+            .search([("company_id", "=", company.id), ("wave_id", "in", tx_ids)])
+            .mapped("wave_id")
+        )
+        context = self._prepare_context(connection, transactions)
+        for tx_id, tx in transactions.items():
+            rows = tx["rows"]
+            first_row = rows[0]["row"]
+            if tx_id in existing:
+                result["existing"] += 1
+                continue
+            if tx["problems"]:
+                reasons = [
+                    self.env._("row %(row)s: %(reason)s", row=row, reason=reason)
+                    for row, reason in tx["problems"]
+                ]
+                self._fail(connection, context, result, tx_id, tx, first_row, "; ".join(reasons))
+                continue
+            if any(row["invoice_number"] for row in rows):
+                result["skipped"] += 1  # invoices and their payments come through the API
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    outcome = self._book_transaction(connection, context, tx_id, rows)
+            except (TransactionError, UserError) as error:
+                message = error.args[0] if error.args else str(error)
+                self._fail(connection, context, result, tx_id, tx, first_row, message)
+                continue
+            if outcome == "skipped":
+                result["skipped"] += 1
+                continue
+            for key in ("bills", "payments", "entries"):
+                result[key] += outcome.get(key, 0)
+            if outcome.get("suspense"):
+                reason = self.env._(
+                    "Booked to the suspense account: Wave account(s) %s not mapped yet.",
+                    ", ".join(outcome["suspense"]),
+                )
+                result["warnings"].append(
+                    {"row": first_row, "transaction_id": tx_id, "reason": reason}
+                )
+                self._quarantine(connection, context, tx_id, tx, reason, outcome.get("move"))
+                result["quarantined"] += 1
+        self._record_run(connection, result)
+
+    def _prepare_context(self, connection, transactions):
+        """Everything looked up once for the whole file."""
+        company = connection.company_id
+        all_rows = [row for tx in transactions.values() for row in tx["rows"] if "date" in row]
+        maps = self.env["wave.account.map"].search([("connection_id", "=", connection.id)])
+        vendor_names = {row["vendor"].lower() for row in all_rows if row["vendor"]}
+        partner_maps = self.env["wave.partner.map"].search(
+            [
+                ("connection_id", "=", connection.id),
+                ("wave_type", "=", "vendor"),
+                ("state", "=", "matched"),
+            ]
+        )
+        partners = self.env["res.partner"].search(
+            [
+                ("name", "in", list({row["vendor"] for row in all_rows if row["vendor"]})),
+                ("company_id", "in", (False, company.id)),
+            ],
+            order="supplier_rank desc, id",
+        )
+        vendors = {}
+        for partner in partners:
+            vendors.setdefault(partner.name.lower(), partner)
+        for mapping in partner_maps.filtered(lambda m: m.wave_name.lower() in vendor_names):
+            vendors[mapping.wave_name.lower()] = mapping.partner_id
+        bill_numbers = list({row["bill_number"] for row in all_rows if row["bill_number"]})
+        bills = {
+            (bill.partner_id.commercial_partner_id.id, bill.ref): bill
+            for bill in self.env["account.move"].search(
+                [
+                    ("company_id", "=", company.id),
+                    ("move_type", "=", "in_invoice"),
+                    ("state", "=", "posted"),
+                    ("ref", "in", bill_numbers),
+                ]
+            )
+        }
+        quarantines = self.env["wave.quarantine"].search(
+            [
+                ("connection_id", "=", connection.id),
+                ("record_type", "=", QUARANTINE_TYPE),
+                ("state", "=", "open"),
+                ("wave_id", "in", list(transactions)),
+            ]
+        )
+        journals = self.env["account.journal"].search(
+            [
+                *self.env["account.journal"]._check_company_domain(company),
+                ("type", "in", ("bank", "cash", "credit", "general")),
+            ]
+        )
+        return {
+            "maps_by_id": {m.wave_account_id: m for m in maps},
+            "maps_by_name": {m.wave_account_name.lower(): m for m in maps},
+            "vendors": vendors,
+            "bills": bills,
+            "quarantines": {q.wave_id: q for q in quarantines},
+            "journals": journals,
+            "currency": company.currency_id,
+        }
+
+    def _resolve_account(self, connection, context, row):
+        mapping = context["maps_by_id"].get(row["account_id"]) if row["account_id"] else None
+        if mapping is None and row["account_name"]:
+            mapping = context["maps_by_name"].get(row["account_name"].lower())
+        label = row["account_name"] or row["account_id"]
+        if mapping is None:
+            raise TransactionError(
+                self.env._(
+                    "Unknown Wave account %(account)s (row %(row)s): import the chart of "
+                    "accounts or map it first.",
+                    account=label,
+                    row=row["row"],
+                )
+            )
+        if mapping.account_id:
+            return mapping, mapping.account_id, False
+        if not connection.suspense_account_id:
+            raise TransactionError(
+                self.env._(
+                    "Wave account %(account)s (row %(row)s) is not mapped and the connection "
+                    "has no suspense account.",
+                    account=label,
+                    row=row["row"],
+                )
+            )
+        return mapping, connection.suspense_account_id, True
+
+    def _book_transaction(self, connection, context, tx_id, rows):
+        currency = context["currency"]
+        debit = sum(row["debit"] for row in rows)
+        credit = sum(row["credit"] for row in rows)
+        if currency.compare_amounts(float(debit), float(credit)) != 0:
+            raise TransactionError(
+                self.env._(
+                    "Unbalanced transaction: debits %(debit)s, credits %(credit)s.",
+                    debit=debit,
+                    credit=credit,
+                )
+            )
+        lines = []
+        suspense = []
+        for row in rows:
+            mapping, account, in_suspense = self._resolve_account(connection, context, row)
+            if in_suspense:
+                suspense.append(row["account_name"] or row["account_id"])
+            kind = "other"
+            if (
+                row["account_type"] in PAYMENT_ACCOUNT_TYPES
+                or mapping.journal_id
+                or (account.account_type in ("asset_cash", "liability_credit_card"))
+            ):
+                kind = "payment"
+            elif row["account_type"] in PAYABLE_ACCOUNT_TYPES or (
+                account.account_type == "liability_payable"
+            ):
+                kind = "payable"
+            lines.append({**row, "mapping": mapping, "account": account, "kind": kind})
+        head = rows[0]
+        vendor_name = next((row["vendor"] for row in rows if row["vendor"]), "")
+        payable = [line for line in lines if line["kind"] == "payable"]
+        paying = [line for line in lines if line["kind"] == "payment" and line["credit"]]
+        shape = None
+        if vendor_name:
+            if payable and all(line["credit"] for line in payable) and not paying:
+                shape = "bill"
+            elif not payable and paying:
+                shape = "expense"
+            elif payable and all(line["debit"] for line in payable) and paying:
+                shape = "bill_payment"
+        if shape and len({row["date"] for row in rows}) > 1:
+            shape = None
+        outcome = {"suspense": suspense}
+        if shape is None:
+            outcome["move"] = self._book_entry(context, tx_id, head, lines)
+            outcome["entries"] = 1
+            return outcome
+        vendor = self._resolve_vendor(connection, context, vendor_name)
+        if not vendor:
+            return "skipped"
+        bill_number = next((row["bill_number"] for row in rows if row["bill_number"]), "")
+        if shape in ("bill", "expense"):
+            bill_lines = [line for line in lines if line["kind"] not in ("payable", "payment")]
+            bill = self._book_bill(context, tx_id, head, vendor, bill_number, bill_lines)
+            outcome.update(move=bill, bills=1)
+            if bill_number:
+                context["bills"][(vendor.commercial_partner_id.id, bill_number)] = bill
+            if shape == "expense":
+                self._book_payments(context, tx_id, head, vendor, paying, bill)
+                outcome["payments"] = len(paying)
+        else:
+            bill = context["bills"].get((vendor.commercial_partner_id.id, bill_number))
+            payments = self._book_payments(context, tx_id, head, vendor, paying, bill)
+            outcome.update(move=payments.move_id[:1], payments=len(payments))
+        return outcome
+
+    def _resolve_vendor(self, connection, context, name):
+        vendor = context["vendors"].get(name.lower())
+        if vendor:
+            return vendor
+        policy = connection.vendor_creation_policy
+        if policy == "create":
+            vendor = self.env["res.partner"].create(
+                {"name": name, "supplier_rank": 1, "company_id": connection.company_id.id}
+            )
+            context["vendors"][name.lower()] = vendor
+            return vendor
+        if policy == "skip":
+            return None
+        raise TransactionError(
+            self.env._(
+                "Vendor %s has no Odoo contact yet: match it in Wave > Mapping > Contacts, "
+                "or set the vendor creation policy to create contacts.",
+                name,
+            )
+        )
+
+    def _book_entry(self, context, tx_id, head, lines):
+        journal = context["journals"].filtered(lambda j: j.type == "general")[:1]
+        if not journal:
+            raise TransactionError(self.env._("The company has no miscellaneous journal."))
+        move = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": journal.id,
+                "date": head["date"],
+                "ref": head["description"][:200] or head["transaction_id"],
+                "narration": head["memo"] or False,
+                "wave_id": tx_id,
+                "wave_origin": "wave",
+                "line_ids": [
+                    Command.create(
+                        {
+                            "account_id": line["account"].id,
+                            "name": line["line_description"] or head["description"],
+                            "debit": float(line["debit"]),
+                            "credit": float(line["credit"]),
+                        }
+                    )
+                    for line in lines
+                ],
+            }
+        )
+        move.action_post()
+        return move
+
+    def _book_bill(self, context, tx_id, head, vendor, bill_number, lines):
+        bill = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": vendor.id,
+                "invoice_date": head["date"],
+                "date": head["date"],
+                "ref": bill_number or head["description"][:200],
+                "narration": head["memo"] or False,
+                "wave_id": tx_id,
+                "wave_origin": "wave",
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": line["line_description"] or head["description"] or "/",
+                            "account_id": line["account"].id,
+                            "quantity": 1,
+                            "price_unit": float(line["debit"] - line["credit"]),
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                    for line in lines
+                ],
+            }
+        )
+        bill.action_post()
+        return bill
+
+    def _payment_journal(self, context, line):
+        journals = context["journals"]
+        journal = line["mapping"].journal_id
+        if not journal:
+            journal = journals.filtered(
+                lambda j: (
+                    j.type in ("bank", "cash", "credit") and j.default_account_id == line["account"]
+                )
+            )[:1]
+        if not journal:
+            journal = journals.filtered(lambda j: j.type == "bank")[:1]
+        if not journal:
+            raise TransactionError(self.env._("The company has no bank journal."))
+        return journal
+
+    def _book_payments(self, context, tx_id, head, vendor, paying, bill):
+        payments = self.env["account.payment"]
+        rounding = context["currency"].rounding
+        for index, line in enumerate(paying):
+            payment = self.env["account.payment"].create(
+                {
+                    "payment_type": "outbound",
+                    "partner_type": "supplier",
+                    "partner_id": vendor.id,
+                    "amount": float_round(float(line["credit"]), precision_rounding=rounding),
+                    "date": head["date"],
+                    "journal_id": self._payment_journal(context, line).id,
+                    "memo": head["description"][:200],
+                    # one payment per money account; the first one carries the id
+                    "wave_id": tx_id if index == 0 else f"{tx_id}#{index}",
+                    "wave_origin": "wave",
+                }
+            )
+            # the money left from the Wave bank/card account: book it there
+            payment.outstanding_account_id = line["account"]
+            payment.action_post()
+            payments |= payment
+        if bill:
+            payable = bill.line_ids.filtered(
+                lambda ln: ln.account_id.account_type == "liability_payable" and not ln.reconciled
+            ).account_id
+            (payments.move_id.line_ids | bill.line_ids).filtered(
+                lambda ln: ln.account_id in payable and not ln.reconciled
+            ).reconcile()
+        return payments
+
+    # ------------------------------------------------------------------
+    # Failures
+    # ------------------------------------------------------------------
+    def _fail(self, connection, context, result, tx_id, tx, row, reason):
+        result["errors"].append({"row": row, "transaction_id": tx_id, "reason": reason})
+        self._quarantine(connection, context, tx_id, tx, reason)
+        result["quarantined"] += 1
+
+    def _quarantine(self, connection, context, tx_id, tx, reason, move=None):
+        payload = {"rows": [row["raw"] for row in tx["rows"]]}
+        existing = context["quarantines"].get(tx_id)
+        # sudo: quarantine records are written by the sync for any user who may import
+        if existing:
+            existing.sudo().write(
+                {"reasons": reason, "payload": payload, "attempts": existing.attempts + 1}
+            )
+            return existing
+        record = (
+            self.env["wave.quarantine"]
+            .sudo()
+            .create(
+                {
+                    "name": self.env._("Export transaction %s", tx_id),
+                    "connection_id": connection.id,
+                    "direction": "inbound",
+                    "record_type": QUARANTINE_TYPE,
+                    "wave_id": tx_id,
+                    "res_model": move._name if move else False,
+                    "res_id": move.id if move else False,
+                    "payload": payload,
+                    "reasons": reason,
+                    "suggested_fix": self.env._(
+                        "Fix the mapping or the file, then import the file again: "
+                        "transactions already booked are not booked twice."
+                    ),
+                }
+            )
+        )
+        context["quarantines"][tx_id] = record
+        return record
+
+    def _record_run(self, connection, result):
+        now = fields.Datetime.now()
+        self.env["wave.sync.job"].create(
+            {
+                "name": self.env._("Export file import"),
+                "connection_id": connection.id,
+                "kind": "expense_file",
+                "direction": "inbound",
+                "trigger": "wizard",
+                "state": "partial" if result["errors"] else "done",
+                "records_total": result["transactions"],
+                "records_done": result["transactions"] - len(result["errors"]),
+                "records_created": result["bills"] + result["payments"] + result["entries"],
+                "records_skipped": result["existing"] + result["skipped"],
+                "records_failed": len(result["errors"]),
+                "date_started": now,
+                "date_finished": now,
+            }
+        )
