@@ -65,7 +65,7 @@ class WaveWebhookController(http.Controller):
         # The signature is valid from here on.
         try:
             payload = json.loads(body)
-        except ValueError:  # also UnicodeDecodeError
+        except (ValueError, RecursionError):  # UnicodeDecodeError too; RecursionError: deep nesting
             return self._reject(connection_id, 400, "body is not JSON", len(body))
         event_id = payload.get("event_id") if isinstance(payload, dict) else None
         event_type = payload.get("event_type") if isinstance(payload, dict) else None

@@ -1,0 +1,124 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Ledger parity report: Wave's invoices against the Odoo invoices bound to them.
+
+A report is computed by :meth:`wave.api._compute_parity` (``models/wave_parity_api.py``)
+for a date range of invoice dates. Its lines compare one figure each, in the invoice
+currency and to the smallest currency unit: invoice counts and totals per status,
+amounts per mapped account, customer balances, tax totals, and, for each invoice that
+differs, its status, total and amount due. Aggregate lines are always kept (they are
+the summary of the range); invoice lines only when they differ.
+"""
+
+from odoo import api, fields, models
+
+CATEGORIES = [
+    ("status_count", "Invoice count per status"),
+    ("status_total", "Invoice total per status"),
+    ("account", "Amount per mapped account"),
+    ("partner", "Customer balance"),
+    ("tax", "Tax total"),
+    ("invoice", "Invoice"),
+]
+
+
+class WaveParityReport(models.Model):
+    _name = "wave.parity.report"
+    _description = "Wave Ledger Parity Report"
+    _order = "computed_at desc, id desc"
+
+    name = fields.Char(compute="_compute_name")
+    connection_id = fields.Many2one(
+        "wave.api", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    company_id = fields.Many2one(
+        related="connection_id.company_id", store=True, index=True, precompute=True
+    )
+    date_from = fields.Date(required=True, readonly=True)
+    date_to = fields.Date(required=True, readonly=True)
+    computed_at = fields.Datetime(default=fields.Datetime.now, readonly=True)
+    wave_invoice_count = fields.Integer(readonly=True, help="Wave invoices in the range.")
+    odoo_invoice_count = fields.Integer(
+        readonly=True, help="Odoo invoices bound to Wave in the range."
+    )
+    request_count = fields.Integer(
+        readonly=True, help="Requests sent to Wave to compute this report."
+    )
+    line_ids = fields.One2many("wave.parity.line", "report_id", readonly=True)
+    difference_count = fields.Integer(
+        compute="_compute_difference_count", store=True, help="Lines whose two sides differ."
+    )
+
+    @api.depends("date_from", "date_to")
+    def _compute_name(self):
+        for report in self:
+            report.name = self.env._(
+                "Parity %(date_from)s - %(date_to)s",
+                date_from=report.date_from,
+                date_to=report.date_to,
+            )
+
+    @api.depends("line_ids.is_difference")
+    def _compute_difference_count(self):
+        counts = dict(
+            self.env["wave.parity.line"]._read_group(
+                [("report_id", "in", self.ids), ("is_difference", "=", True)],
+                ["report_id"],
+                ["__count"],
+            )
+        )
+        for report in self:
+            report.difference_count = counts.get(report, 0)
+
+    def action_open_lines(self, only_differences=False):
+        """The report's lines, grouped by category."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wave_accounting_integration.wave_parity_line_action"
+        )
+        action["domain"] = [("report_id", "=", self.id)]
+        context = {"group_by": ["category"], "default_report_id": self.id}
+        if only_differences:
+            context["search_default_filter_differences"] = 1
+        action["context"] = context
+        action["name"] = self.name
+        return action
+
+    def action_open_differences(self):
+        return self.action_open_lines(only_differences=True)
+
+
+class WaveParityLine(models.Model):
+    _name = "wave.parity.line"
+    _description = "Wave Ledger Parity Line"
+    _order = "report_id, sequence, id"
+
+    report_id = fields.Many2one(
+        "wave.parity.report", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    company_id = fields.Many2one(related="report_id.company_id", store=True)
+    sequence = fields.Integer(readonly=True)
+    category = fields.Selection(CATEGORIES, required=True, readonly=True, index=True)
+    key = fields.Char(required=True, readonly=True, help="What is compared.")
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    wave_value = fields.Char(readonly=True)
+    odoo_value = fields.Char(readonly=True)
+    wave_amount = fields.Monetary(readonly=True)
+    odoo_amount = fields.Monetary(readonly=True)
+    difference = fields.Monetary(readonly=True, help="Wave minus Odoo.")
+    is_difference = fields.Boolean(string="Differs", readonly=True, index=True)
+    res_model = fields.Char(string="Odoo Model", readonly=True)
+    res_id = fields.Many2oneReference(string="Odoo Record", model_field="res_model", readonly=True)
+    wave_id = fields.Char(string="Wave ID", readonly=True)
+
+    def action_open_record(self):
+        """Open the Odoo record the line is about."""
+        self.ensure_one()
+        if not self.res_model or not self.res_id:
+            return False
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+            "target": "current",
+        }
