@@ -179,8 +179,10 @@ class WaveApi(models.Model):
             )
             if others:
                 raise ValidationError(
-                    _("The company %s already has an active Wave connection.")
-                    % connection.company_id.display_name
+                    _(
+                        "The company %s already has an active Wave connection.",
+                        connection.company_id.display_name,
+                    )
                 )
 
     @api.constrains("api_url", "authorize_url", "token_url", "allow_insecure_loopback")
@@ -225,28 +227,3 @@ class WaveApi(models.Model):
         for connection in self.search([("sync_outbound", "=", True)]):
             if connection._is_ready():
                 connection._enqueue_outbound_catchup()
-
-    # ------------------------------------------------------------------
-    # The client: every request to Wave goes through here.
-    # ------------------------------------------------------------------
-    def _get_client(self, priority="bulk"):
-        """A :class:`WaveClient` for this connection.
-
-        ``priority`` is the default priority of the requests made with it:
-        "interactive" and "webhook" work goes before scheduled "bulk" work in
-        the shared rate budget.
-        """
-        from ..lib import StaticTokenProvider, WaveClient
-
-        self.ensure_one()
-        # sudo: the client needs the token; callers are sync jobs and
-        # administrators, and the token never leaves this method.
-        connection = self.sudo()
-        token = connection.full_access_token or connection.access_token
-        client = WaveClient(
-            connection.api_url,
-            StaticTokenProvider(token),
-            allow_insecure_loopback=connection.allow_insecure_loopback,
-        )
-        client.default_priority = priority
-        return client

@@ -1,0 +1,711 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The Odoo side of the Wave connection: OAuth, tokens, budget, request log.
+
+* "Connect to Wave" runs the OAuth2 authorization-code flow (controller
+  ``controllers/oauth.py``); a full-access token may be pasted instead.
+* Access and refresh tokens are stored on the connection (administrators
+  only). A refresh is serialized per connection in the database: the row is
+  locked in a cursor of its own, the tokens are re-read once the lock is held
+  (another worker may have refreshed already) and the new pair is committed at
+  once, so a rollback of the calling job can never lose a rotated refresh token.
+* A refused grant disconnects the connection and notifies the administrators;
+  jobs then see ``_is_ready()`` false.
+* :meth:`_get_client` wires the token provider, the shared PostgreSQL budget
+  (``wave.rate.bucket``) and the request log (``wave.request.log``).
+"""
+
+import contextlib
+import datetime as dt
+import logging
+import math
+import threading
+
+import psycopg2.errors
+
+from odoo import SUPERUSER_ID, _, api, fields, models, modules
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.exceptions import AccessError, UserError
+
+from ..lib import (
+    OAuthTokenProvider,
+    StaticTokenProvider,
+    TokenSet,
+    WaveAuthenticationError,
+    WaveClient,
+    WaveError,
+    WaveGrantRevokedError,
+    WaveOutcomeUnknownError,
+    WaveRateLimitedError,
+    WaveServerError,
+    WaveTransportError,
+    build_authorize_url,
+    exchange_code,
+    refresh_token,
+    scopes_for_features,
+)
+from .wave_api import ADMIN_GROUP
+from .wave_rate_bucket import PgTokenBucket
+
+_logger = logging.getLogger(__name__)
+
+UTC = dt.timezone.utc
+CALLBACK_PATH = "/wave/oauth/callback"
+START_PATH = "/wave/oauth/start"
+#: A plain number: Odoo's test harness compares the timeout with an int.
+HTTP_TIMEOUT = 30.0
+#: Refresh the access token this many seconds before it expires.
+REFRESH_LEEWAY = 120.0
+#: How long a worker waits for another one's refresh before rescheduling.
+REFRESH_LOCK_TIMEOUT_MS = 15000
+PRIORITY_RANK = {"bulk": 0, "webhook": 1, "interactive": 2}
+OFFLINE_ACCESS_PARAM = "wave_accounting_integration.oauth_offline_access"
+
+BUSINESSES_QUERY = """
+query WaveBusinesses($page: Int = 1, $pageSize: Int = 50) {
+  businesses(page: $page, pageSize: $pageSize) {
+    pageInfo { currentPage totalPages totalCount }
+    edges { node { id name isPersonal isArchived isClassicAccounting currency { code } } }
+  }
+}
+"""
+BUSINESS_QUERY = """
+query WaveConnectionCheck($businessId: ID!) {
+  user { id }
+  business(id: $businessId) { id name isClassicAccounting currency { code } }
+}
+"""
+
+
+def in_test_mode(env):
+    """True while tests run: no second cursor, no commit (the test cursor sees all)."""
+    return env.registry.in_test_mode() or bool(
+        getattr(threading.current_thread(), "testing", False) or modules.module.current_test
+    )
+
+
+def _naive_utc(value):
+    """An aware datetime as Odoo stores it (naive UTC)."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value else False
+
+
+class _ConnectionClient(WaveClient):
+    """A :class:`WaveClient` whose requests have at least the connection's priority."""
+
+    default_priority = "bulk"
+
+    def request(self, query, variables=None, *, operation_name=None, priority="bulk",
+                tolerate=None):
+        """Raise ``priority`` to the client's default priority when that is higher."""
+        if PRIORITY_RANK.get(self.default_priority, 0) > PRIORITY_RANK.get(priority, 0):
+            priority = self.default_priority
+        return super().request(query, variables, operation_name=operation_name,
+                               priority=priority, tolerate=tolerate)
+
+
+class _ConnectionOAuthProvider(OAuthTokenProvider):
+    """OAuth provider whose refresh is serialized in the database per connection."""
+
+    def __init__(self, connection, token_set, leeway=REFRESH_LEEWAY):
+        """Keep the connection; the OAuth settings are read under the lock."""
+        super().__init__(None, None, None, token_set, leeway=leeway)
+        self._connection = connection
+
+    def _refresh(self):
+        """Refresh through :meth:`WaveApiConnection._wave_refresh_serialized`."""
+        self.token_set = self._connection._wave_refresh_serialized(self.token_set.access_token)
+
+
+class _ConnectionStaticProvider(StaticTokenProvider):
+    """Full-access token: when Wave rejects it, the connection is disconnected."""
+
+    def __init__(self, connection, access_token):
+        """Keep the connection to disconnect it on rejection."""
+        super().__init__(access_token)
+        self._connection = connection
+
+    def refresh_access_token(self):
+        """A full-access token cannot be refreshed: disconnect and raise."""
+        error = WaveGrantRevokedError(
+            _("Wave rejected the full-access token (revoked or deleted). Paste a new token "
+              "and connect again."),
+            code="UNAUTHENTICATED",
+        )
+        self._connection._wave_mark_revoked(error)
+        raise error
+
+
+class _JobGuard:
+    """What :meth:`WaveApiConnection._wave_job_guard` observed."""
+
+    stopped = False
+    error = None
+
+
+class WaveApiConnection(models.Model):
+    _name = "wave.api"
+    _inherit = ["wave.api", "mail.activity.mixin"]
+
+    request_log_ids = fields.One2many("wave.request.log", "connection_id")
+    request_log_count = fields.Integer(compute="_compute_request_log_count")
+
+    def _compute_request_log_count(self):
+        counts = dict(
+            self.env["wave.request.log"]._read_group(
+                [("connection_id", "in", self.ids)], ["connection_id"], ["__count"]
+            )
+        )
+        for connection in self:
+            connection.request_log_count = counts.get(connection, 0)
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    def _wave_check_admin(self):
+        if not self.env.su and not self.env.user.has_group(ADMIN_GROUP):
+            raise AccessError(_("Only Wave administrators can manage the Wave connection."))
+
+    @contextlib.contextmanager
+    def _wave_side_cursor(self):
+        """A cursor of its own, committed on success; the test cursor in tests."""
+        if in_test_mode(self.env):
+            self.env.flush_all()
+            yield self.env.cr
+            return
+        with self.env.registry.cursor() as cr:
+            yield cr
+
+    def _wave_token_set(self):
+        """The stored tokens as a :class:`TokenSet` (call on a sudo record)."""
+        self.ensure_one()
+        expires_at = self.token_expires_at
+        return TokenSet(
+            access_token=self.access_token or "",
+            refresh_token=self.refresh_token or None,
+            expires_at=expires_at.replace(tzinfo=UTC) if expires_at else None,
+            scope=self.granted_scopes or "",
+        )
+
+    def _wave_store_token_set(self, token_set):
+        """Persist a new token pair (call on a sudo record)."""
+        self.ensure_one()
+        vals = {
+            "access_token": token_set.access_token,
+            "refresh_token": token_set.refresh_token or False,
+            "token_expires_at": _naive_utc(token_set.expires_at),
+        }
+        if token_set.scope:
+            vals["granted_scopes"] = token_set.scope
+        self.write(vals)
+
+    def _wave_uses_oauth(self):
+        self.ensure_one()
+        return self.auth_method == "oauth"
+
+    # ------------------------------------------------------------------
+    # The client
+    # ------------------------------------------------------------------
+    def _get_client(self, priority="bulk"):
+        """A :class:`WaveClient` for this connection (see :meth:`_wave_build_client`)."""
+        return self._wave_build_client(priority)
+
+    def _wave_build_client(self, priority="bulk", **client_options):
+        """A client wired to the stored tokens, the shared budget and the request log.
+
+        ``priority`` is the least priority of its requests: "interactive" and
+        "webhook" work goes before scheduled "bulk" work. ``client_options``
+        are passed to :class:`WaveClient` (tests shorten the backoff).
+        """
+        self.ensure_one()
+        # sudo: the provider needs the tokens (administrators-only fields); the
+        # callers are sync jobs and administrators, and the tokens never leave
+        # the client.
+        connection = self.sudo()
+        if connection._wave_uses_oauth():
+            provider = _ConnectionOAuthProvider(connection, connection._wave_token_set())
+        else:
+            provider = _ConnectionStaticProvider(connection, connection.full_access_token)
+        bucket = PgTokenBucket(
+            self._wave_side_cursor,
+            f"connection:{self.id}",
+            connection.rate_limit,
+            connection.rate_window,
+            connection_id=self.id,
+            commit=not in_test_mode(self.env),
+        )
+        options = {"timeout": HTTP_TIMEOUT}
+        options.update(client_options)
+        client = _ConnectionClient(
+            connection.api_url,
+            provider,
+            allow_insecure_loopback=connection.allow_insecure_loopback,
+            rate_limiter=bucket,
+            request_logger=self._wave_request_logger(bucket),
+            **options,
+        )
+        client.default_priority = priority
+        return client
+
+    def _wave_request_logger(self, bucket):
+        """The client's ``request_logger``: one ``wave.request.log`` line per request."""
+        connection_id = self.id
+        test_env = self.env if in_test_mode(self.env) else None
+        registry = self.env.registry
+
+        def log_request(record):
+            waits, waited, penalties = bucket.pop_counters()
+            if test_env is not None:
+                log = test_env["wave.request.log"]
+                # sudo: the log is append-only and written for every user's request.
+                log.sudo().create(
+                    log._values_from_record(connection_id, record, waits, waited, penalties)
+                )
+                return
+            # A cursor of its own: the line survives a rollback of the job.
+            with registry.cursor() as cr:
+                log = api.Environment(cr, SUPERUSER_ID, {})["wave.request.log"]
+                log.create(log._values_from_record(connection_id, record, waits, waited,
+                                                   penalties))
+
+        return log_request
+
+    # ------------------------------------------------------------------
+    # Token refresh, serialized per connection in the database
+    # ------------------------------------------------------------------
+    def _wave_refresh_serialized(self, stale_access_token, cursor_factory=None):
+        """Return fresh tokens, refreshing them at most once across all workers.
+
+        The connection row is locked (``SELECT ... FOR NO KEY UPDATE``: it
+        excludes other refreshers but, unlike ``FOR UPDATE``, not the request
+        log's foreign-key checks) in a cursor of its own. Once the lock is held
+        the tokens are read again: when another worker already replaced
+        ``stale_access_token`` its token set is returned as is. Otherwise the
+        refresh token is exchanged and the new pair committed before the lock
+        is released. ``cursor_factory`` (tests) gives that cursor; by default
+        a new one from the registry, or the test cursor in tests.
+        """
+        self.ensure_one()
+        commit = cursor_factory is not None or not in_test_mode(self.env)
+        factory = cursor_factory or self._wave_side_cursor
+        with factory() as cr:
+            if commit:
+                # READ COMMITTED: once the lock is granted, read what the other
+                # worker committed (REPEATABLE READ would fail to serialize).
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                cr.execute("SET LOCAL lock_timeout = %s", (f"{REFRESH_LOCK_TIMEOUT_MS}ms",))
+            try:
+                # Raw SQL: the ORM has no row-lock API.
+                cr.execute("SELECT id FROM wave_api WHERE id = %s FOR NO KEY UPDATE", (self.id,))
+            except psycopg2.errors.LockNotAvailable:
+                raise WaveRateLimitedError(
+                    _("Another process is refreshing the Wave token; retrying shortly."),
+                    code="TOKEN_REFRESH_BUSY",
+                    retry_after=10.0,
+                ) from None
+            # Superuser: the system refreshes administrator-only tokens.
+            env = api.Environment(cr, SUPERUSER_ID, {}) if commit else self.env(su=True)
+            connection = env["wave.api"].browse(self.id)
+            connection.invalidate_recordset()
+            current = connection._wave_token_set()
+            if (current.access_token and current.access_token != stale_access_token
+                    and not current.is_expired(leeway=REFRESH_LEEWAY / 2)):
+                _logger.info("Wave connection %s: token already refreshed by another worker.",
+                             self.id)
+                return current
+            if not current.refresh_token:
+                error = WaveGrantRevokedError(
+                    _("No Wave refresh token is stored: connect to Wave again."),
+                    code="NO_REFRESH_TOKEN",
+                )
+                connection._wave_disconnect_revoked(error)
+                if commit:
+                    cr.commit()
+                raise error
+            try:
+                token_set = refresh_token(
+                    connection.token_url,
+                    connection.client_id,
+                    connection.client_secret,
+                    current.refresh_token,
+                    timeout=HTTP_TIMEOUT,
+                    allow_insecure_loopback=connection.allow_insecure_loopback,
+                )
+            except WaveGrantRevokedError as error:
+                connection._wave_disconnect_revoked(error)
+                env.flush_all()
+                if commit:
+                    cr.commit()
+                raise
+            connection._wave_store_token_set(token_set)
+            env.flush_all()
+            if commit:
+                cr.commit()
+            _logger.info("Wave connection %s: access token refreshed.", self.id)
+        if not commit:
+            self.invalidate_recordset()
+        return token_set
+
+    # ------------------------------------------------------------------
+    # Revoked grant: disconnect and tell the administrators
+    # ------------------------------------------------------------------
+    def _wave_mark_revoked(self, error):
+        """Disconnect after ``error`` (committed at once outside tests)."""
+        self.ensure_one()
+        if in_test_mode(self.env):
+            self.sudo()._wave_disconnect_revoked(error)
+            return
+        try:
+            with self.env.registry.cursor() as cr:
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                cr.execute("SET LOCAL lock_timeout = %s", (f"{REFRESH_LOCK_TIMEOUT_MS}ms",))
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["wave.api"].browse(self.id)._wave_disconnect_revoked(error)
+        except psycopg2.errors.LockNotAvailable:
+            # Our own transaction holds the row: write it there instead.
+            self.sudo()._wave_disconnect_revoked(error)
+
+    def _wave_disconnect_revoked(self, error):
+        """Clear the tokens, state disconnected, chatter message and admin activities."""
+        self.ensure_one()
+        message = getattr(error, "message", None) or str(error)
+        already = self.state == "disconnected"
+        self.write(
+            {
+                "state": "disconnected",
+                "access_token": False,
+                "refresh_token": False,
+                "token_expires_at": False,
+                "last_error": message,
+            }
+        )
+        if already:
+            return
+        _logger.warning("Wave connection %s disconnected: %s", self.id, message)
+        self.message_post(
+            body=_("Wave refused the authorization: %(message)s Syncs are stopped until an "
+                   "administrator connects to Wave again.", message=message),
+            subtype_xmlid="mail.mt_note",
+        )
+        self._wave_notify_admins(
+            _("Reconnect Wave"),
+            _("Wave refused the authorization of %(name)s: %(message)s",
+              name=self.display_name, message=message),
+        )
+
+    def _wave_notify_admins(self, summary, note):
+        """One activity per Wave administrator of the company (no duplicates)."""
+        self.ensure_one()
+        activity_type = self.env.ref(
+            "wave_accounting_integration.mail_activity_wave_reconnect", raise_if_not_found=False
+        )
+        admins = self.env.ref(ADMIN_GROUP).users.filtered(
+            lambda user: user.active and not user.share and self.company_id in user.company_ids
+        )
+        existing = self.activity_ids.filtered(
+            lambda act: act.activity_type_id == activity_type
+        ).user_id
+        for admin in admins - existing:
+            self.activity_schedule(
+                act_type_xmlid="wave_accounting_integration.mail_activity_wave_reconnect"
+                if activity_type else "mail.mail_activity_data_todo",
+                summary=summary,
+                note=note,
+                user_id=admin.id,
+            )
+
+    # ------------------------------------------------------------------
+    # Jobs
+    # ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _wave_job_guard(self):
+        """Wrap the body of a queue job that talks to Wave.
+
+        * not enough budget / Wave asks to slow down → queue_job's
+          ``RetryableJobError(seconds=retry_after)``: the job is rescheduled;
+        * Wave unreachable or failing (5xx after the client's retries) →
+          ``RetryableJobError`` too (queue_job's max retries bound it);
+        * the grant is revoked (or the token rejected) → the connection is
+          disconnected, the
+          administrators notified, and the job stops cleanly (no exception:
+          ``guard.stopped`` is True, code after the ``with`` block must check it).
+
+        Outcome-unknown mutations and validation errors are re-raised as they
+        are: they must not be retried blindly.
+        """
+        guard = _JobGuard()
+        try:
+            yield guard
+        except WaveRateLimitedError as error:
+            seconds = max(1, math.ceil(error.retry_after or 60))
+            raise RetryableJobError(str(error), seconds=seconds) from error
+        except WaveAuthenticationError as error:
+            # Revoked grant, rejected or missing token: nothing will work until an
+            # administrator reconnects.
+            self._wave_mark_revoked(error)
+            guard.stopped, guard.error = True, error
+            _logger.warning("Wave job stopped: connection %s is disconnected.", self.id)
+        except WaveOutcomeUnknownError:
+            raise
+        except (WaveServerError, WaveTransportError) as error:
+            raise RetryableJobError(str(error), seconds=300) from error
+
+    # ------------------------------------------------------------------
+    # OAuth2 authorization-code flow
+    # ------------------------------------------------------------------
+    def _wave_oauth_features(self):
+        """The features the enabled switches need (least privilege)."""
+        self.ensure_one()
+        features = []
+        if self.sync_inbound:
+            features += ["inbound_invoices", "inbound_payments", "inbound_vendors"]
+        if self.sync_outbound:
+            features += ["outbound_invoices", "outbound_payments", "outbound_bills"]
+            if self.invoice_send_mode == "send":
+                features.append("send_invoices")
+        if self.sudo().webhook_secret:
+            features.append("webhooks")
+        return features
+
+    def _wave_oauth_scopes(self):
+        """Scopes to request, space separated."""
+        offline = self.env["ir.config_parameter"].sudo().get_param(OFFLINE_ACCESS_PARAM)
+        return scopes_for_features(
+            self._wave_oauth_features(), include_offline_access=offline in ("1", "True", "true")
+        )
+
+    def _wave_oauth_redirect_uri(self):
+        self.ensure_one()
+        return self.get_base_url().rstrip("/") + CALLBACK_PATH
+
+    def _wave_oauth_authorize_url(self, state):
+        """Where to send the administrator's browser (``state`` bound to the session)."""
+        self.ensure_one()
+        self._wave_check_admin()
+        connection = self.sudo()
+        return build_authorize_url(
+            connection.authorize_url,
+            connection.client_id,
+            self._wave_oauth_redirect_uri(),
+            self._wave_oauth_scopes(),
+            state,
+            allow_insecure_loopback=connection.allow_insecure_loopback,
+        )
+
+    def _wave_oauth_complete(self, code):
+        """Exchange ``code``; return the businesses to choose from (empty when chosen).
+
+        With one business visible to the token (or the token restricted to
+        one), it is selected at once.
+        """
+        self.ensure_one()
+        self._wave_check_admin()
+        connection = self.sudo()
+        token_set = exchange_code(
+            connection.token_url,
+            connection.client_id,
+            connection.client_secret,
+            code,
+            self._wave_oauth_redirect_uri(),
+            timeout=HTTP_TIMEOUT,
+            allow_insecure_loopback=connection.allow_insecure_loopback,
+        )
+        connection._wave_store_token_set(token_set)
+        connection.write({"state": "connected", "last_error": False})
+        self.message_post(body=_("Connected to Wave with OAuth2."), subtype_xmlid="mail.mt_note")
+        reconnect = self.env.ref(
+            "wave_accounting_integration.mail_activity_wave_reconnect", raise_if_not_found=False
+        )
+        self.activity_ids.filtered(lambda act: act.activity_type_id == reconnect).sudo(
+        ).action_feedback(feedback=_("Reconnected."))
+        businesses = self._wave_list_businesses()
+        restricted = token_set.extra.get("businessId")
+        chosen = [b for b in businesses if b["id"] == restricted] if restricted else []
+        if not chosen and len(businesses) == 1:
+            chosen = businesses
+        if chosen:
+            self._wave_select_business(chosen[0])
+            return []
+        if self.business_id not in {b["id"] for b in businesses}:
+            connection.write({"business_id": False, "business_name": False})
+        return businesses
+
+    def _wave_list_businesses(self):
+        """The (non-archived) businesses the token can reach, as plain dicts."""
+        self.ensure_one()
+        client = self._get_client("interactive")
+        with client:
+            nodes = list(client.iterate(BUSINESSES_QUERY, {}, "businesses", page_size=50,
+                                        priority="interactive"))
+        return [
+            {
+                "id": node["id"],
+                "name": node.get("name") or node["id"],
+                "currency": (node.get("currency") or {}).get("code") or "",
+                "is_classic": bool(node.get("isClassicAccounting")),
+                "is_personal": bool(node.get("isPersonal")),
+            }
+            for node in nodes
+            if not node.get("isArchived")
+        ]
+
+    def _wave_select_business(self, business):
+        """Work on ``business`` (a dict of :meth:`_wave_list_businesses`)."""
+        self.ensure_one()
+        self._wave_check_admin()
+        self.sudo().write(
+            {
+                "business_id": business["id"],
+                "business_name": business["name"],
+                "business_currency": business.get("currency") or False,
+                "is_classic_accounting": business.get("is_classic", False),
+                "state": "connected",
+            }
+        )
+        self.message_post(
+            body=_("Wave business: %(name)s (%(currency)s).", name=business["name"],
+                   currency=business.get("currency") or "-"),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+    def action_wave_connect(self):
+        """Connect to Wave: OAuth2 in the browser, or check the pasted token."""
+        self.ensure_one()
+        self._wave_check_admin()
+        connection = self.sudo()
+        if not connection._wave_uses_oauth():
+            if not connection.full_access_token:
+                raise UserError(_("Paste a Wave full-access token first."))
+            connection.write({"state": "connected", "granted_scopes": False})
+            return self.action_wave_test_connection()
+        if not connection.client_id or not connection.client_secret:
+            raise UserError(_("Enter the OAuth client ID and secret of your Wave application."))
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"{START_PATH}?connection_id={self.id}",
+            "target": "self",
+        }
+
+    def action_wave_test_connection(self):
+        """Ask Wave for the business: show and store its name, currency and scopes."""
+        self.ensure_one()
+        self._wave_check_admin()
+        connection = self.sudo()
+        try:
+            if not connection.business_id:
+                businesses = self._wave_list_businesses()
+                if len(businesses) != 1:
+                    return self.action_wave_choose_business(businesses)
+                self._wave_select_business(businesses[0])
+            with self._get_client("interactive") as client:
+                data = client.execute(BUSINESS_QUERY, {"businessId": connection.business_id},
+                                      priority="interactive")
+        except WaveError as error:
+            connection.write({"last_error": error.message,
+                              "last_connection_check": fields.Datetime.now()})
+            return self._wave_notification(_("Wave connection failed"), error.message, "danger")
+        business = data.get("business") or {}
+        currency = (business.get("currency") or {}).get("code") or ""
+        vals = {
+            "business_name": business.get("name"),
+            "business_currency": currency,
+            "is_classic_accounting": bool(business.get("isClassicAccounting")),
+            "last_connection_check": fields.Datetime.now(),
+            "last_error": False,
+        }
+        if connection._wave_uses_oauth():
+            scopes = connection.granted_scopes or ""
+        else:
+            scopes = _("all (full-access token)")
+            vals["granted_scopes"] = scopes
+        if connection.state != "connected":
+            vals["state"] = "connected"
+        connection.write(vals)
+        return self._wave_notification(
+            _("Connected to Wave"),
+            _("Business: %(name)s. Currency: %(currency)s. Scopes: %(scopes)s.",
+              name=business.get("name"), currency=currency, scopes=scopes or "-"),
+            "success",
+        )
+
+    def action_wave_disconnect(self):
+        """Forget the tokens here (revoke the app in Wave to revoke it there too)."""
+        self._wave_check_admin()
+        for connection in self.sudo():
+            connection.write(
+                {
+                    "state": "disconnected",
+                    "access_token": False,
+                    "refresh_token": False,
+                    "token_expires_at": False,
+                    "full_access_token": False,
+                    "granted_scopes": False,
+                }
+            )
+            connection.message_post(
+                body=_("Disconnected from Wave by %(user)s: the tokens were deleted.",
+                       user=self.env.user.name),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_wave_choose_business(self, businesses=None):
+        """Open the business selection (several businesses visible to the token)."""
+        self.ensure_one()
+        self._wave_check_admin()
+        if businesses is None:
+            businesses = self._wave_list_businesses()
+        wizard = self.env["wave.business.select"]._create_for(self, businesses)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Choose the Wave business"),
+            "res_model": "wave.business.select",
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def action_view_request_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wave_accounting_integration.wave_request_log_action"
+        )
+        action["domain"] = [("connection_id", "=", self.id)]
+        return action
+
+    @api.model
+    def _wave_notification(self, title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+            },
+        }
+
+
+class ResConfigSettings(models.TransientModel):
+    """Settings → Wave: the connection buttons, applied to the saved settings."""
+
+    _inherit = "res.config.settings"
+
+    def _wave_saved_connection(self):
+        self.ensure_one()
+        self.execute()  # save the screen first, as the Save button would
+        return self.env["wave.api"]._get_or_create_for_company(self.company_id)
+
+    def action_wave_connect(self):
+        return self._wave_saved_connection().action_wave_connect()
+
+    def action_wave_test_connection(self):
+        return self._wave_saved_connection().action_wave_test_connection()
+
+    def action_wave_disconnect(self):
+        return self._wave_saved_connection().action_wave_disconnect()
+
+    def action_wave_choose_business(self):
+        return self._wave_saved_connection().action_wave_choose_business()
