@@ -27,14 +27,10 @@ say "Installing wave_accounting_integration into $WAVE_TEMPLATE_DB"
 install_addon "$WAVE_TEMPLATE_DB"
 createdb -T "$WAVE_TEMPLATE_DB" "$WAVE_TEST_DB"
 
-# The suite's own configuration: test mode on (Odoo's test framework expects it).
-TEST_CONF="$CACHE/odoo-test.conf"
-sed 's/^\[options\]$/[options]\ntest_enable = True/' "$ODOO_CONF" > "$TEST_CONF"
-
 cd "$ROOT"
 set +e
-"$PYTHON" -m pytest --odoo-config="$TEST_CONF" --odoo-database="$WAVE_TEST_DB" \
-    --odoo-http --odoo-log-level="${WAVE_ODOO_LOG_LEVEL:-error}" "$@"
+"$PYTHON" -m pytest --odoo-config="$ODOO_CONF" --odoo-database="$WAVE_TEST_DB" \
+    --odoo-http --odoo-extra=test-enable --odoo-log-level="${WAVE_ODOO_LOG_LEVEL:-error}" "$@"
 status=$?
 set -e
 exit $status
