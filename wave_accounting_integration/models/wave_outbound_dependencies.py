@@ -16,39 +16,62 @@ PRODUCT_SELECTION = "product { id name modifiedAt }"
 TAX_SELECTION = "salesTax { id name abbreviation modifiedAt }"
 
 FIND_CUSTOMERS = """
-query OdooFindCustomers($businessId: ID!, $email: String, $after: DateTime) {
+query OdooFindCustomers(
+  $businessId: ID!, $email: String, $after: DateTime, $page: Int, $pageSize: Int
+) {
   business(id: $businessId) {
-    customers(email: $email, modifiedAtAfter: $after, pageSize: 100, sort: [CREATED_AT_DESC]) {
+    customers(
+      email: $email, modifiedAtAfter: $after, page: $page, pageSize: $pageSize,
+      sort: [CREATED_AT_DESC]
+    ) {
+      pageInfo { currentPage totalPages }
       edges { node { id name email internalNotes modifiedAt } }
     }
   }
 }
 """
 FIND_PRODUCTS = """
-query OdooFindProducts($businessId: ID!, $after: DateTime) {
+query OdooFindProducts($businessId: ID!, $after: DateTime, $page: Int, $pageSize: Int) {
   business(id: $businessId) {
-    products(modifiedAtAfter: $after, pageSize: 100, sort: [CREATED_AT_DESC]) {
+    products(
+      modifiedAtAfter: $after, page: $page, pageSize: $pageSize, sort: [CREATED_AT_DESC]
+    ) {
+      pageInfo { currentPage totalPages }
       edges { node { id name modifiedAt } }
     }
   }
 }
 """
 FIND_TAXES = """
-query OdooFindSalesTaxes($businessId: ID!) {
+query OdooFindSalesTaxes($businessId: ID!, $page: Int, $pageSize: Int) {
   business(id: $businessId) {
-    salesTaxes(pageSize: 100) { edges { node { id name abbreviation rate modifiedAt } } }
+    salesTaxes(page: $page, pageSize: $pageSize) {
+      pageInfo { currentPage totalPages }
+      edges { node { id name abbreviation rate modifiedAt } }
+    }
   }
 }
 """
 
 
-def _edges(data, field):
-    connection = ((data or {}).get("business") or {}).get(field) or {}
-    return [edge["node"] for edge in connection.get("edges") or [] if edge and edge.get("node")]
+LOOKUP_PAGE_SIZE = 100
 
 
 class WaveApi(models.Model):
     _inherit = "wave.api"
+
+    def _outbound_find(self, client, query, variables, field):
+        """All ``business.<field>`` nodes matching ``query``, page after page."""
+        from ..lib import WaveAuthenticationError, WaveError, WaveRateLimitedError, WaveScopeError
+
+        try:
+            return list(
+                client.iterate(query, variables, f"business.{field}", page_size=LOOKUP_PAGE_SIZE)
+            )
+        except (WaveRateLimitedError, WaveAuthenticationError, WaveScopeError):
+            raise
+        except WaveError as error:
+            raise OutboundRetry(str(error)) from None
 
     # ------------------------------------------------------------------
     # Inputs
@@ -260,8 +283,10 @@ class WaveApi(models.Model):
         """
         from decimal import Decimal
 
-        data = self._outbound_query(client, FIND_TAXES, {"businessId": self.business_id})
-        nodes = {n["abbreviation"].lower(): n for n in _edges(data, "salesTaxes")}
+        found = self._outbound_find(
+            client, FIND_TAXES, {"businessId": self.business_id}, "salesTaxes"
+        )
+        nodes = {n["abbreviation"].lower(): n for n in found}
         rate_of = {n["id"]: Decimal(str(n["rate"])) for n in nodes.values()}
         missing = taxes.browse()
         for tax in taxes:
@@ -306,16 +331,14 @@ class WaveApi(models.Model):
                 variables = {"businessId": self.business_id, "after": after}
                 if record.email:
                     variables["email"] = record.email
-                data = self._outbound_query(client, FIND_CUSTOMERS, variables)
-                for node in _edges(data, "customers"):
+                for node in self._outbound_find(client, FIND_CUSTOMERS, variables, "customers"):
                     if entry.external_id in (node.get("internalNotes") or ""):
                         found[record] = node
                         break
         if "product" in kinds:
-            data = self._outbound_query(
-                client, FIND_PRODUCTS, {"businessId": self.business_id, "after": after}
+            nodes = self._outbound_find(
+                client, FIND_PRODUCTS, {"businessId": self.business_id, "after": after}, "products"
             )
-            nodes = _edges(data, "products")
             for record, entry in unresolved.items():
                 if entry.kind != "product":
                     continue
@@ -324,8 +347,9 @@ class WaveApi(models.Model):
                 if match:
                     found[record] = match[0]
         if "sales_tax" in kinds:
-            data = self._outbound_query(client, FIND_TAXES, {"businessId": self.business_id})
-            nodes = _edges(data, "salesTaxes")
+            nodes = self._outbound_find(
+                client, FIND_TAXES, {"businessId": self.business_id}, "salesTaxes"
+            )
             for record, entry in unresolved.items():
                 if entry.kind != "sales_tax":
                     continue

@@ -49,6 +49,38 @@ PAYMENT_SELECTION = (
     "invoicePayment { id amount invoice { id status modifiedAt amountPaid { value } } }"
 )
 SAGA_CHUNK = 20  # invoices per approve + markSent request (2 aliases each)
+LOOKUP_PAGE_SIZE = 100  # invoices per page when looking up lost numbers
+
+
+def changed_groups(before, after):
+    """Conflict-policy groups (``amounts``, ``taxes``, ``partner``, ``other``) of the
+    fields that differ between two ``InvoiceCreateInput`` payloads."""
+    if not before:
+        return {"amounts"}
+
+    def split(payload):
+        items = payload.get("items") or []
+        return {
+            "partner": payload.get("customerId"),
+            "amounts": (
+                payload.get("currency"),
+                payload.get("exchangeRate"),
+                [(i.get("productId"), i.get("quantity"), i.get("unitPrice")) for i in items],
+            ),
+            "taxes": [
+                sorted(t.get("salesTaxId") or "" for t in i.get("taxes") or []) for i in items
+            ],
+            "other": (
+                payload.get("invoiceNumber"),
+                payload.get("invoiceDate"),
+                payload.get("dueDate"),
+                payload.get("poNumber"),
+                [i.get("description") for i in items],
+            ),
+        }
+
+    old, new = split(before), split(after)
+    return {group for group in new if old[group] != new[group]}
 
 
 def saga_step_of(node):
@@ -275,7 +307,17 @@ class WaveApi(models.Model):
         pending = [(m, e) for m, e in advance if e.state == "confirmed" and e.saga_step != "sent"]
         if not pending:
             return False
-        send_by_email = self.invoice_send_mode == "send" and self._outbound_email_enabled(client)
+        send_by_email = False
+        if self.invoice_send_mode == "send":
+            send_by_email = self._outbound_email_enabled(client)
+            if not send_by_email:
+                self._outbound_log_send_fallback(
+                    [m for m, _e in pending],
+                    _(
+                        "The Wave business cannot send emails (emailSendEnabled is off): "
+                        "the invoice is marked as sent instead; send it from Odoo."
+                    ),
+                )
         retry = False
         for start in range(0, len(pending), SAGA_CHUNK):
             chunk = pending[start : start + SAGA_CHUNK]
@@ -287,6 +329,14 @@ class WaveApi(models.Model):
                     )
                     owners[f"a{i}"] = (move, entry, "approved")
                 email = move.partner_id.email or move.commercial_partner_id.email
+                if send_by_email and not email:
+                    self._outbound_log_send_fallback(
+                        [move],
+                        _(
+                            "The customer has no email address: the invoice is marked as sent "
+                            "in Wave instead of being emailed."
+                        ),
+                    )
                 if send_by_email and email:
                     send = (
                         "invoiceSend",
@@ -312,6 +362,15 @@ class WaveApi(models.Model):
             retry |= self._outbound_saga_results(client, chunk, owners, answer)
             self._outbound_commit()
         return retry
+
+    def _outbound_log_send_fallback(self, moves, reason):
+        """``invoiceSend`` was asked but cannot be used: say so on each invoice."""
+        moves = self.env["account.move"].union(*moves)
+        self.env["wave.audit.log"]._log_many(
+            moves, "outbound_send_fallback", {"reason": reason}, "outbound"
+        )
+        for move in moves:
+            move.message_post(body=reason)
 
     def _outbound_saga_results(self, client, chunk, owners, answer):
         retry = False
@@ -368,12 +427,18 @@ class WaveApi(models.Model):
             raise OutboundRetry(str(error)) from None
 
     def _outbound_resolve_invoices(self, client, lost):
-        """Find invoices whose create answer was lost, by number (exact match)."""
+        """Find invoices whose create answer was lost, by number (exact match).
+
+        Wave's ``invoiceNumber`` filter matches substrings: the first page of
+        every number travels in one aliased request, and the numbers with more
+        matches than a page are paged through (``client.iterate``).
+        """
         numbers = list(lost)
+        node_fields = f"{INVOICE_FIELDS} customer {{ id }}"
         params = ", ".join(["$businessId: ID!"] + [f"$n{i}: String" for i in range(len(numbers))])
         body = " ".join(
-            f"f{i}: invoices(invoiceNumber: $n{i}, pageSize: 100) "
-            f"{{ edges {{ node {{ {INVOICE_FIELDS} customer {{ id }} }} }} }}"
+            f"f{i}: invoices(invoiceNumber: $n{i}, page: 1, pageSize: {LOOKUP_PAGE_SIZE}) "
+            f"{{ pageInfo {{ currentPage totalPages }} edges {{ node {{ {node_fields} }} }} }}"
             for i in range(len(numbers))
         )
         query = f"query OdooFindInvoices({params}) {{ business(id: $businessId) {{ {body} }} }}"
@@ -383,15 +448,17 @@ class WaveApi(models.Model):
         business = data.get("business") or {}
         for i, move in enumerate(numbers):
             entry = lost[move]
-            edges = (business.get(f"f{i}") or {}).get("edges") or []
+            connection = business.get(f"f{i}") or {}
+            nodes = [e["node"] for e in connection.get("edges") or [] if e and e.get("node")]
+            if ((connection.get("pageInfo") or {}).get("totalPages") or 1) > 1:
+                nodes += self._outbound_invoices_numbered(client, move.name, node_fields)
             # Exact number (the filter matches substrings) and same customer; newest first.
             customer = (entry.request_summary or {}).get("customerId")
             exact = [
-                e["node"]
-                for e in edges
-                if e
-                and e["node"]["invoiceNumber"] == move.name
-                and (not customer or (e["node"].get("customer") or {}).get("id") == customer)
+                node
+                for node in nodes
+                if node["invoiceNumber"] == move.name
+                and (not customer or (node.get("customer") or {}).get("id") == customer)
             ]
             with self.env.cr.savepoint():
                 if exact:
@@ -407,6 +474,29 @@ class WaveApi(models.Model):
                 else:
                     entry.write({"state": "pending"})
         self._outbound_commit()
+
+    def _outbound_invoices_numbered(self, client, number, node_fields):
+        """Pages 2.. of the invoices whose number contains ``number`` (newest first)."""
+        query = (
+            "query OdooFindInvoicesPage($businessId: ID!, $number: String, $page: Int, "
+            "$pageSize: Int) { business(id: $businessId) { invoices(invoiceNumber: $number, "
+            "page: $page, pageSize: $pageSize) { pageInfo { currentPage totalPages totalCount } "
+            f"edges {{ node {{ {node_fields} }} }} }} }} }}"
+        )
+        try:
+            return list(
+                client.iterate(
+                    query,
+                    {"businessId": self.business_id, "number": number},
+                    "business.invoices",
+                    page_size=LOOKUP_PAGE_SIZE,
+                    start_page=2,
+                )
+            )
+        except WaveRateLimitedError:
+            raise
+        except WaveError as error:
+            raise OutboundRetry(str(error)) from None
 
     # ------------------------------------------------------------------
     # Changes, conflicts, reset / cancel
@@ -427,10 +517,14 @@ class WaveApi(models.Model):
                     move.wave_modified_at
                     and wave_datetime(node.get("modifiedAt")) > move.wave_modified_at
                 )
-                policy = self.conflict_policy_amounts
+                groups = changed_groups(entry.request_summary, payload)
+                policy = self._outbound_conflict_policy(groups) if wave_changed else "odoo"
                 if wave_changed and policy == "wave":
                     self.env["wave.audit.log"]._log_many(
-                        move, "conflict", {"policy": "wave", "kept": "wave"}, "outbound"
+                        move,
+                        "conflict",
+                        {"policy": "wave", "kept": "wave", "changed": sorted(groups)},
+                        "outbound",
                     )
                     continue
                 if (wave_changed and policy == "review") or node.get("status") != "DRAFT":
@@ -470,10 +564,25 @@ class WaveApi(models.Model):
                 else:
                     node = value.get("invoice") or {}
                     entry.write(
-                        {"payload_hash": payload_hash(payload), "saga_step": saga_step_of(node)}
+                        {
+                            "payload_hash": payload_hash(payload),
+                            "saga_step": saga_step_of(node),
+                            "request_summary": payload,
+                        }
                     )
                     self._outbound_bind_invoice(move, node)
                     advance.append((move, entry))
+
+    def _outbound_conflict_policy(self, groups):
+        """Policy for an invoice changed on both sides: the strictest of the changed groups.
+
+        ``review`` beats ``wave`` (Wave's version is kept), which beats ``odoo``.
+        """
+        policies = {getattr(self, f"conflict_policy_{group}") for group in groups}
+        for policy in ("review", "wave", "odoo"):
+            if policy in policies:
+                return policy
+        return "review"
 
     def _outbound_reset_invoices(self, moves):
         """Odoo invoices reset to draft or cancelled: delete Wave drafts, review others."""
@@ -578,23 +687,47 @@ class WaveApi(models.Model):
     # ------------------------------------------------------------------
     # Customer payments
     # ------------------------------------------------------------------
+    def _outbound_payment_documents(self, payment):
+        """The documents ``payment`` settles now: those reconciled with its entry.
+
+        ``invoice_ids`` (and, in Odoo 18, ``reconciled_invoice_ids``, which
+        includes it) keeps the invoices a payment was registered for even after
+        it is unreconciled: the partial reconciliations are read instead.
+        ``invoice_ids`` only counts for payments without a journal entry
+        (journals without outstanding accounts).
+        """
+        if not payment.move_id:
+            return payment.invoice_ids
+        lines = payment.move_id.line_ids.filtered(
+            lambda line: line.account_id.account_type in ("asset_receivable", "liability_payable")
+        )
+        partials = lines.matched_debit_ids | lines.matched_credit_ids
+        moves = (partials.debit_move_id | partials.credit_move_id).move_id - payment.move_id
+        return moves.filtered(lambda m: m.is_invoice(include_receipts=True))
+
     def _outbound_payment_allocations(self, payment, documents):
-        """``{document: amount}`` of ``payment`` over the posted ``documents`` it pays."""
+        """``{document: amount}`` of ``payment`` over the posted ``documents`` it pays.
+
+        Amounts come from the partial reconciliations, in each document's
+        currency (what Wave records on the invoice); a payment without journal
+        entry pays its single document in full.
+        """
         documents = documents.filtered(lambda m: m.state == "posted")
         if not documents:
             return {}
-        if len(documents) == 1:
-            return {documents: payment.amount}
+        if not payment.move_id:
+            return {documents: payment.amount} if len(documents) == 1 else {}
         allocations = {}
         lines = payment.move_id.line_ids.filtered(
             lambda line: line.account_id.account_type in ("asset_receivable", "liability_payable")
         )
         for partial in lines.matched_debit_ids | lines.matched_credit_ids:
-            other = (
-                partial.debit_move_id if partial.credit_move_id in lines else partial.credit_move_id
-            )
+            if partial.credit_move_id in lines:
+                other, amount = partial.debit_move_id, partial.debit_amount_currency
+            else:
+                other, amount = partial.credit_move_id, partial.credit_amount_currency
             if other.move_id in documents:
-                allocations[other.move_id] = allocations.get(other.move_id, 0.0) + partial.amount
+                allocations[other.move_id] = allocations.get(other.move_id, 0.0) + amount
         return allocations
 
     def _outbound_export_payments(self, payments):
@@ -617,7 +750,7 @@ class WaveApi(models.Model):
     def _outbound_export_customer_payments(self, payments):
         allocations, sub_keys = {}, {}
         for payment in payments:
-            invoices = (payment.reconciled_invoice_ids | payment.invoice_ids).filtered(
+            invoices = self._outbound_payment_documents(payment).filtered(
                 lambda m: m.move_type == "out_invoice" and m.wave_origin == "odoo" and m.wave_id
             )
             alloc = self._outbound_payment_allocations(payment, invoices)
@@ -780,7 +913,7 @@ class WaveApi(models.Model):
             linked = (
                 payment
                 and payment.state in ("in_process", "paid")
-                and invoice in (payment.reconciled_invoice_ids | payment.invoice_ids)
+                and invoice in self._outbound_payment_documents(payment)
             )
             if not linked:
                 stale |= entry

@@ -58,7 +58,7 @@ class WaveApi(models.Model):
     def _outbound_export_bill_payments(self, payments):
         allocations, sub_keys = {}, {}
         for payment in payments:
-            bills = (payment.reconciled_bill_ids | payment.invoice_ids).filtered(
+            bills = self._outbound_payment_documents(payment).filtered(
                 lambda m: m.move_type in ("in_invoice", "in_refund") and m.wave_origin != "wave"
             )
             alloc = self._outbound_payment_allocations(payment, bills)
