@@ -46,6 +46,8 @@ EXPECTED = {
     "wave.business.select.line": ("rwcu", ""),
     "wave.historical.import": ("rwcu", ""),
     "wave.secret.rotation": ("rwc", ""),
+    "wave.export.file.import": ("rwc", "rwc"),
+    "wave.export.file.import.message": ("rwc", "rwc"),
 }
 #: Statuses that carry no data.
 REFUSED = {400, 401, 403, 404, 405}
