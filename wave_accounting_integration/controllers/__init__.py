@@ -1,0 +1,3 @@
+from . import webhook
+from . import metrics
+from . import oauth

@@ -43,8 +43,8 @@ def parse_retry_after(value, now=None):
     value = str(value).strip()
     try:
         return max(0.0, float(value))
-    except ValueError:
-        pass
+    except ValueError:  # pylint: disable=except-pass
+        pass  # not a number of seconds: an HTTP date, parsed below
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

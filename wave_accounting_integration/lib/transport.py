@@ -239,7 +239,9 @@ class WaveClient:
             found.update(self._lookup_chunk(business_id, field, chunk, selection, priority))
         return found
 
-    def mutate(self, name, input, selection="", *, input_type=None, priority="interactive"):
+    def mutate(  # pylint: disable=redefined-builtin
+        self, name, input, selection="", *, input_type=None, priority="interactive"
+    ):
         """Run mutation ``name(input: $input)`` and return its payload dict.
 
         ``didSucceed`` and ``inputErrors`` are always selected; a payload with

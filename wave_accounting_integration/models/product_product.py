@@ -9,9 +9,7 @@ class ProductProduct(models.Model):
     # the sync stores the company of the Wave business it bound the product to.
     _wave_company_column = "wave_company_id"
 
-    wave_company_id = fields.Many2one(
-        "res.company", string="Wave Company", copy=False, readonly=True, index=True
-    )
+    wave_company_id = fields.Many2one("res.company", copy=False, readonly=True, index=True)
 
     def init(self):
         super().init()

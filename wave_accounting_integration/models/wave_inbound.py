@@ -54,8 +54,9 @@ def poll_document(entity):
 
 def can_commit(env):
     """Progress is committed page by page, except in tests."""
-    return not (env.registry.in_test_mode() or getattr(threading.current_thread(), "testing",
-                                                       False))
+    return not (
+        env.registry.in_test_mode() or getattr(threading.current_thread(), "testing", False)
+    )
 
 
 class WaveApi(models.Model):
@@ -74,8 +75,11 @@ class WaveApi(models.Model):
                     channel="root.wave.inbound",
                     identity_key=identity_exact,
                     priority=20 + priority,
-                    description=_("Wave: import %(entity)s changes (%(name)s)",
-                                  entity=entity, name=connection.name),
+                    description=_(
+                        "Wave: import %(entity)s changes (%(name)s)",
+                        entity=entity,
+                        name=connection.name,
+                    ),
                 )._job_poll(entity, trigger=trigger)
         return True
 
@@ -99,8 +103,9 @@ class WaveApi(models.Model):
                 "connection_id": self.id,
                 "kind": entity,
                 "direction": "inbound",
-                "trigger": trigger if trigger in ("cron", "webhook", "manual", "wizard") else
-                "manual",
+                "trigger": trigger
+                if trigger in ("cron", "webhook", "manual", "wizard")
+                else "manual",
             }
         )
         job._mark_running()
@@ -183,8 +188,12 @@ class WaveApi(models.Model):
             return
         missing = known + created_since - wave_total
         Move = self.env["account.move"]
-        domain = [("wave_id", "!=", False), ("company_id", "=", self.company_id.id),
-                  ("move_type", "=", "out_invoice"), ("state", "!=", "cancel")]
+        domain = [
+            ("wave_id", "!=", False),
+            ("company_id", "=", self.company_id.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "!=", "cancel"),
+        ]
         for extra in ([("state", "=", "draft")], [("state", "=", "posted")]):
             wave_ids = Move.search(domain + extra).mapped("wave_id")
             if not wave_ids:
@@ -218,15 +227,17 @@ class WaveApi(models.Model):
         results = {}
         try:
             for start in range(0, len(wave_invoice_ids), 50):
-                chunk = wave_invoice_ids[start:start + 50]
+                chunk = wave_invoice_ids[start : start + 50]
                 found = client.lookup_many(
-                    self.business_id, "invoice", chunk,
-                    f"{INVOICE_FIELDS} payments {{ {PAYMENT_FIELDS} }}", chunk_size=50,
+                    self.business_id,
+                    "invoice",
+                    chunk,
+                    f"{INVOICE_FIELDS} payments {{ {PAYMENT_FIELDS} }}",
+                    chunk_size=50,
                 )
                 nodes = [node for node in found.values() if node]
                 payments = {node["id"]: node.get("payments") or [] for node in nodes}
-                results.update(self._import_invoice_nodes(nodes, source=source,
-                                                          payments=payments))
+                results.update(self._import_invoice_nodes(nodes, source=source, payments=payments))
                 deleted = [wave_id for wave_id, node in found.items() if not node]
                 if deleted:
                     results.update(

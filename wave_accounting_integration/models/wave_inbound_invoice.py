@@ -26,7 +26,7 @@ import logging
 from decimal import Decimal
 
 from odoo import Command, _, api, fields, models
-from odoo.tools import float_compare
+from odoo.tools import SQL, float_compare
 
 from .wave_inbound_partner import CUSTOMER_FIELDS
 from .wave_inbound_reference import ACCOUNT_FIELDS, SALES_TAX_FIELDS, wave_datetime
@@ -50,6 +50,8 @@ INVOICE_FIELDS = """
     }
 """ % {"customer": CUSTOMER_FIELDS, "account": ACCOUNT_FIELDS, "tax": SALES_TAX_FIELDS}
 
+# account.move fields only the sync writes (see ``_wave_write_sync_state``).
+SYNC_STATE_FIELDS = {"wave_synced_at", "wave_sync_snapshot", "wave_amount_paid"}
 # Field groups of the per-field conflict policy.
 CONFLICT_GROUPS = ("amounts", "taxes", "partner", "other")
 
@@ -68,7 +70,9 @@ class AccountMove(models.Model):
 
     wave_status = fields.Char(string="Wave Status", copy=False, readonly=True)
     wave_amount_paid = fields.Float(
-        copy=False, readonly=True, digits=0,
+        copy=False,
+        readonly=True,
+        digits=0,
         help="Amount paid at Wave when the payments were last synced.",
     )
     wave_synced_at = fields.Datetime(copy=False, readonly=True)
@@ -79,13 +83,16 @@ class AccountMove(models.Model):
     def _wave_snapshot(self):
         """Comparable key fields of this invoice, grouped like the conflict policies."""
         self.ensure_one()
-        lines = self.invoice_line_ids.filtered(lambda l: l.display_type == "product")
+        lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
         return {
             "partner": self.partner_id.id,
             "amounts": [self.currency_id.id]
-            + [[l.product_id.id, round(l.quantity, 6), round(l.price_unit, 6)] for l in lines],
-            "taxes": [sorted(l.tax_ids.ids) for l in lines],
-            "accounts": [l.account_id.id for l in lines],
+            + [
+                [line.product_id.id, round(line.quantity, 6), round(line.price_unit, 6)]
+                for line in lines
+            ],
+            "taxes": [sorted(line.tax_ids.ids) for line in lines],
+            "accounts": [line.account_id.id for line in lines],
             "other": [
                 fields.Date.to_string(self.invoice_date),
                 fields.Date.to_string(self.invoice_date_due),
@@ -94,6 +101,46 @@ class AccountMove(models.Model):
             ],
         }
 
+    def _wave_write_sync_state(self, values_by_id):
+        """Store the sync's own bookkeeping fields (``SYNC_STATE_FIELDS``) of many moves.
+
+        ``values_by_id``: ``{move_id: {field: value}}``, one value per move. One
+        UPDATE for the whole batch: ``account.move.write`` per move re-checks
+        the balance and the hash of each (posted) move, which made the import
+        spend most of its time here. These fields are not accounting data and
+        nothing depends on them.
+        """
+        if not values_by_id:
+            return
+        names = sorted({name for vals in values_by_id.values() for name in vals})
+        if not set(names) <= SYNC_STATE_FIELDS:
+            raise ValueError(f"not sync bookkeeping fields: {set(names) - SYNC_STATE_FIELDS}")
+        moves = self.browse(list(values_by_id))
+        moves.flush_recordset(names)
+        for name in names:
+            field = self._fields[name]
+            rows = [
+                (move_id, field.convert_to_column(vals[name], moves.browse(move_id)))
+                for move_id, vals in values_by_id.items()
+                if name in vals
+            ]
+            cast = field.column_type[1]
+            for start in range(0, len(rows), 1000):
+                # raw SQL for speed (see above); values are bound parameters
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE account_move SET %s = v.value::%s "
+                        "FROM (VALUES %s) AS v(id, value) WHERE account_move.id = v.id",
+                        SQL.identifier(name),
+                        SQL(cast),
+                        SQL(", ").join(
+                            SQL("(%s, %s)", move_id, value)
+                            for move_id, value in rows[start : start + 1000]
+                        ),
+                    )
+                )
+        moves.invalidate_recordset(names)
+
 
 def snapshot_from_vals(vals):
     """The snapshot (see ``account.move._wave_snapshot``) invoice ``vals`` would give."""
@@ -101,11 +148,19 @@ def snapshot_from_vals(vals):
     return {
         "partner": vals["partner_id"],
         "amounts": [vals["currency_id"]]
-        + [[l.get("product_id") or False, round(l["quantity"], 6), round(l["price_unit"], 6)]
-           for l in lines],
-        "taxes": [sorted(l["tax_ids"][0][2]) if l["tax_ids"][0][0] == Command.SET else []
-                  for l in lines],
-        "accounts": [l["account_id"] for l in lines],
+        + [
+            [
+                line.get("product_id") or False,
+                round(line["quantity"], 6),
+                round(line["price_unit"], 6),
+            ]
+            for line in lines
+        ],
+        "taxes": [
+            sorted(line["tax_ids"][0][2]) if line["tax_ids"][0][0] == Command.SET else []
+            for line in lines
+        ],
+        "accounts": [line["account_id"] for line in lines],
         "other": [
             fields.Date.to_string(vals["invoice_date"]),
             fields.Date.to_string(vals["invoice_date_due"]),
@@ -135,8 +190,11 @@ class WaveApi(models.Model):
         results = self._import_invoice_nodes([node], source=source)
         return results.get(node.get("id"))
 
-    def _import_invoice_nodes(self, nodes, source=None, job=None, payments=None):
+    def _import_invoice_nodes(self, nodes, source=None, job=None, payments=None, count=True):
         """Import a page of Wave invoice nodes; returns ``{wave_id: outcome}``.
+
+        ``job`` gets the outcomes added to its counters unless ``count`` is
+        false (historical chunks keep their own, idempotent counters).
 
         ``payments``: ``{wave_invoice_id: [payment nodes]}`` already fetched
         (by-id look-ups return them); otherwise they are fetched in one aliased
@@ -153,15 +211,18 @@ class WaveApi(models.Model):
             else:
                 todo.append(node)
         if not todo:
-            self._count(job, results)
+            if count:
+                self._count(job, results)
             return results
         refs = self._resolve_invoice_refs(todo)
         Move = self.env["account.move"].with_context(active_test=False)
         existing = {
             m.wave_id: m
             for m in Move.search(
-                [("wave_id", "in", [n["id"] for n in todo]),
-                 ("company_id", "=", self.company_id.id)]
+                [
+                    ("wave_id", "in", [n["id"] for n in todo]),
+                    ("company_id", "=", self.company_id.id),
+                ]
             )
         }
         new_items, suspense = [], {}
@@ -192,10 +253,9 @@ class WaveApi(models.Model):
         self._sync_payments_for(
             [n for n in todo if n["id"] in done], existing, payments=payments, job=job
         )
-        self._resolve_quarantines(
-            "Invoice", [w for w in done if w not in suspense]
-        )
-        self._count(job, results)
+        self._resolve_quarantines("Invoice", [w for w in done if w not in suspense])
+        if count:
+            self._count(job, results)
         return results
 
     @api.model
@@ -209,9 +269,11 @@ class WaveApi(models.Model):
                 "records_created": job.records_created + values.count("created"),
                 "records_updated": job.records_updated + values.count("updated"),
                 "records_skipped": job.records_skipped
-                + values.count("skipped") + values.count("unchanged"),
+                + values.count("skipped")
+                + values.count("unchanged"),
                 "records_failed": job.records_failed
-                + values.count("quarantined") + values.count("conflict"),
+                + values.count("quarantined")
+                + values.count("conflict"),
             }
         )
 
@@ -220,10 +282,13 @@ class WaveApi(models.Model):
     # ------------------------------------------------------------------
     def _resolve_invoice_refs(self, nodes):
         items = [item for n in nodes for item in n.get("items") or []]
-        tax_nodes = [t["salesTax"] for i in items for t in i.get("taxes") or [] if t.get("salesTax")]
+        tax_nodes = [
+            t["salesTax"] for i in items for t in i.get("taxes") or [] if t.get("salesTax")
+        ]
         taxes = self._resolve_taxes(tax_nodes)
-        products = self._resolve_products([i["product"] for i in items if i.get("product")],
-                                          taxes=taxes)
+        products = self._resolve_products(
+            [i["product"] for i in items if i.get("product")], taxes=taxes
+        )
         accounts = self._resolve_accounts([i["account"] for i in items if i.get("account")])
         customers = self.env["wave.partner.map"]._match_contacts(
             self, "customer", [n["customer"] for n in nodes if n.get("customer")]
@@ -231,17 +296,23 @@ class WaveApi(models.Model):
         Map = self.env["wave.account.map"]
         discount_map = Map.search(
             [("connection_id", "=", self.id), ("wave_account_subtype", "=", "DISCOUNTS")],
-            order="id", limit=1,
+            order="id",
+            limit=1,
         )
         currencies = {
             c.name: c
-            for c in self.env["res.currency"].with_context(active_test=False).search(
+            for c in self.env["res.currency"]
+            .with_context(active_test=False)
+            .search(
                 [("name", "in", list({n["currency"]["code"] for n in nodes if n.get("currency")}))]
             )
         }
         journal = self.env["account.journal"].search(
-            [*self.env["account.journal"]._check_company_domain(self.company_id),
-             ("type", "=", "sale")], limit=1,
+            [
+                *self.env["account.journal"]._check_company_domain(self.company_id),
+                ("type", "=", "sale"),
+            ],
+            limit=1,
         )
         return {
             "taxes": taxes,
@@ -278,8 +349,11 @@ class WaveApi(models.Model):
         partner = mapping.partner_id if mapping else self.env["res.partner"]
         if not partner:
             reasons.append(
-                _("Wave customer %s is not matched to an Odoo contact (%s).",
-                  node["customer"].get("name"), mapping.state if mapping else "unknown")
+                _(
+                    "Wave customer %s is not matched to an Odoo contact (%s).",
+                    node["customer"].get("name"),
+                    mapping.state if mapping else "unknown",
+                )
             )
             fixes.append(_("Confirm the contact mapping in Wave > Mapping > Contacts."))
         journal = refs["journal"]
@@ -294,14 +368,20 @@ class WaveApi(models.Model):
             for tax in item.get("taxes") or []:
                 odoo_tax = refs["taxes"].get((tax.get("salesTax") or {}).get("id"))
                 if not odoo_tax:
-                    reasons.append(_("Line %s: sales tax %s is not mapped.", index + 1,
-                                     (tax.get("salesTax") or {}).get("name")))
+                    reasons.append(
+                        _(
+                            "Line %s: sales tax %s is not mapped.",
+                            index + 1,
+                            (tax.get("salesTax") or {}).get("name"),
+                        )
+                    )
                 else:
                     tax_ids.append(odoo_tax.id)
             lines.append(
                 {
                     "product_id": product.id if product else False,
-                    "name": item.get("description") or (item.get("product") or {}).get("name")
+                    "name": item.get("description")
+                    or (item.get("product") or {}).get("name")
                     or "/",
                     "quantity": float(item.get("quantity") or 0),
                     "price_unit": float(item.get("unitPrice") or 0),
@@ -330,12 +410,18 @@ class WaveApi(models.Model):
             )
         invoice_date = fields.Date.to_date(node["invoiceDate"])
         violated = company._get_violated_lock_dates(
-            invoice_date, any(line["tax_ids"][0][2] for line in lines if line["tax_ids"][0][0]
-                              == Command.SET), journal,
+            invoice_date,
+            any(line["tax_ids"][0][2] for line in lines if line["tax_ids"][0][0] == Command.SET),
+            journal,
         )
         if violated:
-            reasons.append(_("The period of %s is locked in Odoo (lock date %s).",
-                             node["invoiceDate"], violated[-1][0]))
+            reasons.append(
+                _(
+                    "The period of %s is locked in Odoo (lock date %s).",
+                    node["invoiceDate"],
+                    violated[-1][0],
+                )
+            )
             fixes.append(_("Reopen the period or move the invoice date, then replay."))
         if reasons:
             raise InvoiceRejected(reasons, "\n".join(fixes) or None)
@@ -369,8 +455,11 @@ class WaveApi(models.Model):
         wave_total = float((node.get("total") or {}).get("value") or 0)
         if move.currency_id.compare_amounts(move.amount_total, wave_total):
             return [
-                _("Odoo total %(odoo)s differs from Wave total %(wave)s.",
-                  odoo=move.amount_total, wave=wave_total)
+                _(
+                    "Odoo total %(odoo)s differs from Wave total %(wave)s.",
+                    odoo=move.amount_total,
+                    wave=wave_total,
+                )
             ]
         return []
 
@@ -387,19 +476,17 @@ class WaveApi(models.Model):
             with self.env.cr.savepoint():
                 moves = self._create_moves([vals for _node, vals in items])
                 bad = []
-                for (node, _vals), move in zip(items, moves):
+                for (node, _vals), move in zip(items, moves, strict=True):
                     if self._check_totals(move, node):
                         bad.append(node)
                 if bad:
                     raise InvoiceRejected(["batch has total mismatches"])
-                to_post = moves.filtered(
-                    lambda m: m.wave_status in POSTED_STATUSES
-                )
+                to_post = moves.filtered(lambda m: m.wave_status in POSTED_STATUSES)
                 to_post.action_post()
         except Exception as error:
             _logger.info("Wave invoice batch failed (%s); importing one by one.", error)
             return self._create_invoices_one_by_one(items, job)
-        created = dict(zip([node["id"] for node, _vals in items], moves))
+        created = dict(zip([node["id"] for node, _vals in items], moves, strict=True))
         self._after_sync(moves, "create")
         return created
 
@@ -410,7 +497,7 @@ class WaveApi(models.Model):
         moves = self.env["account.move"].create(
             [{k: v for k, v in vals.items() if k != "invoice_currency_rate"} for vals in vals_list]
         )
-        for move, rate in zip(moves, rates):
+        for move, rate in zip(moves, rates, strict=True):
             if rate:
                 move.invoice_currency_rate = rate
         return moves
@@ -441,13 +528,21 @@ class WaveApi(models.Model):
     def _after_sync(self, moves, action, values_before=None):
         """Snapshot, sync time and audit line of moves the sync just wrote."""
         now = fields.Datetime.now()
-        for move in moves:
-            move.write({"wave_synced_at": now, "wave_sync_snapshot": move._wave_snapshot()})
+        moves._wave_write_sync_state(
+            {
+                move.id: {"wave_synced_at": now, "wave_sync_snapshot": move._wave_snapshot()}
+                for move in moves
+            }
+        )
         self.env["wave.audit.log"]._log_many(
             moves,
             action,
-            lambda m: {"state": m.state, "amount_total": m.amount_total,
-                       "partner": m.partner_id.display_name, "wave_status": m.wave_status},
+            lambda m: {
+                "state": m.state,
+                "amount_total": m.amount_total,
+                "partner": m.partner_id.display_name,
+                "wave_status": m.wave_status,
+            },
             values_before=values_before,
         )
 
@@ -472,8 +567,9 @@ class WaveApi(models.Model):
         wanted = snapshot_from_vals(vals)
         stored = move.wave_sync_snapshot or current
         wave_groups = {g for g in CONFLICT_GROUPS if current[g] != wanted[g]}
-        account_fix = current["accounts"] != wanted["accounts"] and len(
-            current["accounts"]) == len(wanted["accounts"])
+        account_fix = current["accounts"] != wanted["accounts"] and len(current["accounts"]) == len(
+            wanted["accounts"]
+        )
         odoo_groups = {g for g in CONFLICT_GROUPS if stored.get(g) != current[g]}
         meta = {k: vals[k] for k in ("wave_status", "wave_modified_at")}
         was_draft_at_wave = move.state == "draft" and vals["wave_status"] in POSTED_STATUSES
@@ -490,16 +586,24 @@ class WaveApi(models.Model):
         if "partner" in apply:
             write_vals["partner_id"] = vals["partner_id"]
         if "other" in apply:
-            for key in ("invoice_date", "invoice_date_due", "ref", "payment_reference",
-                        "narration"):
+            for key in (
+                "invoice_date",
+                "invoice_date_due",
+                "ref",
+                "payment_reference",
+                "narration",
+            ):
                 write_vals[key] = vals[key]
         if apply & {"amounts", "taxes"} or account_fix:
             write_vals["invoice_line_ids"] = self._line_commands(move, vals, apply)
             write_vals["currency_id"] = vals["currency_id"]
             if "invoice_currency_rate" in vals:
                 write_vals["invoice_currency_rate"] = vals["invoice_currency_rate"]
-        before = {"state": move.state, "amount_total": move.amount_total,
-                  "partner": move.partner_id.display_name}
+        before = {
+            "state": move.state,
+            "amount_total": move.amount_total,
+            "partner": move.partner_id.display_name,
+        }
         was_posted = move.state == "posted"
         if was_posted and len(write_vals) > len(meta):
             move.button_draft()
@@ -516,7 +620,8 @@ class WaveApi(models.Model):
         self._after_sync(move, "update", values_before=before)
         if kept:
             self.env["wave.audit.log"]._log_many(
-                move, "conflict",
+                move,
+                "conflict",
                 {"kept_odoo": sorted(kept), "applied_wave": sorted(apply)},
             )
         return "updated"
@@ -541,15 +646,17 @@ class WaveApi(models.Model):
     def _line_commands(self, move, vals, apply):
         """Replace the invoice lines by Wave's; keep Odoo's taxes when they win."""
         new_lines = [cmd[2] for cmd in vals["invoice_line_ids"]]
-        old_lines = move.invoice_line_ids.filtered(lambda l: l.display_type == "product")
+        old_lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
         if "taxes" not in apply:
             for index, line in enumerate(new_lines):
                 if index < len(old_lines):
                     line["tax_ids"] = [Command.set(old_lines[index].tax_ids.ids)]
         if "amounts" not in apply and "taxes" not in apply and len(old_lines) == len(new_lines):
             # only the accounts change (a mapping was fixed)
-            return [Command.update(old.id, {"account_id": new["account_id"]})
-                    for old, new in zip(old_lines, new_lines)]
+            return [
+                Command.update(old.id, {"account_id": new["account_id"]})
+                for old, new in zip(old_lines, new_lines, strict=True)
+            ]
         return [Command.delete(line.id) for line in move.invoice_line_ids] + [
             Command.create(line) for line in new_lines
         ]
@@ -560,8 +667,11 @@ class WaveApi(models.Model):
     def _apply_invoice_deletions(self, wave_ids, job=None):
         """Invoices deleted at Wave: cancel drafts, reverse posted ones, or review."""
         moves = self.env["account.move"].search(
-            [("wave_id", "in", list(wave_ids)), ("company_id", "=", self.company_id.id),
-             ("state", "!=", "cancel")]
+            [
+                ("wave_id", "in", list(wave_ids)),
+                ("company_id", "=", self.company_id.id),
+                ("state", "!=", "cancel"),
+            ]
         )
         results = {}
         for move in moves:
@@ -570,8 +680,11 @@ class WaveApi(models.Model):
                     results[move.wave_id] = self._delete_invoice(move, job)
             except Exception as error:
                 self._quarantine(
-                    "Invoice", move.wave_id, {"id": move.wave_id, "deleted": True},
-                    [_("Deleted in Wave but could not be cancelled: %s", error)], job=job,
+                    "Invoice",
+                    move.wave_id,
+                    {"id": move.wave_id, "deleted": True},
+                    [_("Deleted in Wave but could not be cancelled: %s", error)],
+                    job=job,
                     move=move,
                 )
                 results[move.wave_id] = "quarantined"
@@ -581,10 +694,13 @@ class WaveApi(models.Model):
         before = {"state": move.state, "amount_total": move.amount_total}
         if self.deletion_policy == "review":
             self._quarantine(
-                "Invoice", move.wave_id, {"id": move.wave_id, "deleted": True},
+                "Invoice",
+                move.wave_id,
+                {"id": move.wave_id, "deleted": True},
                 [_("The invoice was deleted in Wave.")],
                 _("Cancel or reverse %s in Odoo, or discard this entry.", move.display_name),
-                job=job, move=move,
+                job=job,
+                move=move,
             )
             return "conflict"
         if move.state == "draft":
@@ -604,44 +720,82 @@ class WaveApi(models.Model):
     # ------------------------------------------------------------------
     def _quarantine_invoice(self, node, reasons, suggested_fix, job, move=None):
         number = node.get("invoiceNumber") or node.get("id")
-        return self._quarantine("Invoice", node.get("id"), node, reasons, suggested_fix,
-                                job=job, move=move, label=_("Invoice %s", number))
+        return self._quarantine(
+            "Invoice",
+            node.get("id"),
+            node,
+            reasons,
+            suggested_fix,
+            job=job,
+            move=move,
+            label=_("Invoice %s", number),
+        )
 
     def _quarantine_suspense(self, node, account_names, move, job):
         names = ", ".join(sorted(set(account_names)))
         return self._quarantine(
-            "Invoice", node["id"], node,
+            "Invoice",
+            node["id"],
+            node,
             [_("Booked to the suspense account: Wave account(s) %s not mapped.", names)],
             _("Map the Wave account(s) in Wave > Mapping > Accounts, then replay."),
-            job=job, move=move, label=_("Invoice %s", node.get("invoiceNumber")),
+            job=job,
+            move=move,
+            label=_("Invoice %s", node.get("invoiceNumber")),
         )
 
     def _quarantine_conflict(self, move, node, vals, decisions, job):
         odoo_version = {
-            "name": move.name, "state": move.state, "amount_total": move.amount_total,
-            "amount_tax": move.amount_tax, "partner": move.partner_id.display_name,
+            "name": move.name,
+            "state": move.state,
+            "amount_total": move.amount_total,
+            "amount_tax": move.amount_tax,
+            "partner": move.partner_id.display_name,
             "snapshot": move._wave_snapshot(),
         }
         groups = sorted(g for g, d in decisions.items() if d == "review")
         self._quarantine(
-            "Invoice", node["id"], {"wave": node, "odoo": odoo_version},
-            [_("Changed in Wave while posted or edited in Odoo: %s (policy: review).",
-               ", ".join(groups))],
+            "Invoice",
+            node["id"],
+            {"wave": node, "odoo": odoo_version},
+            [
+                _(
+                    "Changed in Wave while posted or edited in Odoo: %s (policy: review).",
+                    ", ".join(groups),
+                )
+            ],
             _("Compare both versions; replay applies Wave's version, discard keeps Odoo's."),
-            job=job, move=move, label=_("Conflict on %s", move.name or node.get("invoiceNumber")),
+            job=job,
+            move=move,
+            label=_("Conflict on %s", move.name or node.get("invoiceNumber")),
         )
         self.env["wave.audit.log"]._log_many(
-            move, "conflict", {"review": groups, "wave_total": (node.get("total") or {}).get(
-                "value")},
+            move,
+            "conflict",
+            {"review": groups, "wave_total": (node.get("total") or {}).get("value")},
         )
 
-    def _quarantine(self, record_type, wave_id, payload, reasons, suggested_fix=None,
-                    job=None, move=None, label=None):
+    def _quarantine(
+        self,
+        record_type,
+        wave_id,
+        payload,
+        reasons,
+        suggested_fix=None,
+        job=None,
+        move=None,
+        label=None,
+    ):
         """Create (or bump) the open quarantine entry of one Wave record."""
         Quarantine = self.env["wave.quarantine"]
         open_entry = Quarantine.search(
-            [("connection_id", "=", self.id), ("record_type", "=", record_type),
-             ("wave_id", "=", wave_id), ("state", "=", "open")], limit=1,
+            [
+                ("connection_id", "=", self.id),
+                ("record_type", "=", record_type),
+                ("wave_id", "=", wave_id),
+                ("state", "=", "open"),
+            ],
+            limit=1,
         )
         vals = {
             "payload": payload,
@@ -669,8 +823,12 @@ class WaveApi(models.Model):
         if not wave_ids:
             return
         entries = self.env["wave.quarantine"].search(
-            [("connection_id", "=", self.id), ("record_type", "=", record_type),
-             ("wave_id", "in", list(wave_ids)), ("state", "=", "open")]
+            [
+                ("connection_id", "=", self.id),
+                ("record_type", "=", record_type),
+                ("wave_id", "in", list(wave_ids)),
+                ("state", "=", "open"),
+            ]
         )
         if entries:
             entries.write({"state": "resolved"})

@@ -23,8 +23,7 @@ CHUNK_QUERY = (
     "query WaveHistoricalChunk($businessId: ID!, $start: Date, $end: Date, $page: Int!, "
     "$pageSize: Int!) { business(id: $businessId) { invoices(invoiceDateStart: $start, "
     "invoiceDateEnd: $end, page: $page, pageSize: $pageSize, sort: [CREATED_AT_ASC]) { "
-    "pageInfo { currentPage totalPages totalCount } edges { node { %s } } } } }"
-    % INVOICE_FIELDS
+    "pageInfo { currentPage totalPages totalCount } edges { node { %s } } } } }" % INVOICE_FIELDS
 )
 
 
@@ -38,8 +37,10 @@ class WaveSyncJob(models.Model):
                 channel="root.wave.import",
                 identity_key=identity_exact,
                 priority=50,
-                description=_("Wave historical import %(from)s - %(to)s",
-                              **{"from": chunk.date_from, "to": chunk.date_to}),
+                description=_(
+                    "Wave historical import %(from)s - %(to)s",
+                    **{"from": chunk.date_from, "to": chunk.date_to},
+                ),
             )._job_import_chunk()
             if hasattr(job, "uuid"):
                 chunk.queue_job_uuid = job.uuid
@@ -70,6 +71,7 @@ class WaveSyncJob(models.Model):
         if self.state == "pending":
             self._mark_running()
         client = connection._get_client(priority="bulk")
+        page_size = self._chunk_page_size()
         pages = 0
         while True:
             if self._cancelled():
@@ -79,7 +81,7 @@ class WaveSyncJob(models.Model):
                 "start": fields.Date.to_string(self.date_from),
                 "end": fields.Date.to_string(self.date_to),
                 "page": self.resume_page,
-                "pageSize": INBOUND_PAGE_SIZE,
+                "pageSize": page_size,
             }
             try:
                 data = client.execute(CHUNK_QUERY, variables)
@@ -88,15 +90,8 @@ class WaveSyncJob(models.Model):
             invoices = (data.get("business") or {}).get("invoices") or {}
             page_info = invoices.get("pageInfo") or {}
             nodes = [e["node"] for e in invoices.get("edges") or [] if e.get("node")]
-            total = page_info.get("totalCount") or 0
-            self.write({
-                "records_total": total,
-                # a re-read page (resume after a crash) is not counted twice
-                "records_done": min((self.resume_page - 1) * INBOUND_PAGE_SIZE, total),
-                "requests_count": self.requests_count + 1,
-            })
-            if nodes:
-                connection._import_invoice_nodes(nodes, source="historical_import", job=self)
+            self.requests_count += 1
+            self._import_chunk_page(nodes, page_info.get("totalCount") or 0, page_size)
             last = not nodes or self.resume_page >= (page_info.get("totalPages") or 0)
             if last:
                 self._mark_finished()
@@ -110,6 +105,73 @@ class WaveSyncJob(models.Model):
             pages += 1
             if max_pages and pages >= max_pages:
                 return False
+
+    def _chunk_page_size(self):
+        """Invoices per Wave request of a chunk (system parameter, default 100).
+
+        Change it only between imports: ``resume_page`` counts pages of this size.
+        """
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(  # sudo: technical setting
+                "wave_accounting_integration.import_page_size"
+            )
+        )
+        return max(1, min(int(value or INBOUND_PAGE_SIZE), 200))
+
+    def _import_chunk_page(self, nodes, total, page_size):
+        """Import one page of this chunk and update its counters idempotently.
+
+        A page read again (a resumed chunk whose last commit was lost, or a
+        retried job) must not count twice: ``records_done`` is derived from the
+        page number, invoices that already exist come back "unchanged" (not
+        "created"), invoices already quarantined by this chunk are not counted
+        as failed again, and the skipped count is what remains.
+        """
+        self.ensure_one()
+        counted_failed = set()
+        if nodes:
+            counted_failed = set(
+                self.env["wave.quarantine"]
+                .search_fetch(
+                    [
+                        ("sync_job_id", "=", self.id),
+                        ("record_type", "=", "Invoice"),
+                        ("state", "=", "open"),
+                        ("wave_id", "in", [n.get("id") for n in nodes]),
+                    ],
+                    ["wave_id"],
+                )
+                .mapped("wave_id")
+            )
+        results = {}
+        if nodes:
+            # no chatter tracking for a bulk import of history: the audit log keeps the trail
+            connection = self.connection_id.with_context(tracking_disable=True)
+            results = connection._import_invoice_nodes(
+                nodes, source="historical_import", job=self, count=False
+            )
+        outcomes = list(results.values())
+        done = min((self.resume_page - 1) * page_size + len(nodes), total)
+        created = self.records_created + outcomes.count("created")
+        updated = self.records_updated + outcomes.count("updated")
+        failed = self.records_failed + sum(
+            1
+            for wave_id, outcome in results.items()
+            if outcome in ("quarantined", "conflict") and wave_id not in counted_failed
+        )
+        self.write(
+            {
+                "records_total": total,
+                "records_done": done,
+                "records_created": created,
+                "records_updated": updated,
+                "records_failed": failed,
+                "records_skipped": max(done - created - updated - failed, 0),
+            }
+        )
+        return results
 
     def _cancelled(self):
         self.invalidate_recordset(["state"])

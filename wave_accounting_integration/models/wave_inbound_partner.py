@@ -18,8 +18,21 @@ from .wave_inbound_reference import wave_datetime
 
 AMBIGUITY_MARGIN = 3.0
 LEGAL_SUFFIXES = {
-    "inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "company",
-    "plc", "gmbh", "sa", "sarl", "lp", "llp",
+    "inc",
+    "incorporated",
+    "llc",
+    "ltd",
+    "limited",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "plc",
+    "gmbh",
+    "sa",
+    "sarl",
+    "lp",
+    "llp",
 }
 CUSTOMER_FIELDS = "id name email firstName lastName phone modifiedAt currency { code }"
 VENDOR_FIELDS = "id name email phone modifiedAt"
@@ -93,8 +106,11 @@ class WavePartnerMap(models.Model):
         if emails:
             by_email = {}
             for partner in Partner.search(
-                [("email_normalized", "in", list(set(emails.values()))),
-                 (id_field, "=", False), *company_domain],
+                [
+                    ("email_normalized", "in", list(set(emails.values()))),
+                    (id_field, "=", False),
+                    *company_domain,
+                ],
                 order="parent_id desc, id",
             ):
                 by_email.setdefault(partner.email_normalized, partner)
@@ -118,7 +134,7 @@ class WavePartnerMap(models.Model):
             created = Partner.create(
                 [self._partner_vals(connection, wave_type, nodes[k]) for k in to_create]
             )
-            for wave_id, partner in zip(to_create, created):
+            for wave_id, partner in zip(to_create, created, strict=True):
                 decisions[wave_id] = (partner, "created", 0.0, Partner)
             self.env["wave.audit.log"]._log_many(
                 created, "create", lambda p: {"name": p.name, "email": p.email or False}
@@ -161,8 +177,14 @@ class WavePartnerMap(models.Model):
 
         threshold = connection.fuzzy_match_threshold
         pool = Partner.search_fetch(
-            [(id_field, "=", False), ("active", "=", True), *company_domain,
-             "|", ("is_company", "=", True), ("parent_id", "=", False)],
+            [
+                (id_field, "=", False),
+                ("active", "=", True),
+                *company_domain,
+                "|",
+                ("is_company", "=", True),
+                ("parent_id", "=", False),
+            ],
             ["name"],
         )
         names = {p.id: normalize_name(p.name) for p in pool if p.name}
@@ -190,7 +212,10 @@ class WavePartnerMap(models.Model):
             close = [h for h in hits if best_score - h[1] <= AMBIGUITY_MARGIN]
             if len(close) > 1:
                 decisions[wave_id] = (
-                    Partner, "fuzzy", best_score, Partner.browse([h[2] for h in close])
+                    Partner,
+                    "fuzzy",
+                    best_score,
+                    Partner.browse([h[2] for h in close]),
                 )
             else:
                 decisions[wave_id] = (Partner.browse(hits[0][2]), "fuzzy", best_score, Partner)

@@ -28,7 +28,10 @@ class AccountPayment(models.Model):
     _inherit = "account.payment"
 
     wave_invoice_id = fields.Char(
-        string="Wave Invoice ID", index=True, copy=False, readonly=True,
+        string="Wave Invoice ID",
+        index=True,
+        copy=False,
+        readonly=True,
         help="The Wave invoice this payment was recorded on.",
     )
 
@@ -42,7 +45,10 @@ class WaveApi(models.Model):
             return {}
         client = self._get_client(priority="bulk")
         found = client.lookup_many(
-            self.business_id, "invoice", wave_invoice_ids, f"id payments {{ {PAYMENT_FIELDS} }}",
+            self.business_id,
+            "invoice",
+            wave_invoice_ids,
+            f"id payments {{ {PAYMENT_FIELDS} }}",
             chunk_size=max(len(wave_invoice_ids), 1),
         )
         if job:
@@ -85,12 +91,19 @@ class WaveApi(models.Model):
                 except Exception as item_error:
                     node = item[0]
                     self._quarantine(
-                        "InvoicePayments", node["id"],
+                        "InvoicePayments",
+                        node["id"],
                         {"invoice": node["id"], "payments": item[3]},
-                        [_("Payments of invoice %(number)s could not be recorded: %(error)s",
-                           number=node.get("invoiceNumber"), error=item_error)],
+                        [
+                            _(
+                                "Payments of invoice %(number)s could not be recorded: %(error)s",
+                                number=node.get("invoiceNumber"),
+                                error=item_error,
+                            )
+                        ],
                         _("Check the payment journal mapping of the Wave payment account."),
-                        job=job, move=item[1],
+                        job=job,
+                        move=item[1],
                     )
 
     def _sync_payment_items(self, items):
@@ -98,8 +111,11 @@ class WaveApi(models.Model):
         Payment = self.env["account.payment"]
         invoice_ids = [node["id"] for node, *_rest in items]
         existing = Payment.search(
-            [("wave_invoice_id", "in", invoice_ids), ("company_id", "=", self.company_id.id),
-             ("state", "not in", ("canceled", "rejected"))]
+            [
+                ("wave_invoice_id", "in", invoice_ids),
+                ("company_id", "=", self.company_id.id),
+                ("state", "not in", ("canceled", "rejected")),
+            ]
         )
         by_invoice = {}
         for payment in existing:
@@ -111,7 +127,7 @@ class WaveApi(models.Model):
         default_journal = self._default_payment_journal()
         to_cancel = Payment
         vals_list, reconcile_with = [], []
-        for node, move, paid, wave_payments in items:
+        for node, move, _paid, wave_payments in items:
             odoo_payments = by_invoice.get(node["id"], Payment)
             wave_by_id = {p["id"]: p for p in wave_payments}
             keep = set()
@@ -124,8 +140,9 @@ class WaveApi(models.Model):
             for wave_payment in wave_payments:
                 if wave_payment["id"] in keep:
                     continue
-                journal_id = journals.get((wave_payment.get("account") or {}).get("id"),
-                                          (False, False))[1]
+                journal_id = journals.get(
+                    (wave_payment.get("account") or {}).get("id"), (False, False)
+                )[1]
                 journal = self.env["account.journal"].browse(journal_id) or default_journal
                 vals_list.append(self._payment_vals(move, wave_payment, journal, node))
                 reconcile_with.append(move)
@@ -134,7 +151,9 @@ class WaveApi(models.Model):
             to_cancel.action_draft()
             to_cancel.action_cancel()
             self.env["wave.audit.log"]._log_many(
-                to_cancel, "cancel", lambda p: {"state": p.state, "replaced_wave_id": p.wave_id},
+                to_cancel,
+                "cancel",
+                lambda p: {"state": p.state, "replaced_wave_id": p.wave_id},
                 values_before=lambda p: before[p.id],
             )
             to_cancel.write({"wave_id": False})
@@ -144,24 +163,34 @@ class WaveApi(models.Model):
             created = Payment.create(vals_list)
             created.action_post()
             plan = []
-            for payment, move in zip(created, reconcile_with):
+            for payment, move in zip(created, reconcile_with, strict=True):
                 receivable = move.line_ids.filtered(
-                    lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
+                    lambda line: (
+                        line.account_id.account_type == "asset_receivable" and not line.reconciled
+                    )
                 )
                 counterpart = payment.move_id.line_ids.filtered(
-                    lambda l, acc=receivable.account_id: l.account_id in acc and not l.reconciled
+                    lambda line, acc=receivable.account_id: (
+                        line.account_id in acc and not line.reconciled
+                    )
                 )
                 if receivable and counterpart:
                     plan.append(receivable | counterpart)
             if plan:
                 self.env["account.move.line"]._reconcile_plan(plan)
             self.env["wave.audit.log"]._log_many(
-                created, "create",
-                lambda p: {"amount": p.amount, "currency": p.currency_id.name,
-                           "journal": p.journal_id.name, "date": str(p.date)},
+                created,
+                "create",
+                lambda p: {
+                    "amount": p.amount,
+                    "currency": p.currency_id.name,
+                    "journal": p.journal_id.name,
+                    "date": str(p.date),
+                },
             )
-        for node, move, paid, _pays in items:
-            move.write({"wave_amount_paid": paid})
+        self.env["account.move"]._wave_write_sync_state(
+            {move.id: {"wave_amount_paid": paid} for _node, move, paid, _pays in items}
+        )
 
     def _payment_changed(self, payment, wave_payment):
         modified = wave_datetime(wave_payment.get("modifiedAt"))
@@ -174,7 +203,7 @@ class WaveApi(models.Model):
     def _payment_vals(self, move, wave_payment, journal, node):
         amount = Decimal(str(wave_payment.get("amount") or "0"))
         receivable = move.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable"
+            lambda line: line.account_id.account_type == "asset_receivable"
         )[:1].account_id
         method = wave_payment.get("paymentMethod") or ""
         vals = {
@@ -187,8 +216,9 @@ class WaveApi(models.Model):
             "currency_id": move.currency_id.id,
             "date": wave_payment.get("paymentDate") or move.invoice_date,
             "memo": " ".join(
-                filter(None, [move.name, method.replace("_", " ").title(),
-                              wave_payment.get("memo")])
+                filter(
+                    None, [move.name, method.replace("_", " ").title(), wave_payment.get("memo")]
+                )
             ),
             "destination_account_id": receivable.id,
             "wave_id": wave_payment["id"],

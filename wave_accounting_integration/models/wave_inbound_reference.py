@@ -71,8 +71,7 @@ ACCOUNT_FIELDS = """
 ACCOUNTS_QUERY = (
     "query WaveAccounts($businessId: ID!, $page: Int!, $pageSize: Int!) {"
     " business(id: $businessId) { accounts(page: $page, pageSize: $pageSize) {"
-    " pageInfo { currentPage totalPages totalCount } edges { node { %s } } } } }"
-    % ACCOUNT_FIELDS
+    " pageInfo { currentPage totalPages totalCount } edges { node { %s } } } } }" % ACCOUNT_FIELDS
 )
 SALES_TAX_FIELDS = "id name abbreviation rate isArchived isCompound modifiedAt"
 PRODUCT_FIELDS = """
@@ -207,8 +206,10 @@ class WaveApi(models.Model):
             self.env["wave.audit.log"]._log_many(
                 created,
                 "create",
-                lambda m: {"account": m.account_id.display_name or False,
-                           "suggestion": m.suggested_account_id.display_name or False},
+                lambda m: {
+                    "account": m.account_id.display_name or False,
+                    "suggestion": m.suggested_account_id.display_name or False,
+                },
             )
         return changed
 
@@ -298,9 +299,8 @@ class WaveApi(models.Model):
         if (node.get("subtype") or {}).get("value") == "CREDIT_CARD":
             journal_type = "credit"
         domain = Journal._check_company_domain(company)
-        return (
-            Journal.search([*domain, ("type", "=", journal_type)], limit=1)
-            or Journal.search([*domain, ("type", "=", "bank")], limit=1)
+        return Journal.search([*domain, ("type", "=", journal_type)], limit=1) or Journal.search(
+            [*domain, ("type", "=", "bank")], limit=1
         )
 
     def _create_account_for(self, node):
@@ -393,15 +393,17 @@ class WaveApi(models.Model):
             key = ((node.get("name") or "").strip().lower(), round(rate, 4))
             tax = by_name_rate.get(key)
             if tax:
-                tax.write({"wave_id": wave_id, "wave_modified_at": wave_datetime(
-                    node.get("modifiedAt"))})
+                tax.write(
+                    {"wave_id": wave_id, "wave_modified_at": wave_datetime(node.get("modifiedAt"))}
+                )
                 result[wave_id] = tax
             else:
                 to_create.append((wave_id, node, rate))
         if to_create:
             template = company.account_sale_tax_id
-            tax_account = template.invoice_repartition_line_ids.filtered(
-                "account_id")[:1].account_id
+            tax_account = template.invoice_repartition_line_ids.filtered("account_id")[
+                :1
+            ].account_id
             vals_list = [
                 self._tax_vals(wave_id, node, rate, tax_account, template)
                 for wave_id, node, rate in to_create
@@ -429,7 +431,7 @@ class WaveApi(models.Model):
             "tax_group_id": template.tax_group_id.id or False,
             "country_id": template.country_id.id or self.company_id.account_fiscal_country_id.id,
             "invoice_repartition_line_ids": repartition,
-            "refund_repartition_line_ids": [cmd for cmd in repartition],
+            "refund_repartition_line_ids": list(repartition),
             "wave_id": wave_id,
             "wave_origin": "wave",
             "wave_modified_at": wave_datetime(node.get("modifiedAt")),
@@ -437,9 +439,16 @@ class WaveApi(models.Model):
 
     def _tax_name_taken(self, name):
         return bool(
-            self.env["account.tax"].with_context(active_test=False).search_count(
-                [("company_id", "=", self.company_id.id), ("name", "=", name),
-                 ("type_tax_use", "=", "sale")], limit=1)
+            self.env["account.tax"]
+            .with_context(active_test=False)
+            .search_count(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("name", "=", name),
+                    ("type_tax_use", "=", "sale"),
+                ],
+                limit=1,
+            )
         )
 
     # ------------------------------------------------------------------
@@ -462,9 +471,11 @@ class WaveApi(models.Model):
             modified = wave_datetime(node.get("modifiedAt"))
             if modified and product.wave_modified_at and modified > product.wave_modified_at:
                 product.write(
-                    {"name": node.get("name") or product.name,
-                     "list_price": float(node.get("unitPrice") or 0),
-                     "wave_modified_at": modified}
+                    {
+                        "name": node.get("name") or product.name,
+                        "list_price": float(node.get("unitPrice") or 0),
+                        "wave_modified_at": modified,
+                    }
                 )
         missing = {k: v for k, v in nodes.items() if k not in result}
         if not missing:
@@ -472,8 +483,11 @@ class WaveApi(models.Model):
         names = list({(n.get("name") or "").strip() for n in missing.values()})
         by_name = {}
         for product in Product.search(
-            [("name", "in", names), ("wave_id", "=", False),
-             ("company_id", "in", [False, company.id])]
+            [
+                ("name", "in", names),
+                ("wave_id", "=", False),
+                ("company_id", "in", [False, company.id]),
+            ]
         ):
             by_name.setdefault(product.name.strip(), product)
         tax_nodes = [t for n in missing.values() for t in n.get("defaultSalesTaxes") or []]
@@ -482,15 +496,19 @@ class WaveApi(models.Model):
         vals_list = []
         for wave_id, node in missing.items():
             name = (node.get("name") or "").strip() or wave_id
-            binding = {"wave_id": wave_id, "wave_company_id": company.id,
-                       "wave_modified_at": wave_datetime(node.get("modifiedAt"))}
+            binding = {
+                "wave_id": wave_id,
+                "wave_company_id": company.id,
+                "wave_modified_at": wave_datetime(node.get("modifiedAt")),
+            }
             product = by_name.get(name)
             if product and not product.wave_id:
                 product.write(binding)
                 result[wave_id] = product
                 continue
-            tax_ids = [taxes[t["id"]].id for t in node.get("defaultSalesTaxes") or []
-                       if t["id"] in taxes]
+            tax_ids = [
+                taxes[t["id"]].id for t in node.get("defaultSalesTaxes") or [] if t["id"] in taxes
+            ]
             vals_list.append(
                 dict(
                     binding,

@@ -25,7 +25,9 @@ class WaveBindingMixin(models.AbstractModel):
         help="Where the record was born: used to never send Wave's own records back to it.",
     )
     wave_modified_at = fields.Datetime(
-        string="Wave Last Change", copy=False, readonly=True,
+        string="Wave Last Change",
+        copy=False,
+        readonly=True,
         help="modifiedAt of the Wave object when it was last synced.",
     )
 

@@ -27,8 +27,8 @@ class WavePartnerMap(models.Model):
     )
     wave_type = fields.Selection([("customer", "Customer"), ("vendor", "Vendor")], required=True)
     wave_id = fields.Char(string="Wave ID", required=True, index=True)
-    wave_name = fields.Char(string="Wave Name", required=True)
-    wave_email = fields.Char(string="Wave Email")
+    wave_name = fields.Char(required=True)
+    wave_email = fields.Char()
     partner_id = fields.Many2one("res.partner", string="Odoo Contact", index=True)
     candidate_partner_ids = fields.Many2many(
         "res.partner", string="Candidates", help="Contacts that matched equally well."

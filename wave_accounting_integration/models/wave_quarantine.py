@@ -21,7 +21,9 @@ class WaveQuarantine(models.Model):
     direction = fields.Selection(
         [("inbound", "Wave → Odoo"), ("outbound", "Odoo → Wave")], required=True
     )
-    record_type = fields.Char(required=True, help="Wave type (Invoice, Customer, ...) or Odoo model.")
+    record_type = fields.Char(
+        required=True, help="Wave type (Invoice, Customer, ...) or Odoo model."
+    )
     wave_id = fields.Char(string="Wave ID", index=True)
     res_model = fields.Char(string="Odoo Model")
     res_id = fields.Many2oneReference(model_field="res_model", string="Odoo Record")

@@ -45,8 +45,9 @@ class WaveQuarantine(models.Model):
                     result = connection._import_invoices_by_ids([wave_id], source="replay")
                     return result.get(wave_id)
                 except WaveError as error:
-                    _logger.info("Replay of %s: Wave unreachable (%s), using the payload.",
-                                 wave_id, error)
+                    _logger.info(
+                        "Replay of %s: Wave unreachable (%s), using the payload.", wave_id, error
+                    )
             node = payload.get("wave") if "wave" in payload else payload
             if node.get("deleted"):
                 return connection._apply_invoice_deletions([wave_id]).get(wave_id)

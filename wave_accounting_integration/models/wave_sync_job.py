@@ -29,9 +29,7 @@ class WaveSyncJob(models.Model):
     _order = "create_date desc, id desc"
 
     name = fields.Char(required=True)
-    connection_id = fields.Many2one(
-        "wave.api", required=True, ondelete="cascade", index=True, string="Connection"
-    )
+    connection_id = fields.Many2one("wave.api", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(
         related="connection_id.company_id", store=True, index=True, precompute=True
     )
@@ -98,14 +96,18 @@ class WaveSyncJob(models.Model):
         ),
     ]
 
-    @api.depends("records_done", "records_total", "child_ids.records_done", "child_ids.records_total")
+    @api.depends(
+        "records_done", "records_total", "child_ids.records_done", "child_ids.records_total"
+    )
     def _compute_progress(self):
         for job in self:
             done, total = job.records_done, job.records_total
             if job.child_ids:
                 done = sum(job.child_ids.mapped("records_done"))
                 total = sum(job.child_ids.mapped("records_total"))
-            job.progress = 100.0 * done / total if total else (100.0 if job.state == "done" else 0.0)
+            job.progress = (
+                100.0 * done / total if total else (100.0 if job.state == "done" else 0.0)
+            )
 
     @api.depends("date_started", "date_finished")
     def _compute_duration(self):

@@ -1,9 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Shared fixtures: users of each role and a Wave connection for the test company."""
 
-from odoo.tests import new_test_user
-
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.tests import new_test_user
 
 WAVE_USER = "wave_accounting_integration.group_wave_user"
 WAVE_ADMIN = "wave_accounting_integration.group_wave_admin"
@@ -75,7 +74,7 @@ class WaveSandboxCommon(WaveCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from wave_sandbox import WaveSandbox  # noqa: PLC0415 (test fixture outside the addon)
+        from wave_sandbox import WaveSandbox
 
         cls.sandbox = WaveSandbox(seed=42, port=0, rate_limit=cls.sandbox_rate_limit)
         cls.sandbox.start()
@@ -106,7 +105,7 @@ class WaveSandboxCommon(WaveCommon):
 
     def sandbox_admin(self, method, path, **kwargs):
         """Call the sandbox's admin API (``/sandbox/...``)."""
-        import requests  # noqa: PLC0415
+        import requests
 
         response = requests.request(
             method,

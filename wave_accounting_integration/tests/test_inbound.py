@@ -49,14 +49,18 @@ class TestInbound(WaveSandboxCommon):
 
     def wave_pay(self, invoice, amount, account=None, method="BANK_TRANSFER", rate=None):
         with self.state.lock:
-            return self.ops.create_payment(self.state, invoice, {
-                "paymentAccountId": (account or self.bank).id,
-                "amount": Decimal(amount),
-                "paymentDate": self.today,
-                "paymentMethod": method,
-                "exchangeRate": rate or invoice.exchange_rate,
-                "memo": None,
-            })
+            return self.ops.create_payment(
+                self.state,
+                invoice,
+                {
+                    "paymentAccountId": (account or self.bank).id,
+                    "amount": Decimal(amount),
+                    "paymentDate": self.today,
+                    "paymentMethod": method,
+                    "exchangeRate": rate or invoice.exchange_rate,
+                    "memo": None,
+                },
+            )
 
     def poll(self, entity="invoices"):
         job_id = self.connection._job_poll(entity, trigger="manual")
@@ -87,21 +91,24 @@ class TestInbound(WaveSandboxCommon):
         self.assertAlmostEqual(move.amount_total, self.wave_total(saved), places=2)
         self.assertAlmostEqual(move.amount_tax, float(saved.tax_total.value), places=2)
         self.assertEqual(len(move.invoice_line_ids), 2)
-        self.assertEqual(move.invoice_line_ids[0].tax_ids.wave_id,
-                         self.taxed_product.default_sales_taxes[0].id)
+        self.assertEqual(
+            move.invoice_line_ids[0].tax_ids.wave_id, self.taxed_product.default_sales_taxes[0].id
+        )
         self.assertEqual(self.move_of(draft).state, "draft")
         self.assertGreaterEqual(job.records_created, 2)
         # nothing changed: one request
         job = self.poll()
         self.assertEqual(job.requests_count, 1)
-        self.assertEqual(self.env["account.move"].search_count(
-            [("wave_id", "in", [saved.id, draft.id])]), 2)
+        self.assertEqual(
+            self.env["account.move"].search_count([("wave_id", "in", [saved.id, draft.id])]), 2
+        )
         # changed in Wave while posted: amounts policy "review" -> quarantine with both versions
         with self.state.lock:
             self.ops.patch_invoice(self.state, saved, {"items": [self.item(qty=5)]})
         self.poll()
         entry = self.env["wave.quarantine"].search(
-            [("wave_id", "=", saved.id), ("state", "=", "open")])
+            [("wave_id", "=", saved.id), ("state", "=", "open")]
+        )
         self.assertTrue(entry)
         self.assertIn("wave", entry.payload)
         self.assertIn("odoo", entry.payload)
@@ -113,9 +120,15 @@ class TestInbound(WaveSandboxCommon):
         self.assertEqual(move.state, "posted")
         self.assertAlmostEqual(move.amount_total, self.wave_total(saved), places=2)
         self.assertEqual(len(move.invoice_line_ids), 1)
-        self.assertTrue(self.env["wave.audit.log"].search(
-            [("res_model", "=", "account.move"), ("res_id", "=", move.id),
-             ("action", "=", "update")]))
+        self.assertTrue(
+            self.env["wave.audit.log"].search(
+                [
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "=", move.id),
+                    ("action", "=", "update"),
+                ]
+            )
+        )
         # deleted in Wave (drafts only): the Odoo draft is cancelled
         with self.state.lock:
             self.ops.delete_invoice(self.state, draft)
@@ -143,7 +156,8 @@ class TestInbound(WaveSandboxCommon):
         self.assertIn(over_move.payment_state, ("paid", "in_payment"))
         over_pay = self.env["account.payment"].search([("wave_invoice_id", "=", over.id)])
         credit = over_pay.move_id.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable")
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
         self.assertAlmostEqual(credit.amount_residual, -5.0, places=2)
 
     def test_payment_changed_and_deleted_in_wave(self):
@@ -155,7 +169,8 @@ class TestInbound(WaveSandboxCommon):
             self.ops.patch_payment(self.state, pay, {"amount": Decimal("10.00")})
         self.connection._import_invoices_by_ids([inv.id], source="webhook")
         live = self.env["account.payment"].search(
-            [("wave_invoice_id", "=", inv.id), ("state", "not in", ("canceled",))])
+            [("wave_invoice_id", "=", inv.id), ("state", "not in", ("canceled",))]
+        )
         entries = self.env["wave.quarantine"].search([("wave_id", "=", inv.id)])
         self.assertFalse(entries, entries.mapped("reasons"))
         self.assertEqual(len(live), 1)
@@ -174,8 +189,8 @@ class TestInbound(WaveSandboxCommon):
         self.wave_pay(inv, Decimal(inv.total.value), account=self.clearing, method="CREDIT_CARD")
         self.poll()
         mapping = self.env["wave.account.map"].search(
-            [("connection_id", "=", self.connection.id),
-             ("wave_account_id", "=", self.clearing.id)])
+            [("connection_id", "=", self.connection.id), ("wave_account_id", "=", self.clearing.id)]
+        )
         payment = self.env["account.payment"].search([("wave_invoice_id", "=", inv.id)])
         self.assertEqual(payment.journal_id, mapping.journal_id)
         self.assertIn(self.move_of(inv).payment_state, ("paid", "in_payment"))
@@ -183,30 +198,37 @@ class TestInbound(WaveSandboxCommon):
     def test_early_payment_discount(self):
         inv = self.wave_invoice(
             [self.item(qty=2)],
-            discounts=[{"discountType": "PERCENTAGE", "percentage": Decimal(2),
-                        "name": "Early payment discount (2/10 net 30)"}],
+            discounts=[
+                {
+                    "discountType": "PERCENTAGE",
+                    "percentage": Decimal(2),
+                    "name": "Early payment discount (2/10 net 30)",
+                }
+            ],
         )
         self.wave_pay(inv, Decimal(inv.total.value))
         self.poll()
         move = self.move_of(inv)
         self.assertAlmostEqual(move.amount_total, self.wave_total(inv), places=2)
-        discount = move.invoice_line_ids.filtered(lambda l: l.price_unit < 0)
+        discount = move.invoice_line_ids.filtered(lambda line: line.price_unit < 0)
         self.assertAlmostEqual(-discount.price_subtotal, float(inv.discount_total.value), places=2)
         self.assertFalse(discount.tax_ids)
         self.assertIn(move.payment_state, ("paid", "in_payment"))
 
     def test_foreign_currency_invoice(self):
-        inv = self.wave_invoice([self.item(qty=3)], currency="EUR",
-                                exchangeRate=Decimal("1.100000"))
+        inv = self.wave_invoice(
+            [self.item(qty=3)], currency="EUR", exchangeRate=Decimal("1.100000")
+        )
         self.wave_pay(inv, Decimal(inv.total.value), rate=Decimal("1.200000"))
         self.poll()
         move = self.move_of(inv)
         self.assertEqual(move.currency_id.name, "EUR")
         self.assertAlmostEqual(move.amount_total, self.wave_total(inv), places=2)
-        self.assertAlmostEqual(move.amount_total_signed,
-                               round(self.wave_total(inv) * 1.1, 2), delta=0.02)
+        self.assertAlmostEqual(
+            move.amount_total_signed, round(self.wave_total(inv) * 1.1, 2), delta=0.02
+        )
         payment = self.env["account.payment"].search([("wave_invoice_id", "=", inv.id)])
-        liquidity = payment.move_id.line_ids.filtered(lambda l: l.debit)
+        liquidity = payment.move_id.line_ids.filtered(lambda line: line.debit)
         self.assertAlmostEqual(liquidity.debit, round(self.wave_total(inv) * 1.2, 2), places=2)
         self.assertIn(move.payment_state, ("paid", "in_payment"))
 
@@ -229,7 +251,9 @@ class TestInbound(WaveSandboxCommon):
         product = ca.products[0]
         inv = self.wave_invoice(
             [self.item(product, qty=3, price="99.99", taxes=[gst, pst])],
-            business=ca, customer=customer)
+            business=ca,
+            customer=customer,
+        )
         self.poll()
         move = self.move_of(inv)
         self.assertEqual(move.currency_id.name, "CAD")
@@ -241,10 +265,17 @@ class TestInbound(WaveSandboxCommon):
     def test_unmapped_account_suspense_then_replay(self):
         with self.state.lock:
             account = self.ops.create_account(
-                self.state, self.wave_us, {"name": "Special Projects", "subtype": "INCOME"})
-            product = self.ops.create_product(self.state, self.wave_us, {
-                "name": "Special project", "unitPrice": Decimal("500"),
-                "incomeAccountId": account.id})
+                self.state, self.wave_us, {"name": "Special Projects", "subtype": "INCOME"}
+            )
+            product = self.ops.create_product(
+                self.state,
+                self.wave_us,
+                {
+                    "name": "Special project",
+                    "unitPrice": Decimal("500"),
+                    "incomeAccountId": account.id,
+                },
+            )
         inv = self.wave_invoice([self.item(product)])
         self.poll()
         move = self.move_of(inv)
@@ -253,10 +284,12 @@ class TestInbound(WaveSandboxCommon):
         self.assertEqual(move.invoice_line_ids.account_id, suspense)
         self.assertEqual(move.state, "posted")
         entry = self.env["wave.quarantine"].search(
-            [("wave_id", "=", inv.id), ("state", "=", "open")])
+            [("wave_id", "=", inv.id), ("state", "=", "open")]
+        )
         self.assertIn("suspense", entry.reasons)
         mapping = self.env["wave.account.map"].search(
-            [("connection_id", "=", self.connection.id), ("wave_account_id", "=", account.id)])
+            [("connection_id", "=", self.connection.id), ("wave_account_id", "=", account.id)]
+        )
         income = self.company_data["default_account_revenue"]
         self.assertEqual(mapping.suggested_account_id.account_type, "income")
         mapping.account_id = income
@@ -272,22 +305,34 @@ class TestInbound(WaveSandboxCommon):
         globex_a = Partner.create({"name": "Globex Industries A", "is_company": True})
         globex_b = Partner.create({"name": "Globex Industries B", "is_company": True})
         with self.state.lock:
-            self.ops.create_customer(self.state, self.wave_us, {
-                "name": "Globex Industries", "email": "ap@globex-industries.example.com"})
+            self.ops.create_customer(
+                self.state,
+                self.wave_us,
+                {"name": "Globex Industries", "email": "ap@globex-industries.example.com"},
+            )
         self.poll("customers")
         Map = self.env["wave.partner.map"]
-        wayne_map = Map.search([("connection_id", "=", self.connection.id),
-                                ("wave_name", "=", "Wayne Enterprises, Inc.")])
+        wayne_map = Map.search(
+            [
+                ("connection_id", "=", self.connection.id),
+                ("wave_name", "=", "Wayne Enterprises, Inc."),
+            ]
+        )
         self.assertEqual(wayne_map.state, "matched")
         self.assertEqual(wayne_map.match_method, "fuzzy")
         self.assertEqual(wayne_map.partner_id, wayne)
-        globex = Map.search([("connection_id", "=", self.connection.id),
-                             ("wave_name", "=", "Globex Industries")])
+        globex = Map.search(
+            [("connection_id", "=", self.connection.id), ("wave_name", "=", "Globex Industries")]
+        )
         self.assertEqual(globex.state, "review")
         self.assertEqual(globex.candidate_partner_ids, globex_a | globex_b)
         # the near-duplicate Wave customers stay distinct contacts
-        acme = Map.search([("connection_id", "=", self.connection.id),
-                           ("wave_name", "in", ["Acme Corp", "ACME Corporation", "Acme Corp."])])
+        acme = Map.search(
+            [
+                ("connection_id", "=", self.connection.id),
+                ("wave_name", "in", ["Acme Corp", "ACME Corporation", "Acme Corp."]),
+            ]
+        )
         self.assertEqual(len(acme.partner_id), 3)
         # an invoice of the customer under review waits in quarantine
         wave_globex = next(c for c in self.wave_us.customers if c.name == "Globex Industries")
@@ -305,10 +350,17 @@ class TestInbound(WaveSandboxCommon):
     def test_enqueue_poll_runs_every_entity(self):
         connection = self.connection.with_context(queue_job__no_delay=True)
         connection._enqueue_poll(trigger="cron")
-        kinds = set(self.env["wave.sync.job"].search(
-            [("connection_id", "=", self.connection.id)]).mapped("kind"))
+        kinds = set(
+            self.env["wave.sync.job"]
+            .search([("connection_id", "=", self.connection.id)])
+            .mapped("kind")
+        )
         self.assertEqual(
-            kinds, {"accounts", "sales_taxes", "products", "customers", "vendors", "invoices"})
+            kinds, {"accounts", "sales_taxes", "products", "customers", "vendors", "invoices"}
+        )
         self.assertEqual(
-            len(self.env["wave.import.cursor"].search(
-                [("connection_id", "=", self.connection.id)])), 6)
+            len(
+                self.env["wave.import.cursor"].search([("connection_id", "=", self.connection.id)])
+            ),
+            6,
+        )

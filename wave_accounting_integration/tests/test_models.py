@@ -32,7 +32,8 @@ class TestWaveIds(WaveCommon):
             )
         )
         self._assert_unique(
-            self.init_invoice("out_invoice", amounts=[10]) | self.init_invoice("out_invoice", amounts=[20])
+            self.init_invoice("out_invoice", amounts=[10])
+            | self.init_invoice("out_invoice", amounts=[20])
         )
         self._assert_unique(self.tax_sale_a | self.tax_sale_b)
 
@@ -40,8 +41,11 @@ class TestWaveIds(WaveCommon):
         other = self.setup_other_company()["company"]
         products = self.env["product.product"].create(
             [
-                {"name": "P1", "wave_company_id": self.company_data["company"].id,
-                 "wave_id": "UHJvZDox"},
+                {
+                    "name": "P1",
+                    "wave_company_id": self.company_data["company"].id,
+                    "wave_id": "UHJvZDox",
+                },
                 {"name": "P2", "wave_company_id": other.id, "wave_id": "UHJvZDox"},
             ]
         )
@@ -103,8 +107,12 @@ class TestSyncRecords(WaveCommon):
 
     def test_sync_job_finish_states(self):
         job = self.env["wave.sync.job"].create(
-            {"name": "Poll", "connection_id": self.connection.id, "kind": "invoices",
-             "direction": "inbound"}
+            {
+                "name": "Poll",
+                "connection_id": self.connection.id,
+                "kind": "invoices",
+                "direction": "inbound",
+            }
         )
         job._mark_running()
         job.records_failed = 1
@@ -113,15 +121,19 @@ class TestSyncRecords(WaveCommon):
         self.assertGreaterEqual(job.duration, 0.0)
 
     def test_partner_map_confirm_and_reject(self):
-        mapping = self.env["wave.partner.map"].with_user(self.wave_accountant).create(
-            {
-                "connection_id": self.connection.id,
-                "wave_type": "customer",
-                "wave_id": "Q3VzdG9tZXI6MQ==",
-                "wave_name": "Acme Corp",
-                "match_method": "fuzzy",
-                "match_score": 91.5,
-            }
+        mapping = (
+            self.env["wave.partner.map"]
+            .with_user(self.wave_accountant)
+            .create(
+                {
+                    "connection_id": self.connection.id,
+                    "wave_type": "customer",
+                    "wave_id": "Q3VzdG9tZXI6MQ==",
+                    "wave_name": "Acme Corp",
+                    "match_method": "fuzzy",
+                    "match_score": 91.5,
+                }
+            )
         )
         with self.assertRaises(UserError):
             mapping.action_confirm()

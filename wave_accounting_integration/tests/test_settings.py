@@ -31,7 +31,9 @@ class TestSettings(WaveCommon):
         self.assertEqual(connection.fuzzy_match_threshold, 85)
         self.assertEqual(connection.vendor_creation_policy, "create")
         self.assertTrue(connection.sync_outbound)
-        self.assertEqual(connection.suspense_account_id, self.company_data["default_account_revenue"])
+        self.assertEqual(
+            connection.suspense_account_id, self.company_data["default_account_revenue"]
+        )
 
         reopened = self.env["res.config.settings"].with_user(self.wave_admin).create({})
         self.assertEqual(reopened.wave_client_id, "new-client")

@@ -1,10 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Initial import of Wave's history: a date range cut into monthly chunks."""
+"""Initial import of Wave's history: a date range cut into chunks of whole months."""
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+
+# months are merged into chunks of up to this many pages (fewer, fuller pages)
+CHUNK_PAGES = 4
 
 
 class WaveHistoricalImport(models.TransientModel):
@@ -20,7 +23,11 @@ class WaveHistoricalImport(models.TransientModel):
         required=True, default=lambda self: fields.Date.today() - relativedelta(years=1)
     )
     date_to = fields.Date(required=True, default=fields.Date.today)
-    chunk_count = fields.Integer(compute="_compute_chunk_count", string="Monthly chunks")
+    chunk_count = fields.Integer(
+        compute="_compute_chunk_count",
+        string="Months",
+        help="Months of the range; sparse months are imported together.",
+    )
 
     @api.depends("date_from", "date_to")
     def _compute_chunk_count(self):
@@ -37,6 +44,52 @@ class WaveHistoricalImport(models.TransientModel):
             start = end + relativedelta(days=1)
         return chunks
 
+    def _month_counts(self, months):
+        """Number of Wave invoices of each month, in ONE aliased request."""
+        connection = self.connection_id
+        declarations = ", ".join(f"$s{i}: Date!, $e{i}: Date!" for i in range(len(months)))
+        selections = " ".join(
+            f"m{i}: invoices(invoiceDateStart: $s{i}, invoiceDateEnd: $e{i}, page: 1, "
+            f"pageSize: 1) {{ pageInfo {{ totalCount }} }}"
+            for i in range(len(months))
+        )
+        variables = {"businessId": connection.business_id}
+        for i, (start, end) in enumerate(months):
+            variables[f"s{i}"] = fields.Date.to_string(start)
+            variables[f"e{i}"] = fields.Date.to_string(end)
+        data = connection._get_client(priority="interactive").execute(
+            f"query WaveInvoiceCounts($businessId: ID!, {declarations}) "
+            f"{{ business(id: $businessId) {{ {selections} }} }}",
+            variables,
+        )
+        business = data.get("business") or {}
+        return [
+            ((business.get(f"m{i}") or {}).get("pageInfo") or {}).get("totalCount") or 0
+            for i in range(len(months))
+        ]
+
+    def _plan_chunks(self):
+        """Consecutive months merged into chunks of up to ``CHUNK_PAGES`` pages of invoices.
+
+        Sparse history would otherwise cost two requests per month (its page
+        and its payments) for a handful of invoices. A month is never split,
+        the chunks cover the whole range, and a range without any invoice is
+        one chunk.
+        """
+        months = self._chunks()
+        target = CHUNK_PAGES * self.env["wave.sync.job"]._chunk_page_size()
+        counts = self._month_counts(months)
+        chunks, current, size = [], None, 0
+        for (start, end), count in zip(months, counts, strict=True):
+            if current and size and size + count > target:
+                chunks.append(current)
+                current, size = None, 0
+            current = (current[0], end) if current else (start, end)
+            size += count
+        if current:
+            chunks.append(current)
+        return chunks
+
     def action_import(self):
         self.ensure_one()
         if self.date_from > self.date_to:
@@ -49,8 +102,10 @@ class WaveHistoricalImport(models.TransientModel):
         SyncJob = self.env["wave.sync.job"]
         parent = SyncJob.create(
             {
-                "name": _("Historical import %(from)s - %(to)s",
-                          **{"from": self.date_from, "to": self.date_to}),
+                "name": _(
+                    "Historical import %(from)s - %(to)s",
+                    **{"from": self.date_from, "to": self.date_to},
+                ),
                 "connection_id": connection.id,
                 "kind": "historical_import",
                 "direction": "inbound",
@@ -62,7 +117,7 @@ class WaveHistoricalImport(models.TransientModel):
         SyncJob.create(
             [
                 {
-                    "name": _("Invoices %(from)s - %(to)s", **{"from": start, "to": end}),
+                    "name": self.env._("Invoices %(from)s - %(to)s", **{"from": start, "to": end}),
                     "connection_id": connection.id,
                     "kind": "invoices",
                     "direction": "inbound",
@@ -71,7 +126,7 @@ class WaveHistoricalImport(models.TransientModel):
                     "date_from": start,
                     "date_to": end,
                 }
-                for start, end in self._chunks()
+                for start, end in self._plan_chunks()
             ]
         )
         parent._mark_running()

@@ -1,0 +1,162 @@
+/** @odoo-module **/
+// Browser tours of the Wave screens, run by tests/test_tour_ui.py.
+import { registry } from "@web/core/registry";
+
+const tours = registry.category("web_tour.tours");
+
+tours.add("wave_dashboard_tour", {
+    url: "/odoo/action-wave_accounting_integration.wave_dashboard_action",
+    steps: () => [
+        {
+            content: "The dashboard shows the Wave business",
+            trigger: ".o_wave_dashboard .o_field_widget[name=business_name]:contains(Acme Widgets)",
+        },
+        {
+            content: "One record waits in quarantine",
+            trigger: ".o_wave_quarantine_button .o_stat_value:contains(1)",
+        },
+        {
+            content: "Records synced per day",
+            trigger: ".o_notebook .nav-link:contains(Per day)",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_widget[name=per_day_html] table.o_wave_table",
+        },
+        {
+            content: "Open the go-live checklist",
+            trigger: "button[name=action_open_golive]",
+            run: "click",
+        },
+        {
+            content: "Each check has a result",
+            trigger: ".modal .o_data_row:contains(Mappings complete)",
+        },
+        {
+            trigger: ".modal .o_data_row:contains(Last month matches Wave)",
+        },
+        {
+            content: "Run the checks again",
+            trigger: ".modal button[name=action_run]",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_data_row:contains(Connected to Wave) .badge",
+        },
+        {
+            content: "Close the checklist",
+            trigger: ".modal .modal-footer button.btn-secondary",
+            run: "click",
+        },
+        {
+            content: "Back on the dashboard",
+            trigger: "body:not(:has(.modal)) .o_wave_dashboard",
+        },
+    ],
+});
+
+tours.add("wave_partner_confirm_tour", {
+    url: "/odoo/action-wave_accounting_integration.wave_partner_map_action",
+    steps: () => [
+        {
+            content: "The fuzzy match waits for review with its score",
+            trigger: ".o_data_row:contains(Globex Industries) td[name=match_score]:contains(88)",
+        },
+        {
+            content: "Confirm the suggested contact",
+            trigger: ".o_data_row:contains(Globex Industries) button[name=action_confirm]",
+            run: "click",
+        },
+        {
+            content: "Once confirmed it leaves the review list",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(Globex Industries)))",
+        },
+    ],
+});
+
+tours.add("wave_account_map_tour", {
+    url: "/odoo/action-wave_accounting_integration.wave_account_map_action",
+    steps: () => [
+        {
+            content: "Find the Wave account (the chart may span several pages)",
+            trigger: ".o_searchview_input",
+            run: "edit Special Projects",
+        },
+        {
+            trigger: ".o_searchview_input",
+            run: "press Enter",
+        },
+        {
+            trigger: ".o_searchview_facet:contains(Special Projects)",
+        },
+        {
+            content: "Edit the unmapped Wave account, once the list shows only it",
+            trigger:
+                ".o_list_renderer:not(:has(.o_data_row:not(:contains(Special Projects)))) " +
+                ".o_data_row:contains(Special Projects) td[name=account_id]",
+            run: "click",
+        },
+        {
+            trigger: ".o_selected_row .o_field_widget[name=account_id] input",
+            run: "edit WAVE42",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-item:contains(WAVE42)",
+            run: "click",
+        },
+        {
+            trigger: ".o_list_button_save",
+            run: "click",
+        },
+        {
+            content: "The mapping is saved",
+            trigger: ".o_data_row:contains(Special Projects):not(.o_selected_row) td[name=account_id]:contains(WAVE42)",
+        },
+    ],
+});
+
+tours.add("wave_quarantine_replay_tour", {
+    url: "/odoo/action-wave_accounting_integration.wave_quarantine_action",
+    steps: () => [
+        {
+            content: "Open the quarantined invoice",
+            trigger: ".o_data_row td[name=name]",
+            run: "click",
+        },
+        {
+            content: "The reason is readable",
+            trigger: ".o_field_widget[name=reasons]:contains(suspense)",
+        },
+        {
+            content: "Replay it now that the account is mapped",
+            trigger: ".o_form_view button[name=action_replay]",
+            run: "click",
+        },
+        {
+            content: "Resolved",
+            trigger: ".o_statusbar_status .o_arrow_button_current:contains(Resolved)",
+        },
+    ],
+});
+
+tours.add("wave_connection_tour", {
+    url: "/odoo/action-wave_accounting_integration.wave_api_action",
+    steps: () => [
+        {
+            content: "Open the connection",
+            trigger: ".o_data_row td[name=name]",
+            run: "click",
+        },
+        {
+            content: "Connected through OAuth to the sandbox business",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Connected)",
+        },
+        {
+            trigger: ".o_form_view:contains(Acme Widgets)",
+        },
+        {
+            content: "No secret is sent to the browser",
+            trigger: ".o_form_view:not(:contains(SECRET))",
+        },
+    ],
+});

@@ -1,0 +1,157 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import re
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, tagged
+
+from .common import WaveCommon
+
+TOKEN = "metrics-token-for-tests"
+
+
+@tagged("post_install", "-at_install")
+class TestMetricsEndpoint(WaveCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.connection.sudo().state = "connected"
+        Job = cls.env["wave.sync.job"]
+        now = fields.Datetime.now()
+        Job.create(
+            [
+                {
+                    "name": "invoices ok",
+                    "connection_id": cls.connection.id,
+                    "kind": "invoices",
+                    "direction": "inbound",
+                    "state": "done",
+                    "records_done": 7,
+                    "date_started": now - timedelta(seconds=30),
+                    "date_finished": now,
+                },
+                {
+                    "name": "invoices failed",
+                    "connection_id": cls.connection.id,
+                    "kind": "invoices",
+                    "direction": "inbound",
+                    "state": "failed",
+                    "records_failed": 2,
+                    "date_started": now - timedelta(seconds=400),
+                    "date_finished": now,
+                },
+            ]
+        )
+        cls.env["wave.quarantine"].create(
+            {
+                "name": "INV-9",
+                "connection_id": cls.connection.id,
+                "direction": "inbound",
+                "record_type": "Invoice",
+                "reasons": "unmapped account",
+            }
+        )
+        move = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": cls.partner_a.id,
+                "invoice_date": fields.Date.today(),
+                "invoice_line_ids": [Command.create({"name": "x", "price_unit": 10.0})],
+            }
+        )
+        move.write(
+            {
+                "wave_id": "SW52b2ljZTox",
+                "wave_origin": "wave",
+                "wave_modified_at": move.create_date - timedelta(seconds=120),
+            }
+        )
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "wave_accounting_integration.metrics_token", TOKEN
+        )
+
+    def _get(self, headers=None):
+        return self.url_open("/wave/metrics", headers=headers or {}, allow_redirects=False)
+
+    def test_unauthorized_without_or_with_wrong_token(self):
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"Authorization": f"Basic {TOKEN}"},
+            {"Authorization": f"Bearer {TOKEN}x"},
+        ):
+            with self.subTest(headers=headers):
+                response = self._get(headers)
+                self.assertEqual(response.status_code, 401)
+                self.assertNotIn("wave_", response.text)
+
+    def test_unauthorized_when_no_token_configured(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "wave_accounting_integration.metrics_token", False
+        )
+        self.assertEqual(self._get({"Authorization": "Bearer "}).status_code, 401)
+        self.assertEqual(self._get({"Authorization": f"Bearer {TOKEN}"}).status_code, 401)
+
+    def test_metrics_text_format(self):
+        response = self._get({"Authorization": f"Bearer {TOKEN}"})
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        text = response.text
+        for family, kind in (
+            ("wave_connection_up", "gauge"),
+            ("wave_records_synced_total", "counter"),
+            ("wave_sync_errors_total", "counter"),
+            ("wave_sync_latency_seconds", "histogram"),
+            ("wave_sync_run_duration_seconds", "histogram"),
+            ("wave_quarantine_open", "gauge"),
+            ("wave_queue_jobs", "gauge"),
+        ):
+            self.assertIn(f"# TYPE {family} {kind}", text)
+
+        samples = []
+        for line in text.splitlines():
+            match = re.match(r"^(\w+)\{(.*)\} (\S+)$", line)
+            if match:
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2)))
+                samples.append((match.group(1), labels, float(match.group(3))))
+
+        def value(name, **labels):
+            labels.setdefault("connection", str(self.connection.id))
+            found = [
+                v
+                for n, lab, v in samples
+                if n == name and all(lab.get(k) == w for k, w in labels.items())
+            ]
+            self.assertEqual(len(found), 1, f"{name} {labels}: {found}")
+            return found[0]
+
+        self.assertEqual(value("wave_connection_up"), 1)
+        self.assertEqual(value("wave_records_synced_total", kind="invoices", state="done"), 7)
+        self.assertEqual(value("wave_sync_errors_total", kind="invoices", state="failed"), 2)
+        self.assertEqual(value("wave_quarantine_open"), 1)
+        # The imported move arrived 120 s after its change in Wave.
+        self.assertEqual(value("wave_sync_latency_seconds_bucket", le="60"), 0)
+        self.assertEqual(value("wave_sync_latency_seconds_bucket", le="300"), 1)
+        self.assertEqual(value("wave_sync_latency_seconds_count"), 1)
+        self.assertGreaterEqual(value("wave_sync_latency_seconds_sum"), 120)
+        # Run durations 30 s and 400 s.
+        self.assertEqual(value("wave_sync_run_duration_seconds_bucket", le="60"), 1)
+        self.assertEqual(value("wave_sync_run_duration_seconds_bucket", le="+Inf"), 2)
+        # No secret ever appears.
+        self.assertNotIn("SECRET", text)
+
+    def test_dashboard_figures(self):
+        dashboard = (
+            self.env["wave.dashboard"]
+            .with_user(self.wave_accountant)
+            .create({"connection_id": self.connection.id})
+        )
+        self.assertEqual(dashboard.quarantine_count, 1)
+        self.assertEqual(dashboard.records_synced, 7)
+        self.assertEqual(dashboard.records_failed, 2)
+        self.assertEqual(dashboard.runs_count, 2)
+        self.assertEqual(dashboard.error_rate, 50.0)
+        self.assertRegex(dashboard.latency_avg, r"^2 min 0\d s$")
+        self.assertEqual(dashboard.latency_p95, dashboard.latency_avg)
+        self.assertIn("Invoices", dashboard.last_sync_html)
+        self.assertIn(str(fields.Date.today()), dashboard.per_day_html)

@@ -1,0 +1,116 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Screens without a browser: actions, views and list actions of the Wave menus."""
+
+from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
+
+from .common import WaveCommon
+
+
+@tagged("post_install", "-at_install")
+class TestUiScreens(WaveCommon):
+    def test_dashboard_action_opens_the_company_connection(self):
+        Dashboard = self.env["wave.dashboard"].with_user(self.wave_accountant)
+        action = Dashboard.action_open()
+        self.assertEqual(action["res_model"], "wave.dashboard")
+        dashboard = Dashboard.browse(action["res_id"])
+        self.assertEqual(dashboard.connection_id, self.connection)
+        self.assertEqual(dashboard.quarantine_count, 0)
+        self.assertIn("No successful sync yet", dashboard.last_sync_html)
+        # Every navigation button opens a window action the accountant may use.
+        for method in (
+            "action_open_quarantine",
+            "action_open_sync_graph",
+            "action_open_running",
+            "action_open_account_map",
+            "action_open_partner_map",
+            "action_refresh",
+        ):
+            with self.subTest(method=method):
+                result = getattr(dashboard, method)()
+                self.assertEqual(result["type"], "ir.actions.act_window")
+                self.env[result["res_model"]].with_user(self.wave_accountant).search([])
+        self.assertEqual(dashboard.action_open_sync_graph()["views"][0][1], "graph")
+
+    def test_dashboard_without_connection_points_to_configuration(self):
+        self.connection.sudo().active = False
+        action = self.env["wave.dashboard"].action_open()
+        self.assertEqual(action["res_model"], "wave.api")
+
+    def test_views_render_for_accountant(self):
+        for model, view_type in (
+            ("wave.dashboard", "form"),
+            ("wave.golive.checklist", "form"),
+            ("wave.quarantine", "form"),
+            ("wave.sync.job", "graph"),
+            ("wave.sync.job", "pivot"),
+        ):
+            with self.subTest(model=model, view=view_type):
+                views = (
+                    self.env[model].with_user(self.wave_accountant).get_views([(False, view_type)])
+                )
+                self.assertTrue(views["views"][view_type]["arch"])
+        quarantine_form = self.env["wave.quarantine"].get_views([(False, "form")])["views"]
+        self.assertIn("javascript", quarantine_form["form"]["arch"])
+        self.assertNotIn("'json'", quarantine_form["form"]["arch"])
+
+    def test_tax_and_product_mapping_lists(self):
+        tax = self.company_data["default_tax_sale"]
+        tax.wave_id = "U2FsZXNUYXg6MQ=="
+        for xmlid, record in (
+            ("wave_accounting_integration.wave_account_tax_action", tax),
+            ("wave_accounting_integration.wave_product_action", self.product_a),
+        ):
+            action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+            view = self.env["ir.ui.view"].browse(action["view_id"][0])
+            self.assertIn('name="wave_id"', view.arch)
+            found = self.env[action["res_model"]].search(safe_eval(action["domain"]))
+            if record.wave_id:
+                self.assertIn(record, found)
+            else:
+                self.assertNotIn(record, found)
+
+    def test_bulk_replay_server_action(self):
+        wave_id = "Q3VzdG9tZXI6OTk="
+        self.env["wave.partner.map"].create(
+            {
+                "connection_id": self.connection.id,
+                "wave_type": "customer",
+                "wave_id": wave_id,
+                "wave_name": self.partner_a.name,
+                "partner_id": self.partner_a.id,
+                "state": "matched",
+                "match_method": "manual",
+            }
+        )
+        entry = self.env["wave.quarantine"].create(
+            {
+                "name": "Customer waiting",
+                "connection_id": self.connection.id,
+                "direction": "inbound",
+                "record_type": "Customer",
+                "wave_id": wave_id,
+                "payload": {"id": wave_id, "name": self.partner_a.name},
+                "reasons": "The contact was waiting for review.",
+            }
+        )
+        server_action = self.env.ref(
+            "wave_accounting_integration.wave_quarantine_action_bulk_replay"
+        )
+        self.assertEqual(server_action.binding_model_id.model, "wave.quarantine")
+        server_action.with_user(self.wave_accountant).with_context(
+            active_model="wave.quarantine", active_ids=entry.ids, active_id=entry.id
+        ).run()
+        self.assertEqual(entry.state, "resolved")
+
+    def test_golive_wizard_from_dashboard(self):
+        dashboard = self.env["wave.dashboard"].create({"connection_id": self.connection.id})
+        action = dashboard.action_open_golive()
+        checklist = self.env["wave.golive.checklist"].browse(action["res_id"])
+        self.assertEqual(action["target"], "new")
+        lines = {line.code: line for line in checklist.line_ids}
+        # Not connected: the dry run and the connection fail, with a button to fix.
+        self.assertEqual(lines["oauth"].state, "fail")
+        self.assertEqual(lines["dry_run"].state, "fail")
+        self.assertEqual(lines["oauth"].action_fix()["res_model"], "wave.api")
+        self.assertEqual(checklist.overall_state, "fail")
