@@ -1,4 +1,5 @@
 from . import wave_mixin
+from . import wave_runtime
 from . import wave_api
 from . import wave_sync_job
 from . import wave_account_map

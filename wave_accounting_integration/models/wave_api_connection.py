@@ -18,11 +18,10 @@ import contextlib
 import datetime as dt
 import logging
 import math
-import threading
 
 import psycopg2.errors
 
-from odoo import SUPERUSER_ID, _, api, fields, models, modules
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import AccessError, UserError
 
@@ -45,6 +44,7 @@ from ..lib import (
 )
 from .wave_api import ADMIN_GROUP
 from .wave_rate_bucket import PgTokenBucket
+from .wave_runtime import in_test_mode
 
 _logger = logging.getLogger(__name__)
 
@@ -74,13 +74,6 @@ query WaveConnectionCheck($businessId: ID!) {
   business(id: $businessId) { id name isClassicAccounting currency { code } }
 }
 """
-
-
-def in_test_mode(env):
-    """True while tests run: no second cursor, no commit (the test cursor sees all)."""
-    return env.registry.in_test_mode() or bool(
-        getattr(threading.current_thread(), "testing", False) or modules.module.current_test
-    )
 
 
 def _naive_utc(value):

@@ -10,7 +10,6 @@ they are listed in full and compared by ``sequence``.
 
 import datetime
 import logging
-import threading
 
 from odoo import _, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -49,13 +48,6 @@ def poll_document(entity):
         f"modifiedAtAfter: $after, page: $page, pageSize: $pageSize{extra}) {{ "
         f"pageInfo {{ currentPage totalPages totalCount }} edges {{ node {{ {selection} }} }} }}"
         f"{total} }} }}"
-    )
-
-
-def can_commit(env):
-    """Progress is committed page by page, except in tests."""
-    return not (
-        env.registry.in_test_mode() or getattr(threading.current_thread(), "testing", False)
     )
 
 

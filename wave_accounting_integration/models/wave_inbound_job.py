@@ -14,7 +14,8 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
 from ..lib import WaveRateLimitedError
-from .wave_inbound import INBOUND_PAGE_SIZE, can_commit
+from .wave_inbound import INBOUND_PAGE_SIZE
+from .wave_runtime import can_commit
 from .wave_inbound_invoice import INVOICE_FIELDS
 
 _logger = logging.getLogger(__name__)

@@ -26,7 +26,6 @@ import hashlib
 import json
 import logging
 import math
-import threading
 from datetime import datetime, timedelta
 
 from odoo import _, api, fields, models
@@ -42,6 +41,7 @@ from ..lib import (
     WaveTransportError,
     WaveValidationError,
 )
+from .wave_runtime import in_test_mode
 
 _logger = logging.getLogger(__name__)
 
@@ -290,9 +290,7 @@ class WaveApi(models.Model):
     # ------------------------------------------------------------------
     def _outbound_commit(self):
         """Commit the ledger before/after talking to Wave (never in tests)."""
-        if self.env.registry.in_test_mode() or getattr(
-            threading.current_thread(), "testing", False
-        ):
+        if in_test_mode(self.env):
             return
         self.env.cr.commit()
 
