@@ -46,8 +46,10 @@ query Drafts($businessId: ID!, $page: Int!, $pageSize: Int!) {
 def load_lib():
     """Load the client library by path (no Odoo import)."""
     spec = importlib.util.spec_from_file_location(
-        "wave_client_lib", os.path.join(LIB_DIR, "__init__.py"),
-        submodule_search_locations=[LIB_DIR])
+        "wave_client_lib",
+        os.path.join(LIB_DIR, "__init__.py"),
+        submodule_search_locations=[LIB_DIR],
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["wave_client_lib"] = module
     spec.loader.exec_module(module)
@@ -80,31 +82,40 @@ def timed(func):
 
 def bench_listing(client, meter, business_id, page_size):
     """List every invoice; return (invoices, requests, seconds)."""
-    ids, seconds = timed(lambda: [node["id"] for node in client.iterate(
-        LIST_QUERY, {"businessId": business_id}, "business.invoices", page_size=page_size)])
+    ids, seconds = timed(
+        lambda: [
+            node["id"]
+            for node in client.iterate(
+                LIST_QUERY, {"businessId": business_id}, "business.invoices", page_size=page_size
+            )
+        ]
+    )
     return ids, meter.take("ListInvoices"), seconds
 
 
 def bench_lookup(client, meter, business_id, ids, chunk_size):
     """Look up every invoice with payments; return (found, requests, seconds)."""
-    found, seconds = timed(lambda: client.lookup_many(
-        business_id, "invoice", ids, PAYMENTS, chunk_size=chunk_size))
+    found, seconds = timed(
+        lambda: client.lookup_many(business_id, "invoice", ids, PAYMENTS, chunk_size=chunk_size)
+    )
     return found, meter.take("WaveLookupMany"), seconds
 
 
 def bench_one_by_one(client, meter, business_id, ids, sample):
     """Fetch ``sample`` invoices one request each; return (requests, seconds)."""
     query = ONE_QUERY % PAYMENTS
-    _, seconds = timed(lambda: [client.execute(query, {"businessId": business_id, "id": i})
-                                for i in ids[:sample]])
+    _, seconds = timed(
+        lambda: [client.execute(query, {"businessId": business_id, "id": i}) for i in ids[:sample]]
+    )
     return meter.take("OneInvoice"), seconds
 
 
 def bench_mutate_many(client, meter, business_id, count):
     """Approve + mark sent ``count`` drafts in one request; return (ops, requests, s)."""
     drafts = []
-    for node in client.iterate(DRAFTS_QUERY, {"businessId": business_id}, "business.invoices",
-                               page_size=100):
+    for node in client.iterate(
+        DRAFTS_QUERY, {"businessId": business_id}, "business.invoices", page_size=100
+    ):
         drafts.append(node["id"])
         if len(drafts) >= count:
             break
@@ -112,8 +123,9 @@ def bench_mutate_many(client, meter, business_id, count):
     entries = []
     for n, invoice_id in enumerate(drafts):
         entries.append((f"a{n}", "invoiceApprove", {"invoiceId": invoice_id}, "invoice { id }"))
-        entries.append((f"s{n}", "invoiceMarkSent",
-                        {"invoiceId": invoice_id, "sendMethod": "MARKED_SENT"}, ""))
+        entries.append(
+            (f"s{n}", "invoiceMarkSent", {"invoiceId": invoice_id, "sendMethod": "MARKED_SENT"}, "")
+        )
     out, seconds = timed(lambda: client.mutate_many(entries))
     ok = sum(1 for value in out.values() if isinstance(value, dict))
     return len(entries), ok, meter.take("WaveMutateMany"), seconds
@@ -124,8 +136,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--chunk-size", type=int, default=50)
-    parser.add_argument("--sample", type=int, default=100,
-                        help="invoices fetched one by one for the N+1 comparison")
+    parser.add_argument(
+        "--sample", type=int, default=100, help="invoices fetched one by one for the N+1 comparison"
+    )
     parser.add_argument("--drafts", type=int, default=20)
     args = parser.parse_args()
 
@@ -136,9 +149,12 @@ def main():
     try:
         business, _other = sandbox.seed_demo(invoices_per_business=args.invoices)
         meter = Meter()
-        client = lib.WaveClient(sandbox.graphql_url,
-                                lib.StaticTokenProvider(sandbox.issue_full_access_token()),
-                                allow_insecure_loopback=True, request_logger=meter)
+        client = lib.WaveClient(
+            sandbox.graphql_url,
+            lib.StaticTokenProvider(sandbox.issue_full_access_token()),
+            allow_insecure_loopback=True,
+            request_logger=meter,
+        )
         run(client, meter, business.id, args)
         client.close()
     finally:
@@ -150,22 +166,30 @@ def run(client, meter, business_id, args):
     print(f"Wave client benchmark against the sandbox ({args.invoices} invoices)")
     for page_size in (200, 45):
         ids, reqs, secs = bench_listing(client, meter, business_id, page_size)
-        print(f"  listing, page size {page_size:>3}: {len(ids)} invoices in {reqs} requests "
-              f"({reqs / max(len(ids), 1):.4f} requests/invoice, {secs:.2f} s)")
+        print(
+            f"  listing, page size {page_size:>3}: {len(ids)} invoices in {reqs} requests "
+            f"({reqs / max(len(ids), 1):.4f} requests/invoice, {secs:.2f} s)"
+        )
     with_payments = ids
     found, reqs, secs = bench_lookup(client, meter, business_id, with_payments, args.chunk_size)
     paid = sum(1 for node in found.values() if node and node["payments"])
-    print(f"  lookup_many (chunk {args.chunk_size}): {len(found)} invoices with payments "
-          f"({paid} having payments) in {reqs} requests ({secs:.2f} s)"
-          f"  -> {'OK' if reqs <= 25 else 'OVER'} (target <= 25 for 1,000)")
+    print(
+        f"  lookup_many (chunk {args.chunk_size}): {len(found)} invoices with payments "
+        f"({paid} having payments) in {reqs} requests ({secs:.2f} s)"
+        f"  -> {'OK' if reqs <= 25 else 'OVER'} (target <= 25 for 1,000)"
+    )
     reqs, secs = bench_one_by_one(client, meter, business_id, with_payments, args.sample)
     per = secs / max(reqs, 1)
-    print(f"  one request per invoice (sample {args.sample}): {reqs} requests, "
-          f"{per * 1000:.1f} ms each -> ~{per * len(with_payments):.1f} s and "
-          f"{len(with_payments)} requests for all")
+    print(
+        f"  one request per invoice (sample {args.sample}): {reqs} requests, "
+        f"{per * 1000:.1f} ms each -> ~{per * len(with_payments):.1f} s and "
+        f"{len(with_payments)} requests for all"
+    )
     total, ok, reqs, secs = bench_mutate_many(client, meter, business_id, args.drafts)
-    print(f"  mutate_many: {total} mutations (approve + mark sent), {ok} succeeded, "
-          f"in {reqs} request(s) ({secs:.2f} s)")
+    print(
+        f"  mutate_many: {total} mutations (approve + mark sent), {ok} succeeded, "
+        f"in {reqs} request(s) ({secs:.2f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ def load_lib():
     if "wave_client_lib" in sys.modules:
         return sys.modules["wave_client_lib"]
     spec = importlib.util.spec_from_file_location(
-        "wave_client_lib", LIB_DIR / "__init__.py", submodule_search_locations=[str(LIB_DIR)])
+        "wave_client_lib", LIB_DIR / "__init__.py", submodule_search_locations=[str(LIB_DIR)]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["wave_client_lib"] = module
     spec.loader.exec_module(module)
@@ -74,8 +75,14 @@ class FakeAdapter(BaseAdapter):
 
     def send(self, request, **kwargs):
         """Record ``request`` and play the next scripted reply."""
-        self.calls.append({"request": request, "kwargs": kwargs,
-                           "json": _json_body(request), "headers": dict(request.headers)})
+        self.calls.append(
+            {
+                "request": request,
+                "kwargs": kwargs,
+                "json": _json_body(request),
+                "headers": dict(request.headers),
+            }
+        )
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
         if isinstance(reply, BaseException):
             raise reply
@@ -152,8 +159,12 @@ class FakeClock:
 @pytest.fixture
 def helpers():
     """Return the helper classes (tests must not import ``conftest``)."""
-    return types.SimpleNamespace(FakeClock=FakeClock, SleepRecorder=SleepRecorder,
-                                 FakeTokens=FakeTokens, make_response=make_response)
+    return types.SimpleNamespace(
+        FakeClock=FakeClock,
+        SleepRecorder=SleepRecorder,
+        FakeTokens=FakeTokens,
+        make_response=make_response,
+    )
 
 
 @pytest.fixture
@@ -194,10 +205,16 @@ def records():
 @pytest.fixture
 def make_client(lib, fake, tokens, sleeps, records):
     """Return a factory of WaveClient wired to the fake adapter."""
+
     def factory(**kwargs):
-        options = {"session": fake.session, "sleep": sleeps, "rng": lambda: 1.0,
-                   "request_logger": records.append}
+        options = {
+            "session": fake.session,
+            "sleep": sleeps,
+            "rng": lambda: 1.0,
+            "request_logger": records.append,
+        }
         options.update(kwargs)
         endpoint = options.pop("endpoint", "https://gql.example.test/graphql/public")
         return lib.WaveClient(endpoint, options.pop("token_provider", tokens), **options)
+
     return factory

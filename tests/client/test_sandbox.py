@@ -25,8 +25,9 @@ query ListInvoices($businessId: ID!, $page: Int!, $pageSize: Int!) {
     }
   }
 }"""
-PAYMENTS_SELECTION = ("id invoiceNumber amountPaid { value } "
-                      "payments { id amount paymentDate paymentMethod }")
+PAYMENTS_SELECTION = (
+    "id invoiceNumber amountPaid { value } payments { id amount paymentDate paymentMethod }"
+)
 CUSTOMERS_Q = """
 query Customers($businessId: ID!) {
   business(id: $businessId) { customers(pageSize: 1) { pageInfo { totalCount } } }
@@ -40,8 +41,9 @@ def sandbox():
         from wave_sandbox import WaveSandbox
     except ImportError as exc:  # pragma: no cover - sandbox not available
         pytest.skip(f"wave_sandbox not importable: {exc}")
-    sb = WaveSandbox(seed=42, port=0, rate_limit=0, rate_window=60, access_token_ttl=7200,
-                     admin_token=ADMIN)
+    sb = WaveSandbox(
+        seed=42, port=0, rate_limit=0, rate_window=60, access_token_ttl=7200, admin_token=ADMIN
+    )
     sb.start()
     us, _ca = sb.seed_demo(invoices_per_business=1000)
     sb.business_id = us.id
@@ -61,8 +63,13 @@ def sb(sandbox):
 
 def admin(sb, method, path, body=None):
     """Call the sandbox admin API."""
-    response = requests.request(method, f"{sb.base_url}/sandbox/{path}", json=body,
-                                headers={"X-Sandbox-Admin-Token": ADMIN}, timeout=10)
+    response = requests.request(
+        method,
+        f"{sb.base_url}/sandbox/{path}",
+        json=body,
+        headers={"X-Sandbox-Admin-Token": ADMIN},
+        timeout=10,
+    )
     response.raise_for_status()
     return response.json()
 
@@ -110,17 +117,27 @@ class FatProvider:
 
 def client_for(sb, provider=None, **kwargs):
     """Return a WaveClient talking to the sandbox."""
-    options = {"allow_insecure_loopback": True, "sleep": SleepRecorder(), "rng": lambda: 0.0,
-               "timeout": (2, 5)}
+    options = {
+        "allow_insecure_loopback": True,
+        "sleep": SleepRecorder(),
+        "rng": lambda: 0.0,
+        "timeout": (2, 5),
+    }
     options.update(kwargs)
     return lib.WaveClient(sb.graphql_url, provider or FatProvider(sb), **options)
 
 
 def authorize_code(sb, scopes, state="xyz-state"):
     """Run the browser step of the OAuth flow (auto-approved); return the code."""
-    url = lib.build_authorize_url(sb.authorize_url, CLIENT_ID, REDIRECT, scopes, state,
-                                  extra_params={"auto_approve": "1"},
-                                  allow_insecure_loopback=True)
+    url = lib.build_authorize_url(
+        sb.authorize_url,
+        CLIENT_ID,
+        REDIRECT,
+        scopes,
+        state,
+        extra_params={"auto_approve": "1"},
+        allow_insecure_loopback=True,
+    )
     response = requests.get(url, allow_redirects=False, timeout=10)
     assert response.status_code == 302, response.text
     query = parse_qs(urlsplit(response.headers["Location"]).query)
@@ -132,26 +149,39 @@ def authorize_code(sb, scopes, state="xyz-state"):
 def test_oauth_code_exchange_refresh_and_rotation(sb):
     scopes = lib.scopes_for_features(["inbound_invoices"])
     code = authorize_code(sb, scopes)
-    first = lib.exchange_code(sb.token_url, CLIENT_ID, CLIENT_SECRET, code, REDIRECT,
-                              allow_insecure_loopback=True)
+    first = lib.exchange_code(
+        sb.token_url, CLIENT_ID, CLIENT_SECRET, code, REDIRECT, allow_insecure_loopback=True
+    )
     assert first.scopes == scopes and first.extra.get("userId")
     assert 7100 < first.expires_in() <= 7200
     with pytest.raises(lib.WaveGrantRevokedError):  # a code works once
-        lib.exchange_code(sb.token_url, CLIENT_ID, CLIENT_SECRET, code, REDIRECT,
-                          allow_insecure_loopback=True)
+        lib.exchange_code(
+            sb.token_url, CLIENT_ID, CLIENT_SECRET, code, REDIRECT, allow_insecure_loopback=True
+        )
     client = client_for(sb, lib.StaticTokenProvider(first.access_token))
     assert client.execute(USER_Q)["user"]["id"]
 
-    second = lib.refresh_token(sb.token_url, CLIENT_ID, CLIENT_SECRET, first.refresh_token,
-                               allow_insecure_loopback=True)
+    second = lib.refresh_token(
+        sb.token_url, CLIENT_ID, CLIENT_SECRET, first.refresh_token, allow_insecure_loopback=True
+    )
     assert second.refresh_token != first.refresh_token
     assert second.access_token != first.access_token
     with pytest.raises(lib.WaveGrantRevokedError):  # the old refresh token is dead
-        lib.refresh_token(sb.token_url, CLIENT_ID, CLIENT_SECRET, first.refresh_token,
-                          allow_insecure_loopback=True)
+        lib.refresh_token(
+            sb.token_url,
+            CLIENT_ID,
+            CLIENT_SECRET,
+            first.refresh_token,
+            allow_insecure_loopback=True,
+        )
     with pytest.raises(lib.WaveAuthenticationError) as info:
-        lib.refresh_token(sb.token_url, CLIENT_ID, "wrong-secret", second.refresh_token,
-                          allow_insecure_loopback=True)
+        lib.refresh_token(
+            sb.token_url,
+            CLIENT_ID,
+            "wrong-secret",
+            second.refresh_token,
+            allow_insecure_loopback=True,
+        )
     assert not isinstance(info.value, lib.WaveGrantRevokedError)
     client = client_for(sb, lib.StaticTokenProvider(second.access_token))
     assert client.execute(USER_Q)["user"]["id"]
@@ -159,11 +189,18 @@ def test_oauth_code_exchange_refresh_and_rotation(sb):
 
 def test_expired_access_token_is_refreshed_once(sb):
     code = authorize_code(sb, lib.scopes_for_features(["inbound_invoices"]))
-    tokens = lib.exchange_code(sb.token_url, CLIENT_ID, CLIENT_SECRET, code, REDIRECT,
-                               allow_insecure_loopback=True)
+    tokens = lib.exchange_code(
+        sb.token_url, CLIENT_ID, CLIENT_SECRET, code, REDIRECT, allow_insecure_loopback=True
+    )
     saved = []
-    provider = lib.OAuthTokenProvider(sb.token_url, CLIENT_ID, CLIENT_SECRET, tokens,
-                                      on_refresh=saved.append, allow_insecure_loopback=True)
+    provider = lib.OAuthTokenProvider(
+        sb.token_url,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        tokens,
+        on_refresh=saved.append,
+        allow_insecure_loopback=True,
+    )
     sb.state.tokens[tokens.access_token].expires_at = time.time() - 1  # expired server-side
     assert client_for(sb, provider).execute(USER_Q)["user"]["id"]
     assert len(saved) == 1 and saved[0].access_token != tokens.access_token
@@ -172,10 +209,12 @@ def test_expired_access_token_is_refreshed_once(sb):
 
 def test_revoked_grant_surfaces_as_grant_revoked(sb):
     code = authorize_code(sb, ["user:read"])
-    tokens = lib.exchange_code(sb.token_url, CLIENT_ID, CLIENT_SECRET, code, REDIRECT,
-                               allow_insecure_loopback=True)
-    provider = lib.OAuthTokenProvider(sb.token_url, CLIENT_ID, CLIENT_SECRET, tokens,
-                                      allow_insecure_loopback=True)
+    tokens = lib.exchange_code(
+        sb.token_url, CLIENT_ID, CLIENT_SECRET, code, REDIRECT, allow_insecure_loopback=True
+    )
+    provider = lib.OAuthTokenProvider(
+        sb.token_url, CLIENT_ID, CLIENT_SECRET, tokens, allow_insecure_loopback=True
+    )
     sb.revoke_tokens(token=tokens.access_token)
     sb.revoke_tokens(token=tokens.refresh_token)
     with pytest.raises(lib.WaveGrantRevokedError):
@@ -242,19 +281,23 @@ def _customer_count(client, business_id):
     return data["business"]["customers"]["pageInfo"]["totalCount"]
 
 
-@pytest.mark.parametrize("spec", [
-    {"kind": "drop_after"},
-    {"kind": "malformed"},
-    {"kind": "hang", "delay": 1.0},
-    {"kind": "http_error", "status": 500},
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kind": "drop_after"},
+        {"kind": "malformed"},
+        {"kind": "hang", "delay": 1.0},
+        {"kind": "http_error", "status": 500},
+    ],
+)
 def test_lost_mutation_answer_is_outcome_unknown_sent_once(sb, spec):
     client = client_for(sb, timeout=(2, 0.3))
     before = _customer_count(client, sb.business_id)
     fault(sb, operation="customerCreate", count=1, **spec)
     with pytest.raises(lib.WaveOutcomeUnknownError) as info:
-        client.mutate("customerCreate", {"businessId": sb.business_id, "name": "Lost Co"},
-                      "customer { id }")
+        client.mutate(
+            "customerCreate", {"businessId": sb.business_id, "name": "Lost Co"}, "customer { id }"
+        )
     assert counters(sb)["by_operation"]["customerCreate"] == 1
     assert info.value.details["operation"] == "CustomerCreate"
     assert info.value.details["variables"]["input"]["name"] == "Lost Co"
@@ -286,9 +329,16 @@ def test_not_found(sb):
 
 def test_input_errors_raise_validation_error(sb):
     with pytest.raises(lib.WaveValidationError) as info:
-        client_for(sb).mutate("salesTaxCreate", {
-            "businessId": sb.business_id, "name": "Too long", "abbreviation": "X" * 30,
-            "rate": "0.05"}, "salesTax { id }")
+        client_for(sb).mutate(
+            "salesTaxCreate",
+            {
+                "businessId": sb.business_id,
+                "name": "Too long",
+                "abbreviation": "X" * 30,
+                "rate": "0.05",
+            },
+            "salesTax { id }",
+        )
     assert info.value.input_errors
     assert any("abbreviation" in (e.get("path") or []) for e in info.value.input_errors)
     assert "abbreviation" in str(info.value)
@@ -297,8 +347,9 @@ def test_input_errors_raise_validation_error(sb):
 # -- pagination and batching --------------------------------------------------------------
 def test_listing_walks_pages_lazily(sb):
     client = client_for(sb)
-    gen = client.iterate(LIST_INVOICES, {"businessId": sb.business_id}, "business.invoices",
-                         page_size=200)
+    gen = client.iterate(
+        LIST_INVOICES, {"businessId": sb.business_id}, "business.invoices", page_size=200
+    )
     first = next(gen)
     assert first["id"] and counters(sb)["by_operation_name"]["ListInvoices"] == 1
     ids = [first["id"]] + [node["id"] for node in gen]
@@ -308,12 +359,17 @@ def test_listing_walks_pages_lazily(sb):
 
 def test_lookup_many_1000_invoices_with_payments(sb):
     client = client_for(sb)
-    ids = [node["id"] for node in client.iterate(
-        LIST_INVOICES, {"businessId": sb.business_id}, "business.invoices", page_size=200)]
+    ids = [
+        node["id"]
+        for node in client.iterate(
+            LIST_INVOICES, {"businessId": sb.business_id}, "business.invoices", page_size=200
+        )
+    ]
     admin(sb, "POST", "counters/reset")
     missing = "SW52b2ljZTpub3BlLW5vcGU="
-    found = client.lookup_many(sb.business_id, "invoice", [*ids, missing], PAYMENTS_SELECTION,
-                               chunk_size=50)
+    found = client.lookup_many(
+        sb.business_id, "invoice", [*ids, missing], PAYMENTS_SELECTION, chunk_size=50
+    )
     requests_made = counters(sb)["by_operation_name"]["WaveLookupMany"]
     assert requests_made <= 25
     assert requests_made == 21  # 1,001 ids / 50 per request
@@ -328,8 +384,9 @@ def test_mutate_many_approve_and_mark_sent_in_one_request(sb):
       business(id: $businessId) { invoices(page: $page, pageSize: $pageSize, status: DRAFT) {
         pageInfo { totalPages } edges { node { id status } } } } }"""
     drafts = []
-    for node in client.iterate(query, {"businessId": sb.business_id}, "business.invoices",
-                               page_size=50):
+    for node in client.iterate(
+        query, {"businessId": sb.business_id}, "business.invoices", page_size=50
+    ):
         drafts.append(node["id"])
         if len(drafts) == 3:
             break
@@ -338,9 +395,14 @@ def test_mutate_many_approve_and_mark_sent_in_one_request(sb):
     entries = []
     for n, invoice_id in enumerate(drafts):
         entries.append((f"a{n}", "invoiceApprove", {"invoiceId": invoice_id}, "invoice { id }"))
-        entries.append((f"s{n}", "invoiceMarkSent", {"invoiceId": invoice_id,
-                                                     "sendMethod": "MARKED_SENT"},
-                        "invoice { id status }"))
+        entries.append(
+            (
+                f"s{n}",
+                "invoiceMarkSent",
+                {"invoiceId": invoice_id, "sendMethod": "MARKED_SENT"},
+                "invoice { id status }",
+            )
+        )
     entries.append(("bad", "invoiceApprove", {"invoiceId": "SW52b2ljZTpub3Bl"}, ""))
     out = client.mutate_many(entries)
     assert counters(sb)["by_operation_name"]["WaveMutateMany"] == 1
@@ -354,17 +416,25 @@ def test_mutate_many_approve_and_mark_sent_in_one_request(sb):
 def test_no_secret_in_logs_over_http(sb, caplog):
     caplog.set_level(logging.DEBUG)
     code = authorize_code(sb, ["user:read"])
-    tokens = lib.exchange_code(sb.token_url, CLIENT_ID, CLIENT_SECRET, code, REDIRECT,
-                               allow_insecure_loopback=True)
-    provider = lib.OAuthTokenProvider(sb.token_url, CLIENT_ID, CLIENT_SECRET, tokens,
-                                      allow_insecure_loopback=True)
+    tokens = lib.exchange_code(
+        sb.token_url, CLIENT_ID, CLIENT_SECRET, code, REDIRECT, allow_insecure_loopback=True
+    )
+    provider = lib.OAuthTokenProvider(
+        sb.token_url, CLIENT_ID, CLIENT_SECRET, tokens, allow_insecure_loopback=True
+    )
     records = []
     sb.state.tokens[tokens.access_token].expires_at = time.time() - 1
     fault(sb, kind="http_error", status=503, operation="Me", count=1)
     client_for(sb, provider, request_logger=records.append).execute(USER_Q)
     blob = repr(records) + caplog.text
-    secrets = [tokens.access_token, tokens.refresh_token, CLIENT_SECRET, code,
-               provider.token_set.access_token, provider.token_set.refresh_token]
+    secrets = [
+        tokens.access_token,
+        tokens.refresh_token,
+        CLIENT_SECRET,
+        code,
+        provider.token_set.access_token,
+        provider.token_set.refresh_token,
+    ]
     for secret in secrets:
         assert secret not in blob
     assert records[-1]["retries"] == 1

@@ -8,8 +8,10 @@ import requests
 from urllib3.exceptions import ProtocolError
 
 QUERY = "query GetUser { user { id defaultEmail } }"
-MUTATION = ("mutation CreateCustomer($input: CustomerCreateInput!) "
-            "{ customerCreate(input: $input) { didSucceed } }")
+MUTATION = (
+    "mutation CreateCustomer($input: CustomerCreateInput!) "
+    "{ customerCreate(input: $input) { didSucceed } }"
+)
 OK = (200, {"data": {"user": {"id": "VXNlcjox"}}})
 
 
@@ -22,14 +24,17 @@ def gql_error(code, message="boom", path=None):
 
 
 # -- HTTPS rule ---------------------------------------------------------------------------
-@pytest.mark.parametrize("url,allow", [
-    ("http://gql.waveapps.com/graphql/public", False),
-    ("http://gql.waveapps.com/graphql/public", True),
-    ("http://10.0.0.1/graphql/public", True),
-    ("http://127.0.0.1:8080/graphql/public", False),
-    ("ftp://127.0.0.1/graphql/public", True),
-    ("gql.waveapps.com/graphql/public", True),
-])
+@pytest.mark.parametrize(
+    "url,allow",
+    [
+        ("http://gql.waveapps.com/graphql/public", False),
+        ("http://gql.waveapps.com/graphql/public", True),
+        ("http://10.0.0.1/graphql/public", True),
+        ("http://127.0.0.1:8080/graphql/public", False),
+        ("ftp://127.0.0.1/graphql/public", True),
+        ("gql.waveapps.com/graphql/public", True),
+    ],
+)
 def test_https_rule_rejects_before_any_request(lib, fake, tokens, url, allow):
     with pytest.raises(lib.WaveConfigurationError) as info:
         lib.WaveClient(url, tokens, allow_insecure_loopback=allow, session=fake.session)
@@ -38,10 +43,15 @@ def test_https_rule_rejects_before_any_request(lib, fake, tokens, url, allow):
     assert fake.calls == [] and tokens.gets == 0
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:8080/graphql/public", "http://127.9.9.9/graphql/public",
-    "http://localhost:1/graphql/public", "http://[::1]:8080/graphql/public",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/graphql/public",
+        "http://127.9.9.9/graphql/public",
+        "http://localhost:1/graphql/public",
+        "http://[::1]:8080/graphql/public",
+    ],
+)
 def test_http_loopback_allowed_when_opted_in(lib, tokens, url):
     assert lib.WaveClient(url, tokens, allow_insecure_loopback=True).endpoint == url
 
@@ -63,7 +73,7 @@ def test_request_shape_headers_and_timeout(make_client, fake):
 def test_mutation_detection(lib):
     assert lib.is_mutation(MUTATION)
     assert not lib.is_mutation(QUERY)
-    assert not lib.is_mutation('# mutation in a comment\n{ user { id } }')
+    assert not lib.is_mutation("# mutation in a comment\n{ user { id } }")
     assert not lib.is_mutation('query Q { business(id: "mutation {") { id } }')
     doc = "fragment F on User { id }\nmutation M($i: X!) { a(input: $i) { didSucceed } }"
     assert lib.operation_info(doc) == ("mutation", "M")
@@ -78,7 +88,9 @@ def test_unauthenticated_refreshes_once_then_succeeds(make_client, fake, tokens,
     assert make_client().execute(QUERY)["user"]["id"] == "VXNlcjox"
     assert tokens.refreshes == 1
     assert [c["headers"]["Authorization"] for c in fake.calls] == [
-        "Bearer access-token-1", "Bearer access-token-2"]
+        "Bearer access-token-1",
+        "Bearer access-token-2",
+    ]
     assert records[-1]["outcome"] == "success"
 
 
@@ -146,13 +158,16 @@ def test_429_longer_than_allowed_raises_for_rescheduling(lib, make_client, fake)
     assert len(fake.calls) == 1
 
 
-def test_field_level_rate_limit_in_partial_mutation_batch_is_not_resent(lib, make_client,
-                                                                         fake):
+def test_field_level_rate_limit_in_partial_mutation_batch_is_not_resent(lib, make_client, fake):
     data = {"a0": {"didSucceed": True, "inputErrors": None}, "a1": None}
     errors = [{"message": "slow down", "path": ["a1"], "extensions": {"code": "RATE_LIMITED"}}]
     fake.queue((200, {"data": data, "errors": errors}))
-    out = make_client().mutate_many([("a0", "invoiceApprove", {"invoiceId": "1"}, ""),
-                                     ("a1", "invoiceApprove", {"invoiceId": "2"}, "")])
+    out = make_client().mutate_many(
+        [
+            ("a0", "invoiceApprove", {"invoiceId": "1"}, ""),
+            ("a1", "invoiceApprove", {"invoiceId": "2"}, ""),
+        ]
+    )
     assert len(fake.calls) == 1
     assert out["a0"]["didSucceed"] is True
     assert isinstance(out["a1"], lib.WaveRateLimitedError)
@@ -202,15 +217,20 @@ def test_non_json_200_is_a_server_error(lib, make_client, fake):
 
 
 # -- mutations with a lost answer ---------------------------------------------------------
-@pytest.mark.parametrize("failure", [
-    requests.exceptions.ReadTimeout("read timed out"),
-    requests.exceptions.ConnectionError(ProtocolError("Connection aborted.",
-                                                      ConnectionResetError(104))),
-    (502, {"error": "bad gateway"}),
-    (200, gql_error("INTERNAL_SERVER_ERROR")),
-])
-def test_lost_mutation_answer_is_outcome_unknown_and_sent_once(lib, make_client, fake,
-                                                               records, failure):
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.exceptions.ReadTimeout("read timed out"),
+        requests.exceptions.ConnectionError(
+            ProtocolError("Connection aborted.", ConnectionResetError(104))
+        ),
+        (502, {"error": "bad gateway"}),
+        (200, gql_error("INTERNAL_SERVER_ERROR")),
+    ],
+)
+def test_lost_mutation_answer_is_outcome_unknown_and_sent_once(
+    lib, make_client, fake, records, failure
+):
     fake.queue(failure)
     variables = {"input": {"name": "ACME", "client_secret": "s3cr3t-value"}}
     with pytest.raises(lib.WaveOutcomeUnknownError) as info:
@@ -241,9 +261,15 @@ def _closed_port():
 
 
 def test_connection_refused_is_retried_even_for_mutations(lib, tokens, sleeps):
-    client = lib.WaveClient(f"http://127.0.0.1:{_closed_port()}/graphql/public", tokens,
-                            allow_insecure_loopback=True, sleep=sleeps, rng=lambda: 0.0,
-                            max_retries=3, timeout=(1, 1))
+    client = lib.WaveClient(
+        f"http://127.0.0.1:{_closed_port()}/graphql/public",
+        tokens,
+        allow_insecure_loopback=True,
+        sleep=sleeps,
+        rng=lambda: 0.0,
+        max_retries=3,
+        timeout=(1, 1),
+    )
     with pytest.raises(lib.WaveTransportError) as info:
         client.execute(MUTATION, {"input": {}})
     assert not isinstance(info.value, lib.WaveOutcomeUnknownError)
@@ -253,10 +279,16 @@ def test_connection_refused_is_retried_even_for_mutations(lib, tokens, sleeps):
 
 # -- GraphQL errors -----------------------------------------------------------------------
 def test_validation_error_is_readable_with_path(lib, make_client, fake):
-    body = {"errors": [{
-        "message": 'Unknown argument "name" on field "business" of type "Query".',
-        "locations": [{"line": 1, "column": 12}], "path": ["business"],
-        "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]}
+    body = {
+        "errors": [
+            {
+                "message": 'Unknown argument "name" on field "business" of type "Query".',
+                "locations": [{"line": 1, "column": 12}],
+                "path": ["business"],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ]
+    }
     fake.queue((400, body))
     with pytest.raises(lib.WaveValidationError) as info:
         make_client().execute(QUERY)
@@ -274,8 +306,7 @@ def test_variable_value_error_is_validation(lib, make_client, fake):
 
 
 def test_not_found_maps(lib, make_client, fake):
-    fake.queue((200, gql_error("NOT_FOUND", "Business 'BAD_ID' could not be found.",
-                               ["business"])))
+    fake.queue((200, gql_error("NOT_FOUND", "Business 'BAD_ID' could not be found.", ["business"])))
     with pytest.raises(lib.WaveNotFoundError) as info:
         make_client().execute(QUERY)
     assert "BAD_ID" in info.value.message
@@ -296,8 +327,9 @@ def test_malformed_answer_to_mutation_is_outcome_unknown(lib, make_client, fake)
 
 
 def test_403_is_scope_error(lib, make_client, fake):
-    fake.queue((403, {"detail": "forbidden"}),
-               (403, gql_error("FORBIDDEN", "Missing scope customer:read")))
+    fake.queue(
+        (403, {"detail": "forbidden"}), (403, gql_error("FORBIDDEN", "Missing scope customer:read"))
+    )
     with pytest.raises(lib.WaveScopeError):
         make_client().execute(QUERY)
     with pytest.raises(lib.WaveScopeError) as info:
@@ -308,9 +340,17 @@ def test_403_is_scope_error(lib, make_client, fake):
 
 # -- mutate / mutate_many -----------------------------------------------------------------
 def test_mutate_input_errors_raise_validation_error(lib, make_client, fake):
-    payload = {"didSucceed": False, "inputErrors": [
-        {"code": "REQUIRED", "message": "Product is required",
-         "path": ["input", "items", "0", "productId"]}], "invoice": None}
+    payload = {
+        "didSucceed": False,
+        "inputErrors": [
+            {
+                "code": "REQUIRED",
+                "message": "Product is required",
+                "path": ["input", "items", "0", "productId"],
+            }
+        ],
+        "invoice": None,
+    }
     fake.queue((200, {"data": {"invoiceCreate": payload}}))
     with pytest.raises(lib.WaveValidationError) as info:
         make_client().mutate("invoiceCreate", {"businessId": "B"}, "invoice { id }")
@@ -331,18 +371,21 @@ def test_mutate_returns_payload(make_client, fake):
 def test_mutate_many_one_request_per_alias_results(lib, make_client, fake):
     data = {
         "a0": {"didSucceed": True, "inputErrors": None, "invoice": {"id": "I1"}},
-        "s0": {"didSucceed": False, "inputErrors": [{"code": "INVALID", "message": "bad",
-                                                     "path": ["input", "sendMethod"]}]},
+        "s0": {
+            "didSucceed": False,
+            "inputErrors": [{"code": "INVALID", "message": "bad", "path": ["input", "sendMethod"]}],
+        },
         "a1": None,
     }
-    errors = [{"message": "Invoice not found", "path": ["a1"],
-               "extensions": {"code": "NOT_FOUND"}}]
+    errors = [{"message": "Invoice not found", "path": ["a1"], "extensions": {"code": "NOT_FOUND"}}]
     fake.queue((200, {"data": data, "errors": errors}))
-    out = make_client().mutate_many([
-        ("a0", "invoiceApprove", {"invoiceId": "I1"}, "invoice { id }"),
-        ("s0", "invoiceMarkSent", {"invoiceId": "I1", "sendMethod": "NOT_SENT"}, ""),
-        ("a1", "invoiceApprove", {"invoiceId": "I2"}, "invoice { id }"),
-    ])
+    out = make_client().mutate_many(
+        [
+            ("a0", "invoiceApprove", {"invoiceId": "I1"}, "invoice { id }"),
+            ("s0", "invoiceMarkSent", {"invoiceId": "I1", "sendMethod": "NOT_SENT"}, ""),
+            ("a1", "invoiceApprove", {"invoiceId": "I2"}, "invoice { id }"),
+        ]
+    )
     assert len(fake.calls) == 1
     doc = fake.calls[0]["json"]["query"]
     assert doc.index("a0: invoiceApprove") < doc.index("s0: invoiceMarkSent")
@@ -360,6 +403,7 @@ def test_mutate_many_rejects_bad_alias(make_client):
 # -- lookup_many / iterate ----------------------------------------------------------------
 def _lookup_reply(missing=()):
     """Reply to an aliased look-up: echo ids, NOT_FOUND for ``missing``."""
+
     def reply(request):
         import json
 
@@ -372,15 +416,20 @@ def _lookup_reply(missing=()):
             alias = "i" + key[2:]
             if value in missing:
                 business[alias] = None
-                errors.append({"message": f"Invoice {value} not found",
-                               "path": ["business", alias],
-                               "extensions": {"code": "NOT_FOUND"}})
+                errors.append(
+                    {
+                        "message": f"Invoice {value} not found",
+                        "path": ["business", alias],
+                        "extensions": {"code": "NOT_FOUND"},
+                    }
+                )
             else:
                 business[alias] = {"id": value}
         out = {"data": {"business": business}}
         if errors:
             out["errors"] = errors
         return (200, out)
+
     return reply
 
 
@@ -412,6 +461,7 @@ def test_lookup_many_other_errors_raise(lib, make_client, fake):
 
 def _page_reply(total, page_size_key="pageSize", with_total=True):
     """Reply with a page of a ``total``-item connection."""
+
     def reply(request):
         import json
 
@@ -422,16 +472,22 @@ def _page_reply(total, page_size_key="pageSize", with_total=True):
         info = {"currentPage": page}
         if with_total:
             info.update(totalPages=-(-total // size), totalCount=total)
-        body = {"data": {"business": {"invoices": {
-            "edges": [{"node": n} for n in nodes], "pageInfo": info}}}}
+        body = {
+            "data": {
+                "business": {"invoices": {"edges": [{"node": n} for n in nodes], "pageInfo": info}}
+            }
+        }
         return (200, body)
+
     return reply
 
 
 def test_iterate_is_lazy_one_request_per_page(make_client, fake):
     fake.queue(_page_reply(23))
-    query = ("query L($page: Int!, $pageSize: Int!) { business { invoices(page: $page, "
-             "pageSize: $pageSize) { edges { node { id } } pageInfo { totalPages } } } }")
+    query = (
+        "query L($page: Int!, $pageSize: Int!) { business { invoices(page: $page, "
+        "pageSize: $pageSize) { edges { node { id } } pageInfo { totalPages } } } }"
+    )
     gen = make_client().iterate(query, {}, "business.invoices", page_size=10)
     assert fake.calls == []
     assert next(gen) == {"id": 0}
@@ -444,8 +500,7 @@ def test_iterate_is_lazy_one_request_per_page(make_client, fake):
 
 def test_iterate_without_total_pages_stops_on_empty_page(make_client, fake):
     fake.queue(_page_reply(20, with_total=False))
-    nodes = list(make_client().iterate("query { x }", None, ["business", "invoices"],
-                                       page_size=10))
+    nodes = list(make_client().iterate("query { x }", None, ["business", "invoices"], page_size=10))
     assert len(nodes) == 20 and len(fake.calls) == 3
 
 
@@ -453,12 +508,24 @@ def test_iterate_without_total_pages_stops_on_empty_page(make_client, fake):
 def test_logger_and_caplog_never_contain_secrets(make_client, fake, records, caplog):
     caplog.set_level(logging.DEBUG)
     fake.queue((200, gql_error("UNAUTHENTICATED")), (503, {}), OK)
-    variables = {"refresh_token": "rt-SECRET", "nested": {"password": "pw-SECRET"},
-                 "code": "auth-code-SECRET", "name": "visible"}
+    variables = {
+        "refresh_token": "rt-SECRET",
+        "nested": {"password": "pw-SECRET"},
+        "code": "auth-code-SECRET",
+        "name": "visible",
+    }
     make_client().execute(QUERY, variables)
     record = records[-1]
-    assert set(record) >= {"operation_name", "kind", "variables", "duration_ms",
-                           "http_status", "error_codes", "retries", "outcome"}
+    assert set(record) >= {
+        "operation_name",
+        "kind",
+        "variables",
+        "duration_ms",
+        "http_status",
+        "error_codes",
+        "retries",
+        "outcome",
+    }
     assert record["variables"]["name"] == "visible"
     blob = repr(records) + caplog.text
     for secret in ("access-token-1", "access-token-2", "SECRET", "Bearer access"):
@@ -475,9 +542,15 @@ def test_request_logger_failure_does_not_break_requests(make_client, fake):
 
 
 def test_redact_function(lib):
-    data = {"Authorization": "Bearer abc.def", "client_secret": "x", "list": [
-        {"access_token": "t", "ok": 1}], "webhook_secret": "w", "code": "c",
-        "countryCode": "CA", "message": "header was Bearer abc.def"}
+    data = {
+        "Authorization": "Bearer abc.def",
+        "client_secret": "x",
+        "list": [{"access_token": "t", "ok": 1}],
+        "webhook_secret": "w",
+        "code": "c",
+        "countryCode": "CA",
+        "message": "header was Bearer abc.def",
+    }
     out = lib.redact(data)
     assert out["Authorization"] == "***" and out["client_secret"] == "***"
     assert out["list"] == [{"access_token": "***", "ok": 1}]

@@ -54,26 +54,33 @@ class WaveOAuthController(http.Controller):
         return request.redirect(url, local=False)
 
     @http.route("/wave/oauth/callback", type="http", auth="user", methods=["GET"])
-    def wave_oauth_callback(self, state=None, code=None, error=None, error_description=None,
-                            **_kwargs):
+    def wave_oauth_callback(
+        self, state=None, code=None, error=None, error_description=None, **_kwargs
+    ):
         """Check the state, exchange the code, choose the business."""
         pending = request.session.pop(SESSION_KEY, None)
         if not self._state_ok(pending, state):
             _logger.warning(
                 "Wave OAuth callback refused for user %s: missing, forged, expired or "
-                "replayed state.", request.env.uid,
+                "replayed state.",
+                request.env.uid,
             )
             return self._page(
                 400,
-                _("This answer from Wave cannot be accepted: its security token (state) does "
-                  "not match the connection you started, or it was already used. Start "
-                  "\"Connect to Wave\" again from the settings."),
+                _(
+                    "This answer from Wave cannot be accepted: its security token (state) does "
+                    "not match the connection you started, or it was already used. Start "
+                    '"Connect to Wave" again from the settings.'
+                ),
             )
         if error:
             return self._page(
                 400,
-                _("Wave did not grant access (%(error)s). %(description)s",
-                  error=error, description=error_description or ""),
+                _(
+                    "Wave did not grant access (%(error)s). %(description)s",
+                    error=error,
+                    description=error_description or "",
+                ),
             )
         if not code:
             return self._page(400, _("Wave's answer has no authorization code."))
@@ -89,8 +96,7 @@ class WaveOAuthController(http.Controller):
         if businesses:
             wizard = request.env["wave.business.select"]._create_for(connection, businesses)
             return request.redirect(
-                f"/odoo/action-wave_accounting_integration.wave_business_select_action/"
-                f"{wizard.id}"
+                f"/odoo/action-wave_accounting_integration.wave_business_select_action/{wizard.id}"
             )
         return request.redirect(
             f"/odoo/action-wave_accounting_integration.wave_api_action/{connection.id}"

@@ -13,16 +13,21 @@ from .exceptions import (
     WaveValidationError,
 )
 
-VALIDATION_CODES = frozenset({
-    "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "VARIABLE_VALUE", "BAD_USER_INPUT",
-})
+VALIDATION_CODES = frozenset(
+    {
+        "GRAPHQL_VALIDATION_FAILED",
+        "GRAPHQL_PARSE_FAILED",
+        "VARIABLE_VALUE",
+        "BAD_USER_INPUT",
+    }
+)
 AUTH_CODES = frozenset({"UNAUTHENTICATED"})
 SCOPE_CODES = frozenset({"FORBIDDEN", "UNAUTHORIZED", "INSUFFICIENT_SCOPE"})
 NOT_FOUND_CODES = frozenset({"NOT_FOUND"})
 RATE_CODES = frozenset({"RATE_LIMITED", "TOO_MANY_REQUESTS"})
 SERVER_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
 
-UTC = dt.timezone.utc  # noqa: UP017 - Odoo 18 still supports Python 3.10
+UTC = dt.timezone.utc
 
 
 def error_code(error):
@@ -71,11 +76,13 @@ def describe_error(error):
 def _details(error, extra):
     """Build the ``details`` dict of an exception from one GraphQL error."""
     details = dict(extra or {})
-    details.update({
-        "path": error.get("path"),
-        "locations": error.get("locations"),
-        "error_id": (error.get("extensions") or {}).get("id"),
-    })
+    details.update(
+        {
+            "path": error.get("path"),
+            "locations": error.get("locations"),
+            "error_id": (error.get("extensions") or {}).get("id"),
+        }
+    )
     return details
 
 
@@ -85,10 +92,8 @@ def exception_for_error(error, extra=None, retry_after=None):
     message = describe_error(error)
     details = _details(error, extra)
     if code in VALIDATION_CODES:
-        input_errors = [{"code": code, "message": error.get("message"),
-                         "path": error.get("path")}]
-        return WaveValidationError(message, code=code, details=details,
-                                   input_errors=input_errors)
+        input_errors = [{"code": code, "message": error.get("message"), "path": error.get("path")}]
+        return WaveValidationError(message, code=code, details=details, input_errors=input_errors)
     classes = (
         (AUTH_CODES, WaveAuthenticationError),
         (SCOPE_CODES, WaveScopeError),
@@ -99,8 +104,7 @@ def exception_for_error(error, extra=None, retry_after=None):
         if code in codes:
             return cls(message, code=code, details=details)
     if code in RATE_CODES:
-        return WaveRateLimitedError(message, code=code, details=details,
-                                    retry_after=retry_after)
+        return WaveRateLimitedError(message, code=code, details=details, retry_after=retry_after)
     return WaveError(message, code=code, details=details)
 
 
@@ -129,12 +133,15 @@ def exception_for_status(status, body_text="", extra=None, retry_after=None, err
             message = describe_error(errors[0]) + " " + WaveScopeError.default_message
         return WaveScopeError(message, code="HTTP_403", details=details)
     if status == 404:
-        return WaveNotFoundError("Wave endpoint not found (HTTP 404); check the endpoint URL.",
-                                 code="HTTP_404", details=details)
+        return WaveNotFoundError(
+            "Wave endpoint not found (HTTP 404); check the endpoint URL.",
+            code="HTTP_404",
+            details=details,
+        )
     if status == 429:
-        return WaveRateLimitedError(code="RATE_LIMITED", details=details,
-                                    retry_after=retry_after)
+        return WaveRateLimitedError(code="RATE_LIMITED", details=details, retry_after=retry_after)
     if status >= 500:
-        return WaveServerError(f"Wave answered HTTP {status}; try again later.",
-                               code=f"HTTP_{status}", details=details)
+        return WaveServerError(
+            f"Wave answered HTTP {status}; try again later.", code=f"HTTP_{status}", details=details
+        )
     return WaveError(f"Wave answered HTTP {status}.", code=f"HTTP_{status}", details=details)

@@ -43,8 +43,11 @@ def operations(document):
             depth += 1
         elif token in "})":
             depth -= 1
-        elif depth == 0 and pending is None and token in ("query", "mutation",
-                                                          "subscription", "fragment"):
+        elif (
+            depth == 0
+            and pending is None
+            and token in ("query", "mutation", "subscription", "fragment")
+        ):
             pending = [token, None]
         elif depth == 0 and pending is not None and pending[1] is None:
             pending[1] = token

@@ -31,23 +31,33 @@ from .redact import redact_text
 from .transport import DEFAULT_USER_AGENT, decode_json, is_pre_send_failure
 from .urls import check_url
 
-UTC = dt.timezone.utc  # noqa: UP017 - Odoo 18 still supports Python 3.10
+UTC = dt.timezone.utc
 
 AUTHORIZE_URL = "https://api.waveapps.com/oauth2/authorize/"
 TOKEN_URL = "https://api.waveapps.com/oauth2/token/"
 OFFLINE_ACCESS = "offline_access"
 
 BASE_SCOPES = ("business:read", "user:read")
-_INBOUND_INVOICE_SCOPES = ("invoice:read", "customer:read", "product:read", "sales_tax:read",
-                           "account:read")
+_INBOUND_INVOICE_SCOPES = (
+    "invoice:read",
+    "customer:read",
+    "product:read",
+    "sales_tax:read",
+    "account:read",
+)
 
 #: Least-privilege scopes per feature (``business:read user:read`` always added).
 FEATURE_SCOPES = {
     "inbound_invoices": _INBOUND_INVOICE_SCOPES,
     "inbound_payments": ("invoice:read", "account:read"),
     "inbound_vendors": ("vendor:read",),
-    "outbound_invoices": (*_INBOUND_INVOICE_SCOPES,
-                          "invoice:write", "customer:write", "product:write", "sales_tax:write"),
+    "outbound_invoices": (
+        *_INBOUND_INVOICE_SCOPES,
+        "invoice:write",
+        "customer:write",
+        "product:write",
+        "sales_tax:write",
+    ),
     "outbound_payments": ("invoice:read", "invoice:write", "account:read"),
     "send_invoices": ("invoice:read", "invoice:send"),
     "outbound_bills": ("transaction:write", "account:read", "vendor:read", "sales_tax:read"),
@@ -128,8 +138,16 @@ def scopes_for_features(features, *, include_offline_access=False):
     return sorted(set(scopes))
 
 
-def build_authorize_url(authorize_url, client_id, redirect_uri, scopes, state, *,
-                        extra_params=None, allow_insecure_loopback=False):
+def build_authorize_url(
+    authorize_url,
+    client_id,
+    redirect_uri,
+    scopes,
+    state,
+    *,
+    extra_params=None,
+    allow_insecure_loopback=False,
+):
     """Return the URL to send the user's browser to.
 
     ``scopes`` is a list (or a space-delimited string); ``response_type=code``.
@@ -138,8 +156,7 @@ def build_authorize_url(authorize_url, client_id, redirect_uri, scopes, state, *
     check_url(authorize_url, allow_insecure_loopback, "Wave authorize")
     if not isinstance(scopes, str):
         scopes = " ".join(scopes)
-    params = {"client_id": client_id, "response_type": "code", "scope": scopes,
-              "state": state}
+    params = {"client_id": client_id, "response_type": "code", "scope": scopes, "state": state}
     if redirect_uri:
         params["redirect_uri"] = redirect_uri
     params.update(extra_params or {})
@@ -148,31 +165,66 @@ def build_authorize_url(authorize_url, client_id, redirect_uri, scopes, state, *
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
-def exchange_code(token_url, client_id, client_secret, code, redirect_uri, *, session=None,
-                  timeout=(5, 30), allow_insecure_loopback=False, now=None):
+def exchange_code(
+    token_url,
+    client_id,
+    client_secret,
+    code,
+    redirect_uri,
+    *,
+    session=None,
+    timeout=(5, 30),
+    allow_insecure_loopback=False,
+    now=None,
+):
     """Exchange an authorization ``code`` for a :class:`TokenSet`."""
-    data = {"grant_type": "authorization_code", "client_id": client_id,
-            "client_secret": client_secret, "code": code}
+    data = {
+        "grant_type": "authorization_code",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "code": code,
+    }
     if redirect_uri:
         data["redirect_uri"] = redirect_uri
-    payload = _post_token(token_url, data, session, timeout, allow_insecure_loopback,
-                          secrets=(client_secret, code))
+    payload = _post_token(
+        token_url, data, session, timeout, allow_insecure_loopback, secrets=(client_secret, code)
+    )
     return TokenSet.from_response(payload, now=now)
 
 
-def refresh_token(token_url, client_id, client_secret, refresh_token, *, redirect_uri=None,
-                  session=None, timeout=(5, 30), allow_insecure_loopback=False, now=None):
+def refresh_token(
+    token_url,
+    client_id,
+    client_secret,
+    refresh_token,
+    *,
+    redirect_uri=None,
+    session=None,
+    timeout=(5, 30),
+    allow_insecure_loopback=False,
+    now=None,
+):
     """Use ``refresh_token`` to get a new :class:`TokenSet` (with a rotated refresh token).
 
     Raises :class:`WaveGrantRevokedError` on ``invalid_grant``: the connection
     must then be marked disconnected.
     """
-    data = {"grant_type": "refresh_token", "client_id": client_id,
-            "client_secret": client_secret, "refresh_token": refresh_token}
+    data = {
+        "grant_type": "refresh_token",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "refresh_token": refresh_token,
+    }
     if redirect_uri:
         data["redirect_uri"] = redirect_uri
-    payload = _post_token(token_url, data, session, timeout, allow_insecure_loopback,
-                          secrets=(client_secret, refresh_token))
+    payload = _post_token(
+        token_url,
+        data,
+        session,
+        timeout,
+        allow_insecure_loopback,
+        secrets=(client_secret, refresh_token),
+    )
     return TokenSet.from_response(payload, now=now, previous_refresh_token=refresh_token)
 
 
@@ -182,8 +234,9 @@ def _post_token(token_url, data, session, timeout, allow_insecure_loopback, secr
     grant = data["grant_type"]
     headers = {"Accept": "application/json", "User-Agent": DEFAULT_USER_AGENT}
     try:
-        response = (session or requests).post(token_url, data=data, headers=headers,
-                                              timeout=timeout)
+        response = (session or requests).post(
+            token_url, data=data, headers=headers, timeout=timeout
+        )
     except requests.RequestException as exc:
         raise _transport_error(exc, grant, secrets) from None
     body = decode_json(response) or {}
@@ -196,12 +249,17 @@ def _transport_error(exc, grant, secrets):
     """Map a ``requests`` failure of a token request."""
     text = redact_text(f"{type(exc).__name__}: {exc}", secrets)
     if is_pre_send_failure(exc):
-        return WaveTransportError(f"Could not connect to Wave's token endpoint ({text}).",
-                                  code="CONNECT_FAILED", details={"grant_type": grant})
+        return WaveTransportError(
+            f"Could not connect to Wave's token endpoint ({text}).",
+            code="CONNECT_FAILED",
+            details={"grant_type": grant},
+        )
     return WaveTransportError(
         f"Wave's token endpoint did not answer ({text}). If this was a refresh, the "
         "refresh token may have been rotated already; reconnect if the next refresh fails.",
-        code="NO_RESPONSE", details={"grant_type": grant, "outcome_unknown": True})
+        code="NO_RESPONSE",
+        details={"grant_type": grant, "outcome_unknown": True},
+    )
 
 
 def _token_error(response, body, grant, secrets):
@@ -209,33 +267,50 @@ def _token_error(response, body, grant, secrets):
     status = response.status_code
     error = body.get("error")
     description = redact_text(str(body.get("error_description") or ""), secrets)
-    details = {"grant_type": grant, "http_status": status, "error": error,
-               "error_description": description}
+    details = {
+        "grant_type": grant,
+        "http_status": status,
+        "error": error,
+        "error_description": description,
+    }
     suffix = f" ({description})" if description else ""
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         return WaveRateLimitedError(retry_after=retry_after, details=details)
     if status >= 500:
-        return WaveServerError(f"Wave's token endpoint failed with HTTP {status}; try later.",
-                               code=f"HTTP_{status}", details=details)
+        return WaveServerError(
+            f"Wave's token endpoint failed with HTTP {status}; try later.",
+            code=f"HTTP_{status}",
+            details=details,
+        )
     if error == "invalid_grant":
         return WaveGrantRevokedError(_grant_message(grant) + suffix, code=error, details=details)
     if error in ("invalid_client", "unauthorized_client") or status == 401:
         return WaveAuthenticationError(
-            "Wave rejected the OAuth client credentials; check the client ID and secret."
-            + suffix, code=error or "HTTP_401", details=details)
+            "Wave rejected the OAuth client credentials; check the client ID and secret." + suffix,
+            code=error or "HTTP_401",
+            details=details,
+        )
     if error == "invalid_scope":
-        return WaveScopeError("Wave rejected the requested scopes." + suffix, code=error,
-                              details=details)
-    return WaveError(f"Wave's token endpoint refused the request (HTTP {status}, "
-                     f"{error or 'no error code'}){suffix}.", code=error or f"HTTP_{status}",
-                     details=details)
+        return WaveScopeError(
+            "Wave rejected the requested scopes." + suffix, code=error, details=details
+        )
+    return WaveError(
+        f"Wave's token endpoint refused the request (HTTP {status}, "
+        f"{error or 'no error code'}){suffix}.",
+        code=error or f"HTTP_{status}",
+        details=details,
+    )
 
 
 def _grant_message(grant):
     """User-facing message for ``invalid_grant``."""
     if grant == "authorization_code":
-        return ("The Wave authorization code is invalid, expired or already used; "
-                "start the connection again.")
-    return ("Wave rejected the refresh token (revoked or already used). The connection is "
-            "disconnected: an administrator must reconnect the Wave account.")
+        return (
+            "The Wave authorization code is invalid, expired or already used; "
+            "start the connection again."
+        )
+    return (
+        "Wave rejected the refresh token (revoked or already used). The connection is "
+        "disconnected: an administrator must reconnect the Wave account."
+    )

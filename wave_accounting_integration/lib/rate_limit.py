@@ -90,8 +90,16 @@ class TokenBucket:
     pauses the bucket after a 429.
     """
 
-    def __init__(self, capacity=60, period=60.0, clock=time.monotonic, *,
-                 reserve_ratio=DEFAULT_RESERVE_RATIO, max_wait=10.0, sleep=time.sleep):
+    def __init__(
+        self,
+        capacity=60,
+        period=60.0,
+        clock=time.monotonic,
+        *,
+        reserve_ratio=DEFAULT_RESERVE_RATIO,
+        max_wait=10.0,
+        sleep=time.sleep,
+    ):
         """Create a full bucket of ``capacity`` tokens refilled over ``period`` s."""
         if capacity <= 0 or period <= 0:
             raise ValueError("capacity and period must be positive")
@@ -115,7 +123,8 @@ class TokenBucket:
         reserve = reserve_for(priority, self.capacity, self.reserve_ratio)
         with self._lock:
             self._state, wait = take_token(
-                self._state, self.clock(), self.capacity, self.period, reserve)
+                self._state, self.clock(), self.capacity, self.period, reserve
+            )
         return wait
 
     def acquire(self, priority="bulk"):
@@ -127,7 +136,8 @@ class TokenBucket:
                 return
             if waited + wait > self.max_wait:
                 raise WaveRateLimitedError(
-                    retry_after=wait, details={"priority": priority, "source": "local"})
+                    retry_after=wait, details={"priority": priority, "source": "local"}
+                )
             self.sleep(wait)
             waited += wait
 
@@ -135,4 +145,5 @@ class TokenBucket:
         """Pause the bucket for ``retry_after`` seconds (Wave answered 429)."""
         with self._lock:
             self._state = penalize_state(
-                self._state, self.clock(), self.capacity, self.period, retry_after)
+                self._state, self.clock(), self.capacity, self.period, retry_after
+            )

@@ -5,23 +5,25 @@ import re
 REDACTED = "***"
 
 #: Keys whose value is always a secret (compared case-insensitively, ``-`` = ``_``).
-SECRET_KEYS = frozenset({
-    "code",
-    "authorization",
-    "proxy_authorization",
-    "cookie",
-    "set_cookie",
-    "password",
-    "passwd",
-    "client_secret",
-    "refresh_token",
-    "access_token",
-    "id_token",
-    "token",
-    "api_key",
-    "apikey",
-    "x_sandbox_admin_token",
-})
+SECRET_KEYS = frozenset(
+    {
+        "code",
+        "authorization",
+        "proxy_authorization",
+        "cookie",
+        "set_cookie",
+        "password",
+        "passwd",
+        "client_secret",
+        "refresh_token",
+        "access_token",
+        "id_token",
+        "token",
+        "api_key",
+        "apikey",
+        "x_sandbox_admin_token",
+    }
+)
 
 #: Substrings that make a key secret (``webhook_secret``, ``wave_access_token``...).
 SECRET_KEY_PARTS = ("token", "secret", "password", "authorization", "api_key", "apikey")

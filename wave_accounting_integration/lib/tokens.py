@@ -11,7 +11,7 @@ import threading
 from .exceptions import WaveAuthenticationError
 from .oauth import refresh_token
 
-UTC = dt.timezone.utc  # noqa: UP017 - Odoo 18 still supports Python 3.10
+UTC = dt.timezone.utc
 
 
 class StaticTokenProvider:
@@ -29,7 +29,8 @@ class StaticTokenProvider:
         """Full Access Tokens cannot be refreshed: raise an authentication error."""
         raise WaveAuthenticationError(
             "Wave rejected the Full Access Token; create a new one in Wave's developer portal.",
-            code="UNAUTHENTICATED")
+            code="UNAUTHENTICATED",
+        )
 
 
 class OAuthTokenProvider:
@@ -40,8 +41,19 @@ class OAuthTokenProvider:
     seconds is refreshed before use.
     """
 
-    def __init__(self, token_url, client_id, client_secret, token_set, *, on_refresh=None,
-                 session=None, timeout=(5, 30), allow_insecure_loopback=False, leeway=60.0):
+    def __init__(
+        self,
+        token_url,
+        client_id,
+        client_secret,
+        token_set,
+        *,
+        on_refresh=None,
+        session=None,
+        timeout=(5, 30),
+        allow_insecure_loopback=False,
+        leeway=60.0,
+    ):
         """Store the OAuth client settings and the current token set."""
         self.token_url = token_url
         self.client_id = client_id
@@ -72,8 +84,13 @@ class OAuthTokenProvider:
         if not self.token_set.refresh_token:
             raise WaveAuthenticationError(code="NO_REFRESH_TOKEN")
         self.token_set = refresh_token(
-            self.token_url, self.client_id, self.client_secret, self.token_set.refresh_token,
-            session=self.session, timeout=self.timeout,
-            allow_insecure_loopback=self.allow_insecure_loopback)
+            self.token_url,
+            self.client_id,
+            self.client_secret,
+            self.token_set.refresh_token,
+            session=self.session,
+            timeout=self.timeout,
+            allow_insecure_loopback=self.allow_insecure_loopback,
+        )
         if self.on_refresh is not None:
             self.on_refresh(self.token_set)

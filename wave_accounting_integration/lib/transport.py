@@ -133,11 +133,24 @@ def decode_json(response):
 class WaveClient:
     """GraphQL client for Wave with retries, token refresh and rate limiting."""
 
-    def __init__(self, endpoint, token_provider, *, timeout=(5, 30),
-                 allow_insecure_loopback=False, max_retries=4, backoff_base=0.5,
-                 backoff_cap=30.0, sleep=time.sleep, rng=random.random, rate_limiter=None,
-                 request_logger=None, user_agent=DEFAULT_USER_AGENT, session=None,
-                 max_rate_limit_wait=60.0):
+    def __init__(
+        self,
+        endpoint,
+        token_provider,
+        *,
+        timeout=(5, 30),
+        allow_insecure_loopback=False,
+        max_retries=4,
+        backoff_base=0.5,
+        backoff_cap=30.0,
+        sleep=time.sleep,
+        rng=random.random,
+        rate_limiter=None,
+        request_logger=None,
+        user_agent=DEFAULT_USER_AGENT,
+        session=None,
+        max_rate_limit_wait=60.0,
+    ):
         """Configure the client; raise :class:`WaveConfigurationError` on a bad URL.
 
         ``max_rate_limit_wait``: without a rate limiter, a 429 asking to wait
@@ -178,11 +191,11 @@ class WaveClient:
 
         Raises a :class:`WaveError` subclass on any GraphQL error or failure.
         """
-        return self.request(query, variables, operation_name=operation_name,
-                            priority=priority).data
+        return self.request(query, variables, operation_name=operation_name, priority=priority).data
 
-    def request(self, query, variables=None, *, operation_name=None, priority="bulk",
-                tolerate=None):
+    def request(
+        self, query, variables=None, *, operation_name=None, priority="bulk", tolerate=None
+    ):
         """Run a document; return a :class:`GraphQLResult`.
 
         ``tolerate(errors) -> bool`` may accept partial GraphQL errors (they are
@@ -199,8 +212,9 @@ class WaveClient:
         self._report(call, None)
         return result
 
-    def iterate(self, query, variables, connection_path, *, page_size=100, priority="bulk",
-                start_page=1):
+    def iterate(
+        self, query, variables, connection_path, *, page_size=100, priority="bulk", start_page=1
+    ):
         """Yield ``edges[].node`` of a paginated connection, one request per page.
 
         ``query`` must declare ``$page: Int`` and ``$pageSize: Int`` and pass them
@@ -222,8 +236,7 @@ class WaveClient:
                 return
             page += 1
 
-    def lookup_many(self, business_id, field, ids, selection, *, chunk_size=50,
-                    priority="bulk"):
+    def lookup_many(self, business_id, field, ids, selection, *, chunk_size=50, priority="bulk"):
         """Look up many ``business.<field>(id:)`` objects with aliased queries.
 
         Returns ``{id: node or None}`` (None when Wave answered NOT_FOUND for
@@ -235,7 +248,7 @@ class WaveClient:
         unique = list(dict.fromkeys(ids))
         found = {}
         for start in range(0, len(unique), chunk_size):
-            chunk = unique[start:start + chunk_size]
+            chunk = unique[start : start + chunk_size]
             found.update(self._lookup_chunk(business_id, field, chunk, selection, priority))
         return found
 
@@ -250,8 +263,7 @@ class WaveClient:
         check_name(name, "mutation name")
         op_name = name[0].upper() + name[1:]
         document = build_mutation_document([(None, name, selection, input_type)], op_name)
-        data = self.execute(document, {"input": input}, operation_name=op_name,
-                            priority=priority)
+        data = self.execute(document, {"input": input}, operation_name=op_name, priority=priority)
         outcome = check_payload(name, data.get(name))
         if isinstance(outcome, WaveError):
             raise outcome
@@ -275,8 +287,13 @@ class WaveClient:
         spec = [(e[0], e[1], e[3], e[4] if len(e) > 4 else None) for e in entries]
         document = build_mutation_document(spec, check_name(operation_name))
         variables = {f"in_{e[0]}": e[2] for e in entries}
-        result = self.request(document, variables, operation_name=operation_name,
-                              priority=priority, tolerate=_errors_at(set(aliases)))
+        result = self.request(
+            document,
+            variables,
+            operation_name=operation_name,
+            priority=priority,
+            tolerate=_errors_at(set(aliases)),
+        )
         return self._split_aliases(entries, variables, result)
 
     # -- batching internals --------------------------------------------------------
@@ -286,12 +303,20 @@ class WaveClient:
         variables = {"businessId": business_id}
         variables.update({f"id{i}": obj_id for i, obj_id in enumerate(chunk)})
         aliases = {f"i{i}" for i in range(len(chunk))}
-        result = self.request(document, variables, operation_name="WaveLookupMany",
-                              priority=priority, tolerate=_not_found_at(aliases))
+        result = self.request(
+            document,
+            variables,
+            operation_name="WaveLookupMany",
+            priority=priority,
+            tolerate=_not_found_at(aliases),
+        )
         business = result.data.get("business")
         if business is None:
-            raise WaveNotFoundError(f"Wave business {business_id!r} could not be found.",
-                                    code="NOT_FOUND", details={"business_id": business_id})
+            raise WaveNotFoundError(
+                f"Wave business {business_id!r} could not be found.",
+                code="NOT_FOUND",
+                details={"business_id": business_id},
+            )
         return {obj_id: business.get(f"i{i}") for i, obj_id in enumerate(chunk)}
 
     def _split_aliases(self, entries, variables, result):
@@ -325,15 +350,17 @@ class WaveClient:
         if not token:
             raise WaveAuthenticationError(
                 "No Wave access token is available; connect the Wave account first.",
-                code="NO_TOKEN")
+                code="NO_TOKEN",
+            )
         headers = {
             "Authorization": f"Bearer {token}",
             "User-Agent": self.user_agent,
             "Accept": "application/json",
         }
         try:
-            response = self.session.post(self.endpoint, json=payload, headers=headers,
-                                         timeout=self.timeout)
+            response = self.session.post(
+                self.endpoint, json=payload, headers=headers, timeout=self.timeout
+            )
         except requests.RequestException as exc:
             raise self._transport_failure(call, exc) from None
         call.http_status = response.status_code
@@ -343,21 +370,32 @@ class WaveClient:
         """Classify a ``requests`` exception; return the exception to raise."""
         text = redact_text(f"{type(exc).__name__}: {exc}")
         if is_pre_send_failure(exc):
-            return _RetryError(WaveTransportError(
-                f"Could not connect to Wave ({text}); check the network and try again.",
-                code="CONNECT_FAILED", details={"operation": call.name}))
+            return _RetryError(
+                WaveTransportError(
+                    f"Could not connect to Wave ({text}); check the network and try again.",
+                    code="CONNECT_FAILED",
+                    details={"operation": call.name},
+                )
+            )
         if isinstance(exc, requests.exceptions.SSLError):
-            return WaveTransportError(f"TLS error talking to Wave: {text}", code="TLS_ERROR",
-                                      details={"operation": call.name})
-        if not isinstance(exc, (requests.exceptions.Timeout,
-                                requests.exceptions.ConnectionError)):
+            return WaveTransportError(
+                f"TLS error talking to Wave: {text}",
+                code="TLS_ERROR",
+                details={"operation": call.name},
+            )
+        if not isinstance(exc, (requests.exceptions.Timeout, requests.exceptions.ConnectionError)):
             return WaveTransportError(f"Invalid request to Wave: {text}", code="REQUEST_ERROR")
         if call.kind == "mutation":
-            return WaveOutcomeUnknownError(code="OUTCOME_UNKNOWN",
-                                           details=call.evidence(self.endpoint, exc))
-        return _RetryError(WaveTransportError(
-            f"Wave did not answer in time or dropped the connection ({text}).",
-            code="NO_RESPONSE", details={"operation": call.name}))
+            return WaveOutcomeUnknownError(
+                code="OUTCOME_UNKNOWN", details=call.evidence(self.endpoint, exc)
+            )
+        return _RetryError(
+            WaveTransportError(
+                f"Wave did not answer in time or dropped the connection ({text}).",
+                code="NO_RESPONSE",
+                details={"operation": call.name},
+            )
+        )
 
     def _interpret(self, call, response, tolerate):
         """Map one HTTP answer to a result, a final error or a retry."""
@@ -368,22 +406,32 @@ class WaveClient:
         codes = set(call.error_codes)
         retry_after = errors_map.parse_retry_after(response.headers.get("Retry-After"))
         extra = {"operation": call.name, "http_status": status}
-        if status == 429 or (codes & errors_map.RATE_CODES
-                             and (call.kind != "mutation" or _nothing_applied(body))):
-            error = (errors_map.exception_for_errors(errors, extra, retry_after) if errors
-                     else errors_map.exception_for_status(429, "", extra, retry_after))
+        if status == 429 or (
+            codes & errors_map.RATE_CODES and (call.kind != "mutation" or _nothing_applied(body))
+        ):
+            error = (
+                errors_map.exception_for_errors(errors, extra, retry_after)
+                if errors
+                else errors_map.exception_for_status(429, "", extra, retry_after)
+            )
             raise _RetryError(error, wait=retry_after, rate_limited=True)
         if status == 401 or codes & errors_map.AUTH_CODES:
             raise self._unauthenticated(call, errors, extra)
         if status >= 500:
-            raise self._server_failure(call, errors_map.exception_for_status(
-                status, response.text, extra))
+            raise self._server_failure(
+                call, errors_map.exception_for_status(status, response.text, extra)
+            )
         if status == 403 or (body is None and status >= 400):
             raise errors_map.exception_for_status(status, response.text, extra, errors=errors)
         if body is None:
-            raise self._server_failure(call, WaveServerError(
-                "Wave sent an unreadable answer; try again later.", code="MALFORMED_RESPONSE",
-                details=dict(extra, body=response.text[:200])))
+            raise self._server_failure(
+                call,
+                WaveServerError(
+                    "Wave sent an unreadable answer; try again later.",
+                    code="MALFORMED_RESPONSE",
+                    details=dict(extra, body=response.text[:200]),
+                ),
+            )
         if errors and tolerate is not None and tolerate(errors):
             return GraphQLResult(body.get("data"), errors, status)
         if codes & errors_map.SERVER_CODES:
@@ -396,23 +444,28 @@ class WaveClient:
 
     def _unauthenticated(self, call, errors, extra):
         """Refresh the token once (retry signal), else return the auth error."""
-        error = (errors_map.exception_for_errors(errors, extra) if errors
-                 else errors_map.exception_for_status(401, "", extra))
+        error = (
+            errors_map.exception_for_errors(errors, extra)
+            if errors
+            else errors_map.exception_for_status(401, "", extra)
+        )
         if call.refreshed:
             if not isinstance(error, WaveAuthenticationError):
                 error = WaveAuthenticationError(code="UNAUTHENTICATED", details=extra)
             return error
         call.refreshed = True
-        _logger.info("Wave answered UNAUTHENTICATED for %s; refreshing the access token once.",
-                     call.name)
+        _logger.info(
+            "Wave answered UNAUTHENTICATED for %s; refreshing the access token once.", call.name
+        )
         call.token = self.token_provider.refresh_access_token()
         return _RetryError(error, refresh=True)
 
     def _server_failure(self, call, error):
         """5xx: retry a query; an unanswered mutation has an unknown outcome."""
         if call.kind == "mutation":
-            return WaveOutcomeUnknownError(code="OUTCOME_UNKNOWN",
-                                           details=call.evidence(self.endpoint, error))
+            return WaveOutcomeUnknownError(
+                code="OUTCOME_UNKNOWN", details=call.evidence(self.endpoint, error)
+            )
         return _RetryError(error)
 
     def _prepare_retry(self, call, retry):
@@ -426,15 +479,21 @@ class WaveClient:
             self._wait_rate_limited(call, retry)
             return
         delay = self.rng() * min(self.backoff_cap, self.backoff_base * 2 ** (call.retries - 1))
-        _logger.debug("Retrying Wave %s %s in %.2f s (attempt %d): %s", call.kind, call.name,
-                      delay, call.retries + 1, retry.error.code)
+        _logger.debug(
+            "Retrying Wave %s %s in %.2f s (attempt %d): %s",
+            call.kind,
+            call.name,
+            delay,
+            call.retries + 1,
+            retry.error.code,
+        )
         self.sleep(delay)
 
     def _wait_rate_limited(self, call, retry):
         """Wait as Wave asked (through the rate limiter when there is one)."""
         wait = retry.wait
         if wait is None:
-            wait = min(self.backoff_cap, self.backoff_base * 2 ** call.retries)
+            wait = min(self.backoff_cap, self.backoff_base * 2**call.retries)
         _logger.warning("Wave rate limit hit on %s; waiting %.1f s.", call.name, wait)
         if self.rate_limiter is not None:
             self.rate_limiter.penalize(wait)
@@ -463,9 +522,17 @@ class WaveClient:
             "priority": call.priority,
         }
         level = logging.DEBUG if error is None else logging.WARNING
-        _logger.log(level, "Wave %s %s -> %s (HTTP %s, %s ms, %d retries)%s", call.kind,
-                    call.name, outcome, call.http_status, record["duration_ms"], call.retries,
-                    "" if error is None else f": {error}")
+        _logger.log(
+            level,
+            "Wave %s %s -> %s (HTTP %s, %s ms, %d retries)%s",
+            call.kind,
+            call.name,
+            outcome,
+            call.http_status,
+            record["duration_ms"],
+            call.retries,
+            "" if error is None else f": {error}",
+        )
         if self.request_logger is not None:
             try:
                 self.request_logger(record)
@@ -476,12 +543,16 @@ class WaveClient:
 def check_payload(name, payload):
     """Return the mutation payload, or a :class:`WaveError` describing its failure."""
     if payload is None:
-        return WaveError(f"Wave returned no result for {name}.", code="EMPTY_PAYLOAD",
-                         details={"operation": name})
+        return WaveError(
+            f"Wave returned no result for {name}.",
+            code="EMPTY_PAYLOAD",
+            details={"operation": name},
+        )
     if not payload.get("didSucceed"):
         input_errors = payload.get("inputErrors") or []
-        return WaveValidationError(code="INPUT_ERRORS", input_errors=input_errors,
-                                   details={"operation": name})
+        return WaveValidationError(
+            code="INPUT_ERRORS", input_errors=input_errors, details={"operation": name}
+        )
     return payload
 
 
@@ -501,24 +572,29 @@ def _nothing_applied(body):
     """Return True when a mutation answer proves nothing ran (all fields null, no 5xx)."""
     data = (body or {}).get("data") or {}
     codes = set(errors_map.error_codes((body or {}).get("errors")))
-    return all(value is None for value in data.values()) and not (
-        codes & errors_map.SERVER_CODES)
+    return all(value is None for value in data.values()) and not (codes & errors_map.SERVER_CODES)
 
 
 def _not_found_at(aliases):
     """Tolerate NOT_FOUND errors located under one of the look-up ``aliases``."""
+
     def tolerate(errors):
         return all(
             errors_map.error_code(err) == "NOT_FOUND"
-            and len(err.get("path") or []) >= 2 and err["path"][1] in aliases
-            for err in errors)
+            and len(err.get("path") or []) >= 2
+            and err["path"][1] in aliases
+            for err in errors
+        )
+
     return tolerate
 
 
 def _errors_at(aliases):
     """Tolerate errors that are each located under one of the mutation ``aliases``."""
+
     def tolerate(errors):
         return all((err.get("path") or [None])[0] in aliases for err in errors)
+
     return tolerate
 
 
@@ -526,8 +602,13 @@ def _alias_exception(alias, name, variables, errors):
     """Exception for one alias of a batched mutation that reported errors."""
     error = errors_map.exception_for_errors(errors, {"operation": name, "alias": alias})
     if isinstance(error, WaveServerError):
-        return WaveOutcomeUnknownError(code="OUTCOME_UNKNOWN", details={
-            "operation": name, "alias": alias,
-            "variables": redact(variables.get(f"in_{alias}")),
-            "error": error.message})
+        return WaveOutcomeUnknownError(
+            code="OUTCOME_UNKNOWN",
+            details={
+                "operation": name,
+                "alias": alias,
+                "variables": redact(variables.get(f"in_{alias}")),
+                "error": error.message,
+            },
+        )
     return error

@@ -86,13 +86,15 @@ class _ConnectionClient(WaveClient):
 
     default_priority = "bulk"
 
-    def request(self, query, variables=None, *, operation_name=None, priority="bulk",
-                tolerate=None):
+    def request(
+        self, query, variables=None, *, operation_name=None, priority="bulk", tolerate=None
+    ):
         """Raise ``priority`` to the client's default priority when that is higher."""
         if PRIORITY_RANK.get(self.default_priority, 0) > PRIORITY_RANK.get(priority, 0):
             priority = self.default_priority
-        return super().request(query, variables, operation_name=operation_name,
-                               priority=priority, tolerate=tolerate)
+        return super().request(
+            query, variables, operation_name=operation_name, priority=priority, tolerate=tolerate
+        )
 
 
 class _ConnectionOAuthProvider(OAuthTokenProvider):
@@ -119,8 +121,10 @@ class _ConnectionStaticProvider(StaticTokenProvider):
     def refresh_access_token(self):
         """A full-access token cannot be refreshed: disconnect and raise."""
         error = WaveGrantRevokedError(
-            _("Wave rejected the full-access token (revoked or deleted). Paste a new token "
-              "and connect again."),
+            _(
+                "Wave rejected the full-access token (revoked or deleted). Paste a new token "
+                "and connect again."
+            ),
             code="UNAUTHENTICATED",
         )
         self._connection._wave_mark_revoked(error)
@@ -256,8 +260,7 @@ class WaveApiConnection(models.Model):
             # A cursor of its own: the line survives a rollback of the job.
             with registry.cursor() as cr:
                 log = api.Environment(cr, SUPERUSER_ID, {})["wave.request.log"]
-                log.create(log._values_from_record(connection_id, record, waits, waited,
-                                                   penalties))
+                log.create(log._values_from_record(connection_id, record, waits, waited, penalties))
 
         return log_request
 
@@ -299,10 +302,14 @@ class WaveApiConnection(models.Model):
             connection = env["wave.api"].browse(self.id)
             connection.invalidate_recordset()
             current = connection._wave_token_set()
-            if (current.access_token and current.access_token != stale_access_token
-                    and not current.is_expired(leeway=REFRESH_LEEWAY / 2)):
-                _logger.info("Wave connection %s: token already refreshed by another worker.",
-                             self.id)
+            if (
+                current.access_token
+                and current.access_token != stale_access_token
+                and not current.is_expired(leeway=REFRESH_LEEWAY / 2)
+            ):
+                _logger.info(
+                    "Wave connection %s: token already refreshed by another worker.", self.id
+                )
                 return current
             if not current.refresh_token:
                 error = WaveGrantRevokedError(
@@ -311,7 +318,7 @@ class WaveApiConnection(models.Model):
                 )
                 connection._wave_disconnect_revoked(error)
                 if commit:
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
                 raise error
             try:
                 token_set = refresh_token(
@@ -326,12 +333,12 @@ class WaveApiConnection(models.Model):
                 connection._wave_disconnect_revoked(error)
                 env.flush_all()
                 if commit:
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
                 raise
             connection._wave_store_token_set(token_set)
             env.flush_all()
             if commit:
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
             _logger.info("Wave connection %s: access token refreshed.", self.id)
         if not commit:
             self.invalidate_recordset()
@@ -374,14 +381,20 @@ class WaveApiConnection(models.Model):
             return
         _logger.warning("Wave connection %s disconnected: %s", self.id, message)
         self.message_post(
-            body=_("Wave refused the authorization: %(message)s Syncs are stopped until an "
-                   "administrator connects to Wave again.", message=message),
+            body=_(
+                "Wave refused the authorization: %(message)s Syncs are stopped until an "
+                "administrator connects to Wave again.",
+                message=message,
+            ),
             subtype_xmlid="mail.mt_note",
         )
         self._wave_notify_admins(
             _("Reconnect Wave"),
-            _("Wave refused the authorization of %(name)s: %(message)s",
-              name=self.display_name, message=message),
+            _(
+                "Wave refused the authorization of %(name)s: %(message)s",
+                name=self.display_name,
+                message=message,
+            ),
         )
 
     def _wave_notify_admins(self, summary, note):
@@ -399,7 +412,8 @@ class WaveApiConnection(models.Model):
         for admin in admins - existing:
             self.activity_schedule(
                 act_type_xmlid="wave_accounting_integration.mail_activity_wave_reconnect"
-                if activity_type else "mail.mail_activity_data_todo",
+                if activity_type
+                else "mail.mail_activity_data_todo",
                 summary=summary,
                 note=note,
                 user_id=admin.id,
@@ -507,8 +521,9 @@ class WaveApiConnection(models.Model):
         reconnect = self.env.ref(
             "wave_accounting_integration.mail_activity_wave_reconnect", raise_if_not_found=False
         )
-        self.activity_ids.filtered(lambda act: act.activity_type_id == reconnect).sudo(
-        ).action_feedback(feedback=_("Reconnected."))
+        self.activity_ids.filtered(
+            lambda act: act.activity_type_id == reconnect
+        ).sudo().action_feedback(feedback=_("Reconnected."))
         businesses = self._wave_list_businesses()
         restricted = token_set.extra.get("businessId")
         chosen = [b for b in businesses if b["id"] == restricted] if restricted else []
@@ -526,8 +541,11 @@ class WaveApiConnection(models.Model):
         self.ensure_one()
         client = self._get_client("interactive")
         with client:
-            nodes = list(client.iterate(BUSINESSES_QUERY, {}, "businesses", page_size=50,
-                                        priority="interactive"))
+            nodes = list(
+                client.iterate(
+                    BUSINESSES_QUERY, {}, "businesses", page_size=50, priority="interactive"
+                )
+            )
         return [
             {
                 "id": node["id"],
@@ -554,8 +572,11 @@ class WaveApiConnection(models.Model):
             }
         )
         self.message_post(
-            body=_("Wave business: %(name)s (%(currency)s).", name=business["name"],
-                   currency=business.get("currency") or "-"),
+            body=_(
+                "Wave business: %(name)s (%(currency)s).",
+                name=business["name"],
+                currency=business.get("currency") or "-",
+            ),
             subtype_xmlid="mail.mt_note",
         )
 
@@ -592,11 +613,13 @@ class WaveApiConnection(models.Model):
                     return self.action_wave_choose_business(businesses)
                 self._wave_select_business(businesses[0])
             with self._get_client("interactive") as client:
-                data = client.execute(BUSINESS_QUERY, {"businessId": connection.business_id},
-                                      priority="interactive")
+                data = client.execute(
+                    BUSINESS_QUERY, {"businessId": connection.business_id}, priority="interactive"
+                )
         except WaveError as error:
-            connection.write({"last_error": error.message,
-                              "last_connection_check": fields.Datetime.now()})
+            connection.write(
+                {"last_error": error.message, "last_connection_check": fields.Datetime.now()}
+            )
             return self._wave_notification(_("Wave connection failed"), error.message, "danger")
         business = data.get("business") or {}
         currency = (business.get("currency") or {}).get("code") or ""
@@ -617,8 +640,12 @@ class WaveApiConnection(models.Model):
         connection.write(vals)
         return self._wave_notification(
             _("Connected to Wave"),
-            _("Business: %(name)s. Currency: %(currency)s. Scopes: %(scopes)s.",
-              name=business.get("name"), currency=currency, scopes=scopes or "-"),
+            _(
+                "Business: %(name)s. Currency: %(currency)s. Scopes: %(scopes)s.",
+                name=business.get("name"),
+                currency=currency,
+                scopes=scopes or "-",
+            ),
             "success",
         )
 
@@ -637,8 +664,10 @@ class WaveApiConnection(models.Model):
                 }
             )
             connection.message_post(
-                body=_("Disconnected from Wave by %(user)s: the tokens were deleted.",
-                       user=self.env.user.name),
+                body=_(
+                    "Disconnected from Wave by %(user)s: the tokens were deleted.",
+                    user=self.env.user.name,
+                ),
                 subtype_xmlid="mail.mt_note",
             )
         return True

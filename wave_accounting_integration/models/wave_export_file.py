@@ -29,7 +29,7 @@ import io
 import logging
 from decimal import Decimal, InvalidOperation
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
@@ -72,7 +72,7 @@ def decode(data):
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise UserError("undecodable")  # not reached: latin-1 decodes any byte
+    raise UserError(_("The file cannot be decoded."))  # not reached: latin-1 decodes any byte
 
 
 def parse_amount(value):

@@ -68,7 +68,7 @@ class InvoiceRejected(Exception):
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    wave_status = fields.Char(string="Wave Status", copy=False, readonly=True)
+    wave_status = fields.Char(copy=False, readonly=True)
     wave_amount_paid = fields.Float(
         copy=False,
         readonly=True,
@@ -350,9 +350,9 @@ class WaveApi(models.Model):
         if not partner:
             reasons.append(
                 _(
-                    "Wave customer %s is not matched to an Odoo contact (%s).",
-                    node["customer"].get("name"),
-                    mapping.state if mapping else "unknown",
+                    "Wave customer %(name)s is not matched to an Odoo contact (%(state)s).",
+                    name=node["customer"].get("name"),
+                    state=mapping.state if mapping else "unknown",
                 )
             )
             fixes.append(_("Confirm the contact mapping in Wave > Mapping > Contacts."))
@@ -370,9 +370,9 @@ class WaveApi(models.Model):
                 if not odoo_tax:
                     reasons.append(
                         _(
-                            "Line %s: sales tax %s is not mapped.",
-                            index + 1,
-                            (tax.get("salesTax") or {}).get("name"),
+                            "Line %(line)s: sales tax %(tax)s is not mapped.",
+                            line=index + 1,
+                            tax=(tax.get("salesTax") or {}).get("name"),
                         )
                     )
                 else:
@@ -417,9 +417,9 @@ class WaveApi(models.Model):
         if violated:
             reasons.append(
                 _(
-                    "The period of %s is locked in Odoo (lock date %s).",
-                    node["invoiceDate"],
-                    violated[-1][0],
+                    "The period of %(date)s is locked in Odoo (lock date %(lock)s).",
+                    date=node["invoiceDate"],
+                    lock=violated[-1][0],
                 )
             )
             fixes.append(_("Reopen the period or move the invoice date, then replay."))

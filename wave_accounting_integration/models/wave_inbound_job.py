@@ -15,8 +15,8 @@ from odoo.addons.queue_job.job import identity_exact
 
 from ..lib import WaveRateLimitedError
 from .wave_inbound import INBOUND_PAGE_SIZE
-from .wave_runtime import can_commit
 from .wave_inbound_invoice import INVOICE_FIELDS
+from .wave_runtime import can_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -100,7 +100,8 @@ class WaveSyncJob(models.Model):
             else:
                 self.resume_page += 1
             if can_commit(self.env):
-                self.env.cr.commit()  # progress is visible live; a restart resumes here
+                # Progress is visible live, and a restart resumes from here.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             if last:
                 return True
             pages += 1
@@ -112,13 +113,9 @@ class WaveSyncJob(models.Model):
 
         Change it only between imports: ``resume_page`` counts pages of this size.
         """
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param(  # sudo: technical setting
-                "wave_accounting_integration.import_page_size"
-            )
-        )
+        # sudo: a technical setting read by the sync, whoever runs the job
+        params = self.env["ir.config_parameter"].sudo()
+        value = params.get_param("wave_accounting_integration.import_page_size")
         return max(1, min(int(value or INBOUND_PAGE_SIZE), 200))
 
     def _import_chunk_page(self, nodes, total, page_size):

@@ -292,7 +292,7 @@ class WaveApi(models.Model):
         """Commit the ledger before/after talking to Wave (never in tests)."""
         if in_test_mode(self.env):
             return
-        self.env.cr.commit()
+        self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # ------------------------------------------------------------------
     # Ledger

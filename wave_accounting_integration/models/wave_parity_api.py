@@ -125,9 +125,7 @@ class _Side:
 class WaveApi(models.Model):
     _inherit = "wave.api"
 
-    last_parity_report_id = fields.Many2one(
-        "wave.parity.report", string="Last Parity Report", readonly=True, copy=False
-    )
+    last_parity_report_id = fields.Many2one("wave.parity.report", readonly=True, copy=False)
     last_parity_at = fields.Datetime(
         string="Last Parity Check", related="last_parity_report_id.computed_at"
     )

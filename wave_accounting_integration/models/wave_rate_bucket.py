@@ -132,7 +132,7 @@ class PgTokenBucket:
                 (state.tokens, state.updated_at, state.paused_until, self.key),
             )
             if self.commit:
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
 
     @property
     def state(self):

@@ -72,8 +72,11 @@ class TestConnection(WaveSandboxCommon):
         self.assertEqual(self.connection.business_currency, "CAD")
 
     def test_buttons_are_admin_only(self):
-        for method in ("action_wave_test_connection", "action_wave_disconnect",
-                       "action_wave_connect"):
+        for method in (
+            "action_wave_test_connection",
+            "action_wave_disconnect",
+            "action_wave_connect",
+        ):
             with self.assertRaises(AccessError):
                 getattr(self.connection.with_user(self.wave_accountant), method)()
 
@@ -88,8 +91,12 @@ class TestConnection(WaveSandboxCommon):
         settings = self.env["res.config.settings"].with_user(self.wave_admin).create({})
         action = settings.action_wave_test_connection()
         self.assertEqual(action["params"]["type"], "success")
-        settings = self.env["res.config.settings"].with_user(self.wave_admin).create(
-            {"wave_auth_method": "oauth", "wave_client_id": "cid", "wave_client_secret": "sec"}
+        settings = (
+            self.env["res.config.settings"]
+            .with_user(self.wave_admin)
+            .create(
+                {"wave_auth_method": "oauth", "wave_client_id": "cid", "wave_client_secret": "sec"}
+            )
         )
         action = settings.action_wave_connect()
         self.assertEqual(action["url"], f"/wave/oauth/start?connection_id={self.connection.id}")
@@ -139,8 +146,11 @@ class TestConnection(WaveSandboxCommon):
     def test_lost_mutation_response_is_not_resent(self):
         self.sandbox.faults.add(kind="drop_after", operation="customerCreate", count=1)
         self._raises(
-            WaveOutcomeUnknownError, self._client().mutate, "customerCreate",
-            {"businessId": self.wave_us.id, "name": "Lost Response Co"}, "customer { id name }",
+            WaveOutcomeUnknownError,
+            self._client().mutate,
+            "customerCreate",
+            {"businessId": self.wave_us.id, "name": "Lost Response Co"},
+            "customer { id name }",
         )
         self.assertEqual(self.sandbox.counters.by_operation.get("customerCreate"), 1)
         names = [c.name for c in self.wave_us.customers]
@@ -149,14 +159,18 @@ class TestConnection(WaveSandboxCommon):
 
     def test_validation_error_is_readable(self):
         error = self._raises(
-            WaveValidationError, self._client().mutate, "customerCreate",
-            {"businessId": self.wave_us.id, "name": ""}, "customer { id }",
+            WaveValidationError,
+            self._client().mutate,
+            "customerCreate",
+            {"businessId": self.wave_us.id, "name": ""},
+            "customer { id }",
         )
         self.assertTrue(error.input_errors)
         self.assertIn("Name is required", error.message)
         self.assertNotIn("{", error.message)
         error = self._raises(
-            WaveValidationError, self._client().execute,
+            WaveValidationError,
+            self._client().execute,
             'query { business(id: "x", name: 2) { id } }',
         )
         self.assertIn("name", error.message)
@@ -195,9 +209,11 @@ class TestConnection(WaveSandboxCommon):
         with self.assertLogs(module_logger, level=logging.DEBUG) as logs:
             client = self._client()
             client.execute("query Ping { user { id } }")
-            client.mutate("customerCreate",
-                          {"businessId": self.wave_us.id, "name": "Secretive",
-                           "internalNotes": "token"}, "customer { id }")
+            client.mutate(
+                "customerCreate",
+                {"businessId": self.wave_us.id, "name": "Secretive", "internalNotes": "token"},
+                "customer { id }",
+            )
             logging.getLogger("odoo.addons.wave_accounting_integration").debug("marker")
         text = "\n".join(logs.output)
         for secret in secrets:
@@ -208,10 +224,13 @@ class TestConnection(WaveSandboxCommon):
         # Accountants read the connection and the log, never the secrets.
         as_accountant = self.connection.with_user(self.wave_accountant)
         self.assertTrue(as_accountant.business_name)
-        readable = as_accountant.read([
-            name for name, field in as_accountant._fields.items()
-            if field.is_accessible(as_accountant.env)
-        ])
+        readable = as_accountant.read(
+            [
+                name
+                for name, field in as_accountant._fields.items()
+                if field.is_accessible(as_accountant.env)
+            ]
+        )
         for secret in secrets:
             self.assertNotIn(secret, str(readable))
         with self.assertRaises(AccessError):

@@ -2,12 +2,15 @@
 """Historical import: chunked by month, interrupted mid-way, resumed without duplicates."""
 
 import itertools
+import logging
 import time
 
 from odoo.tests import tagged
 
 from ..lib import WaveError
 from .common import WaveSandboxCommon
+
+_logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 4  # several pages per chunk, so chunks can stop between pages
 
@@ -175,8 +178,13 @@ class TestInboundHistorical(WaveSandboxCommon):
                 if inv.status in ("PAID", "OVERPAID"):
                     self.assertIn(move.payment_state, ("paid", "in_payment"))
         requests = sum(chunks.mapped("requests_count"))
-        print(
-            f"historical import: {len(wave_invoices)} invoices, {len(moves)} moves, "
-            f"{len(payments)} payments, {len(quarantined)} quarantined, {requests} requests, "
-            f"{elapsed:.1f} s"
+        _logger.info(
+            "historical import: %s invoices, %s moves, %s payments, %s quarantined, "
+            "%s requests, %.1f s",
+            len(wave_invoices),
+            len(moves),
+            len(payments),
+            len(quarantined),
+            requests,
+            elapsed,
         )

@@ -175,28 +175,42 @@ class TestOAuth(WaveSandboxCommon, HttpCase):
         connection = self.connection.sudo()
         old_access, old_refresh = connection.access_token, connection.refresh_token
         connection.token_expires_at = "2000-01-01 00:00:00"
-        with self.assertLogs(level=logging.DEBUG) as logs, \
-                self.assertLogs("odoo", level=logging.DEBUG) as odoo_logs:
+        with (
+            self.assertLogs(level=logging.DEBUG) as logs,
+            self.assertLogs("odoo", level=logging.DEBUG) as odoo_logs,
+        ):
             data = connection._get_client().execute("query { user { id } }")
         self.assertTrue(data["user"]["id"])
         self.env.invalidate_all()
         # No secret in any log record (every logger, DEBUG included), except
         # Odoo's own SQL trace (``--log-level=debug_sql`` prints every parameter).
         text = "\n".join(
-            line for line in logs.output + odoo_logs.output
+            line
+            for line in logs.output + odoo_logs.output
             if not line.startswith("DEBUG:odoo.sql_db:")
         )
         self.assertIn("access token refreshed", text)
-        for secret in (old_access, old_refresh, connection.access_token,
-                       connection.refresh_token, CLIENT_SECRET):
+        for secret in (
+            old_access,
+            old_refresh,
+            connection.access_token,
+            connection.refresh_token,
+            CLIENT_SECRET,
+        ):
             self.assertNotIn(secret, text)
         self.assertNotEqual(connection.access_token, old_access)
         self.assertNotEqual(connection.refresh_token, old_refresh)
         self.assertGreater(connection.token_expires_at.year, 2000)
         # Rotation: Wave no longer accepts the previous refresh token.
         with self.assertRaises(WaveGrantRevokedError):
-            refresh_token(self.sandbox.token_url, CLIENT_ID, CLIENT_SECRET, old_refresh,
-                          allow_insecure_loopback=True, timeout=10)
+            refresh_token(
+                self.sandbox.token_url,
+                CLIENT_ID,
+                CLIENT_SECRET,
+                old_refresh,
+                allow_insecure_loopback=True,
+                timeout=10,
+            )
 
     def test_expired_token_refreshed_once_on_unauthenticated(self):
         self.sandbox.configure(access_token_ttl=1)
@@ -211,9 +225,7 @@ class TestOAuth(WaveSandboxCommon, HttpCase):
         self.assertTrue(data["user"]["id"])
         self.env.invalidate_all()
         self.assertNotEqual(connection.access_token, old_access)
-        log = self.env["wave.request.log"].search(
-            [("connection_id", "=", connection.id)], limit=1
-        )
+        log = self.env["wave.request.log"].search([("connection_id", "=", connection.id)], limit=1)
         self.assertEqual((log.outcome, log.error_codes), ("success", False))
 
     def test_revoked_grant_disconnects_and_notifies(self):
@@ -243,8 +255,9 @@ class TestOAuth(WaveSandboxCommon, HttpCase):
     def _committed_connection(self, access, refresh):
         """A connection committed in its own cursor (two workers must see it)."""
         with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"mail_create_nolog": True,
-                                                     "tracking_disable": True})
+            env = api.Environment(
+                cr, SUPERUSER_ID, {"mail_create_nolog": True, "tracking_disable": True}
+            )
             connection = env["wave.api"].create(
                 {
                     "name": "Concurrent refresh test",
@@ -264,14 +277,14 @@ class TestOAuth(WaveSandboxCommon, HttpCase):
                     "state": "connected",
                 }
             )
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             connection_id = connection.id
 
         def cleanup():
             with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env["wave.api"].with_context(active_test=False).browse(connection_id).unlink()
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
 
         self.addCleanup(cleanup)
         return connection_id
@@ -281,9 +294,7 @@ class TestOAuth(WaveSandboxCommon, HttpCase):
         try:
             with sql_db.db_connect(dbname).cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                connection = env["wave.api"].with_context(active_test=False).browse(
-                    connection_id
-                )
+                connection = env["wave.api"].with_context(active_test=False).browse(connection_id)
                 if barrier:
                     barrier.wait(timeout=10)
 
@@ -310,8 +321,9 @@ class TestOAuth(WaveSandboxCommon, HttpCase):
         results = []
         barrier = threading.Barrier(2)
         workers = [
-            threading.Thread(target=self._refresh_in_own_cursor,
-                             args=(connection_id, access, results, barrier))
+            threading.Thread(
+                target=self._refresh_in_own_cursor, args=(connection_id, access, results, barrier)
+            )
             for _ in range(2)
         ]
         for worker in workers:
@@ -326,13 +338,16 @@ class TestOAuth(WaveSandboxCommon, HttpCase):
         # One refresh only reached Wave; the other worker reused its tokens.
         self.assertEqual(len(self.sandbox.state.refresh_tokens), issued_before + 1)
         with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
-            cr.execute("SELECT access_token, refresh_token FROM wave_api WHERE id = %s",
-                       (connection_id,))
+            cr.execute(
+                "SELECT access_token, refresh_token FROM wave_api WHERE id = %s", (connection_id,)
+            )
             stored = cr.fetchone()
         self.assertEqual(stored, (results[0].access_token, results[0].refresh_token))
         response = requests.post(
-            self.sandbox.graphql_url, json={"query": "query { user { id } }"},
-            headers={"Authorization": f"Bearer {stored[0]}"}, timeout=10,
+            self.sandbox.graphql_url,
+            json={"query": "query { user { id } }"},
+            headers={"Authorization": f"Bearer {stored[0]}"},
+            timeout=10,
         )
         self.assertTrue(response.json()["data"]["user"]["id"])
 
@@ -346,8 +361,9 @@ class TestOAuth(WaveSandboxCommon, HttpCase):
         results = []
         with sql_db.db_connect(self.env.cr.dbname).cursor() as holder:
             # Another worker is refreshing: it holds the row.
-            holder.execute("SELECT id FROM wave_api WHERE id = %s FOR NO KEY UPDATE",
-                           (connection_id,))
+            holder.execute(
+                "SELECT id FROM wave_api WHERE id = %s FOR NO KEY UPDATE", (connection_id,)
+            )
             waiter = threading.Thread(
                 target=self._refresh_in_own_cursor, args=(connection_id, access, results)
             )

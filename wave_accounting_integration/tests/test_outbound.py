@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Outbound sync against the Wave sandbox over HTTP: what Wave ends up with, to the cent."""
 
+import logging
 from datetime import timedelta
 
 from odoo import Command, fields
@@ -8,6 +9,8 @@ from odoo.addons.wave_accounting_integration.models.wave_outbound import Outboun
 from odoo.tests import tagged
 
 from .common import WaveSandboxCommon
+
+_logger = logging.getLogger(__name__)
 
 INVOICE_FIELDS = (
     "id invoiceNumber status total { value } subtotal { value } taxTotal { value } "
@@ -158,9 +161,11 @@ class TestOutbound(OutboundCommon):
         self.connection._outbound_export(moves)
         counters = self.sandbox.counters.as_dict()
         per_invoice = counters["total"] / len(moves)
-        print(
-            f"\nWave requests for {len(moves)} invoices: {counters['total']} "
-            f"({per_invoice:.2f}/invoice)"
+        _logger.info(
+            "Wave requests for %s invoices: %s (%.2f/invoice)",
+            len(moves),
+            counters["total"],
+            per_invoice,
         )
         self.assertLessEqual(per_invoice, 0.5, counters)
 

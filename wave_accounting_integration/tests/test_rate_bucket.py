@@ -42,7 +42,7 @@ class TestRateBucket(WaveSandboxCommon):
         def cleanup():
             with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
                 cr.execute("DELETE FROM wave_rate_bucket WHERE key = %s", (key,))
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
 
         self.addCleanup(cleanup)
         return key

@@ -10,7 +10,6 @@ class WaveParityReportWizard(models.TransientModel):
 
     connection_id = fields.Many2one(
         "wave.api",
-        string="Connection",
         required=True,
         default=lambda self: self.env["wave.api"]._for_company(),
     )

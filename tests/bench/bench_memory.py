@@ -1,0 +1,433 @@
+"""Benchmark of the memory of a worker running the historical import (a script, not a test).
+
+For each of two sizes (default 500 and 4,000 invoices per Wave business, a ratio
+of 8; ``--full``: 5,000 and 50,000) it runs, one after the other:
+
+  * a fresh copy of an upgraded throwaway database;
+  * the Wave sandbox in its own process (``python3 -m wave_sandbox --demo
+    --rate-limit 0``), so that its memory stays out of the measurement;
+  * a fresh Python process, the "worker", that loads the registry, sets up a
+    company with the generic chart of accounts and a connection to the sandbox
+    (full-access token, loopback HTTP), then runs the historical import through
+    the real engine: the wizard's ``action_import`` and then every chunk's
+    queue job method ``_job_import_chunk`` (page by page, committed per page;
+    the wizard decides how many chunks: months merged by invoice count),
+    each chunk in its own cursor and environment as the queue job runner does.
+
+The worker reports its peak RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``)
+before and after the import, the tracemalloc peak of Python objects during the
+import and the top allocations at its end (``snapshot.statistics('lineno')``).
+Target: peak RSS at the large size <= 1.3 x peak RSS at the small size.
+
+tracemalloc (1 frame) is on by default: it slows the import and its own
+bookkeeping is included in the RSS figures of both sizes alike. ``--no-tracemalloc``
+measures RSS only.
+
+Time: the import itself dominates. Measured on the shared 2-core machine (load
+6-8): 1.4-1.9 invoices/s without tracemalloc, slower with it, so the default
+(500 vs 4,000) takes 45-60 minutes there and ~15 on an idle machine at ~8/s;
+``--sizes 40 320`` (same ratio 8) takes ~7 minutes; ``--full`` (50,000) takes hours.
+
+Writes the figures as JSON to ``bench-results-memory.json`` (repository root).
+
+Run:  cd /work/main && python3 tests/bench/bench_memory.py [--sizes 500 4000 | --full]
+The databases are created from ``wave_dev`` and dropped at the end, also on failure.
+"""
+
+import argparse
+import configparser
+import datetime
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONF = ROOT / ".cache" / "odoo.conf"
+MODULE = "wave_accounting_integration"
+RESULT_MARK = "BENCH_MEMORY_RESULT "
+BUSINESS_LINE = re.compile(r"Business (?P<name>.*) \((?P<currency>\w{3})\): (?P<id>\S+)")
+TARGET_RATIO = 1.3
+
+
+def pg_env():
+    """PG* variables for createdb/dropdb, from the environment or the Odoo config."""
+    parser = configparser.ConfigParser()
+    parser.read(CONF)
+    options = parser["options"] if parser.has_section("options") else {}
+    env = dict(os.environ)
+    defaults = {"PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "odoo", "PGPASSWORD": "odoo"}
+    for key, var in (
+        ("db_host", "PGHOST"),
+        ("db_port", "PGPORT"),
+        ("db_user", "PGUSER"),
+        ("db_password", "PGPASSWORD"),
+    ):
+        value = options.get(key)
+        if value and value != "False":
+            env.setdefault(var, value)
+        env.setdefault(var, defaults[var])
+    return env
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# The worker process (``--worker``): everything measured happens here.
+# ---------------------------------------------------------------------------
+def current_rss_kib():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def worker(args):
+    import resource
+    import tracemalloc
+
+    import odoo
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(["-c", str(CONF), "-d", args.db, "--log-level=warn"])
+    registry = Registry(args.db)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        company = env["res.company"].create(
+            {
+                "name": f"Bench memory {args.worker}",
+                "currency_id": env.ref("base.USD").id,
+                "country_id": env.ref("base.us").id,
+            }
+        )
+        env.user.write({"company_ids": [(4, company.id)]})
+        env["account.chart.template"].try_loading(
+            "generic_coa", company=company, install_demo=False
+        )
+        for code in ("base.EUR", "base.CAD"):
+            env.ref(code).active = True
+        connection = env["wave.api"].create(
+            {
+                "name": "Bench memory",
+                "company_id": company.id,
+                "auth_method": "token",
+                "full_access_token": os.environ["BENCH_WAVE_TOKEN"],
+                "api_url": f"{args.sandbox_url}/graphql/public",
+                "authorize_url": f"{args.sandbox_url}/oauth2/authorize/",
+                "token_url": f"{args.sandbox_url}/oauth2/token/",
+                "allow_insecure_loopback": True,
+                "business_id": args.business_id,
+                "business_name": "Bench memory",
+                "business_currency": "USD",
+                "state": "connected",
+                "rate_limit": 100000,
+                "import_draft_invoices": True,
+            }
+        )
+        company_id, connection_id = company.id, connection.id
+    rss_before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if args.tracemalloc:
+        tracemalloc.start(1)
+    context = {"allowed_company_ids": [company_id]}
+    today = datetime.date.today()
+    start = time.perf_counter()
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, context)
+        wizard = env["wave.historical.import"].create(
+            {
+                "connection_id": connection_id,
+                "date_from": today - datetime.timedelta(days=365 * 3 + 7),
+                "date_to": today + datetime.timedelta(days=1),
+            }
+        )
+        action = wizard.action_import()
+        parent = env["wave.sync.job"].browse(action["res_id"])
+        parent_id = parent.id
+        chunk_ids = parent.child_ids.sorted("date_from").ids
+    rss_chunks = []
+    for chunk_id in chunk_ids:
+        # one cursor and environment per job, as the queue job runner does
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, context)
+            env["wave.sync.job"].browse(chunk_id)._job_import_chunk()
+        rss_chunks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    elapsed = time.perf_counter() - start
+    traced_peak = top = None
+    if args.tracemalloc:
+        traced_current, traced_peak = tracemalloc.get_traced_memory()
+        snapshot = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, tracemalloc.__file__)]
+        )
+        top = [
+            {
+                "where": f"{stat.traceback[0].filename}:{stat.traceback[0].lineno}",
+                "size_kib": round(stat.size / 1024, 1),
+                "count": stat.count,
+            }
+            for stat in snapshot.statistics("lineno")[:10]
+        ]
+        tracemalloc.stop()
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, context)
+        parent = env["wave.sync.job"].browse(parent_id)
+        moves = env["account.move"].search_count(
+            [("wave_id", "!=", False), ("company_id", "=", company_id)]
+        )
+        payments = env["account.payment"].search_count(
+            [("wave_invoice_id", "!=", False), ("company_id", "=", company_id)]
+        )
+        quarantined = env["wave.quarantine"].search_count([("connection_id", "=", connection_id)])
+        state, progress = parent.state, parent.progress
+    result = {
+        "size": args.worker,
+        "chunks": len(chunk_ids),
+        "import_s": round(elapsed, 1),
+        "invoices_per_s": round(moves / elapsed, 2) if elapsed else None,
+        "moves": moves,
+        "payments": payments,
+        "quarantined": quarantined,
+        "parent_state": state,
+        "parent_progress": progress,
+        "rss_before_import_mib": round(rss_before_kib / 1024, 1),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_at_end_mib": round(current_rss_kib() / 1024, 1),
+        "peak_rss_after_chunk_mib": [round(kib / 1024, 1) for kib in rss_chunks],
+        "tracemalloc": bool(args.tracemalloc),
+        "traced_peak_mib": round(traced_peak / 2**20, 1) if traced_peak is not None else None,
+        "traced_at_end_mib": round(traced_current / 2**20, 1) if args.tracemalloc else None,
+        "top_allocations_at_end": top,
+    }
+    print(RESULT_MARK + json.dumps(result), flush=True)
+
+
+# ---------------------------------------------------------------------------
+# The driver: databases, sandbox process, one worker process per size.
+# ---------------------------------------------------------------------------
+class Sandbox:
+    """``python3 -m wave_sandbox`` in its own process group."""
+
+    def __init__(self, invoices, seed):
+        self.invoices, self.seed = invoices, seed
+        self.port = free_port()
+        self.proc = None
+        self.token = self.business_id = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "wave_sandbox",
+                "--port",
+                str(self.port),
+                "--seed",
+                str(self.seed),
+                "--invoices",
+                str(self.invoices),
+                "--demo",
+                "--rate-limit",
+                "0",
+            ],
+            cwd=ROOT / "tests",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__(None, None, None)  # __exit__ does not run when __enter__ fails
+            raise
+        return self
+
+    def _wait_ready(self):
+        businesses = []
+        deadline = time.monotonic() + 900
+        while len(businesses) < 2 and time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("the Wave sandbox exited before it was ready")
+            if "Full-access token:" in line:
+                self.token = line.split(":", 1)[1].strip()
+            match = BUSINESS_LINE.search(line)
+            if match:
+                businesses.append(match)
+        us = next(b for b in businesses if b["currency"] == "USD")
+        self.business_id = us["id"]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+
+
+def measure(args, size, template):
+    db = f"{args.db}_{size}"
+    env = pg_env()
+    subprocess.run(["dropdb", "--if-exists", db], check=True, env=env)
+    subprocess.run(["createdb", "-T", template, db], check=True, env=env)
+    try:
+        with Sandbox(size, args.seed) as sandbox:
+            env["BENCH_WAVE_TOKEN"] = sandbox.token  # not on the command line
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                str(size),
+                "--db",
+                db,
+                "--sandbox-url",
+                sandbox.url,
+                "--business-id",
+                sandbox.business_id,
+            ]
+            if not args.tracemalloc:
+                cmd.append("--no-tracemalloc")
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT)
+        lines = [x for x in out.stdout.splitlines() if x.startswith(RESULT_MARK)]
+        if not lines:
+            raise RuntimeError(
+                f"worker printed no result:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+            )
+        return json.loads(lines[-1][len(RESULT_MARK) :])
+    finally:
+        subprocess.run(["dropdb", "--if-exists", db], check=False, env=pg_env())
+
+
+def report(args, rows):
+    small, large = rows
+    ratio = round(large["peak_rss_mib"] / small["peak_rss_mib"], 3)
+    growth_small = small["peak_rss_mib"] - small["rss_before_import_mib"]
+    growth_large = large["peak_rss_mib"] - large["rss_before_import_mib"]
+    traced_ratio = (
+        round(large["traced_peak_mib"] / small["traced_peak_mib"], 2)
+        if small.get("traced_peak_mib")
+        else None
+    )
+    result = {
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, "
+        f"load {os.getloadavg()[0]:.1f}",
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "sizes": [small["size"], large["size"]],
+        "runs": rows,
+        "targets": {
+            "peak_rss_ratio": {
+                "value": ratio,
+                "target": f"<= {TARGET_RATIO}",
+                "ok": ratio <= TARGET_RATIO,
+            },
+        },
+        "traced_peak_ratio": traced_ratio,
+    }
+    Path(args.output).write_text(json.dumps(result, indent=2))
+    print(
+        f"\nWorker memory during the historical import, sizes {small['size']} and "
+        f"{large['size']} invoices per business, on {result['machine']}"
+    )
+    print(f"{'':34}{small['size']:>12}{large['size']:>12}")
+    for key, label in (
+        ("moves", "invoices imported"),
+        ("payments", "payments imported"),
+        ("chunks", "chunk jobs"),
+        ("import_s", "import time (s)"),
+        ("invoices_per_s", "invoices/s"),
+        ("rss_before_import_mib", "peak RSS before import (MiB)"),
+        ("peak_rss_mib", "peak RSS (MiB)"),
+        ("rss_at_end_mib", "RSS at end (MiB)"),
+        ("traced_peak_mib", "tracemalloc peak (MiB)"),
+        ("traced_at_end_mib", "tracemalloc at end (MiB)"),
+    ):
+        print(f"{label:34}{small[key]!s:>12}{large[key]!s:>12}")
+    print(f"{'RSS growth during import (MiB)':34}{growth_small:>12.1f}{growth_large:>12.1f}")
+    print(f"\n{'target':22}{'value':>8}  {'goal':<8}verdict")
+    verdict = "PASS" if ratio <= TARGET_RATIO else "FAIL"
+    print(f"{'peak RSS large/small':22}{ratio:>8}  <= {TARGET_RATIO:<5}{verdict}")
+    if traced_ratio is not None:
+        print(f"{'tracemalloc peak ratio':22}{traced_ratio:>8}  (information)")
+    if large.get("top_allocations_at_end"):
+        print(f"\ntop allocations still live at the end of the {large['size']}-invoice import:")
+        for stat in large["top_allocations_at_end"]:
+            where = stat["where"].replace(str(ROOT) + "/", "")
+            print(f"  {stat['size_kib']:>10.1f} KiB {stat['count']:>8} blocks  {where}")
+    print(f"\nwritten: {args.output}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs=2,
+        default=[500, 4000],
+        metavar=("SMALL", "LARGE"),
+        help="invoices per business",
+    )
+    ap.add_argument("--full", action="store_true", help="5,000 and 50,000 (hours)")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--no-tracemalloc", dest="tracemalloc", action="store_false")
+    ap.add_argument("--db", default=f"bench_memory_{os.getpid()}")
+    ap.add_argument("--template", default="wave_dev")
+    ap.add_argument("--output", default=str(ROOT / "bench-results-memory.json"))
+    # internal: the measured worker process
+    ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--sandbox-url", help=argparse.SUPPRESS)
+    ap.add_argument("--business-id", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        return worker(args)
+    if args.full:
+        args.sizes = [5000, 50000]
+    # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C: servers stopped, databases dropped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    base = f"{args.db}_base"
+    env = pg_env()
+    try:
+        subprocess.run(["dropdb", "--if-exists", base], check=True, env=env)
+        subprocess.run(["createdb", "-T", args.template, base], check=True, env=env)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "odoo",
+                "-c",
+                str(CONF),
+                "-d",
+                base,
+                "-u",
+                MODULE,
+                "--stop-after-init",
+                "--log-level=warn",
+            ],
+            check=True,
+            cwd=ROOT,
+            env=env,
+        )
+        rows = []
+        for size in sorted(args.sizes):
+            rows.append(measure(args, size, base))
+            # kept as it goes: a long run interrupted later still leaves its figures
+            Path(args.output).write_text(json.dumps({"partial": True, "runs": rows}, indent=2))
+        report(args, rows)
+    finally:
+        subprocess.run(["dropdb", "--if-exists", base], check=False, env=env)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,454 @@
+"""Benchmark of the Wave webhook acknowledgement (a script, not a pytest test).
+
+Starts a real multi-worker Odoo (``--workers=2``, no cron threads, the queue_job
+runner switched off with ``ODOO_QUEUE_JOB_CHANNELS=root:0`` so queued jobs stay
+pending and can be counted) on a throwaway database whose connection has a
+webhook secret, then, in the same run and against the same server:
+
+  * fires N signed deliveries (distinct event ids and distinct Wave invoice ids,
+    so that every delivery gets its own job: the job identity key is per invoice)
+    to ``POST /wave/webhook/<connection id>`` at concurrency C;
+  * fires the same count at the same concurrency to the trivial ``GET /web/health``.
+
+Both routes are warmed up first. It measures p50/p99 latency and throughput of
+each and checks the targets: webhook p99 <= 2 x /web/health p99, 0 errors, and
+every delivery stored (``wave.webhook.event`` rows in state ``queued``) with its
+own ``queue.job`` row.
+
+Writes the figures as JSON to ``bench-results-webhook.json`` (repository root).
+
+Run:  cd /work/main && python3 tests/bench/bench_webhook.py [--deliveries 2000] [--full]
+(``--full``: 10,000 deliveries each.) It creates a throwaway database from
+``wave_dev`` (upgraded with -u) and drops it at the end, also on failure
+(``--keep`` keeps it). The server logs at the level of ``.cache/odoo.conf``.
+"""
+
+import argparse
+import concurrent.futures
+import configparser
+import datetime
+import hashlib
+import hmac
+import importlib.util
+import json
+import math
+import os
+import platform
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+CONF = ROOT / ".cache" / "odoo.conf"
+MODULE = "wave_accounting_integration"
+BUSINESS_ID = "QnVzaW5lc3M6YmVuY2gtd2ViaG9vaw=="
+EVENT_PREFIX = "bench-evt-"
+WARMUP_PREFIX = "warmup-evt-"
+
+# Runs in a separate Python process: store the connection with its webhook secret.
+# The secret comes through the environment, never through argv or stdout.
+SETUP_CODE = r"""
+import json, os, sys
+import odoo
+from odoo.modules.registry import Registry
+
+conf, db, business_id = sys.argv[1:4]
+odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
+with Registry(db).cursor() as cr:
+    env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    company = env.ref("base.main_company")
+    Api = env["wave.api"].with_context(active_test=False)
+    connection = Api.search([("company_id", "=", company.id)], limit=1)
+    connection = connection or Api.create({"company_id": company.id, "name": "Bench webhook"})
+    connection.write({
+        "active": True,
+        "state": "connected",
+        "auth_method": "token",
+        "full_access_token": "bench-unused-token",
+        # an unused loopback port: no job of this benchmark may reach a real Wave
+        "api_url": "http://127.0.0.1:9/graphql",
+        "authorize_url": "http://127.0.0.1:9/authorize",
+        "token_url": "http://127.0.0.1:9/token",
+        "allow_insecure_loopback": True,
+        "business_id": business_id,
+        "business_name": "Bench webhook business",
+        "webhook_secret": os.environ["BENCH_WEBHOOK_SECRET"],
+    })
+    print(json.dumps({"connection_id": connection.id}))
+"""
+
+
+def pg_env():
+    """PG* variables for createdb/dropdb/psql, from the environment or the Odoo config."""
+    parser = configparser.ConfigParser()
+    parser.read(CONF)
+    options = parser["options"] if parser.has_section("options") else {}
+    env = dict(os.environ)
+    defaults = {"PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "odoo", "PGPASSWORD": "odoo"}
+    for key, var in (
+        ("db_host", "PGHOST"),
+        ("db_port", "PGPORT"),
+        ("db_user", "PGUSER"),
+        ("db_password", "PGPASSWORD"),
+    ):
+        value = options.get(key)
+        if value and value != "False":
+            env.setdefault(var, value)
+        env.setdefault(var, defaults[var])
+    return env
+
+
+def prepare_database(db, template):
+    env = pg_env()
+    subprocess.run(["dropdb", "--if-exists", db], check=True, env=env)
+    subprocess.run(["createdb", "-T", template, db], check=True, env=env)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "-c",
+            str(CONF),
+            "-d",
+            db,
+            "-u",
+            MODULE,
+            "--stop-after-init",
+            "--log-level=warn",
+        ],
+        check=True,
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def drop_database(db):
+    subprocess.run(["dropdb", "--if-exists", db], check=False, env=pg_env())
+
+
+def psql(db, sql):
+    out = subprocess.run(
+        ["psql", "-X", "-At", "-d", db, "-c", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=pg_env(),
+    )
+    return out.stdout.strip()
+
+
+def odoo_command():
+    """How to start Odoo: ``odoo-bin`` when found, else ``python3 -m odoo``.
+
+    The prefork server starts its gevent (websocket) process by re-running its own
+    ``sys.argv[0]``, which fails for ``python3 -m odoo`` (``odoo/__main__.py`` run as a
+    script): with ``odoo-bin`` every process of the server starts.
+    """
+    spec = importlib.util.find_spec("odoo")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        script = Path(location).parent / "odoo-bin"
+        if script.is_file():
+            return [sys.executable, str(script)]
+    return [sys.executable, "-m", "odoo"]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OdooServer:
+    """A multi-worker Odoo in its own process group, killed on exit."""
+
+    def __init__(self, db, port, workers):
+        self.db, self.port, self.workers = db, port, workers
+        self.log = tempfile.NamedTemporaryFile(
+            prefix="bench_webhook_odoo_", suffix=".log", delete=False
+        )
+        self.proc = None
+        self.ready = False
+
+    def __enter__(self):
+        env = pg_env()
+        env["ODOO_QUEUE_JOB_CHANNELS"] = "root:0"  # no job runner: jobs stay pending
+        self.proc = subprocess.Popen(
+            [
+                *odoo_command(),
+                "-c",
+                str(CONF),
+                "-d",
+                self.db,
+                f"--workers={self.workers}",
+                f"--http-port={self.port}",
+                f"--gevent-port={free_port()}",
+                "--http-interface=127.0.0.1",
+                f"--db-filter=^{self.db}$",
+                "--max-cron-threads=0",
+                "--limit-time-real=600",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the workers die with it
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__(None, None, None)  # __exit__ does not run when __enter__ fails
+            raise
+        return self
+
+    def _wait_ready(self):
+        url = f"http://127.0.0.1:{self.port}/web/health"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Odoo exited early, see {self.log.name}")
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    self.ready = True
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"Odoo did not answer on port {self.port}, see {self.log.name}")
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.log.close()
+        if exc[0] is None and self.proc.returncode is not None and self.ready:
+            os.unlink(self.log.name)
+
+
+def signed_delivery(secret, connection_id, event_id, invoice_id):
+    body = json.dumps(
+        {
+            "event_id": event_id,
+            "event_type": "invoice.updated",
+            "business_id": BUSINESS_ID,
+            "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
+            "data": {"invoice_id": invoice_id},
+        }
+    ).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"Content-Type": "application/json", "X-Wave-Signature": signature}
+
+
+def fire(requests_list, concurrency, expected):
+    """Send ``(method, url, body, headers)`` items; returns latencies (s), errors, wall."""
+    local = threading.local()
+
+    def one(item):
+        method, url, body, headers = item
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        start = time.perf_counter()
+        try:
+            response = session.request(method, url, data=body, headers=headers, timeout=60)
+            status = response.status_code
+        except requests.RequestException as exc:
+            status = type(exc).__name__
+        return time.perf_counter() - start, status
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(one, requests_list))
+    wall = time.perf_counter() - start
+    latencies = sorted(r[0] for r in results)
+    errors = {}
+    for _latency, status in results:
+        if status not in expected:
+            errors[str(status)] = errors.get(str(status), 0) + 1
+    return latencies, errors, wall
+
+
+def percentile(sorted_values, pct):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return 0.0
+    rank = max(math.ceil(pct / 100 * len(sorted_values)) - 1, 0)
+    return sorted_values[min(rank, len(sorted_values) - 1)]
+
+
+def summary(latencies, errors, wall):
+    return {
+        "count": len(latencies),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "wall_s": round(wall, 3),
+        "throughput_rps": round(len(latencies) / wall, 1) if wall else None,
+        "p50_ms": round(1000 * percentile(latencies, 50), 2),
+        "p90_ms": round(1000 * percentile(latencies, 90), 2),
+        "p99_ms": round(1000 * percentile(latencies, 99), 2),
+        "max_ms": round(1000 * latencies[-1], 2) if latencies else None,
+    }
+
+
+def run(args):
+    secret = secrets.token_hex(32)
+    env = pg_env()
+    env["BENCH_WEBHOOK_SECRET"] = secret
+    out = subprocess.run(
+        [sys.executable, "-c", SETUP_CODE, str(CONF), args.db, BUSINESS_ID],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    connection_id = json.loads(out.stdout.strip().splitlines()[-1])["connection_id"]
+    port = args.port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    hook_url = f"{base}/wave/webhook/{connection_id}"
+    health_url = f"{base}/web/health"
+
+    def deliveries(prefix, count):
+        items = []
+        for i in range(count):
+            body, headers = signed_delivery(
+                secret, connection_id, f"{prefix}{i:06d}", f"{prefix}invoice-{i:06d}"
+            )
+            items.append(("POST", hook_url, body, headers))
+        return items
+
+    # built before the clock starts: signing is the sender's cost, not the server's
+    warm_hooks = deliveries(WARMUP_PREFIX, args.warmup)
+    hooks = deliveries(EVENT_PREFIX, args.deliveries)
+    warm_health = [("GET", health_url, None, {})] * args.warmup
+    health = [("GET", health_url, None, {})] * args.deliveries
+
+    with OdooServer(args.db, port, args.workers):
+        fire(warm_health, args.concurrency, {200})
+        fire(warm_hooks, args.concurrency, {202})
+        health_result = summary(*fire(health, args.concurrency, {200}))
+        hook_result = summary(*fire(hooks, args.concurrency, {202}))
+
+    events = psql(
+        args.db,
+        "SELECT count(*), count(DISTINCT event_id), count(*) FILTER (WHERE state = 'queued'), "
+        "count(DISTINCT queue_job_uuid) FROM wave_webhook_event "
+        f"WHERE event_id LIKE '{EVENT_PREFIX}%'",
+    ).split("|")
+    jobs = psql(
+        args.db,
+        "SELECT count(*), count(DISTINCT identity_key) FROM queue_job j "
+        "JOIN wave_webhook_event e ON e.queue_job_uuid = j.uuid "
+        f"WHERE e.event_id LIKE '{EVENT_PREFIX}%' AND j.method_name = '_process_webhook_event'",
+    ).split("|")
+    hook_result.update(
+        events_stored=int(events[0]),
+        events_distinct=int(events[1]),
+        events_queued=int(events[2]),
+        job_uuids=int(events[3]),
+        queue_jobs=int(jobs[0]),
+        queue_job_identities=int(jobs[1]),
+    )
+    return health_result, hook_result
+
+
+def report(args, health, hook):
+    ratio = round(hook["p99_ms"] / health["p99_ms"], 2) if health["p99_ms"] else None
+    n = args.deliveries
+    targets = {
+        "p99_ratio": {"value": ratio, "target": "<= 2.0", "ok": ratio is not None and ratio <= 2},
+        "errors": {
+            "value": hook["errors"] + health["errors"],
+            "target": "== 0",
+            "ok": hook["errors"] + health["errors"] == 0,
+        },
+        "events_queued": {
+            "value": hook["events_queued"],
+            "target": f"== {n}",
+            "ok": hook["events_queued"] == n and hook["events_distinct"] == n,
+        },
+        "queue_jobs": {
+            "value": hook["queue_jobs"],
+            "target": f"== {n}",
+            "ok": hook["queue_jobs"] == n and hook["queue_job_identities"] == n,
+        },
+    }
+    result = {
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, "
+        f"load {os.getloadavg()[0]:.1f}",
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "deliveries": n,
+        "warmup": args.warmup,
+        "web_health": health,
+        "webhook": hook,
+        "targets": targets,
+    }
+    Path(args.output).write_text(json.dumps(result, indent=2))
+    print(
+        f"\nWebhook acknowledgement benchmark: {n} requests per route, concurrency "
+        f"{args.concurrency}, Odoo --workers={args.workers}, on {result['machine']}"
+    )
+    print(f"{'':24}{'/web/health':>14}{'webhook':>14}")
+    for key, label in (
+        ("p50_ms", "p50 (ms)"),
+        ("p90_ms", "p90 (ms)"),
+        ("p99_ms", "p99 (ms)"),
+        ("max_ms", "max (ms)"),
+        ("throughput_rps", "throughput (req/s)"),
+        ("errors", "errors"),
+    ):
+        print(f"{label:24}{health[key]:>14}{hook[key]:>14}")
+    print(
+        f"webhook events stored {hook['events_stored']}, distinct {hook['events_distinct']}, "
+        f"queued {hook['events_queued']}; queue.job rows {hook['queue_jobs']} "
+        f"({hook['queue_job_identities']} distinct identity keys)"
+    )
+    print(f"\n{'target':18}{'value':>10}  {'goal':<10}verdict")
+    for name, target in targets.items():
+        verdict = "PASS" if target["ok"] else "FAIL"
+        print(f"{name:18}{target['value']!s:>10}  {target['target']:<10}{verdict}")
+    print(f"\nwritten: {args.output}")
+    return all(t["ok"] for t in targets.values())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--deliveries", type=int, default=2000, help="requests per route")
+    ap.add_argument("--full", action="store_true", help="10,000 requests per route")
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=100, help="warm-up requests per route")
+    ap.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
+    ap.add_argument("--db", default=f"bench_webhook_{os.getpid()}")
+    ap.add_argument("--template", default="wave_dev")
+    ap.add_argument("--keep", action="store_true", help="do not drop the database")
+    ap.add_argument("--output", default=str(ROOT / "bench-results-webhook.json"))
+    args = ap.parse_args()
+    if args.full:
+        args.deliveries = 10000
+    # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C: servers stopped, databases dropped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        prepare_database(args.db, args.template)
+        health, hook = run(args)
+        report(args, health, hook)
+    finally:
+        if not args.keep:
+            drop_database(args.db)
+
+
+if __name__ == "__main__":
+    main()
