@@ -4,8 +4,9 @@
 Runs in the pytest-odoo session (``--odoo-http``). A seeded generator builds
 ``WAVE_FUZZ_EXAMPLES`` requests (default 3,000 in make test; 10,000+ for the full
 run) over 12 kinds: missing, wrong and truncated signatures, bodies changed after
-signing, replays of a delivery already received, bodies over the size limit, invalid UTF-8, deeply nested JSON, wrong
-content types, wrong methods, and valid signatures over unexpected JSON shapes.
+signing, replays of a delivery already received, bodies over the size limit,
+invalid UTF-8, deeply nested JSON, wrong content types, wrong methods, and valid
+signatures over unexpected JSON shapes.
 
 Expected: no 5xx; every request refused (or, for replays, answered "duplicate");
 no new webhook event, queue job or journal entry; one log line per request, none
