@@ -81,7 +81,7 @@ class WaveWebhookController(http.Controller):
         business_id = payload.get("business_id")
         invoice_id = (data or {}).get("invoice_id")
         if not isinstance(business_id, str | None) or not isinstance(invoice_id, str | None):
-            return self._reject(connection_id, 400, "unexpected JSON shape", len(body), event_id)
+            return self._reject(connection_id, 400, "unexpected JSON shape", len(body))
 
         ignored = None
         if business_id != connection.business_id:
@@ -119,13 +119,13 @@ class WaveWebhookController(http.Controller):
         return request.make_json_response({"status": "accepted"}, status=202)
 
     @staticmethod
-    def _reject(connection_id, status, reason, length, event_id=None):
+    def _reject(connection_id, status, reason, length):
+        # Nothing from a refused body is logged: not even its event id.
         _logger.warning(
-            "Wave webhook rejected (%s %s): connection=%s length=%s event=%s",
+            "Wave webhook rejected (%s %s): connection=%s length=%s",
             status,
             reason,
             connection_id,
             length,
-            event_id or "-",
         )
         return request.make_json_response({"status": "rejected", "reason": reason}, status=status)
