@@ -80,6 +80,27 @@ def reserve_for(priority, capacity, reserve_ratio=DEFAULT_RESERVE_RATIO):
     return 0.0
 
 
+def acquire_waiting(try_acquire, priority, max_wait, sleep, source, on_wait=None):
+    """Take a token through ``try_acquire``, sleeping at most ``max_wait`` seconds in all.
+
+    Past that, raise :class:`WaveRateLimitedError` so that a job is rescheduled
+    instead of spinning. ``on_wait(seconds)`` is told of every sleep.
+    """
+    waited = 0.0
+    while True:
+        wait = try_acquire(priority)
+        if wait <= 0:
+            return
+        if waited + wait > max_wait:
+            raise WaveRateLimitedError(
+                retry_after=wait, details={"priority": priority, "source": source}
+            )
+        if on_wait:
+            on_wait(wait)
+        sleep(wait)
+        waited += wait
+
+
 class TokenBucket:
     """In-memory, thread-safe token bucket implementing the rate-limiter protocol.
 
@@ -129,17 +150,7 @@ class TokenBucket:
 
     def acquire(self, priority="bulk"):
         """Take a token, sleeping briefly if needed; raise if the wait is too long."""
-        waited = 0.0
-        while True:
-            wait = self.try_acquire(priority)
-            if wait <= 0:
-                return
-            if waited + wait > self.max_wait:
-                raise WaveRateLimitedError(
-                    retry_after=wait, details={"priority": priority, "source": "local"}
-                )
-            self.sleep(wait)
-            waited += wait
+        acquire_waiting(self.try_acquire, priority, self.max_wait, self.sleep, "local")
 
     def penalize(self, retry_after):
         """Pause the bucket for ``retry_after`` seconds (Wave answered 429)."""

@@ -18,7 +18,7 @@ import time
 from odoo import fields, models
 
 from ..lib import BucketState, WaveRateLimitedError, penalize_state, take_token
-from ..lib.rate_limit import DEFAULT_RESERVE_RATIO, reserve_for
+from ..lib.rate_limit import DEFAULT_RESERVE_RATIO, acquire_waiting, reserve_for
 
 _logger = logging.getLogger(__name__)
 
@@ -157,25 +157,22 @@ class PgTokenBucket:
 
     def acquire(self, priority="bulk"):
         """Take a token, sleeping briefly if needed; raise if the wait is too long."""
-        waited = 0.0
-        while True:
-            wait = self.try_acquire(priority)
-            if wait <= 0:
-                return
-            if waited + wait > self.max_wait:
-                _logger.info(
-                    "Wave budget %s exhausted for %s work: retry in %.1f s",
-                    self.key,
-                    priority,
-                    wait,
-                )
-                raise WaveRateLimitedError(
-                    retry_after=wait, details={"priority": priority, "source": "bucket"}
-                )
-            self.waits += 1
-            self.waited += wait
-            self.sleep(wait)
-            waited += wait
+        try:
+            acquire_waiting(
+                self.try_acquire, priority, self.max_wait, self.sleep, "bucket", self._count_wait
+            )
+        except WaveRateLimitedError as error:
+            _logger.info(
+                "Wave budget %s exhausted for %s work: retry in %.1f s",
+                self.key,
+                priority,
+                error.retry_after,
+            )
+            raise
+
+    def _count_wait(self, seconds):
+        self.waits += 1
+        self.waited += seconds
 
     def penalize(self, retry_after):
         """Wave answered 429: nobody sends anything for ``retry_after`` seconds."""
