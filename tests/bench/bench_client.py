@@ -134,6 +134,11 @@ def bench_mutate_many(client, meter, business_id, count):
 def main():
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="accepted for make bench; sizes are set by the options below",
+    )
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--chunk-size", type=int, default=50)
     parser.add_argument(

@@ -48,6 +48,11 @@ query Page($businessId: ID!, $page: Int!) {
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "--full",
+        action="store_true",
+        help="accepted for make bench; sizes are set by the options below",
+    )
     ap.add_argument("--invoices", type=int, default=100_000, help="total invoices to generate")
     ap.add_argument("--rounds", type=int, default=50, help="timed page requests")
     args = ap.parse_args()
