@@ -35,51 +35,22 @@ The databases are created from ``wave_dev`` and dropped at the end, also on fail
 """
 
 import argparse
-import configparser
 import datetime
 import json
 import os
 import platform
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-CONF = ROOT / ".cache" / "odoo.conf"
-MODULE = "wave_accounting_integration"
+from benchdb import CONF, MODULE, ROOT, free_port, pg_env
+
 RESULT_MARK = "BENCH_MEMORY_RESULT "
 BUSINESS_LINE = re.compile(r"Business (?P<name>.*) \((?P<currency>\w{3})\): (?P<id>\S+)")
 TARGET_RATIO = 1.3
-
-
-def pg_env():
-    """PG* variables for createdb/dropdb, from the environment or the Odoo config."""
-    parser = configparser.ConfigParser()
-    parser.read(CONF)
-    options = parser["options"] if parser.has_section("options") else {}
-    env = dict(os.environ)
-    defaults = {"PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "odoo", "PGPASSWORD": "odoo"}
-    for key, var in (
-        ("db_host", "PGHOST"),
-        ("db_port", "PGPORT"),
-        ("db_user", "PGUSER"),
-        ("db_password", "PGPASSWORD"),
-    ):
-        value = options.get(key)
-        if value and value != "False":
-            env.setdefault(var, value)
-        env.setdefault(var, defaults[var])
-    return env
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------

@@ -23,68 +23,19 @@ at the end (``--keep`` keeps it).
 """
 
 import argparse
-import configparser
 import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from benchdb import CONF, ROOT, drop_database, prepare_database
+
 sys.path.insert(0, str(ROOT / "tests"))
 
-CONF = ROOT / ".cache" / "odoo.conf"
-MODULE = "wave_accounting_integration"
 POLL_ENTITIES = ("accounts", "sales_taxes", "products", "customers", "vendors", "invoices")
-
-
-def pg_env():
-    """PG* variables for createdb/dropdb, from the Odoo configuration."""
-    parser = configparser.ConfigParser()
-    parser.read(CONF)
-    options = parser["options"]
-    env = dict(os.environ)
-    for key, var in (
-        ("db_host", "PGHOST"),
-        ("db_port", "PGPORT"),
-        ("db_user", "PGUSER"),
-        ("db_password", "PGPASSWORD"),
-    ):
-        value = options.get(key)
-        if value and value != "False":
-            env.setdefault(var, value)
-    return env
-
-
-def prepare_database(db, template, upgrade=True):
-    env = pg_env()
-    subprocess.run(["dropdb", "--if-exists", db], check=True, env=env)
-    subprocess.run(["createdb", "-T", template, db], check=True, env=env)
-    if upgrade:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "odoo",
-                "-c",
-                str(CONF),
-                "-d",
-                db,
-                "-u",
-                MODULE,
-                "--stop-after-init",
-                "--log-level=warn",
-            ],
-            check=True,
-            cwd=ROOT,
-        )
-
-
-def drop_database(db):
-    subprocess.run(["dropdb", "--if-exists", "--force", db], check=True, env=pg_env())
 
 
 class Clock:

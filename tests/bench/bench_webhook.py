@@ -25,7 +25,6 @@ Run:  cd /work/main && python3 tests/bench/bench_webhook.py [--deliveries 2000] 
 
 import argparse
 import concurrent.futures
-import configparser
 import datetime
 import hashlib
 import hmac
@@ -36,7 +35,6 @@ import os
 import platform
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,10 +43,8 @@ import time
 from pathlib import Path
 
 import requests
+from benchdb import CONF, ROOT, drop_database, free_port, pg_env, prepare_database
 
-ROOT = Path(__file__).resolve().parents[2]
-CONF = ROOT / ".cache" / "odoo.conf"
-MODULE = "wave_accounting_integration"
 BUSINESS_ID = "QnVzaW5lc3M6YmVuY2gtd2ViaG9vaw=="
 EVENT_PREFIX = "bench-evt-"
 WARMUP_PREFIX = "warmup-evt-"
@@ -86,54 +82,6 @@ with Registry(db).cursor() as cr:
 """
 
 
-def pg_env():
-    """PG* variables for createdb/dropdb/psql, from the environment or the Odoo config."""
-    parser = configparser.ConfigParser()
-    parser.read(CONF)
-    options = parser["options"] if parser.has_section("options") else {}
-    env = dict(os.environ)
-    defaults = {"PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "odoo", "PGPASSWORD": "odoo"}
-    for key, var in (
-        ("db_host", "PGHOST"),
-        ("db_port", "PGPORT"),
-        ("db_user", "PGUSER"),
-        ("db_password", "PGPASSWORD"),
-    ):
-        value = options.get(key)
-        if value and value != "False":
-            env.setdefault(var, value)
-        env.setdefault(var, defaults[var])
-    return env
-
-
-def prepare_database(db, template):
-    env = pg_env()
-    subprocess.run(["dropdb", "--if-exists", db], check=True, env=env)
-    subprocess.run(["createdb", "-T", template, db], check=True, env=env)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "odoo",
-            "-c",
-            str(CONF),
-            "-d",
-            db,
-            "-u",
-            MODULE,
-            "--stop-after-init",
-            "--log-level=warn",
-        ],
-        check=True,
-        cwd=ROOT,
-        env=env,
-    )
-
-
-def drop_database(db):
-    subprocess.run(["dropdb", "--if-exists", db], check=False, env=pg_env())
-
-
 def psql(db, sql):
     out = subprocess.run(
         ["psql", "-X", "-At", "-d", db, "-c", sql],
@@ -158,12 +106,6 @@ def odoo_command():
         if script.is_file():
             return [sys.executable, str(script)]
     return [sys.executable, "-m", "odoo"]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class OdooServer:
