@@ -46,7 +46,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchdb import CONF, MODULE, ROOT, free_port, pg_env
+from benchdb import CONF, ROOT, drop_database, free_port, pg_env, prepare_database
 
 RESULT_MARK = "BENCH_MEMORY_RESULT "
 BUSINESS_LINE = re.compile(r"Business (?P<name>.*) \((?P<currency>\w{3})\): (?P<id>\S+)")
@@ -279,7 +279,7 @@ def measure(args, size, template):
             )
         return json.loads(lines[-1][len(RESULT_MARK) :])
     finally:
-        subprocess.run(["dropdb", "--if-exists", db], check=False, env=pg_env())
+        drop_database(db)
 
 
 def report(args, rows):
@@ -368,28 +368,8 @@ def main():
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C: servers stopped, databases dropped
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     base = f"{args.db}_base"
-    env = pg_env()
     try:
-        subprocess.run(["dropdb", "--if-exists", base], check=True, env=env)
-        subprocess.run(["createdb", "-T", args.template, base], check=True, env=env)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "odoo",
-                "-c",
-                str(CONF),
-                "-d",
-                base,
-                "-u",
-                MODULE,
-                "--stop-after-init",
-                "--log-level=warn",
-            ],
-            check=True,
-            cwd=ROOT,
-            env=env,
-        )
+        prepare_database(base, args.template)
         rows = []
         for size in sorted(args.sizes):
             rows.append(measure(args, size, base))
@@ -397,7 +377,7 @@ def main():
             Path(args.output).write_text(json.dumps({"partial": True, "runs": rows}, indent=2))
         report(args, rows)
     finally:
-        subprocess.run(["dropdb", "--if-exists", base], check=False, env=env)
+        drop_database(base)
 
 
 if __name__ == "__main__":
