@@ -48,33 +48,61 @@ class WaveApi(models.Model):
         default="draft",
         required=True,
         tracking=True,
-        help="Disconnected means Wave refused our credentials (revoked or expired grant): "
-        "syncs stop until an administrator connects again.",
+        help="Disconnected: Wave no longer accepts Odoo's access (it was revoked in Wave or "
+        "has expired). Nothing is synced until an administrator clicks Connect to Wave again.",
     )
     auth_method = fields.Selection(
         [("oauth", "OAuth2 (Connect to Wave)"), ("token", "Full-access token")],
         default="oauth",
         required=True,
+        help="How Odoo signs in to Wave. Connect to Wave opens Wave's approval page (your Wave "
+        "business needs the Pro or Advisor plan). A full-access token, made in Wave's developer "
+        "portal, only works for a business you own.",
     )
     # Wave business this connection works on.
-    business_id = fields.Char(string="Wave Business ID", index=True, tracking=True)
+    business_id = fields.Char(
+        string="Wave Business ID",
+        index=True,
+        tracking=True,
+        help="Wave's reference of the business; filled in when you connect or choose it.",
+    )
     business_name = fields.Char(string="Wave Business")
     business_currency = fields.Char(string="Wave Currency")
     is_classic_accounting = fields.Boolean(
-        help="Wave's classic accounting businesses cannot receive money transactions."
+        help="This Wave business uses Wave's older (classic) accounting. Wave then refuses "
+        "the bank transactions Odoo would create for paid vendor bills and journal entries, so "
+        "those are not exported."
     )
-    granted_scopes = fields.Char(readonly=True)
+    granted_scopes = fields.Char(
+        readonly=True,
+        help="What Wave allows Odoo to read or change in this business, as approved on Wave's "
+        "approval page.",
+    )
 
     # Endpoints: Wave's real ones by default, overridable for the local sandbox.
-    api_url = fields.Char(string="GraphQL Endpoint", default=WAVE_GRAPHQL_URL, required=True)
-    authorize_url = fields.Char(
-        string="OAuth Authorize URL", default=WAVE_AUTHORIZE_URL, required=True
+    api_url = fields.Char(
+        string="GraphQL Endpoint",
+        default=WAVE_GRAPHQL_URL,
+        required=True,
+        help="Address Odoo sends its Wave requests to. Keep Wave's address; change it only to "
+        "test against a Wave test server.",
     )
-    token_url = fields.Char(string="OAuth Token URL", default=WAVE_TOKEN_URL, required=True)
+    authorize_url = fields.Char(
+        string="OAuth Authorize URL",
+        default=WAVE_AUTHORIZE_URL,
+        required=True,
+        help="Wave's approval page, where Connect to Wave sends you. Keep Wave's address.",
+    )
+    token_url = fields.Char(
+        string="OAuth Token URL",
+        default=WAVE_TOKEN_URL,
+        required=True,
+        help="Where Odoo obtains and renews its access to Wave. Keep Wave's address.",
+    )
     allow_insecure_loopback = fields.Boolean(
         string="Allow HTTP to a local test server",
-        help="Only for the local Wave sandbox: plain HTTP is accepted when the host is "
-        "a loopback address. Real Wave endpoints always require HTTPS.",
+        help="Only for testing with a Wave test server on this computer: accepts an "
+        "unencrypted http:// address. Real Wave addresses always use https://.",
     )
 
     # Credentials: administrators only (field-level groups make the ORM raise
@@ -90,40 +118,78 @@ class WaveApi(models.Model):
     webhook_secret_previous_until = fields.Datetime(
         groups=ADMIN_GROUP,
         copy=False,
-        help="During a rotation the previous webhook secret is accepted until this moment.",
+        help="While the webhook secret is being changed, notifications signed with the "
+        "previous secret are still accepted until this time.",
     )
     webhook_secret_rotated_at = fields.Datetime(groups=ADMIN_GROUP, copy=False)
 
     # Rate budget (Wave documents no limit; ~60 requests a minute per token is observed).
-    rate_limit = fields.Integer(default=60, required=True, help="Requests allowed per window.")
-    rate_window = fields.Integer(default=60, required=True, help="Window length in seconds.")
+    rate_limit = fields.Integer(
+        default=60,
+        required=True,
+        help="How many requests Odoo may send to Wave within the window (Wave allows about 60 "
+        "a minute). A large sync is spread over more time; nothing is skipped.",
+    )
+    rate_window = fields.Integer(
+        default=60, required=True, help="Length of that window, in seconds."
+    )
 
     # Sync switches and policies of this company.
-    sync_inbound = fields.Boolean(string="Import from Wave", default=True)
-    sync_outbound = fields.Boolean(string="Export to Wave", default=False)
+    sync_inbound = fields.Boolean(
+        string="Import from Wave",
+        default=True,
+        help="Bring Wave's accounts, sales taxes, products, customers, vendors, customer "
+        "invoices and their payments into Odoo, every hour (and at once when Wave sends a "
+        "webhook).",
+    )
+    sync_outbound = fields.Boolean(
+        string="Export to Wave",
+        default=False,
+        help="Send what is posted in Odoo to Wave: customer invoices and their payments, paid "
+        "vendor bills and bank journal entries. What came from Wave is never sent back.",
+    )
     import_draft_invoices = fields.Boolean(
-        help="Also import Wave invoices that are still drafts (as Odoo drafts)."
+        help="Also import Wave invoices that are still drafts. They stay drafts in Odoo, "
+        "outside your books, and are posted when they are approved in Wave."
     )
     export_on_post = fields.Boolean(
-        default=True, help="Send customer invoices to Wave as soon as they are posted."
+        default=True,
+        help="Send a customer invoice or journal entry to Wave in the background right after it "
+        "is posted. When off, the daily catch-up sends it.",
     )
     invoice_send_mode = fields.Selection(
         [("mark_sent", "Mark as sent"), ("send", "Email from Wave")],
         default="mark_sent",
         required=True,
+        help="Mark as sent: Wave records the invoice as sent and you send it from Odoo. Email "
+        "from Wave: Wave emails it to the customer (if the Wave business cannot send emails, it "
+        "is marked as sent instead).",
     )
     allow_sales_tax_create = fields.Boolean(
-        help="Create missing sales taxes in Wave when exporting invoices."
+        help="When an exported invoice uses a tax Wave does not have, create it in Wave "
+        "(percentage taxes only). When off, the invoice waits in the quarantine until the tax "
+        "is linked to a Wave sales tax."
     )
     customer_creation_policy = fields.Selection(
-        PARTNER_CREATION_POLICIES, default="create", required=True
+        PARTNER_CREATION_POLICIES,
+        default="create",
+        required=True,
+        help="A Wave customer matching no Odoo contact (by email or name): create the contact, "
+        "let someone choose it in the contact review list, or leave it out. Its Wave invoices "
+        "wait in the quarantine until it has a contact.",
     )
     vendor_creation_policy = fields.Selection(
-        PARTNER_CREATION_POLICIES, default="review", required=True
+        PARTNER_CREATION_POLICIES,
+        default="review",
+        required=True,
+        help="A Wave vendor matching no Odoo contact (by email or name): create the contact, "
+        "let someone choose it in the contact review list, or leave it out.",
     )
     fuzzy_match_threshold = fields.Integer(
         default=90,
-        help="Minimum similarity (0-100) for a name to match an existing contact.",
+        help="How alike (0-100 %) a Wave name and an Odoo contact name must be to link them "
+        "when neither the email nor the exact name matches. Lower links more contacts but risks "
+        "wrong ones; when two contacts score about the same, a person chooses.",
     )
     unmapped_account_policy = fields.Selection(
         [
@@ -132,23 +198,61 @@ class WaveApi(models.Model):
         ],
         default="suspense",
         required=True,
+        help="Invoice lines on a Wave account that is not linked to an Odoo account yet are "
+        "either booked to the suspense account and listed in the quarantine for review, or a "
+        "new account is added to your Odoo chart of accounts for them.",
     )
     suspense_account_id = fields.Many2one(
         "account.account",
         check_company=True,
-        help="Lines on Wave accounts that are not mapped yet are booked here until reviewed.",
+        help="Holding account for invoice lines whose Wave account is not linked to an Odoo "
+        "account yet; once it is linked, replay the record from the quarantine to move them. "
+        "Empty: a Wave Suspense account is created when first needed.",
     )
-    conflict_policy_amounts = fields.Selection(CONFLICT_POLICIES, default="review", required=True)
-    conflict_policy_taxes = fields.Selection(CONFLICT_POLICIES, default="review", required=True)
-    conflict_policy_partner = fields.Selection(CONFLICT_POLICIES, default="review", required=True)
-    conflict_policy_other = fields.Selection(CONFLICT_POLICIES, default="wave", required=True)
+    conflict_policy_amounts = fields.Selection(
+        CONFLICT_POLICIES,
+        default="review",
+        required=True,
+        help="Amounts or lines of an invoice changed in Wave while it is posted in Odoo, or "
+        "changed on both sides. Wave wins: Odoo resets the invoice, takes Wave's version and "
+        "posts it again. Odoo wins: Odoo's version stays. Manual review: nothing changes until "
+        "someone decides in the quarantine.",
+    )
+    conflict_policy_taxes = fields.Selection(
+        CONFLICT_POLICIES,
+        default="review",
+        required=True,
+        help="The same choice when the taxes of an invoice changed.",
+    )
+    conflict_policy_partner = fields.Selection(
+        CONFLICT_POLICIES,
+        default="review",
+        required=True,
+        help="The same choice when the customer of an invoice changed.",
+    )
+    conflict_policy_other = fields.Selection(
+        CONFLICT_POLICIES,
+        default="wave",
+        required=True,
+        help="The same choice for the other invoice details: dates, due date, references and "
+        "notes.",
+    )
     compensate_odoo_side = fields.Boolean(
-        help="When an export keeps failing, also reset the Odoo document to draft."
+        help="When sending an invoice to Wave still fails after every retry (Wave unreachable "
+        "or in error), Odoo deletes the unfinished draft in Wave. Tick this to also reset the "
+        "Odoo invoice to draft so it can be corrected and posted again; otherwise it stays "
+        "posted. Either way it is listed in the quarantine."
     )
     failure_notify_threshold = fields.Integer(
-        default=3, help="Notify administrators after this many consecutive failures."
+        default=3,
+        help="Wave administrators get a to-do and an email when the same kind of sync has "
+        "failed this many times in a row (0: never).",
     )
-    request_log_retention_days = fields.Integer(default=30)
+    request_log_retention_days = fields.Integer(
+        default=30,
+        help="Days the technical log of the requests sent to Wave is kept; a daily clean-up "
+        "deletes older lines. Your accounting records are not affected.",
+    )
 
     last_connection_check = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)

@@ -139,6 +139,44 @@ tours.add("wave_quarantine_replay_tour", {
     ],
 });
 
+// The administrator starts "Connect to Wave"; the browser leaves Odoo for Wave's consent
+// page (the test gives the consent there, in the same browser) and comes back through
+// /wave/oauth/callback. The tour resumes on the page Odoo lands on (its state is kept in
+// the browser's local storage): the token reaches two businesses, the tour picks one.
+tours.add("wave_oauth_connect_tour", {
+    url: "/odoo/action-wave_accounting_integration.wave_api_action",
+    steps: () => [
+        {
+            content: "Open the connection",
+            trigger: ".o_data_row td[name=name]",
+            run: "click",
+        },
+        {
+            content: "Not connected yet",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Not connected)",
+        },
+        {
+            content: "Connect to Wave: the browser goes to Wave's consent page",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_wave_connect]:contains(Connect to Wave)",
+            run: "click",
+        },
+        {
+            content: "Back from Wave: choose among the businesses the grant reaches",
+            trigger: ".o_form_view .o_field_widget[name=line_ids] .o_data_row:contains(Maple Leaf Consulting)",
+            timeout: 30000,
+        },
+        {
+            content: "Use the US business",
+            trigger: ".o_form_view .o_field_widget[name=line_ids] .o_data_row:contains(Acme Widgets) button[name=action_select]",
+            run: "click",
+        },
+        {
+            content: "Odoo confirms the business",
+            trigger: ".o_notification:contains(Acme Widgets)",
+        },
+    ],
+});
+
 tours.add("wave_connection_tour", {
     url: "/odoo/action-wave_accounting_integration.wave_api_action",
     steps: () => [
@@ -152,7 +190,8 @@ tours.add("wave_connection_tour", {
             trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Connected)",
         },
         {
-            trigger: ".o_form_view:contains(Acme Widgets)",
+            content: "The business chosen after the consent",
+            trigger: ".o_form_view .o_field_widget[name=business_name] input:value(Acme Widgets Inc.)",
         },
         {
             content: "No secret is sent to the browser",
