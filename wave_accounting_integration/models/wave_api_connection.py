@@ -59,6 +59,8 @@ REFRESH_LEEWAY = 120.0
 REFRESH_LOCK_TIMEOUT_MS = 15000
 PRIORITY_RANK = {"bulk": 0, "webhook": 1, "interactive": 2}
 OFFLINE_ACCESS_PARAM = "wave_accounting_integration.oauth_offline_access"
+#: System parameter: seconds to wait for Wave's answer (default ``HTTP_TIMEOUT``).
+HTTP_TIMEOUT_PARAM = "wave_accounting_integration.http_timeout"
 
 BUSINESSES_QUERY = """
 query WaveBusinesses($page: Int = 1, $pageSize: Int = 50) {
@@ -229,7 +231,7 @@ class WaveApiConnection(models.Model):
             connection_id=self.id,
             commit=not in_test_mode(self.env),
         )
-        options = {"timeout": HTTP_TIMEOUT}
+        options = {"timeout": self._wave_http_timeout()}
         options.update(client_options)
         client = _ConnectionClient(
             connection.api_url,
@@ -241,6 +243,17 @@ class WaveApiConnection(models.Model):
         )
         client.default_priority = priority
         return client
+
+    def _wave_http_timeout(self):
+        """Read timeout of GraphQL requests (system parameter, 1 s to 300 s)."""
+        # sudo: a technical setting read by the sync, whoever runs it.
+        value = self.env["ir.config_parameter"].sudo().get_param(HTTP_TIMEOUT_PARAM)
+        try:
+            seconds = float(value) if value else HTTP_TIMEOUT
+        except ValueError:
+            _logger.warning("Ignoring %s=%r: not a number of seconds.", HTTP_TIMEOUT_PARAM, value)
+            seconds = HTTP_TIMEOUT
+        return min(max(seconds, 1.0), 300.0)
 
     def _wave_request_logger(self, bucket):
         """The client's ``request_logger``: one ``wave.request.log`` line per request."""

@@ -53,6 +53,7 @@ query WaveParityInvoices(
           total { value }
           amountDue { value }
           amountPaid { value }
+          discountTotal { value }
           items {
             account { id name }
             subtotal { value }
@@ -271,6 +272,15 @@ class WaveApi(models.Model):
         }
         figures = {code: {} for code in CATEGORY_ORDER}
         invoice_lines = []
+        # Wave books an invoice's discount on its DISCOUNTS account (the import too).
+        discount_map = self.env["wave.account.map"].search(
+            [("connection_id", "=", self.id), ("wave_account_subtype", "=", "DISCOUNTS")],
+            limit=1,
+        )
+        discount_account = {
+            "id": discount_map.wave_account_id or "discounts",
+            "name": discount_map.wave_account_name or _("Discounts"),
+        }
 
         def figure(category, key, label, currency=None):
             sides = figures[category]
@@ -326,6 +336,19 @@ class WaveApi(models.Model):
                                 tax_record.id if tax_record else None,
                                 sales_tax.get("id"),
                             ).wave += Decimal((tax.get("amount") or {}).get("value") or "0")
+                    discount = Decimal((node.get("discountTotal") or {}).get("value") or "0")
+                    if discount:
+                        account, label = accounts(discount_account)
+                        figure(
+                            "account",
+                            (account.id if account else "wave:discounts", code),
+                            f"{label} ({code})",
+                            code,
+                        ).link(
+                            "account.account",
+                            account.id if account else None,
+                            discount_account["id"],
+                        ).wave -= discount
             # -- Odoo side --------------------------------------------------
             if move:
                 code = move.currency_id.name
