@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# `make bench`: benchmark scripts that print figures (never timed assertions in tests).
-# The Odoo benchmarks copy the database `wave_dev` (created here when missing) and
-# upgrade the addon in their copy.
+# `make bench`: benchmark scripts that print figures (never timed assertions in tests),
+# then one summary table of issue 10's targets with verdicts (tests/bench/summary.py).
+# `make bench ARGS=--full` runs the issue's full sizes (hours).
+# The Odoo benchmarks copy one database upgraded here once from `wave_dev` (created
+# when missing) and drop their copies; it is dropped at the end.
+# Smaller runs (smoke tests): BENCH_SYNC_ARGS, BENCH_WEBHOOK_ARGS, BENCH_MEMORY_ARGS,
+# BENCH_CLIENT_ARGS, BENCH_SANDBOX_ARGS are added to each script's arguments, e.g.
+#   BENCH_SYNC_ARGS="--invoices 60 --export 40" BENCH_MEMORY_ARGS="--sizes 40 320" make bench
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 prepare_environment
@@ -11,7 +16,29 @@ if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'wave_dev'
     install_addon wave_dev
 fi
 cd "$ROOT"
-for script in tests/bench/bench_*.py; do
-    echo "== $script" >&2
-    "$PYTHON" "$script" "$@"
-done
+started=$(date +%s)
+template="bench_template_$$"
+benchdb() {
+    "$PYTHON" -c "import sys; sys.path.insert(0, 'tests/bench'); import benchdb; $1"
+}
+trap 'benchdb "benchdb.drop_database(\"$template\")"' EXIT
+echo "== upgrading a copy of wave_dev: $template" >&2
+benchdb "benchdb.prepare_database(\"$template\", \"wave_dev\")"
+
+status=0
+run() {
+    echo "== $* ($(date +%H:%M:%S))" >&2
+    "$PYTHON" "$@" || { status=1; echo "== FAILED: $1" >&2; }
+}
+odoo_args=(--template "$template" --no-upgrade)
+# shellcheck disable=SC2086  # the BENCH_*_ARGS are word lists
+{
+    run tests/bench/bench_sandbox.py "$@" ${BENCH_SANDBOX_ARGS:-}
+    run tests/bench/bench_client.py "$@" ${BENCH_CLIENT_ARGS:-}
+    run tests/bench/bench_sync.py "${odoo_args[@]}" "$@" ${BENCH_SYNC_ARGS:-}
+    run tests/bench/bench_webhook.py "${odoo_args[@]}" "$@" ${BENCH_WEBHOOK_ARGS:-}
+    run tests/bench/bench_memory.py "${odoo_args[@]}" "$@" ${BENCH_MEMORY_ARGS:-}
+}
+"$PYTHON" tests/bench/summary.py --since "$started" --elapsed "$(($(date +%s) - started))" \
+    || status=1
+exit $status

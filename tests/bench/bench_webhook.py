@@ -377,6 +377,11 @@ def main():
     ap.add_argument("--db", default=f"bench_webhook_{os.getpid()}")
     ap.add_argument("--template", default="wave_dev")
     ap.add_argument("--keep", action="store_true", help="do not drop the database")
+    ap.add_argument(
+        "--no-upgrade",
+        action="store_true",
+        help="the template already has this code's fields (skip -u)",
+    )
     ap.add_argument("--output", default=str(ROOT / "bench-results-webhook.json"))
     args = ap.parse_args()
     if args.full:
@@ -384,7 +389,7 @@ def main():
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C: servers stopped, databases dropped
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        prepare_database(args.db, args.template)
+        prepare_database(args.db, args.template, upgrade=not args.no_upgrade)
         health, hook = run(args)
         report(args, health, hook)
     finally:
