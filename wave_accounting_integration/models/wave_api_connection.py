@@ -293,6 +293,10 @@ class WaveApiConnection(models.Model):
         a new one from the registry, or the test cursor in tests.
         """
         self.ensure_one()
+        if cursor_factory is None and self.env.context.get("wave_tokens_uncommitted"):
+            # The OAuth callback stored the new pair in its own, uncommitted
+            # transaction: another cursor would still see the old (spent) tokens.
+            return self._wave_refresh_in_transaction()
         commit = cursor_factory is not None or not in_test_mode(self.env)
         factory = cursor_factory or self._wave_side_cursor
         with factory() as cr:
@@ -471,6 +475,26 @@ class WaveApiConnection(models.Model):
     # ------------------------------------------------------------------
     # OAuth2 authorization-code flow
     # ------------------------------------------------------------------
+    def _wave_refresh_in_transaction(self):
+        """Refresh with the tokens of the current transaction (OAuth callback)."""
+        connection = self.sudo()
+        current = connection._wave_token_set()
+        try:
+            token_set = refresh_token(
+                connection.token_url,
+                connection.client_id,
+                connection.client_secret,
+                current.refresh_token,
+                timeout=HTTP_TIMEOUT,
+                allow_insecure_loopback=connection.allow_insecure_loopback,
+            )
+        except WaveGrantRevokedError as error:
+            connection._wave_disconnect_revoked(error)
+            raise
+        connection._wave_store_token_set(token_set)
+        _logger.info("Wave connection %s: access token refreshed.", self.id)
+        return token_set
+
     def _wave_oauth_features(self):
         """The features the enabled switches need (least privilege)."""
         self.ensure_one()
@@ -537,7 +561,7 @@ class WaveApiConnection(models.Model):
         self.activity_ids.filtered(
             lambda act: act.activity_type_id == reconnect
         ).sudo().action_feedback(feedback=_("Reconnected."))
-        businesses = self._wave_list_businesses()
+        businesses = self.with_context(wave_tokens_uncommitted=True)._wave_list_businesses()
         restricted = token_set.extra.get("businessId")
         chosen = [b for b in businesses if b["id"] == restricted] if restricted else []
         if not chosen and len(businesses) == 1:
@@ -575,6 +599,7 @@ class WaveApiConnection(models.Model):
         """Work on ``business`` (a dict of :meth:`_wave_list_businesses`)."""
         self.ensure_one()
         self._wave_check_admin()
+        reconnected = self.business_id == business["id"]
         self.sudo().write(
             {
                 "business_id": business["id"],
@@ -592,6 +617,26 @@ class WaveApiConnection(models.Model):
             ),
             subtype_xmlid="mail.mt_note",
         )
+        if reconnected:
+            self._wave_resume_interrupted_imports()
+
+    def _wave_resume_interrupted_imports(self):
+        """Back on the same business: historical imports stopped by the disconnection go on."""
+        self.ensure_one()
+        runs = self.env["wave.sync.job"].search(
+            [
+                ("connection_id", "=", self.id),
+                ("parent_id", "=", False),
+                ("child_ids", "!=", False),
+                ("state", "in", ("pending", "running")),
+            ]
+        )
+        if runs:
+            runs.action_resume()
+            self.message_post(
+                body=_("%(count)s interrupted historical import(s) resumed.", count=len(runs)),
+                subtype_xmlid="mail.mt_note",
+            )
 
     # ------------------------------------------------------------------
     # Buttons

@@ -25,7 +25,10 @@ the cent, otherwise the invoice goes to quarantine.
 import logging
 from decimal import Decimal
 
+from psycopg2.errors import UniqueViolation
+
 from odoo import Command, _, api, fields, models
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.tools import SQL, float_compare
 
 from .wave_inbound_partner import CUSTOMER_FIELDS
@@ -483,12 +486,23 @@ class WaveApi(models.Model):
                     raise InvoiceRejected(["batch has total mismatches"])
                 to_post = moves.filtered(lambda m: m.wave_status in POSTED_STATUSES)
                 to_post.action_post()
+        except UniqueViolation as error:
+            raise self._concurrent_creation(error) from error
         except Exception as error:
             _logger.info("Wave invoice batch failed (%s); importing one by one.", error)
             return self._create_invoices_one_by_one(items, job)
         created = dict(zip([node["id"] for node, _vals in items], moves, strict=True))
         self._after_sync(moves, "create")
         return created
+
+    def _concurrent_creation(self, error):
+        """Another job created one of these invoices meanwhile (the unique Wave id
+        index refused the second copy): run this job again, it will update it."""
+        _logger.info("Wave invoice created concurrently by another job; retrying: %s", error)
+        return RetryableJobError(
+            _("Another job imported the same Wave invoice at the same time; retrying."),
+            seconds=5,
+        )
 
     def _create_moves(self, vals_list):
         """Create moves; Wave's exchange rate is set once the lines exist (it would be
@@ -518,6 +532,8 @@ class WaveApi(models.Model):
             except InvoiceRejected as error:
                 self._quarantine_invoice(node, error.reasons, error.suggested_fix, job)
                 continue
+            except UniqueViolation as error:
+                raise self._concurrent_creation(error) from error
             except Exception as error:
                 self._quarantine_invoice(node, [str(error)], None, job)
                 continue

@@ -10,10 +10,8 @@ creating duplicates. A cancelled chunk stops before its next page.
 import logging
 
 from odoo import _, fields, models
-from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
-from ..lib import WaveRateLimitedError
 from .wave_inbound import INBOUND_PAGE_SIZE
 from .wave_inbound_invoice import INVOICE_FIELDS
 from .wave_runtime import can_commit
@@ -84,10 +82,22 @@ class WaveSyncJob(models.Model):
                 "page": self.resume_page,
                 "pageSize": page_size,
             }
-            try:
+            # Budget or Wave trouble → the job is retried later; a revoked grant →
+            # the connection is disconnected and this chunk stops cleanly where it is
+            # (reconnecting resumes it, see ``wave.api._wave_select_business``).
+            with connection._wave_job_guard() as guard:
                 data = client.execute(CHUNK_QUERY, variables)
-            except WaveRateLimitedError as error:
-                raise RetryableJobError(str(error), seconds=int(error.retry_after or 60)) from error
+            if guard.stopped:
+                self.write(
+                    {
+                        "error_message": _(
+                            "Stopped at page %(page)s: the Wave connection was disconnected. "
+                            "It resumes when an administrator connects again.",
+                            page=self.resume_page,
+                        )
+                    }
+                )
+                return False
             invoices = (data.get("business") or {}).get("invoices") or {}
             page_info = invoices.get("pageInfo") or {}
             nodes = [e["node"] for e in invoices.get("edges") or [] if e.get("node")]
