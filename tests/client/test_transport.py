@@ -94,11 +94,13 @@ def test_unauthenticated_refreshes_once_then_succeeds(make_client, fake, tokens,
     assert records[-1]["outcome"] == "success"
 
 
-def test_http_401_twice_raises_authentication_error(lib, make_client, fake, tokens):
+def test_http_401_repeated_raises_after_two_refreshes(lib, make_client, fake, tokens):
+    # The first refresh may return a token another worker obtained and Wave expired
+    # early: one more refresh is allowed, then the error is final.
     fake.queue((401, {"detail": "expired"}))
     with pytest.raises(lib.WaveAuthenticationError):
         make_client().execute(QUERY)
-    assert tokens.refreshes == 1 and len(fake.calls) == 2
+    assert tokens.refreshes == 2 and len(fake.calls) == 3
 
 
 def test_unauthenticated_mutation_is_retried_after_refresh(make_client, fake, tokens):

@@ -11,7 +11,8 @@ the retry policy:
   :class:`WaveOutcomeUnknownError` and is never sent twice;
 * HTTP 429 / RATE_LIMITED is retried (also for mutations: not applied) after
   ``Retry-After`` seconds, through the rate limiter's ``penalize`` if any;
-* UNAUTHENTICATED / HTTP 401 refreshes the access token once and retries.
+* UNAUTHENTICATED / HTTP 401 refreshes the access token and retries (at most twice,
+  never twice for the same token).
 """
 
 import logging
@@ -60,6 +61,10 @@ class _RetryError(Exception):
         self.refresh = refresh
 
 
+#: Refreshes per logical request after UNAUTHENTICATED answers.
+MAX_TOKEN_REFRESHES = 2
+
+
 class _Call:
     """Book-keeping of one logical request (several HTTP attempts)."""
 
@@ -72,6 +77,8 @@ class _Call:
         self.retries = 0
         self.refreshed = False
         self.token = None
+        self.sent_token = None
+        self.rejected_tokens = set()
         self.http_status = None
         self.error_codes = []
 
@@ -346,7 +353,7 @@ class WaveClient:
         """Send one HTTP attempt and interpret its answer."""
         if self.rate_limiter is not None:
             self.rate_limiter.acquire(call.priority)
-        token = call.token or self.token_provider.get_access_token()
+        token = call.sent_token = call.token or self.token_provider.get_access_token()
         if not token:
             raise WaveAuthenticationError(
                 "No Wave access token is available; connect the Wave account first.",
@@ -449,13 +456,18 @@ class WaveClient:
             if errors
             else errors_map.exception_for_status(401, "", extra)
         )
-        if call.refreshed:
+        # A refresh may hand back a token another worker has just obtained; Wave can
+        # expire that one early too, so a second refresh is allowed, never a third
+        # (and never twice for the same token).
+        rejected = call.sent_token
+        if rejected in call.rejected_tokens or len(call.rejected_tokens) >= MAX_TOKEN_REFRESHES:
             if not isinstance(error, WaveAuthenticationError):
                 error = WaveAuthenticationError(code="UNAUTHENTICATED", details=extra)
             return error
+        call.rejected_tokens.add(rejected)
         call.refreshed = True
         _logger.info(
-            "Wave answered UNAUTHENTICATED for %s; refreshing the access token once.", call.name
+            "Wave answered UNAUTHENTICATED for %s; refreshing the access token.", call.name
         )
         call.token = self.token_provider.refresh_access_token()
         return _RetryError(error, refresh=True)

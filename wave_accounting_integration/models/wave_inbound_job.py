@@ -82,11 +82,18 @@ class WaveSyncJob(models.Model):
                 "page": self.resume_page,
                 "pageSize": page_size,
             }
-            # Budget or Wave trouble → the job is retried later; a revoked grant →
-            # the connection is disconnected and this chunk stops cleanly where it is
-            # (reconnecting resumes it, see ``wave.api._wave_select_business``).
-            with connection._wave_job_guard() as guard:
+            # Budget or Wave trouble (the page or its payments) → the job is retried
+            # later; a revoked grant → the connection is disconnected and this chunk
+            # stops cleanly at this page (reconnecting resumes it, see
+            # ``wave.api._wave_select_business``). Either way the savepoint drops the
+            # page's unfinished work.
+            with connection._wave_job_guard() as guard, self.env.cr.savepoint():
                 data = client.execute(CHUNK_QUERY, variables)
+                invoices = (data.get("business") or {}).get("invoices") or {}
+                page_info = invoices.get("pageInfo") or {}
+                nodes = [e["node"] for e in invoices.get("edges") or [] if e.get("node")]
+                self.requests_count += 1
+                self._import_chunk_page(nodes, page_info.get("totalCount") or 0, page_size)
             if guard.stopped:
                 self.write(
                     {
@@ -98,11 +105,6 @@ class WaveSyncJob(models.Model):
                     }
                 )
                 return False
-            invoices = (data.get("business") or {}).get("invoices") or {}
-            page_info = invoices.get("pageInfo") or {}
-            nodes = [e["node"] for e in invoices.get("edges") or [] if e.get("node")]
-            self.requests_count += 1
-            self._import_chunk_page(nodes, page_info.get("totalCount") or 0, page_size)
             last = not nodes or self.resume_page >= (page_info.get("totalPages") or 0)
             if last:
                 self._mark_finished()
