@@ -444,7 +444,8 @@ class WaveApiConnection(models.Model):
         """Wrap the body of a queue job that talks to Wave.
 
         * not enough budget / Wave asks to slow down → queue_job's
-          ``RetryableJobError(seconds=retry_after)``: the job is rescheduled;
+          ``RetryableJobError(seconds=retry_after, ignore_retry=True)``: the job is
+          rescheduled without using up its retries;
         * Wave unreachable or failing (5xx after the client's retries) →
           ``RetryableJobError`` too (queue_job's max retries bound it);
         * the grant is revoked (or the token rejected) → the connection is
@@ -460,7 +461,9 @@ class WaveApiConnection(models.Model):
             yield guard
         except WaveRateLimitedError as error:
             seconds = max(1, math.ceil(error.retry_after or 60))
-            raise RetryableJobError(str(error), seconds=seconds) from error
+            # Waiting for the budget is normal work, not a failure: it does not
+            # use up the job's retries (429 bursts would otherwise fail it).
+            raise RetryableJobError(str(error), seconds=seconds, ignore_retry=True) from error
         except WaveAuthenticationError as error:
             # Revoked grant, rejected or missing token: nothing will work until an
             # administrator reconnects.

@@ -109,7 +109,10 @@ class WaveApi(models.Model):
                 self._poll_entity(entity, job)
         except WaveRateLimitedError as error:
             job._mark_finished(error=str(error))
-            raise RetryableJobError(str(error), seconds=int(error.retry_after or 60)) from error
+            # Waiting for Wave's budget does not use up the job's retries.
+            raise RetryableJobError(
+                str(error), seconds=int(error.retry_after or 60), ignore_retry=True
+            ) from error
         job._mark_finished()
         return job.id
 
@@ -237,5 +240,8 @@ class WaveApi(models.Model):
                     )
                     results.update(self._apply_invoice_deletions(deleted))
         except WaveRateLimitedError as error:
-            raise RetryableJobError(str(error), seconds=int(error.retry_after or 60)) from error
+            # Waiting for Wave's budget does not use up the job's retries.
+            raise RetryableJobError(
+                str(error), seconds=int(error.retry_after or 60), ignore_retry=True
+            ) from error
         return results

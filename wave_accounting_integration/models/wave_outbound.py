@@ -261,7 +261,8 @@ class WaveApi(models.Model):
         except WaveRateLimitedError as error:
             self._outbound_commit()
             seconds = math.ceil(error.retry_after or 60)
-            raise RetryableJobError(str(error), seconds=seconds) from None
+            # Waiting for Wave's budget does not use up the job's retries.
+            raise RetryableJobError(str(error), seconds=seconds, ignore_retry=True) from None
         return result
 
     def _outbound_export(self, records):
