@@ -133,6 +133,16 @@ class _ConnectionStaticProvider(StaticTokenProvider):
         raise error
 
 
+def concurrent_write_retry(error):
+    """Another job created the same Wave record meanwhile (a unique Wave id index
+    refused the second copy): run the job again shortly, it will find the record."""
+    _logger.info("Wave record written concurrently by another job; retrying: %s", error)
+    return RetryableJobError(
+        _("Another job imported the same Wave record at the same time; retrying."),
+        seconds=5,
+    )
+
+
 class _JobGuard:
     """What :meth:`WaveApiConnection._wave_job_guard` observed."""
 
@@ -474,6 +484,8 @@ class WaveApiConnection(models.Model):
             raise
         except (WaveServerError, WaveTransportError) as error:
             raise RetryableJobError(str(error), seconds=300) from error
+        except psycopg2.errors.UniqueViolation as error:
+            raise concurrent_write_retry(error) from error
 
     # ------------------------------------------------------------------
     # OAuth2 authorization-code flow

@@ -11,11 +11,14 @@ they are listed in full and compared by ``sequence``.
 import datetime
 import logging
 
+from psycopg2.errors import UniqueViolation
+
 from odoo import _, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
 from ..lib import WaveRateLimitedError
+from .wave_api_connection import concurrent_write_retry
 from .wave_inbound_invoice import INVOICE_FIELDS
 from .wave_inbound_partner import CUSTOMER_FIELDS, VENDOR_FIELDS
 from .wave_inbound_payment import PAYMENT_FIELDS
@@ -113,6 +116,8 @@ class WaveApi(models.Model):
             raise RetryableJobError(
                 str(error), seconds=int(error.retry_after or 60), ignore_retry=True
             ) from error
+        except UniqueViolation as error:
+            raise concurrent_write_retry(error) from error
         job._mark_finished()
         return job.id
 

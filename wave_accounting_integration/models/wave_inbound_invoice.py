@@ -28,9 +28,9 @@ from decimal import Decimal
 from psycopg2.errors import UniqueViolation
 
 from odoo import Command, _, api, fields, models
-from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.tools import SQL, float_compare
 
+from .wave_api_connection import concurrent_write_retry
 from .wave_inbound_partner import CUSTOMER_FIELDS
 from .wave_inbound_reference import ACCOUNT_FIELDS, SALES_TAX_FIELDS, wave_datetime
 
@@ -496,13 +496,8 @@ class WaveApi(models.Model):
         return created
 
     def _concurrent_creation(self, error):
-        """Another job created one of these invoices meanwhile (the unique Wave id
-        index refused the second copy): run this job again, it will update it."""
-        _logger.info("Wave invoice created concurrently by another job; retrying: %s", error)
-        return RetryableJobError(
-            _("Another job imported the same Wave invoice at the same time; retrying."),
-            seconds=5,
-        )
+        """Another job created one of these invoices meanwhile: retry the job."""
+        return concurrent_write_retry(error)
 
     def _create_moves(self, vals_list):
         """Create moves; Wave's exchange rate is set once the lines exist (it would be

@@ -367,7 +367,9 @@ class WaveApi(models.Model):
                         code,
                     ).link(
                         "res.partner", partner.id, wave_customer
-                    ).odoo += self._parity_odoo_amount(move.amount_residual, move.currency_id)
+                    ).odoo += self._parity_odoo_amount(
+                        self._parity_odoo_due(move, node), move.currency_id
+                    )
                     for line in move.invoice_line_ids.filtered(
                         lambda ln: ln.display_type == "product"
                     ):
@@ -475,7 +477,7 @@ class WaveApi(models.Model):
             )
         for label, wave_value, odoo_value in (
             (_("total"), node["total"]["value"], move.amount_total),
-            (_("amount due"), node["amountDue"]["value"], move.amount_residual),
+            (_("amount due"), node["amountDue"]["value"], self._parity_odoo_due(move, node)),
         ):
             wave_amount = Decimal(wave_value)
             odoo_amount = self._parity_odoo_amount(odoo_value, move.currency_id)
@@ -517,6 +519,27 @@ class WaveApi(models.Model):
             "res_id": side.res_id or False,
             "wave_id": side.wave_id or False,
         }
+
+    @staticmethod
+    def _parity_odoo_due(move, node):
+        """What the customer owes on ``move``, in its currency.
+
+        Wave shows an overpaid invoice with a negative amount due; Odoo keeps the
+        excess on the payment (an open credit on the receivable account), so it is
+        added back for the invoices Wave reports OVERPAID (the only ones read this way).
+        """
+        due = move.amount_residual
+        if node and node.get("status") == "OVERPAID":
+            receivable = move.line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable"
+            ).account_id
+            payment_lines = move._get_reconciled_payments().move_id.line_ids
+            due += sum(
+                payment_lines.filtered(
+                    lambda line: line.account_id in receivable and not line.reconciled
+                ).mapped("amount_residual_currency")
+            )
+        return due
 
     @staticmethod
     def _parity_odoo_amount(value, currency):

@@ -21,8 +21,12 @@ import hashlib
 import hmac
 import logging
 
+from psycopg2.errors import UniqueViolation
+
 from odoo import fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
+
+from .wave_api_connection import concurrent_write_retry
 
 _logger = logging.getLogger(__name__)
 
@@ -175,6 +179,8 @@ class WaveWebhookEvent(models.Model):
             ) from exc
         except (WaveTransportError, WaveServerError, WaveOutcomeUnknownError) as exc:
             raise RetryableJobError(str(exc), seconds=60) from exc
+        except UniqueViolation as exc:
+            raise concurrent_write_retry(exc) from exc
         except WaveError as exc:
             _logger.warning(
                 "Wave webhook event %s (connection %s) failed: %s",
