@@ -348,14 +348,7 @@ class WaveApiConnection(models.Model):
                     cr.commit()  # pylint: disable=invalid-commit
                 raise error
             try:
-                token_set = refresh_token(
-                    connection.token_url,
-                    connection.client_id,
-                    connection.client_secret,
-                    current.refresh_token,
-                    timeout=HTTP_TIMEOUT,
-                    allow_insecure_loopback=connection.allow_insecure_loopback,
-                )
+                token_set = connection._wave_call_refresh(current.refresh_token)
             except WaveGrantRevokedError as error:
                 connection._wave_disconnect_revoked(error)
                 env.flush_all()
@@ -490,19 +483,23 @@ class WaveApiConnection(models.Model):
     # ------------------------------------------------------------------
     # OAuth2 authorization-code flow
     # ------------------------------------------------------------------
+    def _wave_call_refresh(self, refresh_token_value):
+        """Exchange a refresh token at Wave's token endpoint (call on a sudo record)."""
+        return refresh_token(
+            self.token_url,
+            self.client_id,
+            self.client_secret,
+            refresh_token_value,
+            timeout=HTTP_TIMEOUT,
+            allow_insecure_loopback=self.allow_insecure_loopback,
+        )
+
     def _wave_refresh_in_transaction(self):
         """Refresh with the tokens of the current transaction (OAuth callback)."""
         connection = self.sudo()
         current = connection._wave_token_set()
         try:
-            token_set = refresh_token(
-                connection.token_url,
-                connection.client_id,
-                connection.client_secret,
-                current.refresh_token,
-                timeout=HTTP_TIMEOUT,
-                allow_insecure_loopback=connection.allow_insecure_loopback,
-            )
+            token_set = connection._wave_call_refresh(current.refresh_token)
         except WaveGrantRevokedError as error:
             connection._wave_disconnect_revoked(error)
             raise
