@@ -188,7 +188,6 @@ class TestConnectTour(WaveSandboxCommon, HttpCase):
         """Connect to Wave in the browser: consent page, callback, business, screen."""
         sandbox_origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.sandbox.base_url))
         pages = {}
-        select_action = self.env.ref("wave_accounting_integration.wave_business_select_action")
         with self._browser("wave_admin") as browser:
             # 1. The tour clicks "Connect to Wave"; the browser leaves for the sandbox.
             self._start_tour(browser, "wave_oauth_connect_tour", CONNECTIONS_URL)
@@ -218,15 +217,15 @@ class TestConnectTour(WaveSandboxCommon, HttpCase):
             self.assertGreater(screenshot.stat().st_size, 5000, "a real screenshot")
             self.assertFalse(self._issued_tokens()[0], "no token before the consent")
             # 3. Allow: sandbox -> /wave/oauth/callback -> business selection; the tour
-            # resumes there and picks the business.
+            # resumes there, picks the business and lands back on the connection.
             self._click(browser, "#allow")
             self._wait_tour(browser, "wave_oauth_connect_tour")
-            pages["business selection"] = self._evaluate(
+            pages["after the callback"] = self._evaluate(
                 browser, "document.documentElement.outerHTML"
             )
             landing = self._evaluate(browser, "location.href")
             self.assertTrue(landing.startswith(self.base_url()), landing)
-            self.assertIn(f"/odoo/action-{select_action.id}/", landing, "the business choice")
+            self.assertIn(f"/{self.connection.id}", landing, "back on the connection")
             # 4. The connection screen, in the same browser.
             self._start_tour(browser, "wave_connection_tour", CONNECTIONS_URL)
             self._wait_tour(browser, "wave_connection_tour")

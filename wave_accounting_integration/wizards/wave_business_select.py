@@ -50,7 +50,8 @@ class WaveBusinessSelectLine(models.TransientModel):
     def action_select(self):
         """Work on this business."""
         self.ensure_one()
-        self.wizard_id.connection_id._wave_select_business(
+        connection = self.wizard_id.connection_id
+        connection._wave_select_business(
             {
                 "id": self.business_id,
                 "name": self.name,
@@ -65,6 +66,13 @@ class WaveBusinessSelectLine(models.TransientModel):
                 "title": _("Wave business selected"),
                 "message": _("Odoo now works with %(name)s.", name=self.name),
                 "type": "success",
-                "next": {"type": "ir.actions.act_window_close"},
+                # Back to the connection (the selection may be a full page).
+                "next": {
+                    "type": "ir.actions.act_window",
+                    "res_model": "wave.api",
+                    "res_id": connection.id,
+                    "views": [[False, "form"]],
+                    "target": "current",
+                },
             },
         }

@@ -174,6 +174,11 @@ tours.add("wave_oauth_connect_tour", {
             content: "Odoo confirms the business",
             trigger: ".o_notification:contains(Acme Widgets)",
         },
+        {
+            content: "Back on the connection, connected",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Connected)",
+            timeout: 20000,
+        },
     ],
 });
 
