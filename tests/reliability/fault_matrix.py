@@ -350,6 +350,7 @@ class Scenario:
         if expiry is not None:
             # Forced expiries are events, not failures: a refresh answers them.
             self.result["token_expiries"] = expiry.runs
+            self.notes.append(f"{expiry.runs} forced token expiries")
             self.result["faults_fired"] = self.result.get("faults_fired", 0) + expiry.runs
             self.expiry_ticker = None
         if getattr(self, "sandbox", None) and self.sandbox.proc.poll() is None:
@@ -793,6 +794,9 @@ class Scenario:
 
 
 def format_table(rows):
+    """``fired``: sandbox faults that fired plus forced token expiries; ``retries``:
+    client retries plus queue job retries (postponements for Wave's budget included);
+    ``also``: what the scenario did besides (kill -9, revocation, Wave changes)."""
     header = (
         "fault",
         "records",
@@ -803,6 +807,7 @@ def format_table(rows):
         "lost",
         "parity",
         "s",
+        "also",
     )
     lines = [
         "| " + " | ".join(header) + " |",
@@ -828,6 +833,7 @@ def format_table(rows):
                     row.get("lost", "?"),
                     "OK" if row.get("parity_differences") == 0 else row.get("parity_differences"),
                     row.get("seconds", "?"),
+                    "; ".join(row.get("notes") or []) or "-",
                 )
             )
             + " |"
