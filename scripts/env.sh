@@ -136,7 +136,28 @@ channels = root:2,root.wave:2,root.wave.webhook:1,root.wave.inbound:1,root.wave.
 EOF
 }
 
-odoo_bin() { "$PYTHON" -m odoo "$@"; }
+# Odoo's own entry point: the `odoo` console script installed beside the
+# interpreter, else `odoo-bin` of the source tree. Never `python -m odoo`: a
+# multi-worker server re-launches its real-time (gevent) process from
+# sys.argv[0], which is then odoo/__main__.py and fails in a loop.
+odoo_entry_point() {
+    "$PYTHON" - <<'PY'
+import os, shutil, sys
+import odoo
+script = os.path.join(os.path.dirname(sys.executable), "odoo")
+if not os.access(script, os.X_OK):
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__))), "odoo-bin")
+if not os.access(script, os.X_OK):
+    script = shutil.which("odoo") or ""
+print(script)
+PY
+}
+odoo_bin() {
+    local entry
+    entry="$(odoo_entry_point)"
+    [ -n "$entry" ] || die "Neither the 'odoo' console script nor odoo-bin was found for $PYTHON."
+    "$entry" "$@"
+}
 
 # Create database $1 with Odoo's apps the addon depends on (account, sale,
 # purchase, queue_job) but not the addon itself.

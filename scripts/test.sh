@@ -4,7 +4,8 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 prepare_environment
-write_odoo_conf 8069
+# WAVE_HTTP_PORT: the port of the test server (HttpCase), for runs side by side.
+write_odoo_conf "${WAVE_HTTP_PORT:-8069}"
 
 run_id="$(date +%s)_$$"
 export WAVE_BASE_DB="wave_base_$run_id"
