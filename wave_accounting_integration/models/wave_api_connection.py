@@ -17,26 +17,20 @@
 import contextlib
 import datetime as dt
 import logging
-import math
 
 import psycopg2.errors
 
 from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import AccessError, UserError
 
 from ..lib import (
     OAuthTokenProvider,
     StaticTokenProvider,
     TokenSet,
-    WaveAuthenticationError,
     WaveClient,
     WaveError,
     WaveGrantRevokedError,
-    WaveOutcomeUnknownError,
     WaveRateLimitedError,
-    WaveServerError,
-    WaveTransportError,
     build_authorize_url,
     exchange_code,
     refresh_token,
@@ -131,23 +125,6 @@ class _ConnectionStaticProvider(StaticTokenProvider):
         )
         self._connection._wave_mark_revoked(error)
         raise error
-
-
-def concurrent_write_retry(error):
-    """Another job created the same Wave record meanwhile (a unique Wave id index
-    refused the second copy): run the job again shortly, it will find the record."""
-    _logger.info("Wave record written concurrently by another job; retrying: %s", error)
-    return RetryableJobError(
-        _("Another job imported the same Wave record at the same time; retrying."),
-        seconds=5,
-    )
-
-
-class _JobGuard:
-    """What :meth:`WaveApiConnection._wave_job_guard` observed."""
-
-    stopped = False
-    error = None
 
 
 class WaveApiConnection(models.Model):
@@ -408,78 +385,21 @@ class WaveApiConnection(models.Model):
             ),
             subtype_xmlid="mail.mt_note",
         )
-        self._wave_notify_admins(
+        self.env["wave.notifier"]._notify_admins(
+            self,
             _("Reconnect Wave"),
             _(
                 "Wave refused the authorization of %(name)s: %(message)s",
                 name=self.display_name,
                 message=message,
             ),
+            activity_type_xmlid="wave_accounting_integration.mail_activity_wave_reconnect",
+            send_mail=False,
         )
-
-    def _wave_notify_admins(self, summary, note):
-        """One activity per Wave administrator of the company (no duplicates)."""
-        self.ensure_one()
-        activity_type = self.env.ref(
-            "wave_accounting_integration.mail_activity_wave_reconnect", raise_if_not_found=False
-        )
-        admins = self.env.ref(ADMIN_GROUP).users.filtered(
-            lambda user: user.active and not user.share and self.company_id in user.company_ids
-        )
-        existing = self.activity_ids.filtered(
-            lambda act: act.activity_type_id == activity_type
-        ).user_id
-        for admin in admins - existing:
-            self.activity_schedule(
-                act_type_xmlid="wave_accounting_integration.mail_activity_wave_reconnect"
-                if activity_type
-                else "mail.mail_activity_data_todo",
-                summary=summary,
-                note=note,
-                user_id=admin.id,
-            )
 
     # ------------------------------------------------------------------
     # Jobs
     # ------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _wave_job_guard(self):
-        """Wrap the body of a queue job that talks to Wave.
-
-        * not enough budget / Wave asks to slow down → queue_job's
-          ``RetryableJobError(seconds=retry_after, ignore_retry=True)``: the job is
-          rescheduled without using up its retries;
-        * Wave unreachable or failing (5xx after the client's retries) →
-          ``RetryableJobError`` too (queue_job's max retries bound it);
-        * the grant is revoked (or the token rejected) → the connection is
-          disconnected, the
-          administrators notified, and the job stops cleanly (no exception:
-          ``guard.stopped`` is True, code after the ``with`` block must check it).
-
-        Outcome-unknown mutations and validation errors are re-raised as they
-        are: they must not be retried blindly.
-        """
-        guard = _JobGuard()
-        try:
-            yield guard
-        except WaveRateLimitedError as error:
-            seconds = max(1, math.ceil(error.retry_after or 60))
-            # Waiting for the budget is normal work, not a failure: it does not
-            # use up the job's retries (429 bursts would otherwise fail it).
-            raise RetryableJobError(str(error), seconds=seconds, ignore_retry=True) from error
-        except WaveAuthenticationError as error:
-            # Revoked grant, rejected or missing token: nothing will work until an
-            # administrator reconnects.
-            self._wave_mark_revoked(error)
-            guard.stopped, guard.error = True, error
-            _logger.warning("Wave job stopped: connection %s is disconnected.", self.id)
-        except WaveOutcomeUnknownError:
-            raise
-        except (WaveServerError, WaveTransportError) as error:
-            raise RetryableJobError(str(error), seconds=300) from error
-        except psycopg2.errors.UniqueViolation as error:
-            raise concurrent_write_retry(error) from error
-
     # ------------------------------------------------------------------
     # OAuth2 authorization-code flow
     # ------------------------------------------------------------------

@@ -11,14 +11,10 @@ they are listed in full and compared by ``sequence``.
 import datetime
 import logging
 
-from psycopg2.errors import UniqueViolation
-
 from odoo import _, fields, models
-from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
-from ..lib import WaveRateLimitedError
-from .wave_api_connection import concurrent_write_retry
+from ..services.job_guard import job_guard
 from .wave_inbound_invoice import INVOICE_FIELDS
 from .wave_inbound_partner import CUSTOMER_FIELDS, VENDOR_FIELDS
 from .wave_inbound_payment import PAYMENT_FIELDS
@@ -104,20 +100,15 @@ class WaveApi(models.Model):
             }
         )
         job._mark_running()
-        try:
+        with job_guard(self, on_retry=lambda error: job._mark_finished(error=str(error))) as guard:
             if entity == "accounts":
                 changed = self._sync_accounts(job=job)
                 job.write({"records_done": changed, "records_updated": changed})
             else:
                 self._poll_entity(entity, job)
-        except WaveRateLimitedError as error:
-            job._mark_finished(error=str(error))
-            # Waiting for Wave's budget does not use up the job's retries.
-            raise RetryableJobError(
-                str(error), seconds=int(error.retry_after or 60), ignore_retry=True
-            ) from error
-        except UniqueViolation as error:
-            raise concurrent_write_retry(error) from error
+        if guard.stopped:
+            job._mark_finished(error=str(guard.error))
+            return False
         job._mark_finished()
         return job.id
 
@@ -225,28 +216,22 @@ class WaveApi(models.Model):
             return {}
         client = self._get_client(priority="webhook" if source == "webhook" else "interactive")
         results = {}
-        try:
-            for start in range(0, len(wave_invoice_ids), 50):
-                chunk = wave_invoice_ids[start : start + 50]
-                found = client.lookup_many(
-                    self.business_id,
-                    "invoice",
-                    chunk,
-                    f"{INVOICE_FIELDS} payments {{ {PAYMENT_FIELDS} }}",
-                    chunk_size=50,
+        for start in range(0, len(wave_invoice_ids), 50):
+            chunk = wave_invoice_ids[start : start + 50]
+            found = client.lookup_many(
+                self.business_id,
+                "invoice",
+                chunk,
+                f"{INVOICE_FIELDS} payments {{ {PAYMENT_FIELDS} }}",
+                chunk_size=50,
+            )
+            nodes = [node for node in found.values() if node]
+            payments = {node["id"]: node.get("payments") or [] for node in nodes}
+            results.update(self._import_invoice_nodes(nodes, source=source, payments=payments))
+            deleted = [wave_id for wave_id, node in found.items() if not node]
+            if deleted:
+                results.update(
+                    dict.fromkeys(deleted, "not_found"),
                 )
-                nodes = [node for node in found.values() if node]
-                payments = {node["id"]: node.get("payments") or [] for node in nodes}
-                results.update(self._import_invoice_nodes(nodes, source=source, payments=payments))
-                deleted = [wave_id for wave_id, node in found.items() if not node]
-                if deleted:
-                    results.update(
-                        dict.fromkeys(deleted, "not_found"),
-                    )
-                    results.update(self._apply_invoice_deletions(deleted))
-        except WaveRateLimitedError as error:
-            # Waiting for Wave's budget does not use up the job's retries.
-            raise RetryableJobError(
-                str(error), seconds=int(error.retry_after or 60), ignore_retry=True
-            ) from error
+                results.update(self._apply_invoice_deletions(deleted))
         return results

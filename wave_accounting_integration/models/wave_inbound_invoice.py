@@ -30,7 +30,6 @@ from psycopg2.errors import UniqueViolation
 from odoo import Command, _, api, fields, models
 from odoo.tools import SQL, float_compare
 
-from .wave_api_connection import concurrent_write_retry
 from .wave_inbound_partner import CUSTOMER_FIELDS
 from .wave_inbound_reference import ACCOUNT_FIELDS, SALES_TAX_FIELDS, wave_datetime
 
@@ -486,18 +485,14 @@ class WaveApi(models.Model):
                     raise InvoiceRejected(["batch has total mismatches"])
                 to_post = moves.filtered(lambda m: m.wave_status in POSTED_STATUSES)
                 to_post.action_post()
-        except UniqueViolation as error:
-            raise self._concurrent_creation(error) from error
+        except UniqueViolation:
+            raise  # the job guard retries: the other job's copy is found then
         except Exception as error:
             _logger.info("Wave invoice batch failed (%s); importing one by one.", error)
             return self._create_invoices_one_by_one(items, job)
         created = dict(zip([node["id"] for node, _vals in items], moves, strict=True))
         self._after_sync(moves, "create")
         return created
-
-    def _concurrent_creation(self, error):
-        """Another job created one of these invoices meanwhile: retry the job."""
-        return concurrent_write_retry(error)
 
     def _create_moves(self, vals_list):
         """Create moves; Wave's exchange rate is set once the lines exist (it would be
@@ -798,52 +793,23 @@ class WaveApi(models.Model):
         label=None,
     ):
         """Create (or bump) the open quarantine entry of one Wave record."""
-        Quarantine = self.env["wave.quarantine"]
-        open_entry = Quarantine.search(
-            [
-                ("connection_id", "=", self.id),
-                ("record_type", "=", record_type),
-                ("wave_id", "=", wave_id),
-                ("state", "=", "open"),
-            ],
-            limit=1,
-        )
-        vals = {
-            "payload": payload,
-            "reasons": "\n".join(str(r) for r in reasons),
-            "suggested_fix": suggested_fix or False,
-            "sync_job_id": job.id if job else False,
-        }
-        if move:
-            vals.update(res_model=move._name, res_id=move.id)
-        if open_entry:
-            open_entry.write(dict(vals, attempts=open_entry.attempts + 1))
-            return open_entry
-        return Quarantine.create(
-            dict(
-                vals,
-                name=label or f"{record_type} {wave_id}",
-                connection_id=self.id,
-                direction="inbound",
-                record_type=record_type,
-                wave_id=wave_id,
-            )
+        return self.env["wave.quarantine"]._open_or_bump(
+            self,
+            "inbound",
+            record_type,
+            reasons,
+            wave_id=wave_id,
+            record=move or None,
+            payload=payload,
+            suggested_fix=suggested_fix,
+            name=label,
+            sync_job=job,
         )
 
     def _resolve_quarantines(self, record_type, wave_ids):
-        if not wave_ids:
-            return
-        entries = self.env["wave.quarantine"].search(
-            [
-                ("connection_id", "=", self.id),
-                ("record_type", "=", record_type),
-                ("wave_id", "in", list(wave_ids)),
-                ("state", "=", "open"),
-            ]
+        self.env["wave.quarantine"]._resolve_open(
+            self, "inbound", record_type=record_type, wave_ids=wave_ids
         )
-        if entries:
-            entries.write({"state": "resolved"})
-            self.env["wave.audit.log"]._log_many(entries, "resolve", {"state": "resolved"})
 
     @api.model
     def _amounts_equal(self, currency, left, right):

@@ -12,6 +12,7 @@ import logging
 from odoo import _, fields, models
 from odoo.addons.queue_job.job import identity_exact
 
+from ..services.job_guard import job_guard
 from .wave_inbound import INBOUND_PAGE_SIZE
 from .wave_inbound_invoice import INVOICE_FIELDS
 from .wave_runtime import can_commit
@@ -87,7 +88,7 @@ class WaveSyncJob(models.Model):
             # stops cleanly at this page (reconnecting resumes it, see
             # ``wave.api._wave_select_business``). Either way the savepoint drops the
             # page's unfinished work.
-            with connection._wave_job_guard() as guard, self.env.cr.savepoint():
+            with job_guard(connection) as guard, self.env.cr.savepoint():
                 data = client.execute(CHUNK_QUERY, variables)
                 invoices = (data.get("business") or {}).get("invoices") or {}
                 page_info = invoices.get("pageInfo") or {}

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from odoo import Command, api, fields, models, tools
 
+from ..lib.dates import parse_wave_datetime as wave_datetime
+
 # Wave account subtype -> Odoo account type (Wave's subtype is more precise).
 SUBTYPE_ACCOUNT_TYPE = {
     "CASH_AND_BANK": "asset_cash",
@@ -78,13 +80,6 @@ PRODUCT_FIELDS = """
     id name description unitPrice isArchived isSold isBought modifiedAt
     defaultSalesTaxes { %s } incomeAccount { %s }
 """ % (SALES_TAX_FIELDS, ACCOUNT_FIELDS)
-
-
-def wave_datetime(value):
-    """Wave ``DateTime`` (``2026-01-31T12:00:00.000Z``) -> naive UTC datetime, or False."""
-    if not value:
-        return False
-    return fields.Datetime.to_datetime(value.replace("T", " ")[:19])
 
 
 class WaveAccountMap(models.Model):

@@ -1,7 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Telling Wave administrators when the integration needs them.
 
-* ``connection._notify_admins(summary, note)``: one activity per administrator
+* ``self.env["wave.notifier"]._notify_admins(
+                connection,summary, note)``: one activity per administrator
   (never two open ones with the same summary) and one mail;
 * a sync kind that failed ``failure_notify_threshold`` times in a row calls it
   automatically (a connection that drops is notified by ``_wave_disconnect``);
@@ -11,11 +12,9 @@
 import logging
 from collections import Counter
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from odoo import api, fields, models
-
-from .wave_api import ADMIN_GROUP
+from odoo import api, models
 
 _logger = logging.getLogger(__name__)
 
@@ -26,86 +25,6 @@ DIGEST_MAX_LINES = 20
 class WaveApi(models.Model):
     _name = "wave.api"
     _inherit = ["wave.api", "mail.activity.mixin"]
-
-    def _wave_admin_users(self):
-        """Active internal Wave administrators of the connection's company."""
-        self.ensure_one()
-        # sudo: the notification is sent by the sync (cron/job user), which may
-        # not be allowed to read the group's members.
-        users = self.env.ref(ADMIN_GROUP).sudo().users
-        return users.filtered(
-            lambda u: (
-                u.active
-                and not u.share
-                and u.id != self.env.ref("base.user_root").id
-                and self.company_id in u.company_ids
-            )
-        )
-
-    def _notify_admins(
-        self,
-        summary,
-        note="",
-        activity_type_xmlid=ACTIVITY_TYPE_XMLID,
-        date_deadline=None,
-        send_mail=True,
-    ):
-        """Schedule an activity for every Wave administrator and mail them once.
-
-        Deduplicated: an administrator who already has an open activity with the
-        same ``summary`` on this connection gets neither a new activity nor a
-        new mail (``send_mail=False``: activities only). Returns the activities created.
-        """
-        Activity = self.env["mail.activity"]
-        created = Activity
-        activity_type = self.env.ref(activity_type_xmlid, raise_if_not_found=False)
-        for connection in self:
-            admins = connection._wave_admin_users()
-            if not admins:
-                _logger.warning("Wave connection %s: no administrator to notify", connection.id)
-                continue
-            # sudo: the caller (sync job user) may not see other users' activities.
-            open_activities = Activity.sudo().search(
-                [
-                    ("res_model", "=", connection._name),
-                    ("res_id", "=", connection.id),
-                    ("summary", "=", summary),
-                    ("user_id", "in", admins.ids),
-                ]
-            )
-            to_notify = admins - open_activities.user_id
-            if not to_notify:
-                continue
-            model = self.env["ir.model"]._get_id(connection._name)
-            vals_list = [
-                {
-                    "res_model_id": model,
-                    "res_id": connection.id,
-                    "activity_type_id": activity_type.id if activity_type else False,
-                    "summary": summary,
-                    "note": escape(note) if note else False,
-                    "user_id": user.id,
-                    "date_deadline": date_deadline or fields.Date.context_today(connection),
-                }
-                for user in to_notify
-            ]
-            # sudo: activities for other users; mail_activity_quick_update avoids
-            # a second "activity assigned" mail next to the one posted below.
-            created |= (
-                Activity.sudo().with_context(mail_activity_quick_update=True).create(vals_list)
-            )
-            if not send_mail:
-                continue
-            body = Markup("<p><strong>%s</strong></p><p>%s</p>") % (summary, note or "")
-            # sudo: administrators are notified whatever the current user may post.
-            connection.sudo().message_post(
-                body=body,
-                subject=summary,
-                partner_ids=to_notify.partner_id.ids,
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-            )
-        return created
 
     # ------------------------------------------------------------------
     # Daily digest of quarantined records
@@ -155,7 +74,7 @@ class WaveApi(models.Model):
 
     def _send_quarantine_digest(self, records):
         self.ensure_one()
-        admins = self._wave_admin_users().filtered("email")
+        admins = self.env["wave.notifier"]._admin_users(self).filtered("email")
         if not admins:
             return False
         subject = self.env._("Wave: %(count)s records in quarantine", count=len(records))
@@ -204,7 +123,8 @@ class WaveSyncJob(models.Model):
             if len(last_runs) < threshold or any(r.state != "failed" for r in last_runs):
                 continue
             kind_label = dict(job._fields["kind"]._description_selection(self.env))[job.kind]
-            connection._notify_admins(
+            self.env["wave.notifier"]._notify_admins(
+                connection,
                 self.env._("Wave sync failing: %(kind)s", kind=kind_label),
                 self.env._(
                     "The last %(count)s runs failed. Last error: %(error)s",

@@ -25,8 +25,7 @@ so the inbound poll matches them by id instead of importing them again.
 import hashlib
 import json
 import logging
-import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 
@@ -41,6 +40,7 @@ from ..lib import (
     WaveTransportError,
     WaveValidationError,
 )
+from ..services.job_guard import JobRetryLater, job_guard
 from .wave_runtime import in_test_mode
 
 _logger = logging.getLogger(__name__)
@@ -50,24 +50,8 @@ LOOKUP_SKEW = timedelta(minutes=10)
 BUSINESS_FIELDS_TO_KEEP = ("name", "email", "phone")
 
 
-class OutboundRetry(Exception):
+class OutboundRetry(JobRetryLater):
     """Transient failure: the job should run again in ``seconds``."""
-
-    def __init__(self, message, seconds=None):
-        super().__init__(message)
-        self.seconds = seconds
-
-
-def wave_datetime(value):
-    """Wave ``DateTime`` (``yyyy-MM-ddTHH:mm:ss.sssZ``) → naive UTC datetime."""
-    if not value:
-        return False
-    return datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
-
-
-def wave_datetime_str(value):
-    """Naive UTC datetime → Wave ``DateTime``."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def payload_hash(payload):
@@ -247,23 +231,13 @@ class WaveApi(models.Model):
         )
 
     def _outbound_run_job(self, work):
-        """Run ``work`` and turn transient failures into queue_job retries."""
-        from odoo.addons.queue_job.exception import RetryableJobError
-
+        """Run ``work`` under the job guard; the ledger is committed before a retry."""
         self.ensure_one()
         if not self._outbound_ready():
             return _("Export to Wave is off or the connection is not ready: nothing done.")
-        try:
-            result = work()
-        except OutboundRetry as retry:
-            self._outbound_commit()
-            raise RetryableJobError(str(retry), seconds=retry.seconds) from None
-        except WaveRateLimitedError as error:
-            self._outbound_commit()
-            seconds = math.ceil(error.retry_after or 60)
-            # Waiting for Wave's budget does not use up the job's retries.
-            raise RetryableJobError(str(error), seconds=seconds, ignore_retry=True) from None
-        return result
+        with job_guard(self, on_retry=lambda _error: self._outbound_commit()) as guard:
+            return work()
+        return guard.error and str(guard.error)
 
     def _outbound_export(self, records):
         """Export ``records`` now (dispatch by model)."""
@@ -480,58 +454,24 @@ class WaveApi(models.Model):
     def _outbound_quarantine(self, record, reasons, payload=None, suggested_fix=None):
         """Open (or update) the outbound quarantine record of ``record``."""
         self.ensure_one()
-        # sudo: quarantine records are created by the sync; users may only read/fix them.
-        Quarantine = self.env["wave.quarantine"].sudo()
-        existing = Quarantine.search(
-            [
-                ("connection_id", "=", self.id),
-                ("direction", "=", "outbound"),
-                ("res_model", "=", record._name),
-                ("res_id", "=", record.id),
-                ("state", "=", "open"),
-            ],
-            limit=1,
+        quarantine = self.env["wave.quarantine"]._open_or_bump(
+            self,
+            "outbound",
+            record._name,
+            reasons,
+            record=record,
+            payload=payload,
+            suggested_fix=suggested_fix,
         )
-        vals = {
-            "reasons": reasons,
-            "payload": payload or {},
-            "suggested_fix": suggested_fix or False,
-        }
-        if existing:
-            vals["attempts"] = existing.attempts + 1
-            existing.write(vals)
-            return existing
-        vals.update(
-            {
-                "name": record.display_name,
-                "connection_id": self.id,
-                "direction": "outbound",
-                "record_type": record._name,
-                "res_model": record._name,
-                "res_id": record.id,
-                "wave_id": getattr(record, "wave_id", False) or False,
-            }
-        )
-        quarantine = Quarantine.create(vals)
-        self.env["wave.audit.log"]._log_many(
-            record, "outbound_quarantined", {"reasons": reasons}, source="outbound"
-        )
+        if quarantine.attempts == 1:
+            self.env["wave.audit.log"]._log_many(
+                record, "outbound_quarantined", {"reasons": reasons}, source="outbound"
+            )
         return quarantine
 
     def _outbound_resolve_quarantine(self, records):
         """Exported fine: close their open outbound quarantine records."""
-        if not records:
-            return
-        # sudo: see _outbound_quarantine.
-        self.env["wave.quarantine"].sudo().search(
-            [
-                ("connection_id", "=", self.id),
-                ("direction", "=", "outbound"),
-                ("res_model", "=", records._name),
-                ("res_id", "in", records.ids),
-                ("state", "=", "open"),
-            ]
-        ).write({"state": "resolved"})
+        self.env["wave.quarantine"]._resolve_open(self, "outbound", records=records)
 
     def _outbound_fail(self, entry, record, error, payload=None, suggested_fix=None):
         """Wave refused it (or it cannot be sent): ledger failed + quarantine."""
@@ -539,21 +479,6 @@ class WaveApi(models.Model):
         if entry:
             entry.write({"state": "failed", "error_message": reasons})
         return self._outbound_quarantine(record, reasons, payload, suggested_fix)
-
-    def _outbound_notify_admins(self, record, summary, note):
-        """An activity for each Wave administrator on ``record``."""
-        admins = self.env.ref("wave_accounting_integration.group_wave_admin").users.filtered(
-            lambda u: self.company_id in u.company_ids
-        )
-        if not hasattr(record, "activity_schedule"):
-            record = self
-        for admin in admins[:5]:
-            # sudo: the sync (running as any user) notifies administrators.
-            record.sudo().activity_schedule(
-                "mail.mail_activity_data_todo", summary=summary, note=note, user_id=admin.id
-            )
-        if hasattr(self, "message_post"):
-            self.message_post(body=note)
 
     # ------------------------------------------------------------------
     # Compensation (saga)
@@ -584,7 +509,9 @@ class WaveApi(models.Model):
                 entry.request_summary,
                 _("Fix the cause (see the error), then replay this record."),
             )
-            self._outbound_notify_admins(record, _("Wave export failed"), note)
+            self.env["wave.notifier"]._notify_admins(
+                self, _("Wave export failed"), note, record=record
+            )
         _logger.warning("Wave outbound compensation: %s", note)
 
     def _outbound_sync_customers(self, partners):

@@ -4,6 +4,8 @@
 from odoo import _, models
 from odoo.exceptions import UserError
 
+from ..services.job_guard import replay_guard
+
 
 class WaveQuarantine(models.Model):
     _inherit = "wave.quarantine"
@@ -57,14 +59,8 @@ class WaveQuarantine(models.Model):
                 ).write({"state": "pending", "attempts": 0, "error_message": False})
         attempts = self.attempts
         self.env["wave.audit.log"]._log_many(self, "replay", {"direction": "outbound"})
-        from .wave_outbound import OutboundRetry
-
-        try:
+        with replay_guard(self):
             connection._outbound_export(target)
-        except OutboundRetry as retry:
-            raise UserError(
-                _("Wave could not be reached for %(name)s: %(error)s", name=self.name, error=retry)
-            ) from None
         if self.state == "open" and self.attempts == attempts:
             # Nothing failed again and nothing resolved it: mark it handled.
             self.state = "resolved"

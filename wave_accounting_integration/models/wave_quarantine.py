@@ -60,3 +60,87 @@ class WaveQuarantine(models.Model):
             self, "discard", lambda r: {"reason": r.discard_reason}
         )
         return True
+
+    # ------------------------------------------------------------------
+    # The one home for opening, bumping and resolving entries
+    # ------------------------------------------------------------------
+    @api.model
+    def _open_or_bump(
+        self,
+        connection,
+        direction,
+        record_type,
+        reasons,
+        wave_id=False,
+        record=None,
+        payload=None,
+        suggested_fix=False,
+        name=None,
+        sync_job=None,
+    ):
+        """Open the quarantine entry of one Wave or Odoo record, or bump its open one.
+
+        An inbound entry is keyed by ``(record_type, wave_id)``, an outbound entry by
+        the Odoo ``record``. Written by the sync for whoever runs it: users may only
+        read and fix entries (see the access rules).
+        """
+        if not isinstance(reasons, str):
+            reasons = "\n".join(str(reason) for reason in reasons)
+        key = [
+            ("connection_id", "=", connection.id),
+            ("direction", "=", direction),
+            ("state", "=", "open"),
+        ]
+        if direction == "outbound" and record is not None:
+            key += [("res_model", "=", record._name), ("res_id", "=", record.id)]
+        else:
+            key += [("record_type", "=", record_type), ("wave_id", "=", wave_id)]
+        # sudo: quarantine entries are written by the sync only, always on the
+        # connection's own company (company_id is related to connection_id).
+        Quarantine = self.sudo()
+        vals = {
+            "reasons": reasons,
+            "payload": payload or {},
+            "suggested_fix": suggested_fix or False,
+        }
+        if sync_job:
+            vals["sync_job_id"] = sync_job.id
+        if record:
+            vals.update(res_model=record._name, res_id=record.id)
+        existing = Quarantine.search(key, limit=1)
+        if existing:
+            existing.write(dict(vals, attempts=existing.attempts + 1))
+            return existing
+        return Quarantine.create(
+            dict(
+                vals,
+                name=name or (record.display_name if record else f"{record_type} {wave_id}"),
+                connection_id=connection.id,
+                direction=direction,
+                record_type=record_type,
+                wave_id=wave_id or (getattr(record, "wave_id", False) if record else False),
+            )
+        )
+
+    @api.model
+    def _resolve_open(self, connection, direction, record_type=None, wave_ids=None, records=None):
+        """Mark resolved the open entries of these Wave ids or Odoo records (audited)."""
+        domain = [
+            ("connection_id", "=", connection.id),
+            ("direction", "=", direction),
+            ("state", "=", "open"),
+        ]
+        if records is not None:
+            if not records:
+                return self
+            domain += [("res_model", "=", records._name), ("res_id", "in", records.ids)]
+        else:
+            if not wave_ids:
+                return self
+            domain += [("record_type", "=", record_type), ("wave_id", "in", list(wave_ids))]
+        # sudo: see _open_or_bump.
+        entries = self.sudo().search(domain)
+        if entries:
+            entries.write({"state": "resolved"})
+            self.env["wave.audit.log"]._log_many(entries, "resolve", {"state": "resolved"})
+        return entries

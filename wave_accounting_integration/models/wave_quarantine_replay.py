@@ -7,6 +7,7 @@ from odoo import _, models
 from odoo.exceptions import UserError
 
 from ..lib import WaveError
+from ..services.job_guard import replay_guard
 
 _logger = logging.getLogger(__name__)
 
@@ -26,7 +27,8 @@ class WaveQuarantine(models.Model):
             if record.state != "open" or record.direction != "inbound":
                 raise UserError(_("Only open inbound entries can be replayed (%s).", record.name))
             connection = record.connection_id.with_context(wave_force_wave=True)
-            outcome = record._replay_inbound(connection)
+            with replay_guard(record):
+                outcome = record._replay_inbound(connection)
             record.invalidate_recordset(["state", "attempts"])
             if outcome in SUCCESS:
                 if record.state == "open":

@@ -94,7 +94,8 @@ class WaveApi(models.Model):
                 ("summary", "=", self.env._(ROTATION_SUMMARY)),
             ]
         ).unlink()
-        self._notify_admins(
+        self.env["wave.notifier"]._notify_admins(
+            self,
             self.env._(ROTATION_SUMMARY),
             self.env._(
                 "The Wave secrets were last rotated %(days)s days ago. Use "

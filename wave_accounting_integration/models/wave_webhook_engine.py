@@ -21,12 +21,9 @@ import hashlib
 import hmac
 import logging
 
-from psycopg2.errors import UniqueViolation
-
 from odoo import fields, models
-from odoo.addons.queue_job.exception import RetryableJobError
 
-from .wave_api_connection import concurrent_write_retry
+from ..services.job_guard import job_guard
 
 _logger = logging.getLogger(__name__)
 
@@ -141,13 +138,7 @@ class WaveWebhookEvent(models.Model):
         the same invoice is settled by the same run.
         """
         # imported here: the client library is loaded only when a job runs
-        from ..lib import (
-            WaveError,
-            WaveOutcomeUnknownError,
-            WaveRateLimitedError,
-            WaveServerError,
-            WaveTransportError,
-        )
+        from ..lib import WaveError
 
         self.ensure_one()
         if self.state in ("done", "ignored", "duplicate"):
@@ -170,18 +161,12 @@ class WaveWebhookEvent(models.Model):
             )
             return "connection not ready"
         try:
-            connection.with_context(wave_source=f"webhook:{self.event_id}")._import_invoices_by_ids(
-                [self.wave_invoice_id], source="webhook"
-            )
-        except WaveRateLimitedError as exc:
-            raise RetryableJobError(
-                str(exc), seconds=int(exc.retry_after or 60) + 1, ignore_retry=True
-            ) from exc
-        except (WaveTransportError, WaveServerError, WaveOutcomeUnknownError) as exc:
-            raise RetryableJobError(str(exc), seconds=60) from exc
-        except UniqueViolation as exc:
-            raise concurrent_write_retry(exc) from exc
+            with job_guard(connection) as guard:
+                connection.with_context(
+                    wave_source=f"webhook:{self.event_id}"
+                )._import_invoices_by_ids([self.wave_invoice_id], source="webhook")
         except WaveError as exc:
+            # Not for a retry (the guard lets only those through): Wave refused it.
             _logger.warning(
                 "Wave webhook event %s (connection %s) failed: %s",
                 self.event_id,
@@ -190,5 +175,8 @@ class WaveWebhookEvent(models.Model):
             )
             siblings.write({"state": "failed", "error": str(exc)})
             return "failed"
+        if guard.stopped:
+            siblings.write({"state": "failed", "error": str(guard.error)})
+            return "connection disconnected"
         siblings.write({"state": "done", "error": False, "processed_at": fields.Datetime.now()})
         return f"imported invoice for {len(siblings)} event(s)"

@@ -4,6 +4,7 @@
 import logging
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.wave_accounting_integration.services.job_guard import job_guard
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
@@ -185,16 +186,16 @@ class TestConnection(WaveSandboxCommon):
     # -- jobs --------------------------------------------------------------------------
     def test_job_guard(self):
         with self.assertRaises(RetryableJobError) as caught:
-            with self.connection._wave_job_guard():
+            with job_guard(self.connection):
                 raise WaveRateLimitedError(retry_after=12.2)
         self.assertEqual(caught.exception.seconds, 13)
         with self.assertRaises(RetryableJobError):
-            with self.connection._wave_job_guard():
+            with job_guard(self.connection):
                 raise WaveServerError()
         with self.assertRaises(WaveOutcomeUnknownError):
-            with self.connection._wave_job_guard():
+            with job_guard(self.connection):
                 raise WaveOutcomeUnknownError()
-        with self.connection._wave_job_guard() as guard:
+        with job_guard(self.connection) as guard:
             raise WaveGrantRevokedError()
         self.assertIsInstance(guard.error, WaveGrantRevokedError)
         self.assertTrue(guard.stopped)

@@ -32,18 +32,22 @@ class TestNotifications(WaveCommon):
         )
 
     def test_notify_admins_dedupes_open_activities(self):
-        created = self.connection._notify_admins("Check Wave", "Something happened")
+        created = self.env["wave.notifier"]._notify_admins(
+            self.connection, "Check Wave", "Something happened"
+        )
         self.assertIn(self.wave_admin, created.user_id)
         self.assertNotIn(self.wave_accountant, created.user_id)
         messages = self.connection.message_ids.filtered(lambda m: m.subject == "Check Wave")
         self.assertEqual(len(messages), 1)
         self.assertIn(self.wave_admin.partner_id, messages.partner_ids)
-        again = self.connection._notify_admins("Check Wave", "Something happened")
+        again = self.env["wave.notifier"]._notify_admins(
+            self.connection, "Check Wave", "Something happened"
+        )
         self.assertFalse(again, "an open activity with the same summary is not duplicated")
         self.assertEqual(len(self._activities("Check Wave")), len(created))
         # Once done, a new occurrence notifies again.
         created.action_feedback(feedback="fixed")
-        self.assertTrue(self.connection._notify_admins("Check Wave"))
+        self.assertTrue(self.env["wave.notifier"]._notify_admins(self.connection, "Check Wave"))
 
     def test_consecutive_failures_reach_threshold(self):
         summary = "Wave sync failing: Invoices"

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import requests
 
 from odoo import SUPERUSER_ID, api, sql_db
+from odoo.addons.wave_accounting_integration.services.job_guard import job_guard
 from odoo.tests import HttpCase, tagged
 
 from ..lib import WaveGrantRevokedError, refresh_token
@@ -247,7 +248,7 @@ class TestOAuth(WaveSandboxCommon, HttpCase):
         self.assertNotIn(self.wave_accountant, activities.user_id)
         self.assertIn("refused the authorization", connection.message_ids[0].body)
         # Jobs stop cleanly.
-        with connection._wave_job_guard() as guard:
+        with job_guard(connection) as guard:
             connection._get_client().execute("query { user { id } }")
         self.assertTrue(guard.stopped)
 

@@ -7,6 +7,7 @@ import uuid
 
 from odoo import sql_db
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.wave_accounting_integration.services.job_guard import job_guard
 from odoo.tests import tagged
 
 from ..lib import WaveRateLimitedError
@@ -117,7 +118,7 @@ class TestRateBucket(WaveSandboxCommon):
             bucket.acquire("bulk")
         self.assertAlmostEqual(caught.exception.retry_after, 30.0, delta=1.0)
         with self.assertRaises(RetryableJobError) as job_error:
-            with self.connection._wave_job_guard():
+            with job_guard(self.connection):
                 raise caught.exception
         self.assertGreaterEqual(job_error.exception.seconds, 30)
 
@@ -154,7 +155,7 @@ class TestRateBucket(WaveSandboxCommon):
         client.execute("query Ping { user { id } }")
         client.execute("query Ping { user { id } }")
         try:  # not assertRaises: its savepoint would roll the bucket's pause back
-            with self.connection._wave_job_guard():
+            with job_guard(self.connection):
                 client.execute("query Ping { user { id } }")
         except RetryableJobError as error:
             self.assertGreater(error.seconds, 5)

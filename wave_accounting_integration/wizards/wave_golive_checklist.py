@@ -232,7 +232,7 @@ class WaveGoliveChecklist(models.TransientModel):
 
     def _check_recipients(self):
         _ = self.env._
-        admins = self.connection_id._wave_admin_users()
+        admins = self.env["wave.notifier"]._admin_users(self.connection_id)
         with_email = admins.filtered("email")
         if not with_email:
             return (

@@ -1,0 +1,9 @@
+"""Services: the work of the integration, apart from the records it is done for.
+
+Each service is an ``AbstractModel`` (or a plain-Python helper) whose methods take
+the connection (``wave.api`` record) as their first argument, the way Odoo keeps
+``account.edi.xml.ubl_20`` apart from the invoices it serves.
+"""
+
+from . import notifier
+from . import job_guard
