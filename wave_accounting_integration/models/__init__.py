@@ -20,7 +20,7 @@ from . import wave_secret_rotation
 from . import wave_dashboard
 from . import wave_rate_bucket
 from . import wave_request_log
-from . import wave_api_connection
+from . import wave_api_auth
 from . import wave_import_cursor
 from . import wave_inbound_reference
 from . import wave_inbound_partner

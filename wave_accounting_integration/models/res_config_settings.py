@@ -161,3 +161,21 @@ class ResConfigSettings(models.TransientModel):
                 vals[connection_field] = self[settings_field].strip()
         if vals:
             connection.write(vals)
+
+    # Connection buttons, applied to the saved settings
+    def _wave_saved_connection(self):
+        self.ensure_one()
+        self.execute()  # save the screen first, as the Save button would
+        return self.env["wave.api"]._get_or_create_for_company(self.company_id)
+
+    def action_wave_connect(self):
+        return self._wave_saved_connection().action_wave_connect()
+
+    def action_wave_test_connection(self):
+        return self._wave_saved_connection().action_wave_test_connection()
+
+    def action_wave_disconnect(self):
+        return self._wave_saved_connection().action_wave_disconnect()
+
+    def action_wave_choose_business(self):
+        return self._wave_saved_connection().action_wave_choose_business()

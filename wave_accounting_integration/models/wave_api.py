@@ -7,13 +7,17 @@ switches and policies of its company.
 """
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..graphql.connection import BUSINESS_QUERY
+from ..lib import WaveError
 
 WAVE_GRAPHQL_URL = "https://gql.waveapps.com/graphql/public"
 WAVE_AUTHORIZE_URL = "https://api.waveapps.com/oauth2/authorize/"
 WAVE_TOKEN_URL = "https://api.waveapps.com/oauth2/token/"
 
 ADMIN_GROUP = "wave_accounting_integration.group_wave_admin"
+START_PATH = "/wave/oauth/start"
 
 PARTNER_CREATION_POLICIES = [
     ("create", "Create a new contact"),
@@ -30,7 +34,7 @@ CONFLICT_POLICIES = [
 class WaveApi(models.Model):
     _name = "wave.api"
     _description = "Wave Connection"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "company_id, id"
 
     name = fields.Char(required=True, default=lambda self: _("Wave"), tracking=True)
@@ -257,6 +261,8 @@ class WaveApi(models.Model):
     last_connection_check = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
     sync_job_ids = fields.One2many("wave.sync.job", "connection_id")
+    request_log_ids = fields.One2many("wave.request.log", "connection_id")
+    request_log_count = fields.Integer(compute="_compute_request_log_count")
 
     _sql_constraints = [
         (
@@ -331,3 +337,148 @@ class WaveApi(models.Model):
         for connection in self.search([("sync_outbound", "=", True)]):
             if connection._is_ready():
                 connection._enqueue_outbound_catchup()
+
+    def _compute_request_log_count(self):
+        counts = dict(
+            self.env["wave.request.log"]._read_group(
+                [("connection_id", "in", self.ids)], ["connection_id"], ["__count"]
+            )
+        )
+        for connection in self:
+            connection.request_log_count = counts.get(connection, 0)
+
+    # ------------------------------------------------------------------
+    # Access
+    # ------------------------------------------------------------------
+    def _wave_check_admin(self):
+        if not self.env.su and not self.env.user.has_group(ADMIN_GROUP):
+            raise AccessError(_("Only Wave administrators can manage the Wave connection."))
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+    def action_wave_connect(self):
+        """Connect to Wave: OAuth2 in the browser, or check the pasted token."""
+        self.ensure_one()
+        self._wave_check_admin()
+        connection = self.sudo()
+        if not connection._wave_uses_oauth():
+            if not connection.full_access_token:
+                raise UserError(_("Paste a Wave full-access token first."))
+            connection.write({"state": "connected", "granted_scopes": False})
+            return self.action_wave_test_connection()
+        if not connection.client_id or not connection.client_secret:
+            raise UserError(_("Enter the OAuth client ID and secret of your Wave application."))
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"{START_PATH}?connection_id={self.id}",
+            "target": "self",
+        }
+
+    def action_wave_test_connection(self):
+        """Ask Wave for the business: show and store its name, currency and scopes."""
+        self.ensure_one()
+        self._wave_check_admin()
+        connection = self.sudo()
+        try:
+            if not connection.business_id:
+                businesses = self._wave_list_businesses()
+                if len(businesses) != 1:
+                    return self.action_wave_choose_business(businesses)
+                self._wave_select_business(businesses[0])
+            with self._get_client("interactive") as client:
+                data = client.execute(
+                    BUSINESS_QUERY, {"businessId": connection.business_id}, priority="interactive"
+                )
+        except WaveError as error:
+            connection.write(
+                {"last_error": error.message, "last_connection_check": fields.Datetime.now()}
+            )
+            return self._wave_notification(_("Wave connection failed"), error.message, "danger")
+        business = data.get("business") or {}
+        currency = (business.get("currency") or {}).get("code") or ""
+        vals = {
+            "business_name": business.get("name"),
+            "business_currency": currency,
+            "is_classic_accounting": bool(business.get("isClassicAccounting")),
+            "last_connection_check": fields.Datetime.now(),
+            "last_error": False,
+        }
+        if connection._wave_uses_oauth():
+            scopes = connection.granted_scopes or ""
+        else:
+            scopes = _("all (full-access token)")
+            vals["granted_scopes"] = scopes
+        if connection.state != "connected":
+            vals["state"] = "connected"
+        connection.write(vals)
+        return self._wave_notification(
+            _("Connected to Wave"),
+            _(
+                "Business: %(name)s. Currency: %(currency)s. Scopes: %(scopes)s.",
+                name=business.get("name"),
+                currency=currency,
+                scopes=scopes or "-",
+            ),
+            "success",
+        )
+
+    def action_wave_disconnect(self):
+        """Forget the tokens here (revoke the app in Wave to revoke it there too)."""
+        self._wave_check_admin()
+        for connection in self.sudo():
+            connection.write(
+                {
+                    "state": "disconnected",
+                    "access_token": False,
+                    "refresh_token": False,
+                    "token_expires_at": False,
+                    "full_access_token": False,
+                    "granted_scopes": False,
+                }
+            )
+            connection.message_post(
+                body=_(
+                    "Disconnected from Wave by %(user)s: the tokens were deleted.",
+                    user=self.env.user.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_wave_choose_business(self, businesses=None):
+        """Open the business selection (several businesses visible to the token)."""
+        self.ensure_one()
+        self._wave_check_admin()
+        if businesses is None:
+            businesses = self._wave_list_businesses()
+        wizard = self.env["wave.business.select"]._create_for(self, businesses)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Choose the Wave business"),
+            "res_model": "wave.business.select",
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def action_view_request_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wave_accounting_integration.wave_request_log_action"
+        )
+        action["domain"] = [("connection_id", "=", self.id)]
+        return action
+
+    @api.model
+    def _wave_notification(self, title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+            },
+        }

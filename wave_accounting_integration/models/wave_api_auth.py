@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""The Odoo side of the Wave connection: OAuth, tokens, budget, request log.
+"""How a Wave connection signs in and talks to Wave: OAuth, tokens, the client.
 
 * "Connect to Wave" runs the OAuth2 authorization-code flow (controller
   ``controllers/oauth.py``); a full-access token may be pasted instead.
@@ -20,15 +20,14 @@ import logging
 
 import psycopg2.errors
 
-from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo import SUPERUSER_ID, _, api, models
 
+from ..graphql.connection import BUSINESSES_QUERY
 from ..lib import (
     OAuthTokenProvider,
     StaticTokenProvider,
     TokenSet,
     WaveClient,
-    WaveError,
     WaveGrantRevokedError,
     WaveRateLimitedError,
     build_authorize_url,
@@ -36,7 +35,6 @@ from ..lib import (
     refresh_token,
     scopes_for_features,
 )
-from .wave_api import ADMIN_GROUP
 from .wave_rate_bucket import PgTokenBucket
 from .wave_runtime import in_test_mode
 
@@ -44,7 +42,6 @@ _logger = logging.getLogger(__name__)
 
 UTC = dt.timezone.utc
 CALLBACK_PATH = "/wave/oauth/callback"
-START_PATH = "/wave/oauth/start"
 #: A plain number: Odoo's test harness compares the timeout with an int.
 HTTP_TIMEOUT = 30.0
 #: Refresh the access token this many seconds before it expires.
@@ -55,21 +52,6 @@ PRIORITY_RANK = {"bulk": 0, "webhook": 1, "interactive": 2}
 OFFLINE_ACCESS_PARAM = "wave_accounting_integration.oauth_offline_access"
 #: System parameter: seconds to wait for Wave's answer (default ``HTTP_TIMEOUT``).
 HTTP_TIMEOUT_PARAM = "wave_accounting_integration.http_timeout"
-
-BUSINESSES_QUERY = """
-query WaveBusinesses($page: Int = 1, $pageSize: Int = 50) {
-  businesses(page: $page, pageSize: $pageSize) {
-    pageInfo { currentPage totalPages totalCount }
-    edges { node { id name isPersonal isArchived isClassicAccounting currency { code } } }
-  }
-}
-"""
-BUSINESS_QUERY = """
-query WaveConnectionCheck($businessId: ID!) {
-  user { id }
-  business(id: $businessId) { id name isClassicAccounting currency { code } }
-}
-"""
 
 
 def _naive_utc(value):
@@ -127,29 +109,12 @@ class _ConnectionStaticProvider(StaticTokenProvider):
         raise error
 
 
-class WaveApiConnection(models.Model):
-    _name = "wave.api"
-    _inherit = ["wave.api", "mail.activity.mixin"]
-
-    request_log_ids = fields.One2many("wave.request.log", "connection_id")
-    request_log_count = fields.Integer(compute="_compute_request_log_count")
-
-    def _compute_request_log_count(self):
-        counts = dict(
-            self.env["wave.request.log"]._read_group(
-                [("connection_id", "in", self.ids)], ["connection_id"], ["__count"]
-            )
-        )
-        for connection in self:
-            connection.request_log_count = counts.get(connection, 0)
+class WaveApiAuth(models.Model):
+    _inherit = "wave.api"
 
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
-    def _wave_check_admin(self):
-        if not self.env.su and not self.env.user.has_group(ADMIN_GROUP):
-            raise AccessError(_("Only Wave administrators can manage the Wave connection."))
-
     @contextlib.contextmanager
     def _wave_side_cursor(self):
         """A cursor of its own, committed on success; the test cursor in tests."""
@@ -569,155 +534,3 @@ class WaveApiConnection(models.Model):
                 body=_("%(count)s interrupted historical import(s) resumed.", count=len(runs)),
                 subtype_xmlid="mail.mt_note",
             )
-
-    # ------------------------------------------------------------------
-    # Buttons
-    # ------------------------------------------------------------------
-    def action_wave_connect(self):
-        """Connect to Wave: OAuth2 in the browser, or check the pasted token."""
-        self.ensure_one()
-        self._wave_check_admin()
-        connection = self.sudo()
-        if not connection._wave_uses_oauth():
-            if not connection.full_access_token:
-                raise UserError(_("Paste a Wave full-access token first."))
-            connection.write({"state": "connected", "granted_scopes": False})
-            return self.action_wave_test_connection()
-        if not connection.client_id or not connection.client_secret:
-            raise UserError(_("Enter the OAuth client ID and secret of your Wave application."))
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"{START_PATH}?connection_id={self.id}",
-            "target": "self",
-        }
-
-    def action_wave_test_connection(self):
-        """Ask Wave for the business: show and store its name, currency and scopes."""
-        self.ensure_one()
-        self._wave_check_admin()
-        connection = self.sudo()
-        try:
-            if not connection.business_id:
-                businesses = self._wave_list_businesses()
-                if len(businesses) != 1:
-                    return self.action_wave_choose_business(businesses)
-                self._wave_select_business(businesses[0])
-            with self._get_client("interactive") as client:
-                data = client.execute(
-                    BUSINESS_QUERY, {"businessId": connection.business_id}, priority="interactive"
-                )
-        except WaveError as error:
-            connection.write(
-                {"last_error": error.message, "last_connection_check": fields.Datetime.now()}
-            )
-            return self._wave_notification(_("Wave connection failed"), error.message, "danger")
-        business = data.get("business") or {}
-        currency = (business.get("currency") or {}).get("code") or ""
-        vals = {
-            "business_name": business.get("name"),
-            "business_currency": currency,
-            "is_classic_accounting": bool(business.get("isClassicAccounting")),
-            "last_connection_check": fields.Datetime.now(),
-            "last_error": False,
-        }
-        if connection._wave_uses_oauth():
-            scopes = connection.granted_scopes or ""
-        else:
-            scopes = _("all (full-access token)")
-            vals["granted_scopes"] = scopes
-        if connection.state != "connected":
-            vals["state"] = "connected"
-        connection.write(vals)
-        return self._wave_notification(
-            _("Connected to Wave"),
-            _(
-                "Business: %(name)s. Currency: %(currency)s. Scopes: %(scopes)s.",
-                name=business.get("name"),
-                currency=currency,
-                scopes=scopes or "-",
-            ),
-            "success",
-        )
-
-    def action_wave_disconnect(self):
-        """Forget the tokens here (revoke the app in Wave to revoke it there too)."""
-        self._wave_check_admin()
-        for connection in self.sudo():
-            connection.write(
-                {
-                    "state": "disconnected",
-                    "access_token": False,
-                    "refresh_token": False,
-                    "token_expires_at": False,
-                    "full_access_token": False,
-                    "granted_scopes": False,
-                }
-            )
-            connection.message_post(
-                body=_(
-                    "Disconnected from Wave by %(user)s: the tokens were deleted.",
-                    user=self.env.user.name,
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
-        return True
-
-    def action_wave_choose_business(self, businesses=None):
-        """Open the business selection (several businesses visible to the token)."""
-        self.ensure_one()
-        self._wave_check_admin()
-        if businesses is None:
-            businesses = self._wave_list_businesses()
-        wizard = self.env["wave.business.select"]._create_for(self, businesses)
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Choose the Wave business"),
-            "res_model": "wave.business.select",
-            "res_id": wizard.id,
-            "view_mode": "form",
-            "target": "new",
-        }
-
-    def action_view_request_logs(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "wave_accounting_integration.wave_request_log_action"
-        )
-        action["domain"] = [("connection_id", "=", self.id)]
-        return action
-
-    @api.model
-    def _wave_notification(self, title, message, kind):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": kind,
-                "sticky": kind != "success",
-            },
-        }
-
-
-class ResConfigSettings(models.TransientModel):
-    """Settings → Wave: the connection buttons, applied to the saved settings."""
-
-    _inherit = "res.config.settings"
-
-    def _wave_saved_connection(self):
-        self.ensure_one()
-        self.execute()  # save the screen first, as the Save button would
-        return self.env["wave.api"]._get_or_create_for_company(self.company_id)
-
-    def action_wave_connect(self):
-        return self._wave_saved_connection().action_wave_connect()
-
-    def action_wave_test_connection(self):
-        return self._wave_saved_connection().action_wave_test_connection()
-
-    def action_wave_disconnect(self):
-        return self._wave_saved_connection().action_wave_disconnect()
-
-    def action_wave_choose_business(self):
-        return self._wave_saved_connection().action_wave_choose_business()
