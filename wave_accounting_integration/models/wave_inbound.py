@@ -14,11 +14,12 @@ import logging
 from odoo import _, fields, models
 from odoo.addons.queue_job.job import identity_exact
 
+from ..lib.dates import parse_wave_datetime as wave_datetime
 from ..services.job_guard import job_guard
 from .wave_inbound_invoice import INVOICE_FIELDS
 from .wave_inbound_partner import CUSTOMER_FIELDS, VENDOR_FIELDS
 from .wave_inbound_payment import PAYMENT_FIELDS
-from .wave_inbound_reference import PRODUCT_FIELDS, SALES_TAX_FIELDS, wave_datetime
+from .wave_inbound_reference import PRODUCT_FIELDS, SALES_TAX_FIELDS
 
 _logger = logging.getLogger(__name__)
 

@@ -30,8 +30,9 @@ from psycopg2.errors import UniqueViolation
 from odoo import Command, _, api, fields, models
 from odoo.tools import SQL, float_compare
 
+from ..lib.dates import parse_wave_datetime as wave_datetime
 from .wave_inbound_partner import CUSTOMER_FIELDS
-from .wave_inbound_reference import ACCOUNT_FIELDS, SALES_TAX_FIELDS, wave_datetime
+from .wave_inbound_reference import ACCOUNT_FIELDS, SALES_TAX_FIELDS
 
 _logger = logging.getLogger(__name__)
 

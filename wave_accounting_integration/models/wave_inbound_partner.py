@@ -14,7 +14,7 @@ import unicodedata
 
 from odoo import api, models
 
-from .wave_inbound_reference import wave_datetime
+from ..lib.dates import parse_wave_datetime as wave_datetime
 
 AMBIGUITY_MARGIN = 3.0
 LEGAL_SUFFIXES = {

@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from odoo import _, fields, models
 
-from .wave_inbound_reference import ACCOUNT_FIELDS, wave_datetime
+from ..lib.dates import parse_wave_datetime as wave_datetime
+from .wave_inbound_reference import ACCOUNT_FIELDS
 
 _logger = logging.getLogger(__name__)
 
