@@ -15,6 +15,7 @@ import time
 from markupsafe import escape
 
 from odoo import _, http
+from odoo.exceptions import AccessError
 from odoo.http import request
 
 from ..lib import WaveError
@@ -38,7 +39,9 @@ class WaveOAuthController(http.Controller):
             if connection_id and str(connection_id).isdigit()
             else connections._for_company()
         )
-        if not connection:
+        if not connection or not connection.has_access("write"):
+            # Same answer for a connection that does not exist and one of another
+            # company: nothing tells which ids exist.
             return self._page(404, _("There is no Wave connection to connect."))
         state = secrets.token_urlsafe(32)
         request.session[SESSION_KEY] = {
@@ -49,6 +52,9 @@ class WaveOAuthController(http.Controller):
         }
         try:
             url = connection._wave_oauth_authorize_url(state)
+        except AccessError:
+            request.session.pop(SESSION_KEY, None)
+            return self._page(403, _("You cannot connect this Wave connection to Wave."))
         except WaveError as error:
             return self._page(400, error.message)
         return request.redirect(url, local=False)
@@ -91,6 +97,8 @@ class WaveOAuthController(http.Controller):
             return self._page(404, _("The Wave connection no longer exists."))
         try:
             businesses = connection._wave_oauth_complete(code)
+        except AccessError:
+            return self._page(403, _("You cannot connect this Wave connection to Wave."))
         except WaveError as failure:
             return self._page(502, failure.message)
         if businesses:

@@ -351,8 +351,26 @@ class WaveApi(models.Model):
     # Access
     # ------------------------------------------------------------------
     def _wave_check_admin(self):
-        if not self.env.su and not self.env.user.has_group(ADMIN_GROUP):
+        """Wave administrators only, and only on connections of their own companies.
+
+        Every button, wizard and route that manages a connection calls this
+        before it reads the credentials as superuser: the group alone would let
+        an administrator of one company act on another company's connection.
+        """
+        if self.env.su:
+            return
+        if not self.env.user.has_group(ADMIN_GROUP):
             raise AccessError(_("Only Wave administrators can manage the Wave connection."))
+        # Access rights and the multi-company record rule (active companies).
+        self.check_access("write")
+        foreign = self.filtered(lambda c: c.company_id not in self.env.user.company_ids)
+        if foreign:
+            raise AccessError(
+                _(
+                    "You cannot manage the Wave connection of %(company)s.",
+                    company=foreign[0].company_id.display_name,
+                )
+            )
 
     # ------------------------------------------------------------------
     # Buttons
