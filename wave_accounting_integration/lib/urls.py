@@ -230,7 +230,7 @@ def _check_scheme(endpoint, allow_insecure_loopback, shown, what):
         )
     if not allow_insecure_loopback:
         raise _Refused(
-            f"{shown} uses plain HTTP: enable 'Allow HTTP to a local test server' "
+            f"The {what} URL {shown} uses plain HTTP: enable 'Allow HTTP to a local test server' "
             "to talk to a local Wave sandbox."
         )
 
