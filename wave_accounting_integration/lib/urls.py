@@ -50,9 +50,6 @@ class Endpoint:
         self.host = host
         self.port = port
 
-    def __repr__(self):
-        return f"Endpoint({self.url!r})"
-
 
 class _Refused(ValueError):
     """Internal: the URL breaks the rule; the argument is the plain-words reason."""
@@ -81,14 +78,6 @@ def is_loopback_host(host):
     except ValueError:
         return False
     return str(address) == host and address.is_loopback
-
-
-def parse_endpoint(url, allow_insecure_loopback=False, what="Wave endpoint"):
-    """Return the :class:`Endpoint` for ``url``, or raise ``ValueError`` with the reason."""
-    try:
-        return _parse(url, allow_insecure_loopback, what)
-    except _Refused as refused:
-        raise ValueError(str(refused)) from None
 
 
 def check_endpoint(url, allow_insecure_loopback=False, what="Wave endpoint"):
