@@ -160,13 +160,43 @@ odoo_bin() {
 }
 
 # Create database $1 with Odoo's apps the addon depends on (account, sale,
-# purchase, queue_job) but not the addon itself.
+# purchase, queue_job) but not the addon itself. The first call for a given Odoo
+# build keeps a copy (wave_cache_base_<key>) that later calls clone in seconds;
+# the key changes with Odoo's version, its source and queue_job's version.
+BASE_MODULES="account,sale,purchase,queue_job"
+base_cache_name() {
+    "$PYTHON" - "$BASE_MODULES" <<'PY'
+import hashlib, os, sys
+import odoo, odoo.release
+from importlib.metadata import version
+root = os.path.dirname(os.path.abspath(odoo.__file__))
+digest = hashlib.sha1(sys.argv[1].encode())
+digest.update(odoo.release.serie.encode() + str(odoo.release.version_info).encode())
+digest.update(version("odoo-addon-queue_job").encode())
+for name in ("release.py", "addons/base/__manifest__.py"):
+    with open(os.path.join(root, name), "rb") as handle:
+        digest.update(handle.read())
+digest.update(str(os.path.getmtime(root)).encode())
+print("wave_cache_base_" + digest.hexdigest()[:12])
+PY
+}
 install_base_database() {
-    local db="$1"
+    local db="$1" cache
     dropdb --if-exists "$db" >/dev/null 2>&1 || true
-    say "Creating database $db with account, sale, purchase and queue_job"
-    odoo_bin -c "$ODOO_CONF" -d "$db" -i account,sale,purchase,queue_job --stop-after-init \
-        --log-level=warn --without-demo=all || die "Creating $db failed (see above)."
+    cache="$(base_cache_name)"
+    (
+        flock 9
+        if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$cache'" | grep -q 1; then
+            say "Creating database $cache with $BASE_MODULES (kept as a template for later runs)"
+            odoo_bin -c "$ODOO_CONF" -d "${cache}_new" -i "$BASE_MODULES" --stop-after-init \
+                --log-level=warn --without-demo=all || die "Creating ${cache}_new failed (see above)."
+            psql -q -d postgres -c "ALTER DATABASE \"${cache}_new\" RENAME TO \"$cache\"" \
+                || die "Renaming ${cache}_new failed."
+        fi
+    ) 9>"${TMPDIR:-/tmp}/wave-base-cache.lock"
+    say "Creating database $db from $cache"
+    createdb -T "$cache" "$db" || die "Copying $cache to $db failed."
+    # The copy is a new database: a filestore of its own is not needed (no attachments).
 }
 
 # Install (or with -u, upgrade) the addon into database $1.

@@ -5,6 +5,7 @@ from email.utils import parsedate_to_datetime
 
 from .exceptions import (
     WaveAuthenticationError,
+    WaveConfigurationError,
     WaveError,
     WaveNotFoundError,
     WaveRateLimitedError,
@@ -12,6 +13,7 @@ from .exceptions import (
     WaveServerError,
     WaveValidationError,
 )
+from .redact import redact_text
 
 VALIDATION_CODES = frozenset(
     {
@@ -145,3 +147,26 @@ def exception_for_status(status, body_text="", extra=None, retry_after=None, err
             f"Wave answered HTTP {status}; try again later.", code=f"HTTP_{status}", details=details
         )
     return WaveError(f"Wave answered HTTP {status}.", code=f"HTTP_{status}", details=details)
+
+
+def is_redirect(status):
+    """Return True for an HTTP status that asks the client to go elsewhere (3xx)."""
+    return 300 <= status < 400
+
+
+def redirect_error(status, location, extra=None, what="Wave", secrets=()):
+    """Return the error for a redirect answer: never followed with credentials.
+
+    The ``Location`` is shown (redacted, shortened) so that an administrator
+    can fix the endpoint URL if Wave really moved.
+    """
+    target = redact_text(str(location or "nowhere"), secrets)
+    if len(target) > 200:
+        target = target[:197] + "..."
+    return WaveConfigurationError(
+        f"{what} answered with a redirect (HTTP {status}) to {target}; it was not followed, "
+        "because the request carries credentials. Check the endpoint URL in the Wave "
+        "connection settings.",
+        code="REDIRECT_REFUSED",
+        details=dict(extra or {}, http_status=status, location=target),
+    )

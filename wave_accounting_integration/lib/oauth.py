@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 
-from .errors_map import parse_retry_after
+from .errors_map import is_redirect, parse_retry_after, redirect_error
 from .exceptions import (
     WaveAuthenticationError,
     WaveError,
@@ -153,7 +153,7 @@ def build_authorize_url(
     ``scopes`` is a list (or a space-delimited string); ``response_type=code``.
     ``extra_params`` may add e.g. ``businessId`` or ``approval_prompt``.
     """
-    check_url(authorize_url, allow_insecure_loopback, "Wave authorize")
+    authorize_url = check_url(authorize_url, allow_insecure_loopback, "Wave authorize")
     if not isinstance(scopes, str):
         scopes = " ".join(scopes)
     params = {"client_id": client_id, "response_type": "code", "scope": scopes, "state": state}
@@ -230,15 +230,24 @@ def refresh_token(
 
 def _post_token(token_url, data, session, timeout, allow_insecure_loopback, secrets):
     """POST a token request; return the JSON answer or raise a mapped error."""
-    check_url(token_url, allow_insecure_loopback, "Wave token")
+    token_url = check_url(token_url, allow_insecure_loopback, "Wave token")
     grant = data["grant_type"]
     headers = {"Accept": "application/json", "User-Agent": DEFAULT_USER_AGENT}
     try:
+        # The body carries the client secret: never follow a redirect with it.
         response = (session or requests).post(
-            token_url, data=data, headers=headers, timeout=timeout
+            token_url, data=data, headers=headers, timeout=timeout, allow_redirects=False
         )
     except requests.RequestException as exc:
         raise _transport_error(exc, grant, secrets) from None
+    if is_redirect(response.status_code):
+        raise redirect_error(
+            response.status_code,
+            response.headers.get("Location"),
+            {"grant_type": grant},
+            what="Wave's token endpoint",
+            secrets=secrets,
+        )
     body = decode_json(response) or {}
     if response.status_code == 200 and body.get("access_token"):
         return body

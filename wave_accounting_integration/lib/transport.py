@@ -11,6 +11,8 @@ the retry policy:
   :class:`WaveOutcomeUnknownError` and is never sent twice;
 * HTTP 429 / RATE_LIMITED is retried (also for mutations: not applied) after
   ``Retry-After`` seconds, through the rate limiter's ``penalize`` if any;
+* a redirect (3xx) is never followed (the request carries the token) and
+  raises :class:`WaveConfigurationError` ``REDIRECT_REFUSED``, never retried;
 * UNAUTHENTICATED / HTTP 401 refreshes the access token and retries (at most twice,
   never twice for the same token).
 """
@@ -365,8 +367,13 @@ class WaveClient:
             "Accept": "application/json",
         }
         try:
+            # Carries the token: a redirect's target was never checked (see _interpret).
             response = self.session.post(
-                self.endpoint, json=payload, headers=headers, timeout=self.timeout
+                self.endpoint,
+                json=payload,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise self._transport_failure(call, exc) from None
@@ -413,6 +420,8 @@ class WaveClient:
         codes = set(call.error_codes)
         retry_after = errors_map.parse_retry_after(response.headers.get("Retry-After"))
         extra = {"operation": call.name, "http_status": status}
+        if errors_map.is_redirect(status):
+            raise errors_map.redirect_error(status, response.headers.get("Location"), extra)
         if status == 429 or (
             codes & errors_map.RATE_CODES and (call.kind != "mutation" or _nothing_applied(body))
         ):
