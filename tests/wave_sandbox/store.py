@@ -765,6 +765,8 @@ class State:
         self.access_token_ttl = 7200
         self._last_now = dt.datetime(2000, 1, 1, tzinfo=UTC)
         self.listeners: list = []  # callables(event_type, business, invoice, extra)
+        # realistic demo data: business id -> case name -> invoice ids (realistic.py)
+        self.realistic_cases: dict[str, dict[str, list[str]]] = {}
 
     # pickling: locks / listeners are runtime only
     def __getstate__(self):
