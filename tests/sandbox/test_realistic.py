@@ -3,17 +3,21 @@ and every generated invoice adds up to the cent under the sandbox's rounding rul
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import signal
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
 from wave_sandbox import WaveSandbox
+from wave_sandbox.export import export_csv
 from wave_sandbox.generator import seed_demo
 from wave_sandbox.store import State
 
@@ -309,6 +313,33 @@ def test_tax_rate_history_nova_scotia(real):
     nodes = real["api"].data(q, {"b": real["books"]["CAD"]["id"]})["business"]["salesTaxes"]
     ns = next(e["node"] for e in nodes["edges"] if e["node"]["abbreviation"] == "HST-NS")
     assert (ns["before"], ns["after"]) == ("0.15", "0.14")
+
+
+def _payments_view(state):
+    return [
+        (p.id, p.transaction_type, p.state, p.amount, getattr(p.origin_invoice_payment, "id", None))
+        for b in state.businesses
+        for inv in b.invoices
+        for p in inv.payment_list
+    ]
+
+
+def test_export_and_saved_state_keep_refunds_and_voids(real, tmp_path):
+    sb = real["sb"]
+    for b in sb.state.businesses:
+        rows = list(csv.DictReader(io.StringIO(export_csv(b))))
+        balance = defaultdict(Decimal)
+        for row in rows:
+            balance[row["Transaction ID"]] += Decimal(row["Debit Amount"] or 0) - Decimal(
+                row["Credit Amount"] or 0
+            )
+        assert set(balance.values()) == {Decimal(0)}
+        assert any(r["Transaction Description"].startswith("Refund for invoice") for r in rows)
+    path = str(tmp_path / "realistic.json")
+    sb.save(path)
+    loaded = WaveSandbox(seed=1, port=0, state_file=path)
+    assert _payments_view(loaded.state) == _payments_view(sb.state)
+    assert loaded.state.realistic_cases == sb.state.realistic_cases
 
 
 # --------------------------------------------------------------------------- determinism
