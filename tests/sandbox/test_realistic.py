@@ -310,9 +310,19 @@ def test_edited_and_deleted_invoices(real):
 def test_tax_rate_history_nova_scotia(real):
     q = """query($b: ID!) { business(id: $b) { salesTaxes(pageSize: 50) { edges { node {
       abbreviation before: rate(for: "2025-03-31") after: rate(for: "2025-04-01") } } } } }"""
-    nodes = real["api"].data(q, {"b": real["books"]["CAD"]["id"]})["business"]["salesTaxes"]
+    book = real["books"]["CAD"]
+    nodes = real["api"].data(q, {"b": book["id"]})["business"]["salesTaxes"]
     ns = next(e["node"] for e in nodes["edges"] if e["node"]["abbreviation"] == "HST-NS")
     assert (ns["before"], ns["after"]) == ("0.15", "0.14")
+    q = """query($b: ID!, $i: ID!) { business(id: $b) { invoice(id: $i) { invoiceDate
+      items { taxes { rate amount { value } salesTax { abbreviation } } } } } }"""
+    seen = []
+    for gid in real["cases"][book["id"]]["tax_rate_change"]:
+        inv = real["api"].data(q, {"b": book["id"], "i": gid})["business"]["invoice"]
+        tax = inv["items"][0]["taxes"][0]
+        seen.append((inv["invoiceDate"] >= "2025-04-01", tax["rate"], tax["amount"]["value"]))
+    # 137.50 x 15 % = 20.625 -> 20.63 (half-up); 137.50 x 14 % = 19.25
+    assert seen == [(False, "0.15", "20.63"), (True, "0.14", "19.25")]
 
 
 def _payments_view(state):

@@ -607,6 +607,7 @@ def compute_invoice(inv: Invoice) -> None:
         base = item.subtotal_minor
         simple = 0
         for t in item.taxes:
+            t.rate = t.sales_tax.rate_on(inv.invoice_date)  # the deprecated InvoiceItemTax.rate
             if not t.sales_tax.is_compound:
                 t.amount_minor = to_minor(Decimal(base) * t.sales_tax.rate_on(inv.invoice_date), 0)
                 simple += t.amount_minor

@@ -81,6 +81,7 @@ USD_RATES = {
 # currencies Odoo ships inactive (CHF, SEK, JPY with no decimals) and one that only Wave
 # still lists (EEK, the Estonian kroon, absent from Odoo 18)
 INACTIVE_IN_ODOO = ("CHF", "SEK", "JPY")
+RATE_CHANGE = dt.date(2025, 4, 1)
 WAVE_ONLY = "EEK"
 CASES = [
     "fractional_qty",
@@ -181,6 +182,19 @@ class _Book:
             "compound": [simple[0], compound],
         }
         self.archived_tax = self.taxes[3] if b.currency_code == "USD" else compound
+        if b.currency_code == "CAD":  # Nova Scotia's HST went from 15 % to 14 %
+            self.tax_sets["history"] = [self.taxes[3]]
+            ops.patch_sales_tax(
+                state,
+                self.taxes[3],
+                {
+                    "id": self.taxes[3].id,
+                    "rates": [
+                        {"effective": dt.date(2000, 1, 1), "rate": Decimal("0.15")},
+                        {"effective": RATE_CHANGE, "rate": Decimal("0.14")},
+                    ],
+                },
+            )
         self.legacy_income = ops.create_account(
             state, b, {"name": "Legacy Sales", "subtype": "INCOME"}
         )
@@ -254,6 +268,26 @@ class _Book:
             if k % 5 == 3:  # edited after approval, before any payment
                 self._edit(inv)
             self._pay(inv, plan)
+        self._rate_change_invoices()
+
+    def _rate_change_invoices(self):
+        """Invoices either side of a tax rate change (Canadian business only)."""
+        if "history" not in self.tax_sets:
+            return
+        for offset in (-17, 14):
+            day = RATE_CHANGE + dt.timedelta(days=offset)
+            if not self.start <= day <= self.today:
+                continue
+            data = {
+                "customerId": self.domestic[0].id,
+                "invoiceDate": day,
+                "status": "SAVED",
+                "items": self._lines([(0, "1", None, "history")]),
+            }
+            when = min(dt.datetime.combine(day, dt.time(8), UTC), self.now_cap)
+            inv = ops.create_invoice(self.state, self.b, data, when=when, emit=False)
+            self.mark("tax_rate_change", inv)
+            self._pay(inv, "full")
 
     def _lines(self, specs):
         """``specs``: (product index, quantity, unit price or None, tax set or None/"none")."""
@@ -422,19 +456,6 @@ class _Book:
         ops.archive_sales_tax(state, self.archived_tax)
         ops.archive_account(state, self.legacy_income)
         ops.archive_account(state, self.old_bank)
-        if self.b.currency_code == "CAD":  # Nova Scotia's HST went from 15% to 14%
-            ns = next(t for t in self.taxes if t.abbreviation == "HST-NS")
-            ops.patch_sales_tax(
-                state,
-                ns,
-                {
-                    "id": ns.id,
-                    "rates": [
-                        {"effective": dt.date(2000, 1, 1), "rate": Decimal("0.15")},
-                        {"effective": dt.date(2025, 4, 1), "rate": Decimal("0.14")},
-                    ],
-                },
-            )
         for k in range(3):  # drafts deleted: gaps in numbering, ids that no longer resolve
             inv = ops.create_invoice(
                 state,

@@ -709,7 +709,11 @@ def build() -> GraphQLSchema:
     for field, default in INVOICE_TITLES.items():
         setf("Invoice", field, _title(snake(field), default))
     tm["InvoiceSource"].resolve_type = lambda obj, *_: obj.TYPE
-    setf("InvoiceItemTax", "rate", lambda t, _i: t.sales_tax.rate_on(None))
+    setf(
+        "InvoiceItemTax",
+        "rate",
+        lambda t, _i: t.rate if t.rate is not None else t.sales_tax.rate_on(None),
+    )
     setf("Transaction", "id", lambda t, _i: t.id)
     tm["InvoiceDiscount"].resolve_type = lambda d, *_: (
         "FixedInvoiceDiscount" if d.discount_type == "FIXED" else "PercentageInvoiceDiscount"
