@@ -230,7 +230,10 @@ class _Book:
         self.domestic = [c for c in self.customers if c.currency_code is None]
         for i in range(max(n_vendors, 1)):
             ops.create_vendor(
-                state, b, {"name": f"Supplier {i} Ltd.", "email": f"ap{i}@vendor.example.com"}
+                state,
+                b,
+                {"name": f"Supplier {i} Ltd.", "email": f"ap{i}@vendor.example.com"},
+                when=self.when,
             )
 
     # invoices ------------------------------------------------------------------------
