@@ -23,6 +23,7 @@ def main(argv=None) -> int:
     p.add_argument("--admin-token", default="sandbox-admin")
     p.add_argument("--demo", action="store_true", help="seed demo data on a fresh state")
     p.add_argument("--invoices", type=int, default=200, help="demo invoices per business")
+    p.add_argument("--realistic", action="store_true", help="demo data with real books' cases")
     p.add_argument("--client-id", default="sandbox-client")
     p.add_argument("--client-secret", default="sandbox-secret")
     p.add_argument("--redirect-uri", action="append", default=None)
@@ -40,6 +41,7 @@ def main(argv=None) -> int:
         admin_token=args.admin_token,
         demo=args.demo,
         invoices_per_business=args.invoices,
+        realistic=args.realistic,
     )
     redirects = args.redirect_uri or [
         "http://localhost:8069/wave/oauth/callback",

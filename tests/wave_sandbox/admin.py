@@ -12,7 +12,7 @@ import urllib.parse
 
 from . import ops
 from .export import export_csv
-from .store import Business, Invoice, fmt_datetime
+from .store import Business, Invoice, InvoicePayment, fmt_datetime
 
 
 class AdminAPI:
@@ -52,6 +52,7 @@ class AdminAPI:
             sb.reset(
                 seed_demo=bool(body.get("demo")),
                 invoices_per_business=int(body.get("invoices_per_business", 200)),
+                realistic=bool(body.get("realistic")),
             )
             return 200, sb.summary()
         if head == "seed" and method == "POST":
@@ -60,6 +61,7 @@ class AdminAPI:
                 customers=int(body.get("customers", 40)),
                 vendors=int(body.get("vendors", 15)),
                 years=int(body.get("years", 3)),
+                realistic=bool(body.get("realistic")),
             )
             return 200, {"businesses": [b.id for b in businesses], **sb.summary()}
         if head == "state" and method == "GET":
@@ -123,6 +125,8 @@ class AdminAPI:
             return 200, sb.counters.as_dict()
         if head == "money-transactions" and method == "GET":
             return 200, {"transactions": self._money_transactions(params.get("businessId"))}
+        if head == "payments" and parts[1:] in (["refund"], ["void"]) and method == "POST":
+            return self._payment_action(parts[1], body)
         if head == "invoices" and parts[1:] == ["view"] and method == "POST":
             with sb.state.lock:
                 inv = sb.state.get(body["invoice_id"], Invoice)
@@ -135,6 +139,32 @@ class AdminAPI:
         if head == "webhooks":
             return self._webhooks(method, parts[1:], params, body)
         return 404, {"error": f"unknown admin endpoint {method} /sandbox/{'/'.join(parts)}"}
+
+    def _payment_action(self, action, body):
+        """Refund or void a payment, as Wave's UI or payment processor would."""
+        sb = self.sb
+        with sb.state.lock:
+            pay = sb.state.get(body["payment_id"], InvoicePayment)
+            if pay is None:
+                return 404, {"error": "payment not found"}
+            try:
+                if action == "refund":
+                    day = dt.date.fromisoformat(body.get("date") or sb.state.today().isoformat())
+                    result = ops.refund_payment(
+                        sb.state, pay, body["amount"], day, memo=body.get("memo")
+                    )
+                else:
+                    result = ops.void_payment(sb.state, pay)
+            except ops.InputErrors as exc:
+                return 400, {"error": str(exc), "inputErrors": exc.errors}
+            inv = result.invoice
+            return 200, {
+                "id": result.id,
+                "transactionType": result.transaction_type,
+                "state": result.state,
+                "invoiceStatus": inv.status,
+                "amountPaid": inv.amount_paid.value,
+            }
 
     def _money_transactions(self, business_id):
         out = []

@@ -91,7 +91,10 @@ def transactions(b):
             meta = {
                 "id": pay.id,
                 "date": pay.payment_date,
-                "description": f"Payment for invoice {inv.invoice_number}",
+                "description": (
+                    f"{'Refund' if pay.transaction_type == 'REFUND' else 'Payment'} "
+                    f"for invoice {inv.invoice_number}"
+                ),
                 "customer": inv.customer.name,
                 "invoice_number": inv.invoice_number,
                 "memo": pay.memo,

@@ -15,6 +15,7 @@ import random
 from decimal import Decimal
 
 from . import ops
+from .realistic import seed_realistic
 from .store import UTC, State
 
 NEAR_DUPLICATES = [
@@ -118,12 +119,21 @@ def seed_demo(
     years: int = 3,
     seed: int | None = None,
     today: dt.date | None = None,
+    realistic: bool = False,
 ):
-    """Populate ``state``; returns the list of created businesses."""
+    """Populate ``state``; returns the list of created businesses.
+
+    ``realistic=True`` fills the same two businesses with the awkward cases of real books
+    instead (see :mod:`.realistic`); the default data for a seed never changes."""
     rng = random.Random(state.seed if seed is None else seed)
     user = ensure_user(state)
     today = today or state.today()
     start = today - dt.timedelta(days=365 * years)
+    if realistic:
+        rng = random.Random(f"realistic:{state.seed if seed is None else seed}")
+        return seed_realistic(
+            state, user, rng, invoices_per_business, customers, vendors, start, today
+        )
     base_when = dt.datetime.combine(start, dt.time(9), UTC) - dt.timedelta(days=1)
     us = ops.create_business(state, user, "Acme Widgets Inc.", "USD", "US", "US-NY", when=base_when)
     ca = ops.create_business(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+import uuid
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .store import (
     CONTRA_SUBTYPES,
@@ -32,6 +33,8 @@ from .store import (
     User,
     Vendor,
     currency,
+    decode_id,
+    global_id,
     to_minor,
 )
 
@@ -45,7 +48,12 @@ USD_RATES = {
     "MXN": Decimal("0.058"),
     "JPY": Decimal("0.0067"),
     "CHF": Decimal("1.13"),
+    "SEK": Decimal("0.095"),
+    "EEK": Decimal("0.069"),
 }
+PRICE_STEP = Decimal("0.00001")  # Product.unitPrice: 5 decimals, ties away from zero
+RATE_STEP = Decimal("0.000001")  # SalesTax rate: 6 decimals, ties away from zero
+LINE_STEP = Decimal("0.00000001")  # invoice line quantity / unitPrice: 8 decimals
 
 DEFAULT_CHART = [
     ("Cash on Hand", "CASH_AND_BANK"),
@@ -350,7 +358,7 @@ def _product_refs(state, b, data):
 def create_product(state, b, data, when=None):
     if not (data.get("name") or "").strip():
         raise err("REQUIRED", "Name is required.", "name")
-    price = as_decimal(data["unitPrice"], ["unitPrice"]).quantize(Decimal("0.00001"))
+    price = as_decimal(data["unitPrice"], ["unitPrice"]).quantize(PRICE_STEP, ROUND_HALF_UP)
     refs = _product_refs(state, b, data)
     p = state.register(Product(), b, when=when)
     p.name, p.unit_price, p.description = data["name"], price, data.get("description")
@@ -371,7 +379,9 @@ def patch_product(state, p, data):
             raise err("REQUIRED", "Name is required.", "name")
         p.name = data["name"]
     if data.get("unitPrice") is not None:
-        p.unit_price = as_decimal(data["unitPrice"], ["unitPrice"]).quantize(Decimal("0.00001"))
+        p.unit_price = as_decimal(data["unitPrice"], ["unitPrice"]).quantize(
+            PRICE_STEP, ROUND_HALF_UP
+        )
     if "description" in data:
         p.description = data["description"]
     for attr, value in refs.items():
@@ -388,14 +398,7 @@ def archive_product(state, p):
 
 def create_sales_tax(state, b, data, when=None):
     abbr = (data.get("abbreviation") or "").strip()
-    if not abbr or len(abbr) > 10:
-        raise err(
-            "INVALID", "Abbreviation is required and must be at most 10 characters.", "abbreviation"
-        )
-    if any(t.abbreviation.lower() == abbr.lower() for t in b.sales_taxes):
-        raise err(
-            "DUPLICATE", f"A sales tax with abbreviation '{abbr}' already exists.", "abbreviation"
-        )
+    _check_abbreviation(b, abbr)
     rate = as_decimal(data["rate"], ["rate"])
     if rate < 0 or rate >= 1:
         raise err("INVALID", "Rate must be a fraction between 0 and 1 (0.15 = 15%).", "rate")
@@ -405,11 +408,71 @@ def create_sales_tax(state, b, data, when=None):
     t.is_compound, t.is_recoverable = bool(data.get("isCompound")), bool(data.get("isRecoverable"))
     t.show_tax_number_on_invoices = bool(data.get("showTaxNumberOnInvoices"))
     t.tax_number = data.get("taxNumber")
-    t.rates = [SalesTaxRate(dt.date(2000, 1, 1), rate.quantize(Decimal("0.000001")))]
+    t.rates = [SalesTaxRate(dt.date(2000, 1, 1), rate.quantize(RATE_STEP, ROUND_HALF_UP))]
     t.account = _new_account(
         state, b, f"{data['name']} Payable", "SALES_TAX", can_archive=False, when=when
     )
     b.sales_taxes.append(t)
+    return t
+
+
+def _check_abbreviation(b, abbr, tax=None):
+    if not abbr or len(abbr) > 10:
+        raise err(
+            "INVALID", "Abbreviation is required and must be at most 10 characters.", "abbreviation"
+        )
+    if any(t.abbreviation.lower() == abbr.lower() and t is not tax for t in b.sales_taxes):
+        raise err(
+            "DUPLICATE", f"A sales tax with abbreviation '{abbr}' already exists.", "abbreviation"
+        )
+
+
+def _tax_rates(rates_in):
+    """``rates`` of ``salesTaxPatch``: the whole effective-dated history, replaced."""
+    if not rates_in:
+        raise err("REQUIRED", "At least one rate is required.", "rates")
+    rates, seen = [], set()
+    for i, data in enumerate(rates_in):
+        rate = as_decimal(data["rate"], ["rates", i, "rate"])
+        if rate < 0 or rate >= 1:
+            raise err("INVALID", "Rate must be a fraction in [0, 1).", "rates", i, "rate")
+        if data["effective"] in seen:
+            raise err("DUPLICATE", "Two rates have the same date.", "rates", i, "effective")
+        seen.add(data["effective"])
+        rates.append(SalesTaxRate(data["effective"], rate.quantize(RATE_STEP, ROUND_HALF_UP)))
+    return sorted(rates, key=lambda r: r.effective)
+
+
+def patch_sales_tax(state, t: SalesTax, data) -> SalesTax:
+    """``salesTaxPatch``.  ASSUMPTION: invoices keep the tax amounts they were computed with;
+    a new rate applies to invoices created or edited afterwards, by invoice date."""
+    if data.get("name") is not None and not data["name"].strip():
+        raise err("REQUIRED", "Name is required.", "name")
+    if data.get("abbreviation") is not None:
+        _check_abbreviation(t.business, data["abbreviation"].strip(), t)
+    rates = _tax_rates(data["rates"]) if data.get("rates") is not None else None
+    if data.get("name") is not None:
+        t.name = data["name"]
+    if data.get("abbreviation") is not None:
+        t.abbreviation = data["abbreviation"].strip()
+    for key, attr in (
+        ("description", "description"),
+        ("taxNumber", "tax_number"),
+        ("showTaxNumberOnInvoices", "show_tax_number_on_invoices"),
+    ):
+        if key in data:
+            setattr(t, attr, data[key])
+    if rates is not None:
+        t.rates = rates
+    state.touch(t)
+    return t
+
+
+def archive_sales_tax(state, t: SalesTax) -> SalesTax:
+    """``salesTaxArchive``: hidden from ``salesTaxes`` (default ``isArchived: false``), still
+    readable by id and on the invoices that used it; no longer usable on new lines."""
+    t.is_archived = True
+    state.touch(t)
     return t
 
 
@@ -435,15 +498,15 @@ def _build_items(state, b, inv, items_in):
         item.account = product.income_account or system_account(b, "INCOME")
         item.description = data.get("description", product.description)
         qty = data.get("quantity")
-        item.quantity = Decimal(1) if qty is None else as_decimal(qty, ["items", i, "quantity"])
+        item.quantity = Decimal(1) if qty is None else _line_decimal(qty, ["items", i, "quantity"])
         price = data.get("unitPrice")
         item.unit_price = (
-            product.unit_price if price is None else as_decimal(price, ["items", i, "unitPrice"])
+            product.unit_price if price is None else _line_decimal(price, ["items", i, "unitPrice"])
         )
         item.code = inv.currency_code
         taxes = data.get("taxes")
-        if taxes is None:
-            tax_objs = list(product.default_sales_taxes)
+        if taxes is None:  # ASSUMPTION: archived default taxes are left out
+            tax_objs = [t for t in product.default_sales_taxes if not t.is_archived]
         else:
             tax_objs = []
             for j, tdata in enumerate(taxes):
@@ -458,6 +521,16 @@ def _build_items(state, b, inv, items_in):
                         j,
                         "salesTaxId",
                     )
+                if tax.is_archived:
+                    raise err(
+                        "INVALID",
+                        "Archived sales taxes cannot be used.",
+                        "items",
+                        i,
+                        "taxes",
+                        j,
+                        "salesTaxId",
+                    )
                 tax_objs.append(tax)
         item.taxes = []
         for tax in tax_objs:
@@ -466,6 +539,25 @@ def _build_items(state, b, inv, items_in):
             item.taxes.append(t)
         items.append(item)
     return items
+
+
+def _line_decimal(value, path) -> Decimal:
+    """Line quantity / unit price: Wave rounds to 8 decimals, ties away from zero."""
+    dec = as_decimal(value, path)
+    if -dec.as_tuple().exponent > 8:
+        dec = dec.quantize(LINE_STEP, ROUND_HALF_UP)
+    return dec
+
+
+def _assign_item_ids(inv) -> None:
+    """Stable ``InvoiceItem.id`` values (no RNG draw, so seeded ids are unchanged).
+
+    ASSUMPTION: lines replaced by ``invoicePatch`` get new ids."""
+    raw = decode_id(inv.id)[1]
+    for k, item in enumerate(inv.items):
+        if getattr(item, "id", None) is None:
+            name = f"{raw}:{inv.business.invoice_version}:{k}"
+            item.id = global_id("InvoiceItem", str(uuid.uuid5(uuid.NAMESPACE_OID, name)))
 
 
 def _build_discounts(state, discounts_in):
@@ -515,6 +607,7 @@ def compute_invoice(inv: Invoice) -> None:
         base = item.subtotal_minor
         simple = 0
         for t in item.taxes:
+            t.rate = t.sales_tax.rate_on(inv.invoice_date)  # the deprecated InvoiceItemTax.rate
             if not t.sales_tax.is_compound:
                 t.amount_minor = to_minor(Decimal(base) * t.sales_tax.rate_on(inv.invoice_date), 0)
                 simple += t.amount_minor
@@ -596,6 +689,7 @@ def create_invoice(state, b, data, *, when=None, emit=True, post=True) -> Invoic
     state.register(inv, b, when=when)
     if number.isdigit():
         b.next_invoice_number = max(b.next_invoice_number, int(number) + 1)
+    _assign_item_ids(inv)
     inv.seq = len(b.invoices)
     b.invoices.append(inv)
     b.by_customer.setdefault(customer.id, []).append(inv)
@@ -642,6 +736,7 @@ def patch_invoice(state, inv: Invoice, data) -> Invoice:
             inv.discounts = _build_discounts(state, data["discounts"])
         if data.get("items") is not None:
             inv.items = _build_items(state, b, inv, data["items"])
+            _assign_item_ids(inv)
         for item in inv.items:
             item.code = inv.currency_code
             for t in item.taxes:
@@ -759,6 +854,7 @@ def create_payment(state, inv, data, *, when=None, emit=True):
     b = inv.business
     pay = InvoicePayment()
     pay.invoice, pay.deleted = inv, False
+    pay.kind, pay.voided, pay.origin_payment, pay.provider = "PAYMENT", False, None, None
     _payment_fields(state, b, inv, pay, data, True)
     before = inv.status if emit else None
     state.register(pay, b, when=when)
@@ -774,7 +870,15 @@ def create_payment(state, inv, data, *, when=None, emit=True):
     return pay
 
 
+def _check_editable(pay):
+    """ASSUMPTION: refunds, voided payments and refunded payments can't be patched/deleted."""
+    refunded = any(p.origin_invoice_payment is pay for p in pay.invoice.payment_list)
+    if pay.transaction_type != "PAYMENT" or pay.is_voided or refunded:
+        raise err("INVALID", "Only an active payment without refunds can be changed.", "id")
+
+
 def patch_payment(state, pay, data):
+    _check_editable(pay)
     inv = pay.invoice
     before = inv.status
     post_payment(pay, -1)
@@ -791,6 +895,7 @@ def patch_payment(state, pay, data):
 
 
 def delete_payment(state, pay):
+    _check_editable(pay)
     inv = pay.invoice
     before = inv.status
     post_payment(pay, -1)
@@ -799,6 +904,53 @@ def delete_payment(state, pay):
     pay.deleted = True
     state.touch(inv)
     _payment_events(state, inv, before)
+
+
+def refund_payment(state, pay, amount, payment_date, *, memo=None, when=None, emit=True):
+    """Refund (part of) a payment: a ``REFUND`` record that lowers ``amountPaid``.
+
+    Wave's public API has no refund mutation; refunds come from Wave's UI or payment
+    processor, so the sandbox offers this through the generator and the admin API."""
+    if pay.transaction_type != "PAYMENT" or pay.is_voided:
+        raise err("INVALID", "Only an active payment can be refunded.", "id")
+    inv = pay.invoice
+    exp = inv.currency.exponent
+    minor = to_minor(as_decimal(amount, ["amount"], positive=True, max_dp=exp), exp)
+    done = sum(p.amount_minor for p in inv.payment_list if p.origin_invoice_payment is pay)
+    if done + minor > pay.amount_minor:
+        raise err("INVALID", "A refund cannot exceed the payment it refunds.", "amount")
+    before = inv.status if emit else None
+    ref = InvoicePayment()
+    ref.invoice, ref.deleted, ref.kind, ref.voided = inv, False, "REFUND", False
+    ref.origin_payment, ref.provider, ref.account = pay, pay.payment_provider, pay.account
+    ref.amount_minor, ref.exchange_rate, ref.payment_date = minor, pay.exchange_rate, payment_date
+    ref.payment_method, ref.memo = pay.payment_method, memo
+    state.register(ref, inv.business, when=when)
+    inv.payment_list.append(ref)
+    inv.paid_minor -= minor
+    post_payment(ref, +1)
+    inv.modified_at = max(inv.modified_at, ref.created_at)
+    inv.business.invoice_version += 1
+    if emit:
+        _payment_events(state, inv, before)
+    return ref
+
+
+def void_payment(state, pay, *, when=None, emit=True):
+    """Void a payment (e.g. a card payment cancelled before settlement): the record stays,
+    with ``state: "VOIDED"``, and no longer counts (ASSUMPTION, see InvoicePayment)."""
+    _check_editable(pay)
+    inv = pay.invoice
+    before = inv.status if emit else None
+    post_payment(pay, -1)
+    inv.paid_minor -= pay.amount_minor
+    pay.voided = True
+    pay.modified_at = when or state.now()
+    inv.modified_at = max(inv.modified_at, pay.modified_at)
+    inv.business.invoice_version += 1
+    if emit:
+        _payment_events(state, inv, before)
+    return pay
 
 
 # --------------------------------------------------------------------------- ledger
@@ -843,6 +995,9 @@ def invoice_lines(inv: Invoice):
 
 
 def payment_lines(pay: InvoicePayment):
+    """Bank debit / receivable credit; a refund the other way round; a voided payment none."""
+    if pay.is_voided:
+        return []
     inv = pay.invoice
     b = inv.business
     if inv.currency_code == b.currency_code:
@@ -851,6 +1006,12 @@ def payment_lines(pay: InvoicePayment):
         amt = _to_business(
             pay.amount_minor, pay.exchange_rate, inv.currency.exponent, b.currency.exponent
         )
+    if pay.transaction_type == "REFUND":
+        label = f"Refund for invoice {inv.invoice_number}"
+        return [
+            (pay.account, 0, amt, label),
+            (system_account(b, "RECEIVABLE_INVOICES"), amt, 0, label),
+        ]
     return [
         (pay.account, amt, 0, f"Payment for invoice {inv.invoice_number}"),
         (

@@ -11,19 +11,20 @@ from graphql import GraphQLError, GraphQLSchema, build_schema
 from graphql.language import ast
 
 from . import ops
-from .schema import SDL
+from .schema import COUNTRY_CODES, CURRENCY_CODES, SDL
 from .store import (
     ACCOUNT_SUBTYPE_OBJS,
     ACCOUNT_TYPES,
-    CURRENCIES,
     UTC,
     Account,
     Business,
+    Country,
     Customer,
     Invoice,
     InvoicePayment,
     Money,
     Product,
+    Province,
     SalesTax,
     Vendor,
     currency,
@@ -482,6 +483,16 @@ MUTATIONS = {
         "salesTax",
         lambda c, s, d: ops.create_sales_tax(s, _biz(c, d), d),
     ),
+    "salesTaxPatch": (
+        "sales_tax:write",
+        "salesTax",
+        lambda c, s, d: ops.patch_sales_tax(s, _lookup(c, d["id"], SalesTax), d),
+    ),
+    "salesTaxArchive": (
+        "sales_tax:write",
+        "salesTax",
+        lambda c, s, d: ops.archive_sales_tax(s, _lookup(c, d["id"], SalesTax)),
+    ),
     "accountCreate": (
         "account:write",
         "account",
@@ -624,6 +635,19 @@ def _self(obj, _info):
     return obj
 
 
+# ASSUMPTION: the column titles a business gets by default (Wave's are non-null)
+INVOICE_TITLES = {
+    "amountTitle": "Amount",
+    "itemTitle": "Items",
+    "priceTitle": "Price",
+    "unitTitle": "Quantity",
+}
+
+
+def _title(attr, default):
+    return lambda inv, _info: getattr(inv, attr) or default
+
+
 def build() -> GraphQLSchema:
     schema = build_schema(SDL)
     _setup_scalars(schema)
@@ -647,8 +671,12 @@ def build() -> GraphQLSchema:
     setf("Query", "business", lambda _, info, id=None: _business(info.context, id))
     setf("Query", "accountTypes", lambda *_: list(ACCOUNT_TYPES.values()))
     setf("Query", "accountSubtypes", lambda *_: list(ACCOUNT_SUBTYPE_OBJS.values()))
-    setf("Query", "currencies", lambda *_: [currency(c) for c in CURRENCIES])
+    setf("Query", "currencies", lambda *_: [currency(c) for c in CURRENCY_CODES])
     setf("Query", "currency", lambda _, info, code: currency(code))
+    setf("Query", "countries", lambda *_: [Country(c) for c in COUNTRY_CODES])
+    setf("Query", "country", lambda _, info, code: Country(code))
+    setf("Query", "province", lambda _, info, code: Province(code))
+    setf("Country", "provinces", lambda *_: [])  # ASSUMPTION: no subdivision data
     setf("Business", "account", _getter("Account", Account, "account:read"))
     setf("Business", "accounts", b_accounts)
     setf("Business", "customer", _getter("Customer", Customer, "customer:read"))
@@ -676,8 +704,16 @@ def build() -> GraphQLSchema:
     setf("Invoice", "status", lambda inv, info: inv.status_on(info.context.today))
     setf("Customer", "outstandingAmount", customer_amounts(False))
     setf("Customer", "overdueAmount", customer_amounts(True))
-    setf("SalesTax", "rate", lambda t, _i, **kw: t.rate_on(kw.get("for")))
-    setf("InvoiceItemTax", "rate", lambda t, _i: t.sales_tax.rate_on(None))
+    # Wave: the rate on `for`, or on the current date without it
+    setf("SalesTax", "rate", lambda t, info, **kw: t.rate_on(kw.get("for") or info.context.today))
+    for field, default in INVOICE_TITLES.items():
+        setf("Invoice", field, _title(snake(field), default))
+    tm["InvoiceSource"].resolve_type = lambda obj, *_: obj.TYPE
+    setf(
+        "InvoiceItemTax",
+        "rate",
+        lambda t, _i: t.rate if t.rate is not None else t.sales_tax.rate_on(None),
+    )
     setf("Transaction", "id", lambda t, _i: t.id)
     tm["InvoiceDiscount"].resolve_type = lambda d, *_: (
         "FixedInvoiceDiscount" if d.discount_type == "FIXED" else "PercentageInvoiceDiscount"

@@ -49,6 +49,7 @@ class WaveSandbox:
         host="127.0.0.1",
         demo=False,
         invoices_per_business=200,
+        realistic=False,
         webhook_retry_delays=(0.5, 1, 2, 4),
         autosave_interval=60.0,
         max_page_size=DEFAULT_MAX_PAGE_SIZE,
@@ -73,7 +74,7 @@ class WaveSandbox:
             self.state = State(seed)
             ensure_user(self.state)
             if demo:
-                self.seed_demo(invoices_per_business=invoices_per_business)
+                self.seed_demo(invoices_per_business=invoices_per_business, realistic=realistic)
         self.state.access_token_ttl = access_token_ttl
         self.webhooks = Webhooks(self.state, retry_delays=webhook_retry_delays)
         self._attach()
@@ -179,7 +180,7 @@ class WaveSandbox:
     def user(self):
         return self.state.users[0]
 
-    def reset(self, seed_demo=False, invoices_per_business=200):
+    def reset(self, seed_demo=False, invoices_per_business=200, realistic=False):
         """Back to an empty store (one user, no businesses); optionally seeded."""
         with self.state.lock:
             self.state = State(self.seed)
@@ -193,11 +194,15 @@ class WaveSandbox:
             self.counters.reset()
             self.rate_limiter.reset()
             if seed_demo:
-                self.seed_demo(invoices_per_business=invoices_per_business)
+                self.seed_demo(invoices_per_business=invoices_per_business, realistic=realistic)
         return self
 
-    def seed_demo(self, invoices_per_business=200, customers=40, vendors=15, years=3):
-        """Create the demo US (USD) and Canadian (CAD) businesses; returns them."""
+    def seed_demo(
+        self, invoices_per_business=200, customers=40, vendors=15, years=3, realistic=False
+    ):
+        """Create the demo US (USD) and Canadian (CAD) businesses; returns them.
+
+        ``realistic=True``: the awkward cases of real books (see ``realistic.py``)."""
         with self.state.lock:
             result = _seed_demo(
                 self.state,
@@ -205,6 +210,7 @@ class WaveSandbox:
                 customers=customers,
                 vendors=vendors,
                 years=years,
+                realistic=realistic,
             )
         gc.collect()
         gc.freeze()  # long-lived data: keep it out of future GC passes (latency)

@@ -2,50 +2,82 @@
 
 Type, field, argument and enum names are re-typed from Wave's live-introspected schema
 (``rhanka/mcp-wave:data/wave-schema.graphql``) so that introspection of the sandbox shows
-Wave's names.  Only the subset used by the connector is declared.
+Wave's names.  Only the subset used by the connector is declared, but every type declared
+here has Wave's fields and nullability (estimates and OAuth applications are left out).
 """
 
-CURRENCY_CODES = [
-    "AED",
-    "AUD",
-    "BRL",
-    "CAD",
-    "CHF",
-    "CNY",
-    "DKK",
-    "EUR",
-    "GBP",
-    "HKD",
-    "INR",
-    "JPY",
-    "MXN",
-    "NOK",
-    "NZD",
-    "PHP",
-    "PLN",
-    "SEK",
-    "SGD",
-    "USD",
-    "ZAR",
-]
-COUNTRY_CODES = [
-    "AU",
-    "BR",
-    "CA",
-    "CH",
-    "DE",
-    "ES",
-    "FR",
-    "GB",
-    "IE",
-    "IN",
-    "JP",
-    "MX",
-    "NL",
-    "NZ",
-    "US",
-    "ZA",
-]
+# Wave's CurrencyCode enum, complete (160 values, legacy codes such as BYR, EEK, LTL, ZMK
+# included; VES, BYN, CNH, ... absent).  Retyped from the introspected schema.
+CURRENCY_CODES = """
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+BYR BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EEK EGP ERN ETB EUR FJD FKP
+GBP GEL GHS GIP GMD GNF GTQ GWP GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
+KES KGS KHR KMF KRW KWD KYD KZT LAK LBP LKR LRD LSL LTL LVL LYD MAD MDL MGA MKD MMK MNT MOP
+MRO MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR
+RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD SSP STD SVC SYP SZL THB TJS TMM TND
+TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VEF VND VUV WST XAF XCD XOF XPF YER ZAR ZMK ZMW ZWD
+""".split()
+
+# Wave's CountryCode enum, complete (ISO 3166-1 alpha-2 as Wave lists it; no XK).
+COUNTRY_CODES = """
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
+BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ
+EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW
+GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY
+KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV
+MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY
+QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG
+TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
+ZW
+""".split()
+
+BUSINESS_TYPES = """
+ARTISTS_PHOTOGRAPHERS_CREATIVE CONSULTANTS_PROFESSIONALS FINANCE_INSURANCE HAIR_SPA_AESTHETICS
+MEDICAL_DENTAL_HEALTH_SERVICE NONPROFIT_ASSOCIATIONS_GROUPS OTHER PRODUCT_PROVIDER
+REALESTATE_HOME RETAILERS_AND_RESELLERS SERVICE_PROVIDER WEB_MEDIA_FREELANCER
+""".split()
+
+BUSINESS_SUBTYPES = """
+ADVERTISING_PUBLIC_RELATIONS AGRICULTURE_RANCHING_FARMING ARTISTS_PHOTOGRAPHERS_CREATIVE__ACTOR
+ARTISTS_PHOTOGRAPHERS_CREATIVE__AUDIO_VISUAL_PRODUCTION
+ARTISTS_PHOTOGRAPHERS_CREATIVE__CRAFTSPERSON ARTISTS_PHOTOGRAPHERS_CREATIVE__DANCER_CHOREOG
+ARTISTS_PHOTOGRAPHERS_CREATIVE__MUSICIAN ARTISTS_PHOTOGRAPHERS_CREATIVE__OTHER
+ARTISTS_PHOTOGRAPHERS_CREATIVE__PERFORMING_ARTS_ACTING_MUSIC_DANCE
+ARTISTS_PHOTOGRAPHERS_CREATIVE__PHOTOGRAPHER ARTISTS_PHOTOGRAPHERS_CREATIVE__VISUAL_ARTIST
+AUTOMOTIVE_SALES_AND_REPAIR CHURCH_RELIGIOUS_ORGANIZATION
+CONSTRUCTION_HOME_IMPROVEMENT__CONTRACTOR CONSTRUCTION_HOME_IMPROVEMENT__ENGINEER
+CONSTRUCTION_HOME_IMPROVEMENT__HOME_INSPECTOR CONSTRUCTION_HOME_IMPROVEMENT__OTHER_TRADES
+CONSULTANTS_PROFESSIONALS__ACCOUNTANTS_BOOKKEEPERS CONSULTANTS_PROFESSIONALS__COMMUNICATIONS
+CONSULTANTS_PROFESSIONALS__EXECUTIVE_COACH CONSULTANTS_PROFESSIONALS__HR_RECRUITMENT_STAFFING
+CONSULTANTS_PROFESSIONALS__IT_TECHNICAL CONSULTANTS_PROFESSIONALS__OTHER
+CONSULTANTS_PROFESSIONALS__SALES DESIGN_ARCHITECTURE_ENGINEERING FINANCIAL_SERVICES
+HAIR_SPA_AESTHETICS__HAIR_SALON HAIR_SPA_AESTHETICS__MASSAGE
+HAIR_SPA_AESTHETICS__NAIL_SKIN_AESTHETICS HAIR_SPA_AESTHETICS__OTHER INSURANCE_AGENCY_BROKER
+LANDLORD_PROPERTY_MANAGER__LANDLORD LANDLORD_PROPERTY_MANAGER__PROPERTY_MANAGER
+LAWN_CARE_LANDSCAPING LEGAL_SERVICES LODGING_HOTEL_MOTEL MANUFACTURER_REPRESENTATIVE_AGENT
+MEDICAL_DENTAL_HEALTH_SERVICE__CHIROPRACTOR MEDICAL_DENTAL_HEALTH_SERVICE__DENTIST
+MEDICAL_DENTAL_HEALTH_SERVICE__FITNESS MEDICAL_DENTAL_HEALTH_SERVICE__MASSAGE_THERAPIST
+MEDICAL_DENTAL_HEALTH_SERVICE__MENTAL_HEALTH MEDICAL_DENTAL_HEALTH_SERVICE__NUTRITION
+MEDICAL_DENTAL_HEALTH_SERVICE__OCCUP_THERAPIST MEDICAL_DENTAL_HEALTH_SERVICE__OTHER
+MEDICAL_DENTAL_HEALTH_SERVICE__PHYSICAL_THERAPIST NONPROFIT_ASSOCIATIONS_GROUPS__ASSOCIATION
+NONPROFIT_ASSOCIATIONS_GROUPS__CHARITABLE NONPROFIT_ASSOCIATIONS_GROUPS__CLUB
+NONPROFIT_ASSOCIATIONS_GROUPS__CONDO NONPROFIT_ASSOCIATIONS_GROUPS__OTHER
+NONPROFIT_ASSOCIATIONS_GROUPS__PARENT_BOOSTER OTHER__OTHER_PLEASE_SPECIFY
+PRODUCT_PROVIDER__MANUFACTURER PRODUCT_PROVIDER__MANUFACTURER_AND_VENDOR
+PRODUCT_PROVIDER__OTHER PRODUCT_PROVIDER__VENDOR REAL_ESTATE_SALES__AGENT
+REAL_ESTATE_SALES__BROKER REAL_ESTATE_SALES__OTHER RENTAL REPAIR_AND_MAINTENANCE
+RESTAURANT_CATERER_BAR RETAILERS_AND_RESELLERS__EBAY RETAILERS_AND_RESELLERS__ETSY
+RETAILERS_AND_RESELLERS__NON_STORE_RETAILER RETAILERS_AND_RESELLERS__OTHER
+RETAILERS_AND_RESELLERS__STORE_RETAILER SALES_INDEPENDENT_AGENT
+SERVICE_PROVIDER__CLEANING_JANITORIAL_SERVICES SERVICE_PROVIDER__CUSTOMER_SERVICE_SUPPORT
+SERVICE_PROVIDER__DOMESTIC_CAREGIVER_EMPLOYER SERVICE_PROVIDER__FITNESS
+SERVICE_PROVIDER__OFFICE_ADMIN_SUPPORT SERVICE_PROVIDER__OTHER SERVICE_PROVIDER__PERSONAL_CARE
+SERVICE_PROVIDER__TELEMARKETING SERVICE_PROVIDER__TRANSCRIPTION
+TRANSPORTATION_TRUCKING_DELIVERY WEB_MEDIA_FREELANCER__DESIGNER
+WEB_MEDIA_FREELANCER__MARKETING_SOCIAL_MEDIA WEB_MEDIA_FREELANCER__OTHER
+WEB_MEDIA_FREELANCER__PROGRAMMER WEB_MEDIA_FREELANCER__SEO WEB_MEDIA_FREELANCER__WRITER
+WHOLESALE_DISTRIBUTION_SALES
+""".split()
 
 ACCOUNT_SUBTYPES = [
     "CASH_AND_BANK",
@@ -143,6 +175,7 @@ scalar DateTime
 "Signed decimal number, arbitrary precision, serialized as a string. Example value: `14.99`."
 scalar Decimal
 scalar URL
+scalar HexColorCode
 
 enum CurrencyCode { """
     + " ".join(CURRENCY_CODES)
@@ -168,6 +201,12 @@ enum InvoiceSendMethod {
   EXPORT_PDF GMAIL MARKED_SENT NOT_SENT OUTLOOK SHARED_LINK SKIPPED WAVE YAHOO
 }
 enum OrganizationalType { CORPORATION PARTNERSHIP SOLE_PROPRIETORSHIP }
+enum BusinessTypeValue { """
+    + " ".join(BUSINESS_TYPES)
+    + """ }
+enum BusinessSubtypeValue { """
+    + " ".join(BUSINESS_SUBTYPES)
+    + """ }
 enum CustomerSort { """
     + _sorts("CREATED_AT", "MODIFIED_AT", "NAME")
     + """ }
@@ -198,13 +237,16 @@ type Query {
   business(id: ID): Business
   accountTypes: [AccountType!]!
   accountSubtypes: [AccountSubtype!]!
+  countries: [Country!]!
+  country(code: CountryCode!): Country
   currencies: [Currency!]!
   currency(code: CurrencyCode!): Currency
+  province(code: String!): Province
 }
 
 type User implements Node {
-  id: ID! createdAt: DateTime defaultEmail: String firstName: String lastName: String
-  modifiedAt: DateTime
+  id: ID! createdAt: DateTime! defaultEmail: String firstName: String lastName: String
+  modifiedAt: DateTime!
 }
 
 type OffsetPageInfo { currentPage: Int! totalCount: Int totalPages: Int }
@@ -216,8 +258,17 @@ type Money {
   raw: Int! @deprecated(reason: "Use `minorUnitValue` instead, as `raw` can overflow")
   value: String!
 }
-type Country { code: CountryCode! currency: Currency! name: String! nameWithArticle: String! }
-type Province { code: String! name: String! }
+type Country {
+  code: CountryCode! currency: Currency! name: String! nameWithArticle: String!
+  provinces: [Province!]!
+}
+type Province {
+  code: String! name: String! slug: String @deprecated(reason: "Nonstandard values.")
+}
+type BusinessType { name: String! value: BusinessTypeValue! }
+type BusinessSubtype { name: String! value: BusinessSubtypeValue! }
+type GeneralSettings { accentColor: HexColorCode logoUrl: URL }
+type InvoiceEstimateSettings { generalSettings: GeneralSettings! }
 type Address {
   addressLine1: String addressLine2: String city: String country: Country postalCode: String
   province: Province
@@ -235,8 +286,14 @@ type Business implements Node {
   address: Address
   timezone: String
   phone: String
+  fax: String
+  mobile: String
+  tollFree: String
   website: String
   organizationalType: OrganizationalType
+  type: BusinessType
+  subtype: BusinessSubtype
+  invoiceEstimateSettings: InvoiceEstimateSettings!
   createdAt: DateTime!
   modifiedAt: DateTime!
   account(id: ID!): Account
@@ -274,15 +331,16 @@ type AccountSubtype {
 }
 type Account implements BusinessNode & Node {
   id: ID! business: Business! balance: Decimal balanceInBusinessCurrency: Decimal
-  currency: Currency! description: String displayId: String isArchived: Boolean! name: String!
-  normalBalanceType: AccountNormalBalanceType! sequence: Int! subtype: AccountSubtype!
-  type: AccountType!
+  classicId: String currency: Currency! description: String displayId: String
+  isArchived: Boolean! name: String! normalBalanceType: AccountNormalBalanceType!
+  sequence: Int! subtype: AccountSubtype! type: AccountType!
 }
 
 type CustomerShippingDetails { address: Address instructions: String name: String phone: String }
 type Customer implements BusinessNode & Node {
   id: ID! business: Business! address: Address createdAt: DateTime! modifiedAt: DateTime!
   currency: Currency displayId: String email: String fax: String firstName: String
+  internalId: String @deprecated(reason: "Use Node.id instead.")
   lastName: String internalNotes: String isArchived: Boolean mobile: String name: String!
   outstandingAmount: Money! overdueAmount: Money! phone: String
   shippingDetails: CustomerShippingDetails tollFree: String website: String
@@ -291,20 +349,22 @@ type Vendor implements BusinessNode & Node {
   id: ID! business: Business! address: Address createdAt: DateTime! modifiedAt: DateTime!
   currency: Currency displayId: String email: String fax: String firstName: String
   lastName: String internalNotes: String isArchived: Boolean mobile: String name: String!
-  phone: String tollFree: String website: String
+  phone: String shippingDetails: VendorShippingDetails tollFree: String website: String
 }
+type VendorShippingDetails { address: Address instructions: String name: String phone: String }
 type Product implements BusinessNode & Node {
   id: ID! business: Business! createdAt: DateTime! modifiedAt: DateTime!
   defaultSalesTaxes: [SalesTax!]! description: String expenseAccount: Account
-  incomeAccount: Account isArchived: Boolean! isBought: Boolean! isSold: Boolean!
-  name: String! unitPrice: Decimal!
+  incomeAccount: Account internalId: String @deprecated(reason: "Use Node.id instead.")
+  isArchived: Boolean! isBought: Boolean! isSold: Boolean! name: String! unitPrice: Decimal!
 }
 type SalesTaxRate { effective: Date! rate: Decimal! }
 type SalesTax implements BusinessNode & Node {
   id: ID! business: Business! abbreviation: String! createdAt: DateTime! modifiedAt: DateTime!
-  description: String isArchived: Boolean isCompound: Boolean isRecoverable: Boolean
+  description: String internalId: String @deprecated(reason: "Use Node.id instead.")
+  isArchived: Boolean! isCompound: Boolean! isRecoverable: Boolean!
   name: String! rate(for: Date): Decimal! rates: [SalesTaxRate!]!
-  showTaxNumberOnInvoices: Boolean taxNumber: String
+  showTaxNumberOnInvoices: Boolean! taxNumber: String
 }
 
 interface InvoiceDiscount { createdAt: DateTime! modifiedAt: DateTime! name: String }
@@ -318,30 +378,60 @@ type InvoiceItemTax {
   amount: Money rate: Decimal @deprecated(reason: "Use salesTax.rate") salesTax: SalesTax!
 }
 type InvoiceItem {
-  account: Account! description: String product: Product! quantity: Decimal!
+  account: Account! description: String id: ID! product: Product! quantity: Decimal!
   unitPrice: Decimal! price: Decimal! @deprecated(reason: "Use unitPrice") subtotal: Money!
   total: Money! taxes: [InvoiceItemTax!]!
 }
 type Invoice implements BusinessNode & Node {
-  id: ID! business: Business! amountDue: Money! amountPaid: Money! amountTitle: String
+  id: ID! business: Business! amountDue: Money! amountPaid: Money! amountTitle: String!
+  anonymousId: ID! attachments: [ARAttachment!]
+  internalId: String @deprecated(reason: "Use Node.id instead.")
+  invoiceReminders: [InvoiceReminder!]! source: InvoiceSource
   createdAt: DateTime! modifiedAt: DateTime! currency: Currency! customer: Customer!
   disableAmexPayments: Boolean! disableBankPayments: Boolean!
   disableCreditCardPayments: Boolean! discountTotal: Money! discounts: [InvoiceDiscount!]
   dueDate: Date! exchangeRate: Decimal! footer: String hideAmount: Boolean!
   hideDescription: Boolean! hideName: Boolean! hidePrice: Boolean! hideUnit: Boolean!
-  invoiceDate: Date! invoiceNumber: String! itemTitle: String items: [InvoiceItem!]
+  invoiceDate: Date! invoiceNumber: String! itemTitle: String! items: [InvoiceItem!]
   lastSentAt: DateTime lastSentVia: InvoiceSendMethod lastViewedAt: DateTime memo: String
   "Only populated when details of a specific invoice is requested."
   payments: [InvoicePayment]
-  pdfUrl: String! poNumber: String priceTitle: String requireTermsOfServiceAgreement: Boolean!
+  pdfUrl: String! poNumber: String priceTitle: String! requireTermsOfServiceAgreement: Boolean!
   status: InvoiceStatus! subhead: String subtotal: Money! taxTotal: Money! title: String!
-  total: Money! unitTitle: String viewUrl: String!
+  total: Money! unitTitle: String! viewUrl: String!
+}
+type ARAttachment {
+  active: Boolean! businessId: ID! downloadUrl: String! fileName: String! filePath: String!
+  fileSize: String! id: ID! uploadStatusUpdatedAt: DateTime!
+}
+type InvoiceReminder implements BusinessNode & Node {
+  business: Business! createdAt: DateTime daysDelta: Int id: ID!
+  internalId: String @deprecated(reason: "Use Node.id instead.")
+  invoice: Invoice issueDate: DateTime modifiedAt: DateTime sent: Boolean sentManually: Boolean
+}
+type Estimate implements BusinessNode & Node {
+  business: Business! id: ID! internalId: String @deprecated(reason: "Use Node.id instead.")
+}
+type NewEstimate implements BusinessNode & Node { business: Business! id: ID! }
+type RecurringInvoice implements BusinessNode & Node {
+  business: Business! id: ID! internalId: String @deprecated(reason: "Use Node.id instead.")
+}
+union InvoiceSource = Estimate | NewEstimate | RecurringInvoice
+type InvoicePaymentDetail {
+  cardExpiryMonth: String cardExpiryYear: String cardSource: String cardType: String
+  lastFour: String
 }
 type InvoicePayment implements BusinessNode & Node {
-  id: ID! business: Business! account: Account! amount: String createdAt: DateTime!
-  customer: Customer exchangeRate: Decimal! invoice: Invoice memo: String modifiedAt: DateTime!
-  origin: String paymentDate: Date paymentMethod: String paymentProvider: String state: String
-  transactionType: String
+  id: ID! business: Business! account: Account! accountNumberLast3: String
+  accountingTransactionId: String active: Boolean amount: String authorizerName: String
+  businessCurrency: Currency confirmationCode: String createdAt: DateTime! customer: Customer
+  displayExchangeRate: String exchangeRate: Decimal! institutionName: String invoice: Invoice
+  invoiceCurrency: Currency memo: String modifiedAt: DateTime! origin: String
+  "Original Invoice Payment (present when current payment is a refund)"
+  originInvoicePayment: InvoicePayment
+  paymentCurrency: Currency paymentDate: Date paymentDetails: InvoicePaymentDetail
+  paymentMethod: String paymentMethodId: String paymentProvider: String readonlyUrl: String
+  state: String transactionId: String transactionType: String
 }
 type Transaction { id: ID! }
 
@@ -360,10 +450,14 @@ input CustomerCreateInput {
   mobile: String phone: String shippingDetails: CustomerShippingDetailsInput tollFree: String
   website: String
 }
+input CustomerPatchShippingDetailsInput {
+  address: AddressInput instructions: String name: String phone: String
+}
 input CustomerPatchInput {
   id: ID! name: String address: AddressInput currency: CurrencyCode displayId: String
   email: String fax: String firstName: String internalNotes: String lastName: String
-  mobile: String phone: String shippingDetails: CustomerShippingDetailsInput tollFree: String
+  mobile: String phone: String shippingDetails: CustomerPatchShippingDetailsInput
+  tollFree: String
   website: String
 }
 input CustomerDeleteInput { id: ID! }
@@ -380,6 +474,12 @@ input SalesTaxCreateInput {
   businessId: ID! name: String! abbreviation: String! rate: Decimal! description: String
   isCompound: Boolean isRecoverable: Boolean showTaxNumberOnInvoices: Boolean taxNumber: String
 }
+input SalesTaxRateInput { effective: Date! rate: Decimal! }
+input SalesTaxPatchInput {
+  id: ID! abbreviation: String description: String name: String rates: [SalesTaxRateInput!]
+  showTaxNumberOnInvoices: Boolean taxNumber: String
+}
+input SalesTaxArchiveInput { id: ID! }
 input AccountCreateRestrictions { canArchive: Boolean }
 input AccountCreateInput {
   businessId: ID! name: String! subtype: AccountSubtypeValueCreateInput! currency: CurrencyCode
@@ -462,6 +562,8 @@ input MoneyTransactionsCreateInput { businessId: ID! transactions: [MoneyTransac
     + _output("ProductPatchOutput", "product: Product")
     + _output("ProductArchiveOutput", "product: Product")
     + _output("SalesTaxCreateOutput", "salesTax: SalesTax")
+    + _output("SalesTaxPatchOutput", "salesTax: SalesTax")
+    + _output("SalesTaxArchiveOutput", "salesTax: SalesTax")
     + _output("AccountCreateOutput", "account: Account")
     + _output("AccountPatchOutput", "account: Account")
     + _output("AccountArchiveOutput")
@@ -485,6 +587,8 @@ type Mutation {
   productPatch(input: ProductPatchInput!): ProductPatchOutput
   productArchive(input: ProductArchiveInput!): ProductArchiveOutput
   salesTaxCreate(input: SalesTaxCreateInput!): SalesTaxCreateOutput!
+  salesTaxPatch(input: SalesTaxPatchInput!): SalesTaxPatchOutput!
+  salesTaxArchive(input: SalesTaxArchiveInput!): SalesTaxArchiveOutput!
   accountCreate(input: AccountCreateInput!): AccountCreateOutput
   accountPatch(input: AccountPatchInput!): AccountPatchOutput
   accountArchive(input: AccountArchiveInput!): AccountArchiveOutput

@@ -80,6 +80,7 @@ def dump(state: store.State) -> dict:
         "auth_codes": _enc(state.auth_codes, objects),
         "oauth_clients": _enc(state.oauth_clients, objects),
         "webhook_subscriptions": _enc(getattr(state, "webhook_subscriptions", {}), objects),
+        "realistic_cases": _enc(getattr(state, "realistic_cases", None) or {}, objects),
     }
 
 
@@ -145,4 +146,5 @@ def load(data: dict) -> store.State:
     state.auth_codes = _dec(data["auth_codes"], objects)
     state.oauth_clients = _dec(data["oauth_clients"], objects)
     state.webhook_subscriptions = _dec(data["webhook_subscriptions"], objects)
+    state.realistic_cases = _dec(data.get("realistic_cases") or {"$dict": {}}, objects)
     return state

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from .schema import ACCOUNT_SUBTYPES
 
@@ -35,11 +36,22 @@ CURRENCIES = {
 }
 
 
+# ISO 4217 minor units of the codes in Wave's CurrencyCode enum that don't use 2 decimals
+# (ASSUMPTION: Wave's ``Currency.exponent`` follows ISO 4217).  Names of codes missing from
+# CURRENCIES fall back to the code itself.
+ISO_EXPONENTS = {
+    **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+}
+
+
 class Currency:
     __slots__ = ("code", "exponent", "name", "plural", "symbol")
 
     def __init__(self, code: str):
-        name, plural, symbol, exponent = CURRENCIES.get(code, (code, code, code, 2))
+        name, plural, symbol, exponent = CURRENCIES.get(
+            code, (code, code, code, ISO_EXPONENTS.get(code, 2))
+        )
         self.code, self.name, self.plural, self.symbol, self.exponent = (
             code,
             name,
@@ -233,6 +245,8 @@ class Entity:
 
     __slots__ = ("__weakref__", "business", "created_at", "id", "modified_at")
     TYPE = "Entity"
+    # deprecated/legacy identifiers Wave still exposes; the sandbox has none
+    internal_id = classic_id = None
 
 
 class User(Entity):
@@ -271,6 +285,11 @@ class Business(Entity):
         "website",
     )
     TYPE = "Business"
+    # Wave fields the sandbox has no data for (read-only defaults)
+    fax = mobile = toll_free = type = subtype = None
+    invoice_estimate_settings = SimpleNamespace(
+        general_settings=SimpleNamespace(accent_color=None, logo_url=None)
+    )
 
     @property
     def currency(self) -> Currency:
@@ -425,6 +444,7 @@ class InvoiceItem:
         "account",
         "code",
         "description",
+        "id",
         "product",
         "quantity",
         "subtotal_minor",
@@ -528,6 +548,14 @@ class Invoice(Entity):
         return f"https://sandbox.invalid/invoice/{self.id}/pdf"
 
     @property
+    def anonymous_id(self):
+        """ASSUMPTION: the PublicInvoice id shares the invoice's uuid."""
+        return global_id("PublicInvoice", decode_id(self.id)[1])
+
+    attachments = source = None
+    invoice_reminders = ()
+
+    @property
     def view_url(self):
         return f"https://sandbox.invalid/invoice/{self.id}"
 
@@ -560,15 +588,28 @@ SENT_VIA_WAVE = {"WAVE", "GMAIL", "OUTLOOK", "YAHOO"}
 
 
 class InvoicePayment(Entity):
+    """A payment, or a refund of one (``kind``), on an invoice.
+
+    ASSUMPTION (Wave documents neither): ``transactionType`` is ``PAYMENT`` or ``REFUND``; a
+    refund is its own record, with a positive ``amount`` and ``originInvoicePayment``; a
+    voided payment keeps its record with ``state: "VOIDED"`` and ``active: false`` and no
+    longer counts in ``amountPaid``.  Records written before these slots existed read as
+    active manual payments.
+    """
+
     __slots__ = (
         "account",
         "amount_minor",
         "deleted",
         "exchange_rate",
         "invoice",
+        "kind",
         "memo",
+        "origin_payment",
         "payment_date",
         "payment_method",
+        "provider",
+        "voided",
     )
     TYPE = "InvoicePayment"
 
@@ -580,10 +621,55 @@ class InvoicePayment(Entity):
     def customer(self):
         return self.invoice.customer
 
+    @property
+    def transaction_type(self):
+        return getattr(self, "kind", None) or "PAYMENT"
+
+    @property
+    def is_voided(self) -> bool:
+        return bool(getattr(self, "voided", False))
+
+    @property
+    def state(self):
+        return "VOIDED" if self.is_voided else "COMPLETED"
+
+    @property
+    def active(self):
+        return not self.is_voided
+
+    @property
+    def origin_invoice_payment(self):
+        return getattr(self, "origin_payment", None)
+
+    @property
+    def payment_provider(self):
+        return getattr(self, "provider", None)
+
+    @property
+    def signed_minor(self) -> int:
+        """What this record adds to the invoice's amountPaid."""
+        if self.is_voided:
+            return 0
+        return -self.amount_minor if self.transaction_type == "REFUND" else self.amount_minor
+
+    @property
+    def invoice_currency(self):
+        return self.invoice.currency
+
+    payment_currency = invoice_currency
+
+    @property
+    def business_currency(self):
+        return self.invoice.business.currency
+
+    @property
+    def display_exchange_rate(self):
+        return str(self.exchange_rate)
+
     origin = "MANUAL"
-    payment_provider = None
-    state = "COMPLETED"
-    transaction_type = "PAYMENT"
+    account_number_last3 = accounting_transaction_id = authorizer_name = None
+    confirmation_code = institution_name = payment_details = payment_method_id = None
+    readonly_url = transaction_id = None
 
 
 class MoneyTransaction(Entity):
@@ -679,6 +765,8 @@ class State:
         self.access_token_ttl = 7200
         self._last_now = dt.datetime(2000, 1, 1, tzinfo=UTC)
         self.listeners: list = []  # callables(event_type, business, invoice, extra)
+        # realistic demo data: business id -> case name -> invoice ids (realistic.py)
+        self.realistic_cases: dict[str, dict[str, list[str]]] = {}
 
     # pickling: locks / listeners are runtime only
     def __getstate__(self):
