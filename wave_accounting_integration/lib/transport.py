@@ -26,6 +26,14 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from . import errors_map
+from .answers import (
+    alias_exception,
+    check_payload,
+    errors_at,
+    is_last_page,
+    not_found_at,
+    nothing_applied,
+)
 from .exceptions import (
     WaveAuthenticationError,
     WaveError,
@@ -34,7 +42,6 @@ from .exceptions import (
     WaveRateLimitedError,
     WaveServerError,
     WaveTransportError,
-    WaveValidationError,
 )
 from .graphql import (
     build_lookup_document,
@@ -241,7 +248,7 @@ class WaveClient:
             for edge in edges:
                 if edge and edge.get("node") is not None:
                     yield edge["node"]
-            if _is_last_page(connection.get("pageInfo") or {}, page, len(edges)):
+            if is_last_page(connection.get("pageInfo") or {}, page, len(edges)):
                 return
             page += 1
 
@@ -301,7 +308,7 @@ class WaveClient:
             variables,
             operation_name=operation_name,
             priority=priority,
-            tolerate=_errors_at(set(aliases)),
+            tolerate=errors_at(set(aliases)),
         )
         return self._split_aliases(entries, variables, result)
 
@@ -317,7 +324,7 @@ class WaveClient:
             variables,
             operation_name="WaveLookupMany",
             priority=priority,
-            tolerate=_not_found_at(aliases),
+            tolerate=not_found_at(aliases),
         )
         business = result.data.get("business")
         if business is None:
@@ -337,7 +344,7 @@ class WaveClient:
         for alias, name, *_rest in entries:
             errors = by_alias.get(alias)
             if errors:
-                outcome[alias] = _alias_exception(alias, name, variables, errors)
+                outcome[alias] = alias_exception(alias, name, variables, errors)
             else:
                 outcome[alias] = check_payload(name, result.data.get(alias))
         return outcome
@@ -423,7 +430,7 @@ class WaveClient:
         if errors_map.is_redirect(status):
             raise errors_map.redirect_error(status, response.headers.get("Location"), extra)
         if status == 429 or (
-            codes & errors_map.RATE_CODES and (call.kind != "mutation" or _nothing_applied(body))
+            codes & errors_map.RATE_CODES and (call.kind != "mutation" or nothing_applied(body))
         ):
             error = (
                 errors_map.exception_for_errors(errors, extra, retry_after)
@@ -559,77 +566,3 @@ class WaveClient:
                 self.request_logger(record)
             except Exception:  # a logging hook must never break a request
                 _logger.exception("Wave request_logger failed")
-
-
-def check_payload(name, payload):
-    """Return the mutation payload, or a :class:`WaveError` describing its failure."""
-    if payload is None:
-        return WaveError(
-            f"Wave returned no result for {name}.",
-            code="EMPTY_PAYLOAD",
-            details={"operation": name},
-        )
-    if not payload.get("didSucceed"):
-        input_errors = payload.get("inputErrors") or []
-        return WaveValidationError(
-            code="INPUT_ERRORS", input_errors=input_errors, details={"operation": name}
-        )
-    return payload
-
-
-def _is_last_page(page_info, page, edge_count):
-    """Decide whether the page just read was the last one.
-
-    Without ``totalPages`` only an empty page ends the walk: a short page may
-    just mean the server clamped ``pageSize``.
-    """
-    total_pages = page_info.get("totalPages")
-    if total_pages is not None:
-        return page >= total_pages or edge_count == 0
-    return edge_count == 0
-
-
-def _nothing_applied(body):
-    """Return True when a mutation answer proves nothing ran (all fields null, no 5xx)."""
-    data = (body or {}).get("data") or {}
-    codes = set(errors_map.error_codes((body or {}).get("errors")))
-    return all(value is None for value in data.values()) and not (codes & errors_map.SERVER_CODES)
-
-
-def _not_found_at(aliases):
-    """Tolerate NOT_FOUND errors located under one of the look-up ``aliases``."""
-
-    def tolerate(errors):
-        return all(
-            errors_map.error_code(err) == "NOT_FOUND"
-            and len(err.get("path") or []) >= 2
-            and err["path"][1] in aliases
-            for err in errors
-        )
-
-    return tolerate
-
-
-def _errors_at(aliases):
-    """Tolerate errors that are each located under one of the mutation ``aliases``."""
-
-    def tolerate(errors):
-        return all((err.get("path") or [None])[0] in aliases for err in errors)
-
-    return tolerate
-
-
-def _alias_exception(alias, name, variables, errors):
-    """Exception for one alias of a batched mutation that reported errors."""
-    error = errors_map.exception_for_errors(errors, {"operation": name, "alias": alias})
-    if isinstance(error, WaveServerError):
-        return WaveOutcomeUnknownError(
-            code="OUTCOME_UNKNOWN",
-            details={
-                "operation": name,
-                "alias": alias,
-                "variables": redact(variables.get(f"in_{alias}")),
-                "error": error.message,
-            },
-        )
-    return error
