@@ -15,7 +15,6 @@ from . import res_company
 from . import res_config_settings
 from . import wave_webhook_event
 from . import wave_webhook_engine
-from . import wave_notification
 from . import wave_dashboard
 from . import wave_rate_bucket
 from . import wave_request_log

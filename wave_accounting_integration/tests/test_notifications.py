@@ -87,7 +87,7 @@ class TestNotifications(WaveCommon):
             ]
         )
         before = self.connection.message_ids
-        self.env["wave.api"]._cron_quarantine_digest()
+        self.env["wave.quarantine.digest"]._cron_send_digests()
         digest = self.connection.message_ids - before
         self.assertEqual(len(digest), 1)
         self.assertIn("3 records in quarantine", digest.subject)
@@ -97,7 +97,7 @@ class TestNotifications(WaveCommon):
         # Nothing open: no digest.
         Quarantine.search([]).write({"state": "resolved"})
         before = self.connection.message_ids
-        self.env["wave.api"]._cron_quarantine_digest()
+        self.env["wave.quarantine.digest"]._cron_send_digests()
         self.assertFalse(self.connection.message_ids - before)
 
 
