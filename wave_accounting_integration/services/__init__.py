@@ -9,3 +9,4 @@ from . import notifier
 from . import job_guard
 from . import secret_rotation
 from . import quarantine_digest
+from . import dashboard_stats
