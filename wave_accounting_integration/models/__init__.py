@@ -35,5 +35,4 @@ from . import wave_outbound_money
 from . import wave_outbound_hooks
 from . import wave_outbound_quarantine
 from . import wave_parity
-from . import wave_parity_api
 from . import wave_export_file

@@ -10,3 +10,4 @@ from . import job_guard
 from . import secret_rotation
 from . import quarantine_digest
 from . import dashboard_stats
+from . import parity
