@@ -182,14 +182,8 @@ class ParityComparison:
             return
         customer = node.get("customer") or {}
         partner = self.lookups.customer_partners.get(customer.get("id"))
-        self.figure(
-            "partner",
-            (customer.get("id"), code),
-            f"{customer.get('name') or customer.get('id')} ({code})",
-            code,
-        ).link("res.partner", partner.id if partner else None, customer.get("id")).wave += Decimal(
-            node["amountDue"]["value"]
-        )
+        amount_due = Decimal(node["amountDue"]["value"])
+        self._add_wave_reference("partner", customer, "res.partner", partner, code, amount_due)
         for item in node.get("items") or []:
             self._add_wave_account(
                 item.get("account") or {}, code, Decimal(item["subtotal"]["value"])
@@ -210,14 +204,15 @@ class ParityComparison:
     def _add_wave_tax(self, tax, code):
         sales_tax = tax.get("salesTax") or {}
         tax_record = self.lookups.taxes.get(sales_tax.get("id"))
+        amount = wave_amount(tax.get("amount"))
+        self._add_wave_reference("tax", sales_tax, "account.tax", tax_record, code, amount)
+
+    def _add_wave_reference(self, category, reference, res_model, record, code, amount):
+        """Wave's side of a figure keyed by a Wave ``{id, name}``: a customer, a sales tax."""
+        wave_id = reference.get("id")
         self.figure(
-            "tax",
-            (sales_tax.get("id"), code),
-            f"{sales_tax.get('name') or sales_tax.get('id')} ({code})",
-            code,
-        ).link(
-            "account.tax", tax_record.id if tax_record else None, sales_tax.get("id")
-        ).wave += wave_amount(tax.get("amount"))
+            category, (wave_id, code), f"{reference.get('name') or wave_id} ({code})", code
+        ).link(res_model, record.id if record else None, wave_id).wave += amount
 
     # -- Odoo side ---------------------------------------------------------
     def _add_odoo_invoice(self, move, node):
