@@ -3,7 +3,8 @@
 
 ``GET /wave/metrics`` with ``Authorization: Bearer <token>``; the token is the
 system parameter ``wave_accounting_integration.metrics_token``. No parameter,
-no header or a wrong token: 401 and no data.
+no header or a wrong token: 401 and no data. The figures come from
+``wave.dashboard.stats`` (``services/dashboard_stats.py``), as the dashboard's do.
 """
 
 import hmac
@@ -11,7 +12,7 @@ import hmac
 from odoo import http
 from odoo.http import Response, request
 
-from ..models.wave_dashboard import QUEUE_OPEN_STATES, WAVE_CHANNEL_PREFIX
+from ..services.dashboard_stats import WAVE_CHANNEL_PREFIX
 
 TOKEN_PARAM = "wave_accounting_integration.metrics_token"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -62,9 +63,8 @@ class MetricsWriter:
 def collect_metrics(env):
     """All metrics of every Wave connection, as Prometheus text."""
     out = MetricsWriter()
-    connections = env["wave.api"].with_context(active_test=False).search([])
-    Job = env["wave.sync.job"]
-    for connection in connections:
+    stats = env["wave.dashboard.stats"]
+    for connection in env["wave.api"].with_context(active_test=False).search([]):
         base = {"company": connection.company_id.name, "connection": connection.id}
         out.add(
             "wave_connection_up",
@@ -73,119 +73,101 @@ def collect_metrics(env):
             1 if connection.state == "connected" and connection.active else 0,
             **base,
         )
-        for kind, direction, state, done, failed, count in Job._read_group(
-            [("connection_id", "=", connection.id), ("parent_id", "=", False)],
-            ["kind", "direction", "state"],
-            ["records_done:sum", "records_failed:sum", "__count"],
-        ):
-            labels = {**base, "kind": kind, "direction": direction}
-            out.add(
-                "wave_sync_runs_total",
-                "counter",
-                "Sync runs by kind and final state.",
-                count,
-                **labels,
-                state=state,
-            )
-            out.add(
-                "wave_records_synced_total",
-                "counter",
-                "Records synced successfully.",
-                done or 0,
-                **labels,
-                state=state,
-            )
-            out.add(
-                "wave_sync_errors_total",
-                "counter",
-                "Records that failed to sync.",
-                failed or 0,
-                **labels,
-                state=state,
-            )
-        for kind, (buckets, duration_sum, job_count) in sorted(
-            connection._wave_duration_histogram().items()
-        ):
-            out.histogram(
-                "wave_sync_run_duration_seconds",
-                "Duration of finished sync runs.",
-                buckets,
-                duration_sum,
-                job_count,
-                **base,
-                kind=kind,
-            )
-        buckets, latency_sum, latency_count = connection._wave_latency_histogram()
-        out.histogram(
-            "wave_sync_latency_seconds",
-            "From the change in Wave to the record created in Odoo.",
-            buckets,
-            latency_sum,
-            latency_count,
-            **base,
-        )
+        _add_run_metrics(out, stats._run_totals(connection), base)
+        _add_histograms(out, stats, connection, base)
         out.add(
             "wave_quarantine_open",
             "gauge",
             "Quarantined records waiting for a fix.",
-            env["wave.quarantine"].search_count(
-                [("connection_id", "=", connection.id), ("state", "=", "open")]
-            ),
+            stats._quarantine_open(connection),
             **base,
         )
-        if "wave.request.log" in env:
-            for outcome, count, waits, wait_ms in env["wave.request.log"]._read_group(
-                [("connection_id", "=", connection.id)],
-                ["outcome"],
-                ["__count", "rate_limit_waits:sum", "rate_limit_wait_ms:sum"],
-            ):
-                out.add(
-                    "wave_requests_total",
-                    "counter",
-                    "Requests sent to Wave by outcome.",
-                    count,
-                    **base,
-                    outcome=outcome or "unknown",
-                )
-                out.add(
-                    "wave_rate_limit_waits_total",
-                    "counter",
-                    "Times a request waited for the rate budget or a Wave 429.",
-                    waits or 0,
-                    **base,
-                    outcome=outcome or "unknown",
-                )
-                out.add(
-                    "wave_rate_limit_wait_seconds_total",
-                    "counter",
-                    "Time spent waiting for the rate budget.",
-                    (wait_ms or 0.0) / 1000.0,
-                    **base,
-                    outcome=outcome or "unknown",
-                )
-    for channel, state, count in env["queue.job"]._read_group(
-        [("channel", "=like", WAVE_CHANNEL_PREFIX + "%"), ("state", "in", QUEUE_OPEN_STATES)],
-        ["channel", "state"],
-        ["__count"],
-    ):
-        out.add(
-            "wave_queue_jobs",
-            "gauge",
-            "Unfinished Wave background jobs.",
-            count,
-            channel=channel,
-            state=state,
-        )
-    if "wave_queue_jobs" not in out.families:
-        out.add(
-            "wave_queue_jobs",
-            "gauge",
-            "Unfinished Wave background jobs.",
-            0,
-            channel=WAVE_CHANNEL_PREFIX,
-            state="pending",
-        )
+        _add_request_metrics(out, stats._request_totals(connection), base)
+    _add_queue_metrics(out, stats._queue_depth())
     return out.render()
+
+
+def _add_run_metrics(out, run_totals, base):
+    """Runs, records synced and records failed per kind, direction and final state."""
+    for kind, direction, state, done, failed, count in run_totals:
+        labels = {**base, "kind": kind, "direction": direction, "state": state}
+        out.add(
+            "wave_sync_runs_total", "counter", "Sync runs by kind and final state.", count, **labels
+        )
+        out.add(
+            "wave_records_synced_total",
+            "counter",
+            "Records synced successfully.",
+            done or 0,
+            **labels,
+        )
+        out.add(
+            "wave_sync_errors_total",
+            "counter",
+            "Records that failed to sync.",
+            failed or 0,
+            **labels,
+        )
+
+
+def _add_histograms(out, stats, connection, base):
+    """Run durations per kind and the import latency of ``connection``."""
+    for kind, (buckets, duration_sum, job_count) in sorted(
+        stats._duration_histogram(connection).items()
+    ):
+        out.histogram(
+            "wave_sync_run_duration_seconds",
+            "Duration of finished sync runs.",
+            buckets,
+            duration_sum,
+            job_count,
+            **base,
+            kind=kind,
+        )
+    buckets, latency_sum, latency_count = stats._latency_histogram(connection)
+    out.histogram(
+        "wave_sync_latency_seconds",
+        "From the change in Wave to the record created in Odoo.",
+        buckets,
+        latency_sum,
+        latency_count,
+        **base,
+    )
+
+
+def _add_request_metrics(out, request_totals, base):
+    """Requests sent to Wave and rate-limit waits, per outcome."""
+    for outcome, count, waits, wait_ms in request_totals:
+        labels = {**base, "outcome": outcome or "unknown"}
+        out.add(
+            "wave_requests_total", "counter", "Requests sent to Wave by outcome.", count, **labels
+        )
+        out.add(
+            "wave_rate_limit_waits_total",
+            "counter",
+            "Times a request waited for the rate budget or a Wave 429.",
+            waits or 0,
+            **labels,
+        )
+        out.add(
+            "wave_rate_limit_wait_seconds_total",
+            "counter",
+            "Time spent waiting for the rate budget.",
+            (wait_ms or 0.0) / 1000.0,
+            **labels,
+        )
+
+
+def _add_queue_metrics(out, queue_depth):
+    """Unfinished Wave queue jobs per channel and state (a zero sample when none)."""
+    help_text = "Unfinished Wave background jobs."
+    for channel, state in sorted(queue_depth):
+        count = queue_depth[(channel, state)]
+        out.add("wave_queue_jobs", "gauge", help_text, count, channel=channel, state=state)
+    if not queue_depth:
+        out.add(
+            "wave_queue_jobs", "gauge", help_text, 0, channel=WAVE_CHANNEL_PREFIX, state="pending"
+        )
 
 
 class WaveMetricsController(http.Controller):

@@ -15,8 +15,6 @@ from . import res_company
 from . import res_config_settings
 from . import wave_webhook_event
 from . import wave_webhook_engine
-from . import wave_notification
-from . import wave_secret_rotation
 from . import wave_dashboard
 from . import wave_rate_bucket
 from . import wave_request_log
@@ -37,5 +35,4 @@ from . import wave_outbound_money
 from . import wave_outbound_hooks
 from . import wave_outbound_quarantine
 from . import wave_parity
-from . import wave_parity_api
 from . import wave_export_file

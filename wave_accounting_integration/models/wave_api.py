@@ -264,6 +264,15 @@ class WaveApi(models.Model):
     request_log_ids = fields.One2many("wave.request.log", "connection_id")
     request_log_count = fields.Integer(compute="_compute_request_log_count")
 
+    # -- OPS: the last ledger parity report (services/parity.py) ------------
+    last_parity_report_id = fields.Many2one("wave.parity.report", readonly=True, copy=False)
+    last_parity_at = fields.Datetime(
+        string="Last Parity Check", related="last_parity_report_id.computed_at"
+    )
+    last_parity_difference_count = fields.Integer(
+        string="Parity Differences", related="last_parity_report_id.difference_count"
+    )
+
     _sql_constraints = [
         (
             "rate_limit_positive",

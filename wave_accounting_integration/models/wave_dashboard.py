@@ -2,21 +2,14 @@
 """The Wave dashboard: health and throughput of the company's connection.
 
 A transient record rendered as a form: opening the menu computes the figures
-once (``action_open``); *Refresh* recomputes them. The same figures feed the
+once (``action_open``); *Refresh* recomputes them. The figures come from
+``wave.dashboard.stats`` (``services/dashboard_stats.py``), which also feeds the
 Prometheus endpoint (``controllers/metrics.py``).
 """
-
-from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
-
-# Sync latency histogram buckets (seconds): Wave change -> Odoo record.
-LATENCY_BUCKETS = (60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600)
-DURATION_BUCKETS = (1, 5, 15, 60, 300, 900, 3600)
-QUEUE_OPEN_STATES = ("wait_dependencies", "pending", "enqueued", "started", "failed")
-WAVE_CHANNEL_PREFIX = "root.wave"
 
 
 def _format_seconds(seconds):
@@ -121,7 +114,9 @@ class WaveDashboard(models.TransientModel):
     @api.depends("connection_id", "period_days")
     def _compute_figures(self):
         for dashboard in self:
-            stats = dashboard.connection_id._wave_dashboard_stats(dashboard.period_days or 7)
+            stats = self.env["wave.dashboard.stats"]._stats(
+                dashboard.connection_id, dashboard.period_days or 7
+            )
             dashboard.update(
                 {
                     "quarantine_count": stats["quarantine_open"],
@@ -210,157 +205,3 @@ class WaveDashboard(models.TransientModel):
 
     def action_open_golive(self):
         return self.env["wave.golive.checklist"].action_open(self.connection_id)
-
-
-class WaveApi(models.Model):
-    _inherit = "wave.api"
-
-    def _wave_dashboard_stats(self, period_days=7):
-        """Figures of this connection over the last ``period_days`` days."""
-        self.ensure_one()
-        since = fields.Datetime.now() - timedelta(days=period_days)
-        Job = self.env["wave.sync.job"]
-        conn_domain = [("connection_id", "=", self.id)]
-        top = [*conn_domain, ("parent_id", "=", False)]
-
-        last_sync = dict(
-            Job._read_group(
-                [*conn_domain, ("state", "in", ("done", "partial"))],
-                ["kind"],
-                ["date_finished:max"],
-            )
-        )
-        finished = dict(
-            Job._read_group(
-                [
-                    *top,
-                    ("date_finished", ">=", since),
-                    ("state", "in", ("done", "partial", "failed")),
-                ],
-                ["state"],
-                ["__count"],
-            )
-        )
-        runs_finished = sum(finished.values())
-        runs_bad = finished.get("failed", 0) + finished.get("partial", 0)
-        per_day_groups = Job._read_group(
-            [*conn_domain, ("create_date", ">=", since), ("state", "!=", "cancelled")],
-            ["create_date:day"],
-            ["records_done:sum", "records_failed:sum"],
-            order="create_date:day desc",
-        )
-        per_day = [
-            (fields.Date.to_string(day), done or 0, failed or 0)
-            for day, done, failed in per_day_groups
-        ]
-        totals = Job._read_group(
-            [*conn_domain, ("create_date", ">=", since), ("state", "!=", "cancelled")],
-            [],
-            ["records_done:sum", "records_failed:sum", "duration:avg"],
-        )[0]
-        latency = self._wave_latency_stats(since)
-        return {
-            "last_sync": last_sync,
-            "runs_finished": runs_finished,
-            "error_rate": 100.0 * runs_bad / runs_finished if runs_finished else 0.0,
-            "per_day": per_day,
-            "records_done": totals[0] or 0,
-            "records_failed": totals[1] or 0,
-            "duration_avg": totals[2] or None,
-            "running": Job.search_count([*top, ("state", "in", ("pending", "running"))]),
-            "quarantine_open": self.env["wave.quarantine"].search_count(
-                [*conn_domain, ("state", "=", "open")]
-            ),
-            "unmapped_accounts": self.env["wave.account.map"].search_count(
-                [*conn_domain, ("account_id", "=", False), ("wave_archived", "=", False)]
-            ),
-            "partners_to_review": self.env["wave.partner.map"].search_count(
-                [*conn_domain, ("state", "=", "review")]
-            ),
-            "queue": self._wave_queue_depth(),
-            "latency_avg": latency["avg"],
-            "latency_p95": latency["p95"],
-        }
-
-    def _wave_latency_stats(self, since=None):
-        """Average and 95th percentile of (Odoo creation - Wave modifiedAt), in seconds.
-
-        Raw SQL: percentiles over every imported move are one aggregate in
-        PostgreSQL, the ORM would have to load each move.
-        """
-        self.ensure_one()
-        self.env["account.move"].flush_model(["create_date", "wave_modified_at", "wave_origin"])
-        query = """
-            SELECT avg(lat), percentile_cont(0.95) WITHIN GROUP (ORDER BY lat), count(*)
-              FROM (SELECT GREATEST(0, EXTRACT(EPOCH FROM (create_date - wave_modified_at))) AS lat
-                      FROM account_move
-                     WHERE company_id = %s AND wave_origin = 'wave'
-                       AND wave_modified_at IS NOT NULL
-                       AND (%s::timestamp IS NULL OR create_date >= %s::timestamp)) AS l
-        """
-        self.env.cr.execute(query, (self.company_id.id, since, since))
-        avg, p95, count = self.env.cr.fetchone()
-        return {"avg": avg, "p95": p95, "count": count}
-
-    def _wave_latency_histogram(self, buckets=LATENCY_BUCKETS):
-        """Cumulative counts per bucket, sum and count of the import latency (all time).
-
-        Raw SQL for the same reason as :meth:`_wave_latency_stats`.
-        """
-        self.ensure_one()
-        self.env["account.move"].flush_model(["create_date", "wave_modified_at", "wave_origin"])
-        filters = ", ".join("count(*) FILTER (WHERE lat <= %s)" for _b in buckets)
-        query = f"""
-            SELECT {filters}, coalesce(sum(lat), 0), count(*)
-              FROM (SELECT GREATEST(0, EXTRACT(EPOCH FROM (create_date - wave_modified_at))) AS lat
-                      FROM account_move
-                     WHERE company_id = %s AND wave_origin = 'wave'
-                       AND wave_modified_at IS NOT NULL) AS l
-        """
-        self.env.cr.execute(query, (*buckets, self.company_id.id))
-        row = self.env.cr.fetchone()
-        return list(zip(buckets, row[: len(buckets)], strict=True)), float(row[-2]), row[-1]
-
-    def _wave_duration_histogram(self, buckets=DURATION_BUCKETS):
-        """{kind: (cumulative bucket counts, sum, count)} of finished top-level runs.
-
-        Raw SQL: one pass with FILTER aggregates instead of a count per bucket.
-        """
-        self.ensure_one()
-        self.env["wave.sync.job"].flush_model(
-            ["connection_id", "parent_id", "kind", "duration", "date_finished"]
-        )
-        filters = ", ".join("count(*) FILTER (WHERE duration <= %s)" for _b in buckets)
-        query = f"""
-            SELECT kind, {filters}, coalesce(sum(duration), 0), count(*)
-              FROM wave_sync_job
-             WHERE connection_id = %s AND parent_id IS NULL AND date_finished IS NOT NULL
-          GROUP BY kind
-        """  # only the %s placeholders are interpolated, never values
-        self.env.cr.execute(query, (*buckets, self.id))
-        return {
-            row[0]: (
-                list(zip(buckets, row[1 : len(buckets) + 1], strict=True)),
-                float(row[-2]),
-                row[-1],
-            )
-            for row in self.env.cr.fetchall()
-        }
-
-    @api.model
-    def _wave_queue_depth(self):
-        """{(channel, state): count} of the unfinished Wave queue jobs."""
-        # sudo: only counts are shown; accountants have no access to queue.job.
-        groups = (
-            self.env["queue.job"]
-            .sudo()
-            ._read_group(
-                [
-                    ("channel", "=like", WAVE_CHANNEL_PREFIX + "%"),
-                    ("state", "in", QUEUE_OPEN_STATES),
-                ],
-                ["channel", "state"],
-                ["__count"],
-            )
-        )
-        return {(channel, state): count for channel, state, count in groups}

@@ -1,11 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Ledger parity report: Wave's invoices against the Odoo invoices bound to them.
 
-A report is computed by :meth:`wave.api._compute_parity` (``models/wave_parity_api.py``)
-for a date range of invoice dates. Its lines compare one figure each, in the invoice
-currency and to the smallest currency unit: invoice counts and totals per status,
-amounts per mapped account, customer balances, tax totals, and, for each invoice that
-differs, its status, total and amount due. Aggregate lines are always kept (they are
+A report is computed by ``wave.parity.checker._compute_report`` (``services/parity.py``,
+comparison in ``services/parity_compare.py``) for a date range of invoice dates. Its
+lines compare one figure each, in the invoice currency and to the smallest currency
+unit: invoice counts and totals per status, amounts per mapped account, customer
+balances, tax totals, and, for each invoice that differs, its status, total and
+amount due. Aggregate lines are always kept (they are
 the summary of the range); invoice lines only when they differ.
 """
 

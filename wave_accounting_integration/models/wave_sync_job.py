@@ -117,6 +117,19 @@ class WaveSyncJob(models.Model):
             else:
                 job.duration = 0.0
 
+    def write(self, vals):
+        newly_failed = self.browse()
+        if vals.get("state") == "failed":
+            newly_failed = self.filtered(lambda j: j.state != "failed" and not j.parent_id)
+        result = super().write(vals)
+        # A failed top-level run may complete a streak of failures to notify.
+        notified = set()
+        for job in newly_failed:
+            if (job.connection_id, job.kind) not in notified:
+                notified.add((job.connection_id, job.kind))
+                self.env["wave.notifier"]._check_failure_streak(job.connection_id, job)
+        return result
+
     def _mark_running(self):
         self.write({"state": "running", "date_started": fields.Datetime.now()})
 

@@ -76,6 +76,24 @@ class WaveApi(models.Model):
             max_body = DEFAULT_MAX_BODY
         return header, algorithm, max_body
 
+    def _webhook_secrets_accepted(self, now=None):
+        """The webhook secrets a signature may currently be made with, newest first.
+
+        The one list of accepted secrets: the signature check below and the secret
+        rotation (``services/secret_rotation.py``) both rely on it.
+        """
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        # sudo: the webhook route runs as the public user; the secrets are
+        # administrator-only fields of this one connection and leave this method
+        # only to be compared in _webhook_check_signature.
+        connection = self.sudo()
+        accepted = [connection.webhook_secret] if connection.webhook_secret else []
+        until = connection.webhook_secret_previous_until
+        if connection.webhook_secret_previous and until and until > now:
+            accepted.append(connection.webhook_secret_previous)
+        return accepted
+
     def _webhook_check_signature(self, body, signature, algorithm=DEFAULT_ALGORITHM):
         """True when ``signature`` is the HMAC of ``body`` under a valid secret.
 
@@ -90,15 +108,9 @@ class WaveApi(models.Model):
         if signature.lower().startswith(prefix):
             signature = signature[len(prefix) :]
         signature = signature.lower().encode()
-        # sudo: the secrets are administrator-only fields; they are only compared here.
-        connection = self.sudo()
-        secrets = [connection.webhook_secret]
-        until = connection.webhook_secret_previous_until
-        if connection.webhook_secret_previous and until and until > fields.Datetime.now():
-            secrets.append(connection.webhook_secret_previous)
         digest = getattr(hashlib, algorithm)
         valid = False
-        for secret in filter(None, secrets):
+        for secret in self._webhook_secrets_accepted():
             expected = hmac.new(secret.encode(), body, digest).hexdigest().encode()
             # no short-circuit: every secret is compared, in constant time
             valid |= hmac.compare_digest(expected, signature)

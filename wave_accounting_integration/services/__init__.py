@@ -7,3 +7,7 @@ the connection (``wave.api`` record) as their first argument, the way Odoo keeps
 
 from . import notifier
 from . import job_guard
+from . import secret_rotation
+from . import quarantine_digest
+from . import dashboard_stats
+from . import parity

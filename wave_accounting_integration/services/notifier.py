@@ -3,7 +3,10 @@
 One recipient rule (:meth:`WaveNotifier._admin_users`): active internal users of
 the *Wave / Administrator* group who may work in the connection's company. One
 deduplication rule: an administrator with an open activity of the same summary
-on the same record gets neither a new activity nor a new mail.
+on the same record gets neither a new activity nor a new mail. One failure rule
+(:meth:`WaveNotifier._check_failure_streak`): a sync kind whose last
+``failure_notify_threshold`` runs all failed is notified (``wave.sync.job``'s
+``write`` calls it when a run fails).
 """
 
 import logging
@@ -99,3 +102,36 @@ class WaveNotifier(models.AbstractModel):
                 subtype_xmlid="mail.mt_comment",
             )
         return created
+
+    @api.model
+    def _check_failure_streak(self, connection, failed_job):
+        """Notify administrators when the last N runs of ``failed_job``'s kind all failed.
+
+        N is the connection's ``failure_notify_threshold`` (0: never). Returns the
+        activities created.
+        """
+        threshold = connection.failure_notify_threshold
+        if threshold <= 0:
+            return self.env["mail.activity"]
+        last_runs = self.env["wave.sync.job"].search(
+            [
+                ("connection_id", "=", connection.id),
+                ("kind", "=", failed_job.kind),
+                ("parent_id", "=", False),
+                ("state", "not in", ("pending", "running", "cancelled")),
+            ],
+            order="create_date desc, id desc",
+            limit=threshold,
+        )
+        if len(last_runs) < threshold or any(run.state != "failed" for run in last_runs):
+            return self.env["mail.activity"]
+        kinds = dict(failed_job._fields["kind"]._description_selection(self.env))
+        return self._notify_admins(
+            connection,
+            self.env._("Wave sync failing: %(kind)s", kind=kinds[failed_job.kind]),
+            self.env._(
+                "The last %(count)s runs failed. Last error: %(error)s",
+                count=threshold,
+                error=(failed_job.error_message or "").strip()[:500],
+            ),
+        )

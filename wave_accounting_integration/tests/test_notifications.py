@@ -87,7 +87,7 @@ class TestNotifications(WaveCommon):
             ]
         )
         before = self.connection.message_ids
-        self.env["wave.api"]._cron_quarantine_digest()
+        self.env["wave.quarantine.digest"]._cron_send_digests()
         digest = self.connection.message_ids - before
         self.assertEqual(len(digest), 1)
         self.assertIn("3 records in quarantine", digest.subject)
@@ -97,7 +97,7 @@ class TestNotifications(WaveCommon):
         # Nothing open: no digest.
         Quarantine.search([]).write({"state": "resolved"})
         before = self.connection.message_ids
-        self.env["wave.api"]._cron_quarantine_digest()
+        self.env["wave.quarantine.digest"]._cron_send_digests()
         self.assertFalse(self.connection.message_ids - before)
 
 
@@ -122,11 +122,11 @@ class TestSecretRotation(WaveCommon):
         self.assertEqual(connection._webhook_secrets_accepted(), [new, "webhook-secret-SECRET"])
         self.assertTrue(connection.webhook_secret_rotated_at)
         # Nothing retired before the end of the overlap.
-        self.assertEqual(self.env["wave.api"]._cron_retire_webhook_secrets(), 0)
+        self.assertEqual(self.env["wave.secret.rotator"]._cron_retire_webhook_secrets(), 0)
         later = fields.Datetime.now() + timedelta(hours=13)
         self.assertEqual(connection._webhook_secrets_accepted(now=later), [new])
         connection.webhook_secret_previous_until = fields.Datetime.now() - timedelta(minutes=1)
-        self.assertEqual(self.env["wave.api"]._cron_retire_webhook_secrets(), 1)
+        self.assertEqual(self.env["wave.secret.rotator"]._cron_retire_webhook_secrets(), 1)
         self.assertFalse(connection.webhook_secret_previous)
         self.assertEqual(connection._webhook_secrets_accepted(), [new])
 

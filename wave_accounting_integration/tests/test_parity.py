@@ -184,7 +184,9 @@ class TestParity(WaveSandboxCommon):
         )
 
     def _parity(self, **kwargs):
-        return self.connection._compute_parity(self.date_from, self.date_to, **kwargs)
+        return self.env["wave.parity.checker"]._compute_report(
+            self.connection, self.date_from, self.date_to, **kwargs
+        )
 
     def _differences(self, report):
         """``{(category, key): (wave value, odoo value, difference)}`` of differing lines."""

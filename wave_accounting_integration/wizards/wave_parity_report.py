@@ -28,7 +28,9 @@ class WaveParityReportWizard(models.TransientModel):
     def action_compute(self):
         """Compare Wave and Odoo over the range and open the result."""
         self.ensure_one()
-        report = self.connection_id._compute_parity(self.date_from, self.date_to)
+        report = self.env["wave.parity.checker"]._compute_report(
+            self.connection_id, self.date_from, self.date_to
+        )
         return report.action_open_lines()
 
     def action_open_reports(self):

@@ -55,12 +55,13 @@ class WaveSecretRotation(models.TransientModel):
         if not (self.rotate_webhook_secret or self.replace_client_secret):
             raise UserError(self.env._("Choose at least one secret to rotate."))
         connection = self.connection_id
+        Rotator = self.env["wave.secret.rotator"]
         vals = {"state": "done", "new_webhook_secret": False, "new_client_secret": False}
         if self.replace_client_secret:
-            connection._replace_client_secret(self.new_client_secret)
+            Rotator._replace_client_secret(connection, self.new_client_secret)
         if self.rotate_webhook_secret:
-            secret = connection._rotate_webhook_secret(
-                self.new_webhook_secret or None, self.overlap_hours
+            secret = Rotator._rotate_webhook_secret(
+                connection, self.new_webhook_secret or None, self.overlap_hours
             )
             if not self.new_webhook_secret:
                 vals["generated_secret"] = secret

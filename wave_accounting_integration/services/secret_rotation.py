@@ -1,11 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Rotating the webhook and OAuth client secrets without a restart.
+"""Rotating the webhook and OAuth client secrets of a connection without a restart.
 
 A new webhook secret replaces the current one at once; the previous one stays
-accepted until ``webhook_secret_previous_until`` (the overlap window during
-which Wave may still sign with it), then a cron forgets it. Secrets are read
-from the database at every request, so nothing needs a restart. Secret values
-never reach the chatter, the audit log or the server log.
+accepted until ``webhook_secret_previous_until`` (the overlap window during which
+Wave may still sign with it), then a cron forgets it. Which secrets are accepted
+at a given moment is decided in one place only,
+``wave.api._webhook_secrets_accepted()``, which the webhook signature check uses.
+Secrets are read from the database at every request, so nothing needs a restart.
+Secret values never reach the chatter, the audit log or the server log.
 """
 
 import secrets
@@ -18,84 +20,78 @@ REMINDER_DAYS = 90
 ROTATION_SUMMARY = "Rotate the Wave secrets"
 
 
-class WaveApi(models.Model):
-    _inherit = "wave.api"
+class WaveSecretRotator(models.AbstractModel):
+    _name = "wave.secret.rotator"
+    _description = "Wave Secret Rotation"
 
     @api.model
     def _generate_secret(self):
         return secrets.token_urlsafe(32)
 
-    def _webhook_secrets_accepted(self, now=None):
-        """The webhook secrets a signature may currently be made with, newest first."""
-        self.ensure_one()
-        now = now or fields.Datetime.now()
-        # sudo: the webhook route runs as the public user; secrets stay in this method.
-        connection = self.sudo()
-        accepted = [connection.webhook_secret] if connection.webhook_secret else []
-        until = connection.webhook_secret_previous_until
-        if connection.webhook_secret_previous and until and until > now:
-            accepted.append(connection.webhook_secret_previous)
-        return accepted
-
-    def _rotate_webhook_secret(self, new_secret=None, overlap_hours=24):
-        """Install ``new_secret`` (generated when empty); returns it.
+    @api.model
+    def _rotate_webhook_secret(self, connection, new_secret=None, overlap_hours=24):
+        """Install ``new_secret`` (generated when empty) on ``connection``; returns it.
 
         The old secret stays accepted for ``overlap_hours``.
         """
-        self.ensure_one()
+        connection.ensure_one()
         if overlap_hours < 0:
             raise UserError(self.env._("The overlap window cannot be negative."))
         new_secret = new_secret or self._generate_secret()
         now = fields.Datetime.now()
-        connection = self.sudo()  # sudo: secret fields; callers are Wave administrators
-        if new_secret == connection.webhook_secret:
+        # sudo: secret fields; callers are Wave administrators of this connection.
+        privileged = connection.sudo()
+        if new_secret == privileged.webhook_secret:
             raise UserError(self.env._("The new webhook secret must differ from the current one."))
         vals = {"webhook_secret": new_secret, "webhook_secret_rotated_at": now}
-        if connection.webhook_secret and overlap_hours:
+        if privileged.webhook_secret and overlap_hours:
             vals.update(
-                webhook_secret_previous=connection.webhook_secret,
+                webhook_secret_previous=privileged.webhook_secret,
                 webhook_secret_previous_until=now + timedelta(hours=overlap_hours),
             )
         else:
             vals.update(webhook_secret_previous=False, webhook_secret_previous_until=False)
-        connection.write(vals)
-        self._after_secret_rotation(
+        privileged.write(vals)
+        self._after_rotation(
+            connection,
             self.env._(
                 "Webhook secret rotated; the previous one is accepted for %(hours)s more hours.",
                 hours=overlap_hours,
-            )
+            ),
         )
         return new_secret
 
-    def _replace_client_secret(self, new_secret):
+    @api.model
+    def _replace_client_secret(self, connection, new_secret):
         """Replace the OAuth client secret in place (tokens stay valid)."""
-        self.ensure_one()
+        connection.ensure_one()
         if not new_secret:
             raise UserError(self.env._("Enter the new client secret shown by Wave."))
-        # sudo: secret fields; callers are Wave administrators.
-        self.sudo().write({"client_secret": new_secret})
-        self._after_secret_rotation(self.env._("OAuth client secret replaced."))
+        # sudo: secret fields; callers are Wave administrators of this connection.
+        connection.sudo().write({"client_secret": new_secret})
+        self._after_rotation(connection, self.env._("OAuth client secret replaced."))
 
-    def _after_secret_rotation(self, message):
+    @api.model
+    def _after_rotation(self, connection, message):
         """Log the rotation (without values) and plan the next one in 90 days."""
-        self.ensure_one()
         now = fields.Datetime.now()
-        # sudo: the rotation date is an administrator-only field.
-        self.sudo().webhook_secret_rotated_at = now
-        self.message_post(body=message)
+        # sudo: the rotation date is an administrator-only field of this connection.
+        connection.sudo().webhook_secret_rotated_at = now
+        connection.message_post(body=message)
         self.env["wave.audit.log"]._log_many(
-            self, "secret_rotation", {"note": message}, source="user"
+            connection, "secret_rotation", {"note": message}, source="user"
         )
-        # sudo: reminders of earlier rotations are obsolete, whoever they were assigned to.
+        # sudo: reminders of earlier rotations on this connection are obsolete,
+        # whoever they were assigned to.
         self.env["mail.activity"].sudo().search(
             [
-                ("res_model", "=", self._name),
-                ("res_id", "=", self.id),
+                ("res_model", "=", connection._name),
+                ("res_id", "=", connection.id),
                 ("summary", "=", self.env._(ROTATION_SUMMARY)),
             ]
         ).unlink()
         self.env["wave.notifier"]._notify_admins(
-            self,
+            connection,
             self.env._(ROTATION_SUMMARY),
             self.env._(
                 "The Wave secrets were last rotated %(days)s days ago. Use "
@@ -108,10 +104,11 @@ class WaveApi(models.Model):
 
     @api.model
     def _cron_retire_webhook_secrets(self):
-        """Forget previous webhook secrets whose overlap window is over."""
-        # sudo: cron over every company's connection, secret fields.
+        """Forget previous webhook secrets whose overlap window is over; returns how many."""
+        # sudo: cron over every company's connection (each keeps its own secrets), secret fields.
         expired = (
-            self.sudo()
+            self.env["wave.api"]
+            .sudo()
             .with_context(active_test=False)
             .search(
                 [
