@@ -14,40 +14,15 @@ import logging
 from odoo import _, fields, models
 from odoo.addons.queue_job.job import identity_exact
 
+from ..graphql.inbound import INVOICE_WITH_PAYMENTS_SELECTION, MODIFIED_SINCE_QUERIES
+from ..lib.dates import parse_wave_datetime
 from ..services.job_guard import job_guard
-from .wave_inbound_invoice import INVOICE_FIELDS
-from .wave_inbound_partner import CUSTOMER_FIELDS, VENDOR_FIELDS
-from .wave_inbound_payment import PAYMENT_FIELDS
-from .wave_inbound_reference import PRODUCT_FIELDS, SALES_TAX_FIELDS, wave_datetime
 
 _logger = logging.getLogger(__name__)
 
 INBOUND_PAGE_SIZE = 100
 OVERLAP = datetime.timedelta(minutes=5)
 POLL_ORDER = ("accounts", "sales_taxes", "products", "customers", "vendors", "invoices")
-# entity -> (connection field, selection, extra arguments)
-POLL_QUERIES = {
-    "sales_taxes": ("salesTaxes", SALES_TAX_FIELDS, ""),
-    "products": ("products", PRODUCT_FIELDS, ", sort: [MODIFIED_AT_ASC]"),
-    "customers": ("customers", CUSTOMER_FIELDS, ", sort: [MODIFIED_AT_ASC]"),
-    "vendors": ("vendors", VENDOR_FIELDS, ""),
-    "invoices": ("invoices", INVOICE_FIELDS, ", sort: [MODIFIED_AT_ASC]"),
-}
-
-
-def poll_document(entity):
-    field, selection, extra = POLL_QUERIES[entity]
-    total = ""
-    if entity == "invoices":
-        # same request: the number of all invoices, to notice deletions
-        total = " everything: invoices(page: 1, pageSize: 1) { pageInfo { totalCount } }"
-    return (
-        f"query WavePoll_{entity}($businessId: ID!, $after: DateTime, $page: Int!, "
-        f"$pageSize: Int!) {{ business(id: $businessId) {{ changed: {field}("
-        f"modifiedAtAfter: $after, page: $page, pageSize: $pageSize{extra}) {{ "
-        f"pageInfo {{ currentPage totalPages totalCount }} edges {{ node {{ {selection} }} }} }}"
-        f"{total} }} }}"
-    )
 
 
 class WaveApi(models.Model):
@@ -102,7 +77,7 @@ class WaveApi(models.Model):
         job._mark_running()
         with job_guard(self, on_retry=lambda error: job._mark_finished(error=str(error))) as guard:
             if entity == "accounts":
-                changed = self._sync_accounts(job=job)
+                changed = self.env["wave.reference.importer"]._sync_accounts(self, job=job)
                 job.write({"records_done": changed, "records_updated": changed})
             else:
                 self._poll_entity(entity, job)
@@ -119,7 +94,7 @@ class WaveApi(models.Model):
         cursor = self.env["wave.import.cursor"]._get(self, entity)
         after = cursor.watermark - OVERLAP if cursor.watermark else None
         client = self._get_client(priority="bulk")
-        document = poll_document(entity)
+        document = MODIFIED_SINCE_QUERIES[entity]
         newest = cursor.watermark
         page, wave_total, created_since = 1, None, 0
         while True:
@@ -139,10 +114,10 @@ class WaveApi(models.Model):
             if page == 1:
                 job.records_total = (connection.get("pageInfo") or {}).get("totalCount") or 0
             for node in nodes:
-                modified = wave_datetime(node.get("modifiedAt"))
+                modified = parse_wave_datetime(node.get("modifiedAt"))
                 if modified and (not newest or modified > newest):
                     newest = modified
-                created = wave_datetime(node.get("createdAt"))
+                created = parse_wave_datetime(node.get("createdAt"))
                 if created and cursor.watermark and created > cursor.watermark:
                     created_since += 1
             if nodes:
@@ -160,9 +135,9 @@ class WaveApi(models.Model):
             self._import_invoice_nodes(nodes, source=job.trigger, job=job)
             return
         if entity == "sales_taxes":
-            self._resolve_taxes(nodes)
+            self.env["wave.reference.importer"]._resolve_taxes(self, nodes)
         elif entity == "products":
-            self._resolve_products(nodes)
+            self.env["wave.reference.importer"]._resolve_products(self, nodes)
         elif entity in ("customers", "vendors"):
             self.env["wave.partner.map"]._match_contacts(self, entity[:-1], nodes)
         job.records_done += len(nodes)
@@ -222,7 +197,7 @@ class WaveApi(models.Model):
                 self.business_id,
                 "invoice",
                 chunk,
-                f"{INVOICE_FIELDS} payments {{ {PAYMENT_FIELDS} }}",
+                INVOICE_WITH_PAYMENTS_SELECTION,
                 chunk_size=50,
             )
             nodes = [node for node in found.values() if node]

@@ -30,28 +30,11 @@ from psycopg2.errors import UniqueViolation
 from odoo import Command, _, api, fields, models
 from odoo.tools import SQL, float_compare
 
-from .wave_inbound_partner import CUSTOMER_FIELDS
-from .wave_inbound_reference import ACCOUNT_FIELDS, SALES_TAX_FIELDS, wave_datetime
+from ..lib.dates import parse_wave_datetime as wave_datetime
 
 _logger = logging.getLogger(__name__)
 
 POSTED_STATUSES = {"SAVED", "SENT", "VIEWED", "UNPAID", "PARTIAL", "PAID", "OVERPAID", "OVERDUE"}
-INVOICE_FIELDS = """
-    id invoiceNumber status createdAt modifiedAt invoiceDate dueDate exchangeRate
-    memo poNumber title currency { code }
-    customer { %(customer)s }
-    subtotal { value } taxTotal { value } discountTotal { value } total { value }
-    amountPaid { value } amountDue { value }
-    discounts { name ... on FixedInvoiceDiscount { amount }
-                ... on PercentageInvoiceDiscount { percentage } }
-    items {
-        description quantity unitPrice subtotal { value }
-        account { %(account)s }
-        product { id name description unitPrice isArchived isSold isBought modifiedAt }
-        taxes { amount { value } salesTax { %(tax)s } }
-    }
-""" % {"customer": CUSTOMER_FIELDS, "account": ACCOUNT_FIELDS, "tax": SALES_TAX_FIELDS}
-
 # account.move fields only the sync writes (see ``_wave_write_sync_state``).
 SYNC_STATE_FIELDS = {"wave_synced_at", "wave_sync_snapshot", "wave_amount_paid"}
 # Field groups of the per-field conflict policy.
@@ -287,11 +270,12 @@ class WaveApi(models.Model):
         tax_nodes = [
             t["salesTax"] for i in items for t in i.get("taxes") or [] if t.get("salesTax")
         ]
-        taxes = self._resolve_taxes(tax_nodes)
-        products = self._resolve_products(
-            [i["product"] for i in items if i.get("product")], taxes=taxes
+        Refs = self.env["wave.reference.importer"]
+        taxes = Refs._resolve_taxes(self, tax_nodes)
+        products = Refs._resolve_products(
+            self, [i["product"] for i in items if i.get("product")], taxes=taxes
         )
-        accounts = self._resolve_accounts([i["account"] for i in items if i.get("account")])
+        accounts = Refs._resolve_accounts(self, [i["account"] for i in items if i.get("account")])
         customers = self.env["wave.partner.map"]._match_contacts(
             self, "customer", [n["customer"] for n in nodes if n.get("customer")]
         )
@@ -364,7 +348,7 @@ class WaveApi(models.Model):
             product = refs["products"].get((item.get("product") or {}).get("id"))
             account = refs["accounts"].get((item.get("account") or {}).get("id"))
             if not account:
-                account = self._get_suspense_account()
+                account = self.env["wave.reference.importer"]._suspense_account(self)
                 on_suspense.append((item.get("account") or {}).get("name") or "?")
             tax_ids = []
             for tax in item.get("taxes") or []:
@@ -397,7 +381,7 @@ class WaveApi(models.Model):
         if discount:
             mapped = refs["discount_map"].account_id
             if not mapped:
-                mapped = self._get_suspense_account()
+                mapped = self.env["wave.reference.importer"]._suspense_account(self)
                 on_suspense.append(refs["discount_map"].wave_account_name or _("Discounts"))
             names = [d.get("name") for d in node.get("discounts") or [] if d.get("name")]
             lines.append(

@@ -12,19 +12,12 @@ import logging
 from odoo import _, fields, models
 from odoo.addons.queue_job.job import identity_exact
 
+from ..graphql.inbound import INVOICES_BY_DATE_QUERY
 from ..services.job_guard import job_guard
 from .wave_inbound import INBOUND_PAGE_SIZE
-from .wave_inbound_invoice import INVOICE_FIELDS
 from .wave_runtime import can_commit
 
 _logger = logging.getLogger(__name__)
-
-CHUNK_QUERY = (
-    "query WaveHistoricalChunk($businessId: ID!, $start: Date, $end: Date, $page: Int!, "
-    "$pageSize: Int!) { business(id: $businessId) { invoices(invoiceDateStart: $start, "
-    "invoiceDateEnd: $end, page: $page, pageSize: $pageSize, sort: [CREATED_AT_ASC]) { "
-    "pageInfo { currentPage totalPages totalCount } edges { node { %s } } } } }" % INVOICE_FIELDS
-)
 
 
 class WaveSyncJob(models.Model):
@@ -89,7 +82,7 @@ class WaveSyncJob(models.Model):
             # ``wave.api._wave_select_business``). Either way the savepoint drops the
             # page's unfinished work.
             with job_guard(connection) as guard, self.env.cr.savepoint():
-                data = client.execute(CHUNK_QUERY, variables)
+                data = client.execute(INVOICES_BY_DATE_QUERY, variables)
                 invoices = (data.get("business") or {}).get("invoices") or {}
                 page_info = invoices.get("pageInfo") or {}
                 nodes = [e["node"] for e in invoices.get("edges") or [] if e.get("node")]

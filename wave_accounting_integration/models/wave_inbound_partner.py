@@ -14,7 +14,7 @@ import unicodedata
 
 from odoo import api, models
 
-from .wave_inbound_reference import wave_datetime
+from ..lib.dates import parse_wave_datetime as wave_datetime
 
 AMBIGUITY_MARGIN = 3.0
 LEGAL_SUFFIXES = {
@@ -34,8 +34,6 @@ LEGAL_SUFFIXES = {
     "lp",
     "llp",
 }
-CUSTOMER_FIELDS = "id name email firstName lastName phone modifiedAt currency { code }"
-VENDOR_FIELDS = "id name email phone modifiedAt"
 
 
 def normalize_name(name):

@@ -14,14 +14,10 @@ from decimal import Decimal
 
 from odoo import _, fields, models
 
-from .wave_inbound_reference import ACCOUNT_FIELDS, wave_datetime
+from ..graphql.inbound import INVOICE_PAYMENTS_SELECTION
+from ..lib.dates import parse_wave_datetime as wave_datetime
 
 _logger = logging.getLogger(__name__)
-
-PAYMENT_FIELDS = (
-    "id amount paymentDate paymentMethod exchangeRate memo createdAt modifiedAt account { %s }"
-    % ACCOUNT_FIELDS
-)
 
 
 class AccountPayment(models.Model):
@@ -48,7 +44,7 @@ class WaveApi(models.Model):
             self.business_id,
             "invoice",
             wave_invoice_ids,
-            f"id payments {{ {PAYMENT_FIELDS} }}",
+            INVOICE_PAYMENTS_SELECTION,
             chunk_size=max(len(wave_invoice_ids), 1),
         )
         if job:
@@ -122,7 +118,7 @@ class WaveApi(models.Model):
             by_invoice.setdefault(payment.wave_invoice_id, Payment)
             by_invoice[payment.wave_invoice_id] |= payment
         account_nodes = [p["account"] for *_rest, pays in items for p in pays if p.get("account")]
-        self._resolve_accounts(account_nodes)
+        self.env["wave.reference.importer"]._resolve_accounts(self, account_nodes)
         journals = self.env["wave.account.map"]._cached_map(self.id)
         default_journal = self._default_payment_journal()
         to_cancel = Payment

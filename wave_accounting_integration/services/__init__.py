@@ -7,3 +7,4 @@ the connection (``wave.api`` record) as their first argument, the way Odoo keeps
 
 from . import notifier
 from . import job_guard
+from . import reference_importer

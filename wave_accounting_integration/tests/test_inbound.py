@@ -31,7 +31,7 @@ class TestInbound(WaveSandboxCommon):
         cls.customer = next(c for c in b.customers if not c.currency_code)
         cls.taxed_product = next(p for p in b.products if p.default_sales_taxes)
         cls.today = cls.state.today()
-        cls.connection._sync_accounts()
+        cls.env["wave.reference.importer"]._sync_accounts(cls.connection)
 
     # helpers -----------------------------------------------------------------
     def wave_invoice(self, items, status="SAVED", business=None, customer=None, **extra):
@@ -244,7 +244,7 @@ class TestInbound(WaveSandboxCommon):
     def test_canadian_gst_pst(self):
         ca = self.wave_ca
         self.connection.write({"business_id": ca.id})
-        self.connection._sync_accounts()
+        self.env["wave.reference.importer"]._sync_accounts(self.connection)
         gst = next(t for t in ca.sales_taxes if t.abbreviation == "GST")
         pst = next(t for t in ca.sales_taxes if t.abbreviation == "PST")
         customer = next(c for c in ca.customers if not c.currency_code)

@@ -98,7 +98,7 @@ class WaveHistoricalImport(models.TransientModel):
         if not connection._is_ready():
             raise UserError(_("Connect %s to Wave first.", connection.name))
         # the chart of accounts first: its first listing maps the obvious accounts
-        connection._sync_accounts()
+        self.env["wave.reference.importer"]._sync_accounts(connection)
         SyncJob = self.env["wave.sync.job"]
         parent = SyncJob.create(
             {
