@@ -139,7 +139,7 @@ class WaveApi(models.Model):
         elif entity == "products":
             self.env["wave.reference.importer"]._resolve_products(self, nodes)
         elif entity in ("customers", "vendors"):
-            self.env["wave.partner.map"]._match_contacts(self, entity[:-1], nodes)
+            self.env["wave.partner.matcher"]._match_contacts(self, entity[:-1], nodes)
         job.records_done += len(nodes)
 
     def _detect_invoice_deletions(self, cursor, wave_total, created_since, job):

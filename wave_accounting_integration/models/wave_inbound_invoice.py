@@ -276,7 +276,7 @@ class WaveApi(models.Model):
             self, [i["product"] for i in items if i.get("product")], taxes=taxes
         )
         accounts = Refs._resolve_accounts(self, [i["account"] for i in items if i.get("account")])
-        customers = self.env["wave.partner.map"]._match_contacts(
+        customers = self.env["wave.partner.matcher"]._match_contacts(
             self, "customer", [n["customer"] for n in nodes if n.get("customer")]
         )
         Map = self.env["wave.account.map"]

@@ -55,7 +55,7 @@ class WaveQuarantine(models.Model):
                 return connection._apply_invoice_deletions([wave_id]).get(wave_id)
             return connection._import_invoice_payload(node, source="replay")
         if self.record_type in ("Customer", "Vendor"):
-            maps = self.env["wave.partner.map"]._match_contacts(
+            maps = self.env["wave.partner.matcher"]._match_contacts(
                 connection, self.record_type.lower(), [payload]
             )
             mapping = maps.get(self.wave_id)

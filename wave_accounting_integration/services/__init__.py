@@ -8,3 +8,4 @@ the connection (``wave.api`` record) as their first argument, the way Odoo keeps
 from . import notifier
 from . import job_guard
 from . import reference_importer
+from . import partner_matcher
