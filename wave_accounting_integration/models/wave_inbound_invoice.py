@@ -235,8 +235,8 @@ class WaveApi(models.Model):
             if results.get(wave_id) in ("created", "updated", "unchanged"):
                 node = next(n for n in todo if n["id"] == wave_id)
                 self._quarantine_suspense(node, account_names, existing[wave_id], job)
-        self._sync_payments_for(
-            [n for n in todo if n["id"] in done], existing, payments=payments, job=job
+        self.env["wave.payment.importer"]._sync_invoice_payments(
+            self, [n for n in todo if n["id"] in done], existing, payments=payments, job=job
         )
         self._resolve_quarantines("Invoice", [w for w in done if w not in suspense])
         if count:

@@ -9,3 +9,4 @@ from . import notifier
 from . import job_guard
 from . import reference_importer
 from . import partner_matcher
+from . import payment_importer
