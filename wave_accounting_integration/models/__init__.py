@@ -22,7 +22,6 @@ from . import wave_rate_bucket
 from . import wave_request_log
 from . import wave_api_connection
 from . import wave_import_cursor
-from . import wave_inbound_invoice
 from . import wave_inbound
 from . import wave_inbound_job
 from . import wave_quarantine_replay

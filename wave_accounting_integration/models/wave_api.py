@@ -258,6 +258,16 @@ class WaveApi(models.Model):
     last_error = fields.Text(readonly=True)
     sync_job_ids = fields.One2many("wave.sync.job", "connection_id")
 
+    # Inbound (Wave -> Odoo): what the import keeps per connection.
+    deletion_policy = fields.Selection(
+        [("cancel", "Cancel or reverse in Odoo"), ("review", "Wait for review")],
+        default="cancel",
+        required=True,
+        help="What happens to an imported invoice deleted in Wave.",
+    )
+    import_cursor_ids = fields.One2many("wave.import.cursor", "connection_id")
+    webhook_event_ids = fields.One2many("wave.webhook.event", "connection_id")
+
     _sql_constraints = [
         (
             "rate_limit_positive",

@@ -28,8 +28,6 @@ POLL_ORDER = ("accounts", "sales_taxes", "products", "customers", "vendors", "in
 class WaveApi(models.Model):
     _inherit = "wave.api"
 
-    import_cursor_ids = fields.One2many("wave.import.cursor", "connection_id")
-
     # ------------------------------------------------------------------
     # Scheduling
     # ------------------------------------------------------------------
@@ -132,7 +130,9 @@ class WaveApi(models.Model):
 
     def _import_entity_nodes(self, entity, nodes, job):
         if entity == "invoices":
-            self._import_invoice_nodes(nodes, source=job.trigger, job=job)
+            self.env["wave.invoice.importer"]._import_nodes(
+                self, nodes, source=job.trigger, job=job
+            )
             return
         if entity == "sales_taxes":
             self.env["wave.reference.importer"]._resolve_taxes(self, nodes)
@@ -170,7 +170,7 @@ class WaveApi(models.Model):
             job.requests_count += -(-len(wave_ids) // 50)
             deleted = [wave_id for wave_id, node in found.items() if not node]
             if deleted:
-                self._apply_invoice_deletions(deleted, job=job)
+                self.env["wave.invoice.updater"]._apply_deletions(self, deleted, job=job)
                 missing -= len(deleted)
             if missing <= 0:
                 return
@@ -202,11 +202,15 @@ class WaveApi(models.Model):
             )
             nodes = [node for node in found.values() if node]
             payments = {node["id"]: node.get("payments") or [] for node in nodes}
-            results.update(self._import_invoice_nodes(nodes, source=source, payments=payments))
+            results.update(
+                self.env["wave.invoice.importer"]._import_nodes(
+                    self, nodes, source=source, payments=payments
+                )
+            )
             deleted = [wave_id for wave_id, node in found.items() if not node]
             if deleted:
                 results.update(
                     dict.fromkeys(deleted, "not_found"),
                 )
-                results.update(self._apply_invoice_deletions(deleted))
+                results.update(self.env["wave.invoice.updater"]._apply_deletions(self, deleted))
         return results

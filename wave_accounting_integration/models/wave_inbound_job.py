@@ -153,8 +153,8 @@ class WaveSyncJob(models.Model):
         if nodes:
             # no chatter tracking for a bulk import of history: the audit log keeps the trail
             connection = self.connection_id.with_context(tracking_disable=True)
-            results = connection._import_invoice_nodes(
-                nodes, source="historical_import", job=self, count=False
+            results = self.env["wave.invoice.importer"]._import_nodes(
+                connection, nodes, source="historical_import", job=self, count=False
             )
         outcomes = list(results.values())
         done = min((self.resume_page - 1) * page_size + len(nodes), total)

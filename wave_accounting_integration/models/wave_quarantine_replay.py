@@ -52,8 +52,12 @@ class WaveQuarantine(models.Model):
                     )
             node = payload.get("wave") if "wave" in payload else payload
             if node.get("deleted"):
-                return connection._apply_invoice_deletions([wave_id]).get(wave_id)
-            return connection._import_invoice_payload(node, source="replay")
+                return (
+                    self.env["wave.invoice.updater"]
+                    ._apply_deletions(connection, [wave_id])
+                    .get(wave_id)
+                )
+            return self.env["wave.invoice.importer"]._import_node(connection, node, source="replay")
         if self.record_type in ("Customer", "Vendor"):
             maps = self.env["wave.partner.matcher"]._match_contacts(
                 connection, self.record_type.lower(), [payload]

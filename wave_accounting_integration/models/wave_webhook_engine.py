@@ -56,8 +56,6 @@ INVOICE_EVENTS = frozenset(
 class WaveApi(models.Model):
     _inherit = "wave.api"
 
-    webhook_event_ids = fields.One2many("wave.webhook.event", "connection_id")
-
     def _webhook_settings(self):
         """``(header name, algorithm, max body size)`` from the system parameters."""
         # sudo: system parameters are readable by administrators only; the webhook

@@ -10,3 +10,5 @@ from . import job_guard
 from . import reference_importer
 from . import partner_matcher
 from . import payment_importer
+from . import invoice_importer
+from . import invoice_updater
