@@ -22,9 +22,7 @@ from . import wave_rate_bucket
 from . import wave_request_log
 from . import wave_api_connection
 from . import wave_import_cursor
-from . import wave_inbound
-from . import wave_inbound_job
-from . import wave_quarantine_replay
+from . import wave_jobs_inbound
 from . import wave_outbound_ledger
 from . import wave_outbound
 from . import wave_outbound_dependencies

@@ -12,3 +12,7 @@ from . import partner_matcher
 from . import payment_importer
 from . import invoice_importer
 from . import invoice_updater
+from . import inbound_poller
+from . import historical_importer
+from . import webhook_processor
+from . import inbound_replay

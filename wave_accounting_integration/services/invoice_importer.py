@@ -27,6 +27,7 @@ from psycopg2.errors import UniqueViolation
 
 from odoo import _, api, fields, models
 
+from ..graphql.inbound import INVOICE_WITH_PAYMENTS_SELECTION
 from ..mappers.invoice_inbound import (
     POSTED_STATUSES,
     discount_amount,
@@ -38,6 +39,8 @@ from ..mappers.invoice_inbound import (
 
 _logger = logging.getLogger(__name__)
 
+# Invoices fetched by id in one aliased request.
+BY_ID_CHUNK = 50
 # Outcomes of an invoice that reached Odoo as Wave has it.
 SYNCED = ("created", "updated", "unchanged")
 
@@ -63,6 +66,38 @@ class WaveInvoiceImporter(models.AbstractModel):
         """Import one already-fetched Wave invoice node; returns its outcome
         ("created", "updated", "unchanged", "skipped", "quarantined", "conflict")."""
         return self._import_nodes(connection, [node], source=source).get(node.get("id"))
+
+    @api.model
+    def _import_by_ids(self, connection, wave_invoice_ids, source=None):
+        """Import or update these Wave invoices (and their payments) now.
+
+        One aliased request per ``BY_ID_CHUNK`` invoices fetches them with their
+        payments; invoices Wave no longer has (NOT_FOUND) follow the deletion
+        policy. Returns ``{wave_id: outcome}``.
+        """
+        wave_invoice_ids = list(dict.fromkeys(wave_invoice_ids or []))
+        if not wave_invoice_ids:
+            return {}
+        priority = "webhook" if source == "webhook" else "interactive"
+        client = connection._get_client(priority=priority)
+        results = {}
+        for start in range(0, len(wave_invoice_ids), BY_ID_CHUNK):
+            found = client.lookup_many(
+                connection.business_id,
+                "invoice",
+                wave_invoice_ids[start : start + BY_ID_CHUNK],
+                INVOICE_WITH_PAYMENTS_SELECTION,
+                chunk_size=BY_ID_CHUNK,
+            )
+            nodes = [node for node in found.values() if node]
+            payments = {node["id"]: node.get("payments") or [] for node in nodes}
+            results.update(self._import_nodes(connection, nodes, source=source, payments=payments))
+            deleted = [wave_id for wave_id, node in found.items() if not node]
+            if deleted:
+                results.update(dict.fromkeys(deleted, "not_found"))
+                Updater = self.env["wave.invoice.updater"]
+                results.update(Updater._apply_deletions(connection, deleted))
+        return results
 
     @api.model
     def _import_nodes(self, connection, nodes, source=None, job=None, payments=None, count=True):

@@ -167,7 +167,9 @@ class TestInbound(WaveSandboxCommon):
         first = self.env["account.payment"].search([("wave_id", "=", pay.id)])
         with self.state.lock:
             self.ops.patch_payment(self.state, pay, {"amount": Decimal("10.00")})
-        self.connection._import_invoices_by_ids([inv.id], source="webhook")
+        self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [inv.id], source="webhook"
+        )
         live = self.env["account.payment"].search(
             [("wave_invoice_id", "=", inv.id), ("state", "not in", ("canceled",))]
         )
@@ -179,7 +181,9 @@ class TestInbound(WaveSandboxCommon):
         self.assertEqual(self.move_of(inv).payment_state, "partial")
         with self.state.lock:
             self.ops.delete_payment(self.state, pay)
-        self.connection._import_invoices_by_ids([inv.id], source="webhook")
+        self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [inv.id], source="webhook"
+        )
         self.assertEqual(self.move_of(inv).payment_state, "not_paid")
 
     def test_card_payment_bank_fee_clearing_journal(self):

@@ -77,7 +77,7 @@ class WaveHistoricalImport(models.TransientModel):
         one chunk.
         """
         months = self._chunks()
-        target = CHUNK_PAGES * self.env["wave.sync.job"]._chunk_page_size()
+        target = CHUNK_PAGES * self.env["wave.historical.importer"]._page_size()
         counts = self._month_counts(months)
         chunks, current, size = [], None, 0
         for (start, end), count in zip(months, counts, strict=True):
