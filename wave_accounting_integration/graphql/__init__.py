@@ -1,4 +1,1 @@
-"""GraphQL documents and selections sent to Wave, one module per direction.
-
-Plain Python (no Odoo import): ``inbound`` holds what the import reads.
-"""
+"""GraphQL documents and selections sent to Wave, one module per direction (plain Python)."""

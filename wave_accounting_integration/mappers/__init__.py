@@ -1,5 +1,6 @@
-"""Pure mappers between Wave nodes and Odoo values (no ORM writes, no Wave requests).
+"""Mappers: pure functions between Odoo records and Wave data, one module per subject.
 
-``*_inbound``: a Wave node and the Odoo records it was already resolved to -> the
-values Odoo creates or writes. Validation and writing live in the services.
+No ORM writes and no Wave requests here: a mapper reads the records (and the
+references already resolved for it) and returns the Wave input (outbound) or the
+Odoo values (inbound). Validation and writing live in the services.
 """

@@ -23,6 +23,7 @@ from . import wave_request_log
 from . import wave_api_connection
 from . import wave_import_cursor
 from . import wave_jobs_inbound
+from . import wave_quarantine_inbound
 from . import wave_outbound_ledger
 from . import wave_outbound
 from . import wave_outbound_dependencies

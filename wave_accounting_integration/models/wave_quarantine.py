@@ -6,9 +6,6 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..services.inbound_replay import SUCCESS as REPLAY_SUCCESS
-from ..services.job_guard import replay_guard
-
 
 class WaveQuarantine(models.Model):
     _name = "wave.quarantine"
@@ -62,29 +59,6 @@ class WaveQuarantine(models.Model):
         self.env["wave.audit.log"]._log_many(
             self, "discard", lambda r: {"reason": r.discard_reason}
         )
-        return True
-
-    def action_replay(self):
-        """Import each inbound record again (``wave.inbound.replay``); outbound entries
-        are handled by the outbound extension of this method.
-
-        Success resolves the entry; a new failure increments ``attempts`` and
-        updates the reasons.
-        """
-        Replay = self.env["wave.inbound.replay"]
-        for record in self:
-            if record.state != "open" or record.direction != "inbound":
-                raise UserError(_("Only open inbound entries can be replayed (%s).", record.name))
-            connection = record.connection_id.with_context(wave_force_wave=True)
-            with replay_guard(record):
-                outcome = Replay.with_env(connection.env)._replay(connection, record)
-            record.invalidate_recordset(["state", "attempts"])
-            if outcome in REPLAY_SUCCESS:
-                if record.state == "open":
-                    record.state = "resolved"
-                self.env["wave.audit.log"]._log_many(record, "replay", {"outcome": outcome})
-            elif record.state == "open" and outcome not in ("quarantined", "conflict"):
-                record.attempts += 1
         return True
 
     # ------------------------------------------------------------------
