@@ -292,7 +292,7 @@ def run(args):
         args.db,
         "SELECT count(*), count(DISTINCT identity_key) FROM queue_job j "
         "JOIN wave_webhook_event e ON e.queue_job_uuid = j.uuid "
-        f"WHERE e.event_id LIKE '{EVENT_PREFIX}%' AND j.method_name = '_process_webhook_event'",
+        f"WHERE e.event_id LIKE '{EVENT_PREFIX}%' AND j.method_name = '_job_process_webhook'",
     ).split("|")
     hook_result.update(
         events_stored=int(events[0]),

@@ -20,13 +20,8 @@ from . import wave_rate_bucket
 from . import wave_request_log
 from . import wave_api_auth
 from . import wave_import_cursor
-from . import wave_inbound_reference
-from . import wave_inbound_partner
-from . import wave_inbound_invoice
-from . import wave_inbound_payment
-from . import wave_inbound
-from . import wave_inbound_job
-from . import wave_quarantine_replay
+from . import wave_jobs_inbound
+from . import wave_quarantine_inbound
 from . import wave_outbound_ledger
 from . import wave_outbound
 from . import wave_outbound_dependencies

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Wave chart-of-accounts entries and the Odoo accounts they are booked to."""
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 WAVE_ACCOUNT_TYPES = [
     ("ASSET", "Asset"),
@@ -60,11 +60,29 @@ class WaveAccountMap(models.Model):
         for mapping in self:
             mapping.use_suspense = not mapping.account_id
 
+    # Map look-ups of the import are cached; any change of a map clears the cache.
     @api.model
-    def _account_for(self, connection, wave_account_id):
-        """The Odoo account of a Wave account id, or an empty recordset when unmapped."""
-        mapping = self.search(
-            [("connection_id", "=", connection.id), ("wave_account_id", "=", wave_account_id)],
-            limit=1,
+    @tools.ormcache("connection_id")
+    def _cached_map(self, connection_id):
+        """``{wave_account_id: (account_id, journal_id)}`` of one connection (ids only)."""
+        maps = self.search_fetch(
+            [("connection_id", "=", connection_id)],
+            ["wave_account_id", "account_id", "journal_id"],
         )
-        return mapping.account_id
+        return {m.wave_account_id: (m.account_id.id, m.journal_id.id) for m in maps}
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result

@@ -273,6 +273,16 @@ class WaveApi(models.Model):
         string="Parity Differences", related="last_parity_report_id.difference_count"
     )
 
+    # Inbound (Wave -> Odoo): what the import keeps per connection.
+    deletion_policy = fields.Selection(
+        [("cancel", "Cancel or reverse in Odoo"), ("review", "Wait for review")],
+        default="cancel",
+        required=True,
+        help="What happens to an imported invoice deleted in Wave.",
+    )
+    import_cursor_ids = fields.One2many("wave.import.cursor", "connection_id")
+    webhook_event_ids = fields.One2many("wave.webhook.event", "connection_id")
+
     _sql_constraints = [
         (
             "rate_limit_positive",

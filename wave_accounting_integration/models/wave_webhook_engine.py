@@ -1,5 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Webhook signature checks (on ``wave.api``) and the job that processes an event.
+"""Webhook signature checks (on ``wave.api``) and the events the webhook route accepts.
+
+The job that processes an accepted event is ``wave.webhook.event._job_process_webhook``
+(``models/wave_jobs_inbound.py``).
 
 Signing scheme (an ASSUMPTION: Wave's real scheme is undocumented). By default a
 delivery carries ``X-Wave-Signature: <hex HMAC-SHA256 of the raw body>``, keyed with
@@ -22,8 +25,6 @@ import hmac
 import logging
 
 from odoo import fields, models
-
-from ..services.job_guard import job_guard
 
 _logger = logging.getLogger(__name__)
 
@@ -55,8 +56,6 @@ INVOICE_EVENTS = frozenset(
 
 class WaveApi(models.Model):
     _inherit = "wave.api"
-
-    webhook_event_ids = fields.One2many("wave.webhook.event", "connection_id")
 
     def _webhook_settings(self):
         """``(header name, algorithm, max body size)`` from the system parameters."""
@@ -115,80 +114,3 @@ class WaveApi(models.Model):
             # no short-circuit: every secret is compared, in constant time
             valid |= hmac.compare_digest(expected, signature)
         return valid
-
-
-class WaveWebhookEvent(models.Model):
-    _inherit = "wave.webhook.event"
-
-    def _identity_key(self):
-        self.ensure_one()
-        subject = self.wave_invoice_id or self.event_id
-        return f"wave-webhook:{self.connection_id.id}:{subject}"
-
-    def _enqueue(self):
-        """Queue the processing job; one pending job per invoice is enough, since the
-        job reads the invoice's current state from Wave whatever event triggered it."""
-        for event in self:
-            job = event.with_delay(
-                channel="root.wave.webhook",
-                priority=5,
-                identity_key=event._identity_key(),
-                description=self.env._(
-                    "Wave webhook %(type)s (%(event)s)",
-                    type=event.event_type,
-                    event=event.event_id,
-                ),
-            )._process_webhook_event()
-            event.write({"state": "queued", "queue_job_uuid": getattr(job, "uuid", False)})
-        return True
-
-    def _process_webhook_event(self):
-        """Job: import the current state of the event's invoice from Wave.
-
-        Idempotent: the payload is never trusted (a late, older event cannot roll
-        data back) and the invoice import is keyed by Wave id. Every queued event of
-        the same invoice is settled by the same run.
-        """
-        # imported here: the client library is loaded only when a job runs
-        from ..lib import WaveError
-
-        self.ensure_one()
-        if self.state in ("done", "ignored", "duplicate"):
-            return "already processed"
-        connection = self.connection_id
-        siblings = (
-            self.search(
-                [
-                    ("connection_id", "=", connection.id),
-                    ("wave_invoice_id", "=", self.wave_invoice_id),
-                    ("state", "in", ("received", "queued", "failed")),
-                ]
-            )
-            | self
-        )
-        siblings.write({"attempts": self.attempts + 1})
-        if not connection._is_ready():
-            siblings.write(
-                {"state": "failed", "error": self.env._("The Wave connection is not ready.")}
-            )
-            return "connection not ready"
-        try:
-            with job_guard(connection) as guard:
-                connection.with_context(
-                    wave_source=f"webhook:{self.event_id}"
-                )._import_invoices_by_ids([self.wave_invoice_id], source="webhook")
-        except WaveError as exc:
-            # Not for a retry (the guard lets only those through): Wave refused it.
-            _logger.warning(
-                "Wave webhook event %s (connection %s) failed: %s",
-                self.event_id,
-                connection.id,
-                type(exc).__name__,
-            )
-            siblings.write({"state": "failed", "error": str(exc)})
-            return "failed"
-        if guard.stopped:
-            siblings.write({"state": "failed", "error": str(guard.error)})
-            return "connection disconnected"
-        siblings.write({"state": "done", "error": False, "processed_at": fields.Datetime.now()})
-        return f"imported invoice for {len(siblings)} event(s)"

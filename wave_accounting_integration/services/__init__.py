@@ -11,3 +11,12 @@ from . import secret_rotation
 from . import quarantine_digest
 from . import dashboard_stats
 from . import parity
+from . import reference_importer
+from . import partner_matcher
+from . import payment_importer
+from . import invoice_importer
+from . import invoice_updater
+from . import inbound_poller
+from . import historical_importer
+from . import webhook_processor
+from . import inbound_replay

@@ -31,7 +31,7 @@ class TestInbound(WaveSandboxCommon):
         cls.customer = next(c for c in b.customers if not c.currency_code)
         cls.taxed_product = next(p for p in b.products if p.default_sales_taxes)
         cls.today = cls.state.today()
-        cls.connection._sync_accounts()
+        cls.env["wave.reference.importer"]._sync_accounts(cls.connection)
 
     # helpers -----------------------------------------------------------------
     def wave_invoice(self, items, status="SAVED", business=None, customer=None, **extra):
@@ -167,7 +167,9 @@ class TestInbound(WaveSandboxCommon):
         first = self.env["account.payment"].search([("wave_id", "=", pay.id)])
         with self.state.lock:
             self.ops.patch_payment(self.state, pay, {"amount": Decimal("10.00")})
-        self.connection._import_invoices_by_ids([inv.id], source="webhook")
+        self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [inv.id], source="webhook"
+        )
         live = self.env["account.payment"].search(
             [("wave_invoice_id", "=", inv.id), ("state", "not in", ("canceled",))]
         )
@@ -179,7 +181,9 @@ class TestInbound(WaveSandboxCommon):
         self.assertEqual(self.move_of(inv).payment_state, "partial")
         with self.state.lock:
             self.ops.delete_payment(self.state, pay)
-        self.connection._import_invoices_by_ids([inv.id], source="webhook")
+        self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [inv.id], source="webhook"
+        )
         self.assertEqual(self.move_of(inv).payment_state, "not_paid")
 
     def test_card_payment_bank_fee_clearing_journal(self):
@@ -244,7 +248,7 @@ class TestInbound(WaveSandboxCommon):
     def test_canadian_gst_pst(self):
         ca = self.wave_ca
         self.connection.write({"business_id": ca.id})
-        self.connection._sync_accounts()
+        self.env["wave.reference.importer"]._sync_accounts(self.connection)
         gst = next(t for t in ca.sales_taxes if t.abbreviation == "GST")
         pst = next(t for t in ca.sales_taxes if t.abbreviation == "PST")
         customer = next(c for c in ca.customers if not c.currency_code)

@@ -34,7 +34,7 @@ class WaveTourCase(WaveSandboxCommon, HttpCase):
         state = cls.sandbox.state
         wave = cls.wave_us
         connection = cls.connection
-        connection._sync_accounts()
+        cls.env["wave.reference.importer"]._sync_accounts(connection)
         # An invoice on a Wave account nobody mapped: booked to suspense and quarantined.
         with state.lock:
             account = ops.create_account(

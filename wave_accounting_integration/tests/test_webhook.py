@@ -77,7 +77,7 @@ class TestWebhookRoute(WaveCommon, HttpCase):
         job = self.jobs()
         self.assertEqual(len(job), 1)
         self.assertEqual(job.uuid, event.queue_job_uuid)
-        self.assertEqual(job.method_name, "_process_webhook_event")
+        self.assertEqual(job.method_name, "_job_process_webhook")
         self.assertEqual(job.channel, "root.wave.webhook")
         self.assertEqual(job.identity_key, f"wave-webhook:{self.connection.id}:SW52b2ljZTox")
         output = "\n".join(logs.output)
@@ -190,7 +190,7 @@ class TestWebhookRoute(WaveCommon, HttpCase):
         self.connection.sudo().state = "disconnected"
         self.assertEqual(self.post(self.event_body()).status_code, 202)
         event = self.events()
-        event._process_webhook_event()
+        event._job_process_webhook()
         self.assertEqual(event.state, "failed")
         self.assertEqual(event.attempts, 1)
         self.assertIn("not ready", event.error)

@@ -26,7 +26,7 @@ class TestWebhookEndToEnd(WaveSandboxCommon, HttpCase):
         cls.ops = ops
         cls.state = cls.sandbox.state
         cls.connection.sudo().webhook_secret = SECRET
-        cls.connection._sync_accounts()
+        cls.env["wave.reference.importer"]._sync_accounts(cls.connection)
         b = cls.wave_us
         cls.bank = ops.system_account(b, "CASH_AND_BANK", "Checking Account")
         cls.customer = next(c for c in b.customers if not c.currency_code)

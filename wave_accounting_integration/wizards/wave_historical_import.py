@@ -77,7 +77,7 @@ class WaveHistoricalImport(models.TransientModel):
         one chunk.
         """
         months = self._chunks()
-        target = CHUNK_PAGES * self.env["wave.sync.job"]._chunk_page_size()
+        target = CHUNK_PAGES * self.env["wave.historical.importer"]._page_size()
         counts = self._month_counts(months)
         chunks, current, size = [], None, 0
         for (start, end), count in zip(months, counts, strict=True):
@@ -98,7 +98,7 @@ class WaveHistoricalImport(models.TransientModel):
         if not connection._is_ready():
             raise UserError(_("Connect %s to Wave first.", connection.name))
         # the chart of accounts first: its first listing maps the obvious accounts
-        connection._sync_accounts()
+        self.env["wave.reference.importer"]._sync_accounts(connection)
         SyncJob = self.env["wave.sync.job"]
         parent = SyncJob.create(
             {

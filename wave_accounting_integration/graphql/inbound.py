@@ -1,0 +1,85 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Every GraphQL document and selection the inbound sync (Wave -> Odoo) sends.
+
+``*_NODE_SELECTION``: the fields read of one Wave object; ``*_QUERY``: whole
+documents. Paginated documents declare ``$page`` and ``$pageSize``.
+"""
+
+ACCOUNT_NODE_SELECTION = """
+    id name description displayId isArchived sequence currency { code }
+    type { value } subtype { value }
+"""
+SALES_TAX_NODE_SELECTION = "id name abbreviation rate isArchived isCompound modifiedAt"
+PRODUCT_NODE_SELECTION = f"""
+    id name description unitPrice isArchived isSold isBought modifiedAt
+    defaultSalesTaxes {{ {SALES_TAX_NODE_SELECTION} }} incomeAccount {{ {ACCOUNT_NODE_SELECTION} }}
+"""
+CUSTOMER_NODE_SELECTION = "id name email firstName lastName phone modifiedAt currency { code }"
+VENDOR_NODE_SELECTION = "id name email phone modifiedAt"
+INVOICE_NODE_SELECTION = f"""
+    id invoiceNumber status createdAt modifiedAt invoiceDate dueDate exchangeRate
+    memo poNumber title currency {{ code }}
+    customer {{ {CUSTOMER_NODE_SELECTION} }}
+    subtotal {{ value }} taxTotal {{ value }} discountTotal {{ value }} total {{ value }}
+    amountPaid {{ value }} amountDue {{ value }}
+    discounts {{ name ... on FixedInvoiceDiscount {{ amount }}
+                ... on PercentageInvoiceDiscount {{ percentage }} }}
+    items {{
+        description quantity unitPrice subtotal {{ value }}
+        account {{ {ACCOUNT_NODE_SELECTION} }}
+        product {{ id name description unitPrice isArchived isSold isBought modifiedAt }}
+        taxes {{ amount {{ value }} salesTax {{ {SALES_TAX_NODE_SELECTION} }} }}
+    }}
+"""
+PAYMENT_NODE_SELECTION = (
+    "id amount paymentDate paymentMethod exchangeRate memo createdAt modifiedAt "
+    f"account {{ {ACCOUNT_NODE_SELECTION} }}"
+)
+# An invoice with its payments (imports by id: webhooks, replays).
+INVOICE_WITH_PAYMENTS_SELECTION = (
+    f"{INVOICE_NODE_SELECTION} payments {{ {PAYMENT_NODE_SELECTION} }}"
+)
+# Only the payments of an invoice (invoices of a page whose paid amount changed).
+INVOICE_PAYMENTS_SELECTION = f"id payments {{ {PAYMENT_NODE_SELECTION} }}"
+
+ACCOUNTS_QUERY = (
+    "query WaveAccounts($businessId: ID!, $page: Int!, $pageSize: Int!) {"
+    " business(id: $businessId) { accounts(page: $page, pageSize: $pageSize) {"
+    " pageInfo { currentPage totalPages totalCount }"
+    f" edges {{ node {{ {ACCOUNT_NODE_SELECTION} }} }} }} }} }}"
+)
+# The invoices dated within a period, oldest created first (historical import).
+INVOICES_BY_DATE_QUERY = (
+    "query WaveHistoricalChunk($businessId: ID!, $start: Date, $end: Date, $page: Int!, "
+    "$pageSize: Int!) { business(id: $businessId) { invoices(invoiceDateStart: $start, "
+    "invoiceDateEnd: $end, page: $page, pageSize: $pageSize, sort: [CREATED_AT_ASC]) { "
+    "pageInfo { currentPage totalPages totalCount } "
+    f"edges {{ node {{ {INVOICE_NODE_SELECTION} }} }} }} }} }}"
+)
+
+# Polled entity -> (Wave connection field, node selection, extra arguments).
+_MODIFIED_SINCE = {
+    "sales_taxes": ("salesTaxes", SALES_TAX_NODE_SELECTION, ""),
+    "products": ("products", PRODUCT_NODE_SELECTION, ", sort: [MODIFIED_AT_ASC]"),
+    "customers": ("customers", CUSTOMER_NODE_SELECTION, ", sort: [MODIFIED_AT_ASC]"),
+    "vendors": ("vendors", VENDOR_NODE_SELECTION, ""),
+    "invoices": ("invoices", INVOICE_NODE_SELECTION, ", sort: [MODIFIED_AT_ASC]"),
+}
+# The invoices query also asks for the number of all invoices, to notice deletions.
+_ALL_INVOICES_COUNT = " everything: invoices(page: 1, pageSize: 1) { pageInfo { totalCount } }"
+
+
+def _modified_since_query(entity):
+    field, selection, extra = _MODIFIED_SINCE[entity]
+    total = _ALL_INVOICES_COUNT if entity == "invoices" else ""
+    return (
+        f"query WavePoll_{entity}($businessId: ID!, $after: DateTime, $page: Int!, "
+        f"$pageSize: Int!) {{ business(id: $businessId) {{ changed: {field}("
+        f"modifiedAtAfter: $after, page: $page, pageSize: $pageSize{extra}) {{ "
+        f"pageInfo {{ currentPage totalPages totalCount }} edges {{ node {{ {selection} }} }} }}"
+        f"{total} }} }}"
+    )
+
+
+# Polled entity -> the query of its records modified after ``$after`` (at ``business.changed``).
+MODIFIED_SINCE_QUERIES = {entity: _modified_since_query(entity) for entity in _MODIFIED_SINCE}

@@ -1,0 +1,55 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Wave invoice payments -> Odoo ``account.payment`` values (pure functions)."""
+
+from decimal import Decimal
+
+from odoo import fields
+
+from ..lib.dates import parse_wave_datetime
+
+
+def payment_changed(payment, wave_payment):
+    """True when the Wave payment differs from the Odoo ``payment`` made of it."""
+    modified = parse_wave_datetime(wave_payment.get("modifiedAt"))
+    if modified and payment.wave_modified_at and modified > payment.wave_modified_at:
+        return True
+    return payment.currency_id.compare_amounts(
+        payment.amount, float(wave_payment.get("amount") or 0)
+    ) != 0 or fields.Date.to_string(payment.date) != wave_payment.get("paymentDate")
+
+
+def payment_memo(move, wave_payment):
+    """ "INV/2026/0001 Bank Transfer <Wave memo>"."""
+    method = (wave_payment.get("paymentMethod") or "").replace("_", " ").title()
+    return " ".join(filter(None, [move.name, method, wave_payment.get("memo")]))
+
+
+def payment_vals(move, wave_payment, journal, invoice_node, company):
+    """Values of the customer payment of Wave ``wave_payment`` on invoice ``move``.
+
+    A foreign-currency payment is booked at Wave's exchange rate (``force_balance``).
+    """
+    amount = Decimal(str(wave_payment.get("amount") or "0"))
+    receivable = move.line_ids.filtered(
+        lambda line: line.account_id.account_type == "asset_receivable"
+    )[:1].account_id
+    vals = {
+        "payment_type": "inbound",
+        "partner_type": "customer",
+        "partner_id": move.commercial_partner_id.id,
+        "company_id": company.id,
+        "journal_id": journal.id,
+        "amount": float(amount),
+        "currency_id": move.currency_id.id,
+        "date": wave_payment.get("paymentDate") or move.invoice_date,
+        "memo": payment_memo(move, wave_payment),
+        "destination_account_id": receivable.id,
+        "wave_id": wave_payment["id"],
+        "wave_invoice_id": invoice_node["id"],
+        "wave_origin": "wave",
+        "wave_modified_at": parse_wave_datetime(wave_payment.get("modifiedAt")),
+    }
+    if move.currency_id != company.currency_id:
+        rate = Decimal(str(wave_payment.get("exchangeRate") or invoice_node.get("exchangeRate")))
+        vals["force_balance"] = company.currency_id.round(float(amount * rate))
+    return vals

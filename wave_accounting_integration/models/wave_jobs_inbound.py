@@ -1,0 +1,216 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Queue jobs of the inbound sync (Wave -> Odoo) and the methods that enqueue them.
+
+Each job: readiness check, then the service's work inside ``job_guard`` (the one
+table of what a Wave failure does to a job), then what a stopped job records.
+Declared in ``data/queue_job_data.xml``.
+
+* ``wave.api._job_poll``: import what changed at Wave for one entity
+  (``wave.inbound.poller``);
+* ``wave.sync.job._job_import_chunk``: a historical import chunk, page by page
+  (``wave.historical.importer``);
+* ``wave.webhook.event._job_process_webhook``: the invoice of a webhook event
+  (``wave.webhook.processor``).
+"""
+
+import logging
+
+from odoo import _, models
+from odoo.addons.queue_job.job import identity_exact
+
+from ..lib import WaveError
+from ..services.inbound_poller import POLL_ORDER
+from ..services.job_guard import job_guard
+
+_logger = logging.getLogger(__name__)
+
+SYNC_JOB_TRIGGERS = ("cron", "webhook", "manual", "wizard")
+
+
+class WaveApi(models.Model):
+    _inherit = "wave.api"
+
+    def _enqueue_poll(self, trigger="cron"):
+        """Enqueue one incremental poll job per entity (deduplicated by identity)."""
+        for connection in self:
+            for priority, entity in enumerate(POLL_ORDER):
+                connection.with_delay(
+                    channel="root.wave.inbound",
+                    identity_key=identity_exact,
+                    priority=20 + priority,
+                    description=_(
+                        "Wave: import %(entity)s changes (%(name)s)",
+                        entity=entity,
+                        name=connection.name,
+                    ),
+                )._job_poll(entity, trigger=trigger)
+        return True
+
+    def action_poll_now(self):
+        self._enqueue_poll(trigger="manual")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": _("Import of Wave changes queued."), "type": "info"},
+        }
+
+    def _job_poll(self, entity, trigger="cron"):
+        """Queue job: import what changed at Wave for ``entity``; returns the sync job id."""
+        self.ensure_one()
+        if not (self.sync_inbound and self._is_ready()):
+            _logger.info("Wave connection %s is not ready: %s poll skipped.", self.id, entity)
+            return False
+        job = self.env["wave.sync.job"].create(
+            {
+                "name": _("Poll %s", entity),
+                "connection_id": self.id,
+                "kind": entity,
+                "direction": "inbound",
+                "trigger": trigger if trigger in SYNC_JOB_TRIGGERS else "manual",
+            }
+        )
+        job._mark_running()
+        with job_guard(self, on_retry=lambda error: job._mark_finished(error=str(error))) as guard:
+            self.env["wave.inbound.poller"]._poll(self, entity, job)
+        if guard.stopped:
+            job._mark_finished(error=str(guard.error))
+            return False
+        job._mark_finished()
+        return job.id
+
+
+class WaveSyncJob(models.Model):
+    _inherit = "wave.sync.job"
+
+    def _enqueue_chunks(self):
+        """Enqueue one import job per pending or interrupted chunk of this run."""
+        for chunk in self.child_ids.filtered(lambda c: c.state in ("pending", "running")):
+            job = chunk.with_delay(
+                channel="root.wave.import",
+                identity_key=identity_exact,
+                priority=50,
+                description=_(
+                    "Wave historical import %(from)s - %(to)s",
+                    **{"from": chunk.date_from, "to": chunk.date_to},
+                ),
+            )._job_import_chunk()
+            if hasattr(job, "uuid"):
+                chunk.queue_job_uuid = job.uuid
+        return True
+
+    def action_resume(self):
+        """Re-enqueue interrupted chunks (after a server restart, for instance)."""
+        for job in self:
+            if job.child_ids:
+                job._enqueue_chunks()
+            elif job.parent_id:
+                job.parent_id._enqueue_chunks()
+        return True
+
+    def _job_import_chunk(self, max_pages=None):
+        """Queue job: import the invoices of this chunk from ``resume_page`` on.
+
+        ``max_pages`` bounds the pages done in this call (a time slice); the
+        chunk then stays running and is resumed by the next call. Returns True
+        once the chunk is done.
+        """
+        self.ensure_one()
+        connection = self.connection_id
+        if self.state in ("done", "cancelled", "failed"):
+            return False
+        if not connection._is_ready():
+            self.write({"error_message": _("The Wave connection is not ready.")})
+            return False
+        if self.state == "pending":
+            self._mark_running()
+        Importer = self.env["wave.historical.importer"]
+        client = connection._get_client(priority="bulk")
+        page_size = Importer._page_size()
+        pages = 0
+        while not Importer._is_cancelled(connection, self):
+            # Budget or Wave trouble (the page or its payments) → the job is retried
+            # later; a revoked grant → the connection is disconnected and this chunk
+            # stops cleanly at this page (reconnecting resumes it, see
+            # ``wave.api._wave_select_business``). Either way the savepoint drops the
+            # page's unfinished work.
+            with job_guard(connection) as guard, self.env.cr.savepoint():
+                last = Importer._import_next_page(connection, self, client, page_size)
+            if guard.stopped:
+                self.write(
+                    {
+                        "error_message": _(
+                            "Stopped at page %(page)s: the Wave connection was disconnected. "
+                            "It resumes when an administrator connects again.",
+                            page=self.resume_page,
+                        )
+                    }
+                )
+                return False
+            Importer._page_done(connection, self, last)
+            if last:
+                return True
+            pages += 1
+            if max_pages and pages >= max_pages:
+                return False
+        return False
+
+
+class WaveWebhookEvent(models.Model):
+    _inherit = "wave.webhook.event"
+
+    def _identity_key(self):
+        self.ensure_one()
+        subject = self.wave_invoice_id or self.event_id
+        return f"wave-webhook:{self.connection_id.id}:{subject}"
+
+    def _enqueue(self):
+        """Queue the processing job; one pending job per invoice is enough, since the
+        job reads the invoice's current state from Wave whatever event triggered it."""
+        for event in self:
+            job = event.with_delay(
+                channel="root.wave.webhook",
+                priority=5,
+                identity_key=event._identity_key(),
+                description=self.env._(
+                    "Wave webhook %(type)s (%(event)s)",
+                    type=event.event_type,
+                    event=event.event_id,
+                ),
+            )._job_process_webhook()
+            event.write({"state": "queued", "queue_job_uuid": getattr(job, "uuid", False)})
+        return True
+
+    def _job_process_webhook(self):
+        """Queue job: import the current state of the event's invoice from Wave.
+
+        Idempotent (see ``wave.webhook.processor``); settles every pending event
+        of the same invoice.
+        """
+        self.ensure_one()
+        if self.state in ("done", "ignored", "duplicate"):
+            return "already processed"
+        connection = self.connection_id
+        Processor = self.env["wave.webhook.processor"]
+        siblings = Processor._pending_siblings(connection, self)
+        siblings.write({"attempts": self.attempts + 1})
+        if not connection._is_ready():
+            Processor._settle(connection, siblings, self.env._("The Wave connection is not ready."))
+            return "connection not ready"
+        try:
+            with job_guard(connection) as guard:
+                Processor._import_event(connection, self)
+        except WaveError as exc:
+            # Not for a retry (the guard lets only those through): Wave refused it.
+            _logger.warning(
+                "Wave webhook event %s (connection %s) failed: %s",
+                self.event_id,
+                connection.id,
+                type(exc).__name__,
+            )
+            Processor._settle(connection, siblings, exc)
+            return "failed"
+        if guard.stopped:
+            Processor._settle(connection, siblings, guard.error)
+            return "connection disconnected"
+        Processor._settle(connection, siblings)
+        return f"imported invoice for {len(siblings)} event(s)"

@@ -1,0 +1,211 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Wave invoice payments -> posted ``account.payment`` reconciled with the invoice.
+
+Wave lists payments only per invoice: for the invoices of a page whose paid
+amount changed, all payments are fetched in one aliased request. A payment
+changed or deleted in Wave cancels its Odoo payment (which unreconciles it) and
+a new one is created: never two live Odoo payments for one Wave payment.
+Overpayments stay as an outstanding credit of the customer.
+"""
+
+import logging
+
+from odoo import _, api, models
+
+from ..graphql.inbound import INVOICE_PAYMENTS_SELECTION
+from ..mappers.payment_inbound import payment_changed, payment_vals
+
+_logger = logging.getLogger(__name__)
+
+
+class WavePaymentImporter(models.AbstractModel):
+    _name = "wave.payment.importer"
+    _description = "Wave Import of Invoice Payments"
+
+    @api.model
+    def _fetch_payments(self, connection, wave_invoice_ids, job=None):
+        """``{wave_invoice_id: [payment nodes] or None (deleted)}`` in one aliased request."""
+        if not wave_invoice_ids:
+            return {}
+        client = connection._get_client(priority="bulk")
+        found = client.lookup_many(
+            connection.business_id,
+            "invoice",
+            wave_invoice_ids,
+            INVOICE_PAYMENTS_SELECTION,
+            chunk_size=max(len(wave_invoice_ids), 1),
+        )
+        if job:
+            job.requests_count += 1
+        return {
+            wave_id: (node.get("payments") or []) if node else None
+            for wave_id, node in found.items()
+        }
+
+    @api.model
+    def _sync_invoice_payments(self, connection, nodes, moves, payments=None, job=None):
+        """Sync the payments of the (posted) invoices of ``nodes``.
+
+        ``moves``: ``{wave_invoice_id: account.move}``. Only invoices whose
+        ``amountPaid`` differs from the last synced one are looked at, unless
+        their ``payments`` (``{wave_invoice_id: [payment nodes]}``) were given.
+        """
+        todo = []
+        for node in nodes:
+            move = moves.get(node["id"])
+            if not move or move.state != "posted":
+                continue
+            paid = float((node.get("amountPaid") or {}).get("value") or 0)
+            if move.currency_id.compare_amounts(paid, move.wave_amount_paid) or (
+                payments is not None and node["id"] in payments
+            ):
+                todo.append((node, move, paid))
+        if not todo:
+            return
+        if payments is None:
+            wave_ids = [node["id"] for node, _move, _paid in todo]
+            payments = self._fetch_payments(connection, wave_ids, job)
+        items = [(node, move, paid, payments.get(node["id"]) or []) for node, move, paid in todo]
+        try:
+            with self.env.cr.savepoint():
+                self._sync_items(connection, items)
+        except Exception as error:
+            _logger.info("Wave payment batch failed (%s); syncing one invoice at a time.", error)
+            for item in items:
+                try:
+                    with self.env.cr.savepoint():
+                        self._sync_items(connection, [item])
+                except Exception as item_error:
+                    self._quarantine_payments(connection, item, item_error, job)
+
+    @api.model
+    def _quarantine_payments(self, connection, item, error, job):
+        node, move, _paid, wave_payments = item
+        reason = _(
+            "Payments of invoice %(number)s could not be recorded: %(error)s",
+            number=node.get("invoiceNumber"),
+            error=error,
+        )
+        self.env["wave.quarantine"]._open_or_bump(
+            connection,
+            "inbound",
+            "InvoicePayments",
+            [reason],
+            wave_id=node["id"],
+            record=move or None,
+            payload={"invoice": node["id"], "payments": wave_payments},
+            suggested_fix=_("Check the payment journal mapping of the Wave payment account."),
+            sync_job=job,
+        )
+
+    @api.model
+    def _sync_items(self, connection, items):
+        """Cancel changed/deleted payments, create new ones, post and reconcile (batched).
+
+        ``items``: ``[(invoice node, move, amount paid, [payment nodes])]``.
+        """
+        to_cancel, vals_list, reconcile_with = self._plan_changes(connection, items)
+        if to_cancel:
+            self._cancel_payments(to_cancel)
+        if vals_list:
+            self._create_and_reconcile(vals_list, reconcile_with)
+        self.env["account.move"]._wave_write_sync_state(
+            {move.id: {"wave_amount_paid": paid} for _node, move, paid, _pays in items}
+        )
+
+    @api.model
+    def _plan_changes(self, connection, items):
+        """``(payments to cancel, values of payments to create, their invoices)``."""
+        Payment = self.env["account.payment"]
+        existing = Payment.search(
+            [
+                ("wave_invoice_id", "in", [node["id"] for node, *_rest in items]),
+                ("company_id", "=", connection.company_id.id),
+                ("state", "not in", ("canceled", "rejected")),
+            ]
+        )
+        by_invoice = {}
+        for payment in existing:
+            by_invoice.setdefault(payment.wave_invoice_id, Payment)
+            by_invoice[payment.wave_invoice_id] |= payment
+        account_nodes = [p["account"] for *_rest, pays in items for p in pays if p.get("account")]
+        self.env["wave.reference.importer"]._resolve_accounts(connection, account_nodes)
+        journals = self.env["wave.account.map"]._cached_map(connection.id)
+        default_journal = self._default_journal(connection)
+        to_cancel = Payment
+        vals_list, reconcile_with = [], []
+        for node, move, _paid, wave_payments in items:
+            wave_by_id = {p["id"]: p for p in wave_payments}
+            keep = set()
+            for payment in by_invoice.get(node["id"], Payment):
+                wave_payment = wave_by_id.get(payment.wave_id)
+                if wave_payment and not payment_changed(payment, wave_payment):
+                    keep.add(payment.wave_id)
+                else:
+                    to_cancel |= payment
+            for wave_payment in wave_payments:
+                if wave_payment["id"] in keep:
+                    continue
+                wave_account_id = (wave_payment.get("account") or {}).get("id")
+                journal_id = journals.get(wave_account_id, (False, False))[1]
+                journal = self.env["account.journal"].browse(journal_id) or default_journal
+                vals_list.append(
+                    payment_vals(move, wave_payment, journal, node, connection.company_id)
+                )
+                reconcile_with.append(move)
+        return to_cancel, vals_list, reconcile_with
+
+    @api.model
+    def _cancel_payments(self, payments):
+        """Cancel Odoo payments replaced at Wave and free their Wave ids."""
+        before = {p.id: {"amount": p.amount, "state": p.state} for p in payments}
+        payments.action_draft()
+        payments.action_cancel()
+        self.env["wave.audit.log"]._log_many(
+            payments,
+            "cancel",
+            lambda p: {"state": p.state, "replaced_wave_id": p.wave_id},
+            values_before=lambda p: before[p.id],
+        )
+        payments.write({"wave_id": False})
+        payments.flush_recordset(["wave_id"])  # frees the unique Wave id for the new one
+
+    @api.model
+    def _create_and_reconcile(self, vals_list, reconcile_with):
+        """Create and post payments, then reconcile each with its invoice's receivable."""
+        created = self.env["account.payment"].create(vals_list)
+        created.action_post()
+        plan = []
+        for payment, move in zip(created, reconcile_with, strict=True):
+            receivable = move.line_ids.filtered(
+                lambda line: (
+                    line.account_id.account_type == "asset_receivable" and not line.reconciled
+                )
+            )
+            counterpart = payment.move_id.line_ids.filtered(
+                lambda line, acc=receivable.account_id: (
+                    line.account_id in acc and not line.reconciled
+                )
+            )
+            if receivable and counterpart:
+                plan.append(receivable | counterpart)
+        if plan:
+            self.env["account.move.line"]._reconcile_plan(plan)
+        self.env["wave.audit.log"]._log_many(
+            created,
+            "create",
+            lambda p: {
+                "amount": p.amount,
+                "currency": p.currency_id.name,
+                "journal": p.journal_id.name,
+                "date": str(p.date),
+            },
+        )
+
+    @api.model
+    def _default_journal(self, connection):
+        Journal = self.env["account.journal"]
+        return Journal.search(
+            [*Journal._check_company_domain(connection.company_id), ("type", "=", "bank")],
+            limit=1,
+        )
