@@ -117,7 +117,7 @@ class TestJobGuard(OutboundCommon):
             {
                 "name": "History",
                 "connection_id": self.connection.id,
-                "kind": "invoices",
+                "kind": "historical_import",
                 "direction": "inbound",
                 "trigger": "wizard",
             }
