@@ -1,8 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Replay of a quarantined inbound record once an accountant fixed the cause.
 
-Fresh data is read from Wave when the connection is ready; otherwise (or when
-Wave cannot be reached) the payload stored in the entry is imported again. A
+Fresh data is read from Wave when the connection is ready; otherwise the payload
+stored in the entry is imported again. When Wave is busy or unreachable the replay
+stops with a message to try again (the job guard's table), never from a stale payload. A
 replay applies Wave's version, conflicts included (context ``wave_force_wave``).
 """
 
@@ -12,6 +13,7 @@ from odoo import _, api, models
 from odoo.exceptions import UserError
 
 from ..lib import WaveError
+from .job_guard import policy_for
 
 _logger = logging.getLogger(__name__)
 
@@ -46,8 +48,12 @@ class WaveInboundReplay(models.AbstractModel):
                 )
                 return results.get(wave_id)
             except WaveError as error:
+                if policy_for(error)[0]:
+                    # Busy, unreachable or refused: the person is told to try again
+                    # (replay_guard); an old payload must not overwrite Wave's data.
+                    raise
                 _logger.info(
-                    "Replay of %s: Wave unreachable (%s), using the payload.", wave_id, error
+                    "Replay of %s: Wave refused it (%s), using the payload.", wave_id, error
                 )
         payload = entry.payload or {}
         node = payload.get("wave") if "wave" in payload else payload

@@ -16,7 +16,7 @@ Outcome unknown (lost answer)  fails the job: never retried blindly (outbound en
 Wave 5xx / network failure     retry later (``SERVER_RETRY_SECONDS``), bounded by retries
 Same Wave record written by    retry soon (``CONCURRENT_RETRY_SECONDS``): the unique
 another job (unique index)     Wave-id index kept one copy, the retry finds it
-A service's JobRetryLater      retry later, after its ``seconds`` (else the retry pattern)
+A service's JobRetryLater      retry later, after its ``seconds`` (else as a 5xx)
 Anything else                  fails the job (queue_job shows it; nothing is hidden)
 =============================  ==========================================================
 """
@@ -78,7 +78,7 @@ def policy_for(error):
     """``(action, seconds)`` for ``error``, or ``(None, None)``: let it fail the job."""
     if isinstance(error, JobRetryLater):
         action = RETRY_LATER_FREE if error.free else RETRY_LATER
-        return action, error.seconds  # None: the job function's retry pattern
+        return action, error.seconds or SERVER_RETRY_SECONDS
     for classes, action, seconds in ERROR_POLICY:
         if isinstance(error, classes):
             return action, seconds(error) if callable(seconds) else seconds

@@ -140,16 +140,21 @@ class TestJobGuard(OutboundCommon):
 
     def _run_webhook(self):
         invoice = self.wave_us.invoices[0]
-        event = self.env["wave.webhook.event"].create(
-            {
-                "connection_id": self.connection.id,
-                "event_id": f"evt-guard-{fields.Datetime.now().timestamp()}",
-                "event_type": "invoice.updated",
-                "wave_invoice_id": invoice.id,
-                "state": "queued",
-            }
+        # sudo: the webhook route records events as the system does.
+        event = (
+            self.env["wave.webhook.event"]
+            .sudo()
+            .create(
+                {
+                    "connection_id": self.connection.id,
+                    "event_id": f"evt-guard-{fields.Datetime.now().timestamp()}",
+                    "event_type": "invoice.updated",
+                    "wave_invoice_id": invoice.id,
+                    "state": "queued",
+                }
+            )
         )
-        event._job_process_webhook()
+        event.with_env(self.env)._job_process_webhook()
 
     def _run_export(self):
         move = self._invoice()
