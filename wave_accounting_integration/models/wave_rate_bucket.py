@@ -43,11 +43,6 @@ class WaveRateBucket(models.Model):
 
     _sql_constraints = [("key_uniq", "UNIQUE(key)", "One budget per Wave token.")]
 
-    def _paused_for(self, now=None):
-        """Seconds this bucket is still paused after a 429 (0 when not paused)."""
-        self.ensure_one()
-        return max(0.0, self.paused_until - (now or time.time()))
-
 
 class PgTokenBucket:
     """Rate limiter of :class:`WaveClient` backed by a ``wave.rate.bucket`` row.
@@ -60,7 +55,7 @@ class PgTokenBucket:
     ``acquire`` sleeps while the wait stays under ``max_wait`` seconds in
     total, and otherwise raises :class:`WaveRateLimitedError` with
     ``retry_after`` so that the job is rescheduled (see
-    ``wave.api._wave_job_guard``). ``waits`` / ``waited`` count the waits of
+    ``services/job_guard.py``). ``waits`` / ``waited`` count the waits of
     this client for the request log.
     """
 
