@@ -130,18 +130,17 @@ class TestGoLiveChecklist(WaveSandboxCommon):
     def test_webhook_check(self):
         _checklist, lines = self._run()
         self.assertEqual(lines["webhook"].state, "warning")
-        if "wave.webhook.event" in self.env:
-            self.env["wave.webhook.event"].sudo().create(
-                {
-                    "connection_id": self.connection.id,
-                    "event_id": "evt-golive-1",
-                    "event_type": "invoice.viewed",
-                    "state": "done",
-                    "received_at": fields.Datetime.now() - timedelta(days=1),
-                }
-            )
-            _checklist, lines = self._run()
-            self.assertEqual(lines["webhook"].state, "ok")
+        self.env["wave.webhook.event"].sudo().create(
+            {
+                "connection_id": self.connection.id,
+                "event_id": "evt-golive-1",
+                "event_type": "invoice.viewed",
+                "state": "done",
+                "received_at": fields.Datetime.now() - timedelta(days=1),
+            }
+        )
+        _checklist, lines = self._run()
+        self.assertEqual(lines["webhook"].state, "ok")
 
     def test_action_open_as_accountant(self):
         action = self.env["wave.golive.checklist"].with_user(self.wave_accountant).action_open()

@@ -222,8 +222,12 @@ class TestOAuth(WaveSandboxCommon, HttpCase):
         connection.token_expires_at = "2999-01-01 00:00:00"
         self.sandbox.configure(access_token_ttl=7200)
         time.sleep(1.2)
+        # Refreshes as Wave saw them: each one spends a refresh token.
+        spent_before = sum(1 for rec in self.sandbox.state.refresh_tokens.values() if rec["used"])
         data = connection._get_client().execute("query { user { id } }")
         self.assertTrue(data["user"]["id"])
+        spent = sum(1 for rec in self.sandbox.state.refresh_tokens.values() if rec["used"])
+        self.assertEqual(spent - spent_before, 1, "exactly one refresh reached Wave")
         self.env.invalidate_all()
         self.assertNotEqual(connection.access_token, old_access)
         log = self.env["wave.request.log"].search([("connection_id", "=", connection.id)], limit=1)
