@@ -165,6 +165,15 @@ def build_authorize_url(
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+def _grant(grant_type, client_id, client_secret, redirect_uri, **values):
+    """The form fields of a token request of ``grant_type``."""
+    data = {"grant_type": grant_type, "client_id": client_id, "client_secret": client_secret}
+    data.update(values)
+    if redirect_uri:
+        data["redirect_uri"] = redirect_uri
+    return data
+
+
 def exchange_code(
     token_url,
     client_id,
@@ -178,14 +187,7 @@ def exchange_code(
     now=None,
 ):
     """Exchange an authorization ``code`` for a :class:`TokenSet`."""
-    data = {
-        "grant_type": "authorization_code",
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "code": code,
-    }
-    if redirect_uri:
-        data["redirect_uri"] = redirect_uri
+    data = _grant("authorization_code", client_id, client_secret, redirect_uri, code=code)
     payload = _post_token(
         token_url, data, session, timeout, allow_insecure_loopback, secrets=(client_secret, code)
     )
@@ -209,14 +211,9 @@ def refresh_token(
     Raises :class:`WaveGrantRevokedError` on ``invalid_grant``: the connection
     must then be marked disconnected.
     """
-    data = {
-        "grant_type": "refresh_token",
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "refresh_token": refresh_token,
-    }
-    if redirect_uri:
-        data["redirect_uri"] = redirect_uri
+    data = _grant(
+        "refresh_token", client_id, client_secret, redirect_uri, refresh_token=refresh_token
+    )
     payload = _post_token(
         token_url,
         data,

@@ -4,13 +4,10 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .wave_import_cursor import POLL_ENTITIES
+
 SYNC_KINDS = [
-    ("accounts", "Chart of accounts"),
-    ("sales_taxes", "Sales taxes"),
-    ("products", "Products"),
-    ("customers", "Customers"),
-    ("vendors", "Vendors"),
-    ("invoices", "Invoices"),
+    *POLL_ENTITIES,
     ("payments", "Invoice payments"),
     ("historical_import", "Historical import"),
     ("expense_file", "Export file (expenses and bills)"),
