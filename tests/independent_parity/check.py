@@ -295,8 +295,7 @@ def _check_money_transactions(report, wave, odoo, date_from, date_to, supplier_p
     for tx in transactions:
         by_content[(tx.tx_date, tx.amount, tx.direction, tx.description)].append(tx)
     for (tx_date, amount, direction, description), txs in sorted(by_content.items(), key=str):
-        externals = {tx.external_id for tx in txs}
-        if len(txs) > 1 and len(externals) == len(txs):  # same content, other external ids
+        if len({tx.external_id for tx in txs}) > 1:  # same content, other external ids
             report.add(
                 DUPLICATE_IN_WAVE,
                 "money_transaction",

@@ -6,7 +6,7 @@ The Odoo side of a real database is covered by ``test_independent_parity_odoo.py
 
 import dataclasses
 import unittest
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from independent_parity import WaveReader, assert_parity, check_parity
@@ -37,6 +37,7 @@ class MemoryOdoo:
     def __init__(self, invoices, payments, customers, products):
         self.invoice_list, self.payment_map = invoices, payments
         self.customer_list, self.product_list = customers, products
+        self.vendor_payments = []
 
     def invoices(self, date_from=None, date_to=None):
         return [
@@ -56,7 +57,7 @@ class MemoryOdoo:
         return list(self.product_list)
 
     def supplier_payments(self, date_from=None, date_to=None):
-        return []
+        return list(self.vendor_payments)
 
 
 def mirror(wave):
@@ -211,3 +212,40 @@ class TestIndependentParitySandbox(unittest.TestCase):
             (MISSING_IN_ODOO, "invoice"),
         )
         self.assertEqual(report.of_kind(MISSING_IN_ODOO, "invoice")[0].key, "IP-NEW-1")
+
+    def test_money_transactions_from_the_admin_api(self):
+        business = self.sandbox.create_business(name="Bills paid", currency="USD", country="US")
+        wave = WaveReader(
+            self.sandbox.graphql_url,
+            self.token,
+            business.id,
+            admin_url=self.sandbox.base_url,
+            admin_token=self.sandbox.admin_token,
+        )
+        editor = WaveEditor(self.sandbox.graphql_url, self.token, business.id)
+        odoo = MemoryOdoo([], {}, [], [])
+        day = date(2026, 3, 4)
+        odoo.vendor_payments = [
+            OdooPayment(1, "PBNK1", day, Decimal("40.00"), "paid"),
+            OdooPayment(2, "PBNK2", day, Decimal("41.50"), "paid"),
+        ]
+        editor.money_transaction("odoo-pay-1", "40.00", day, "PBNK1 for BILL1")
+        report = check_parity(wave, odoo, supplier_payments=True)
+        self.assertOnly(report, (MISSING_IN_WAVE, "money_transaction"))
+        self.assertIn("PBNK2", report.differences[0].key)
+        # a lost answer sent again: the same external id twice, then the same
+        # transaction under another external id
+        editor.money_transaction("odoo-pay-1", "40.00", day, "PBNK1 for BILL1")
+        editor.money_transaction("odoo-pay-1b", "40.00", day, "PBNK1 for BILL1")
+        odoo.vendor_payments.pop()
+        report = check_parity(wave, odoo, supplier_payments=True)
+        duplicate = (DUPLICATE_IN_WAVE, "money_transaction")
+        self.assertOnly(report, duplicate, duplicate)
+        self.assertEqual(
+            sorted(d.key.split()[0] for d in report.differences), ["2026-03-04", "externalId"]
+        )
+        # without the admin API, nothing is claimed about money transactions
+        blind = WaveReader(self.sandbox.graphql_url, self.token, business.id)
+        self.assertTrue(check_parity(blind, MemoryOdoo([], {}, [], [])).ok)
+        with self.assertRaises(ValueError):
+            check_parity(blind, odoo, supplier_payments=True)

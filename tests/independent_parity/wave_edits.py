@@ -40,13 +40,38 @@ class WaveEditor:
             {"b": self.business_id, "i": invoice_id},
         )["business"]["invoice"]
 
-    def bank_account(self):
+    def bank_account(self, filters="subtypes: [CASH_AND_BANK]"):
         accounts = self.run(
-            "query($b: ID!) { business(id: $b) { accounts(subtypes: [CASH_AND_BANK]) "
+            f"query($b: ID!) {{ business(id: $b) {{ accounts({filters}) "
             "{ edges { node { id } } } } }",
             {"b": self.business_id},
         )["business"]["accounts"]["edges"]
         return accounts[0]["node"]["id"]
+
+    def money_transaction(self, external_id, amount, tx_date, description):
+        """A withdrawal from the bank to an expense account (a vendor bill paid)."""
+        return self.mutate(
+            "moneyTransactionCreate",
+            {
+                "businessId": self.business_id,
+                "externalId": external_id,
+                "date": tx_date.isoformat(),
+                "description": description,
+                "anchor": {
+                    "accountId": self.bank_account(),
+                    "amount": str(amount),
+                    "direction": "WITHDRAWAL",
+                },
+                "lineItems": [
+                    {
+                        "accountId": self.bank_account("types: [EXPENSE]"),
+                        "amount": str(amount),
+                        "balance": "INCREASE",
+                    }
+                ],
+            },
+            "transaction { id }",
+        )["transaction"]["id"]
 
     def pay(self, invoice_id, amount, payment_date=None):
         invoice = self.invoice(invoice_id)
