@@ -59,15 +59,15 @@ class TestWaveIds(WaveCommon):
         few rows still shows which index the query can use: without a usable
         index on ``wave_id`` the plan stays a sequential scan.
         """
-        company = self.company_data["company"]
-        query = self.env["account.move"]._search(
-            [("wave_id", "in", ["SW52b2ljZTox", "SW52b2ljZToy"]), ("company_id", "=", company.id)]
+        # sudo: the bare look-up by Wave id, without the multi-company rule's filter.
+        query = self.env["account.move"].sudo()._search(
+            [("wave_id", "in", ["SW52b2ljZTox", "SW52b2ljZToy"])]
         )
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
         self.env.cr.execute(SQL("EXPLAIN %s", query.select()))
         plan = "\n".join(row[0] for row in self.env.cr.fetchall())
         self.assertNotIn("Seq Scan on account_move", plan, plan)
-        self.assertRegex(plan, r"Index.*account_move_(_wave_id_index|wave_id_company_uniq)", plan)
+        self.assertRegex(plan, r"Index Cond: .*wave_id", plan)
 
     def test_wave_id_not_copied(self):
         invoice = self.init_invoice("out_invoice", amounts=[10])
