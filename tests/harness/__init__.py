@@ -14,7 +14,7 @@ tests (``tests/reliability``) and the benchmarks (``tests/bench``):
 """
 
 from .databases import ScratchDatabase, copy_database, drop_database, prepare_database, psql
-from .env import MODULE, ROOT, odoo_command, odoo_conf, pg_env, required_env
+from .env import MODULE, ROOT, odoo_command, odoo_conf, pg_env, harness_env
 from .odoo_server import OdooServer, run_odoo
 from .ports import free_port, port_in_use, wait_port_released
 from .processes import CommandFailed, ProcessGroup, run_checked
@@ -37,7 +37,7 @@ __all__ = [
     "port_in_use",
     "prepare_database",
     "psql",
-    "required_env",
+    "harness_env",
     "run_checked",
     "run_odoo",
     "wait_port_released",

@@ -17,7 +17,7 @@ PG_OPTIONS = {
 }
 
 
-def required_env(name):
+def harness_env(name):
     """A variable ``make test`` exports; missing means pytest was started by hand."""
     value = os.environ.get(name)
     if not value:
