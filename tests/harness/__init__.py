@@ -5,7 +5,7 @@ tests (``tests/reliability``) and the benchmarks (``tests/bench``):
 
 * :mod:`.env`: the project folder, the Odoo configuration file, the PostgreSQL
   variables, Odoo's own entry point and the variables ``make test`` exports;
-* :mod:`.ports`: free TCP ports, and waiting for one to be released;
+* :mod:`.ports`: free TCP ports, and whether one is still in use;
 * :mod:`.processes`: a command in its own process group, always stopped with
   every process it started (context manager, and a finaliser at interpreter exit);
 * :mod:`.databases`: ``psql``, copies of a template database, dropped afterwards;
@@ -16,7 +16,7 @@ tests (``tests/reliability``) and the benchmarks (``tests/bench``):
 from .databases import ScratchDatabase, copy_database, drop_database, prepare_database, psql
 from .env import MODULE, ROOT, odoo_command, odoo_conf, pg_env, harness_env
 from .odoo_server import OdooServer, run_odoo
-from .ports import free_port, port_in_use, wait_port_released
+from .ports import free_port, port_in_use
 from .processes import CommandFailed, ProcessGroup, run_checked
 from .sandbox_process import SandboxProcess
 
@@ -31,14 +31,13 @@ __all__ = [
     "copy_database",
     "drop_database",
     "free_port",
+    "harness_env",
     "odoo_command",
     "odoo_conf",
     "pg_env",
     "port_in_use",
     "prepare_database",
     "psql",
-    "harness_env",
     "run_checked",
     "run_odoo",
-    "wait_port_released",
 ]

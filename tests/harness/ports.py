@@ -1,7 +1,6 @@
 """Free TCP ports on the loopback interface."""
 
 import socket
-import time
 
 
 def free_port():
@@ -16,13 +15,3 @@ def port_in_use(port, host="127.0.0.1"):
     with socket.socket() as sock:
         sock.settimeout(1)
         return sock.connect_ex((host, port)) == 0
-
-
-def wait_port_released(port, timeout, host="127.0.0.1"):
-    """True once nothing accepts connections on ``port`` (within ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while port_in_use(port, host):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
