@@ -16,6 +16,8 @@ import requests
 import websocket
 from harness import ROOT, ProcessGroup, drop_database, free_port, harness_env
 
+from odoo.addons.bus.websocket import WebsocketConnectionHandler
+
 STOPPED_WITHIN = 20  # seconds from TERM to the script until none of its processes is left
 
 
@@ -36,9 +38,11 @@ def _wait_for(url, deadline, demo):
 def _assert_websocket_answers(gevent_port, session):
     """Odoo's bus: the websocket handshake on the gevent port, then a subscription."""
     cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
+    version = WebsocketConnectionHandler._VERSION  # the web client's worker sends it too
     ws = websocket.create_connection(
-        f"ws://127.0.0.1:{gevent_port}/websocket",
-        timeout=15,
+        f"ws://127.0.0.1:{gevent_port}/websocket?version={version}",
+        # the gevent process loads the registry on its first request: slow on a busy machine
+        timeout=180,
         cookie=cookie,
         origin=f"http://127.0.0.1:{gevent_port}",
     )
