@@ -32,21 +32,32 @@ if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | g
     fi
 fi
 
-# The children started below, stopped (TERM, then KILL after 15 s) when this
-# script ends for any reason. Each PID is the real process, never a subshell.
+# The children started below, stopped when this script ends for any reason. Each
+# PID is the real process, never a subshell. TERM stops the sandbox, and Odoo
+# gracefully (its workers finish their request); a second TERM makes Odoo stop its
+# workers at once; KILL for whatever is left after that.
 pids=()
+children_alive() {
+    local pid
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done
+    return 1
+}
+wait_children() { # $1: how long, in tenths of a second
+    for _ in $(seq 1 "$1"); do children_alive || return 0; sleep 0.1; done
+    return 1
+}
 cleanup() {
     trap - EXIT INT TERM
     [ "${#pids[@]}" -gt 0 ] || return 0
     kill -TERM "${pids[@]}" 2>/dev/null || true
-    local alive pid
-    for _ in $(seq 1 150); do
-        alive=0
-        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-        [ "$alive" = 0 ] && return 0
-        sleep 0.1
+    wait_children 80 && return 0
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait_children 50 && return 0
+    local pid
+    for pid in "${pids[@]}"; do
+        pkill -KILL -P "$pid" 2>/dev/null || true
+        kill -KILL "$pid" 2>/dev/null || true
     done
-    kill -KILL "${pids[@]}" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT

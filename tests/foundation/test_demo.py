@@ -175,4 +175,6 @@ def _check_term_stops_children(demo):
     deadline = time.monotonic() + STOPPED_WITHIN
     while demo.members() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert demo.members() == [], f"still running {STOPPED_WITHIN} s after TERM: {demo.members()}"
+    assert demo.members() == [], (
+        f"still running {STOPPED_WITHIN} s after TERM:\n{demo.describe_members()}"
+    )

@@ -66,6 +66,14 @@ def group_members(pgid):
     return members
 
 
+def command_line(pid):
+    """The command line of ``pid`` (empty once it is gone), for messages."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
 class ProcessGroup:
     """``cmd`` in its own process group, its output in a log file.
 
@@ -108,6 +116,10 @@ class ProcessGroup:
     def members(self):
         """Every live process of the group (the leader and what it started)."""
         return group_members(self.proc.pid) if self.proc else []
+
+    def describe_members(self):
+        """``pid: command line`` of every live process of the group, one a line."""
+        return "\n".join(f"{pid}: {command_line(pid)[:300]}" for pid in self.members())
 
     def log_text(self):
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
