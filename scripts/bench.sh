@@ -18,12 +18,13 @@ fi
 cd "$ROOT"
 started=$(date +%s)
 template="bench_template_$$"
-benchdb() {
-    "$PYTHON" -c "import sys; sys.path.insert(0, 'tests/bench'); import benchdb; $1"
+# The shared test harness (tests/harness) copies, upgrades and drops the databases.
+harness() {
+    "$PYTHON" -c "import sys; sys.path.insert(0, 'tests'); import harness; $1"
 }
-trap 'benchdb "benchdb.drop_database(\"$template\")"' EXIT
+trap 'harness "harness.drop_database(\"$template\")"' EXIT
 echo "== upgrading a copy of wave_dev: $template" >&2
-benchdb "benchdb.prepare_database(\"$template\", \"wave_dev\")"
+harness "harness.prepare_database(\"$template\", \"wave_dev\")"
 
 status=0
 run() {

@@ -4,15 +4,22 @@
 # with the queue_job runner (server_wide_modules=web,queue_job, 2 workers).
 #
 # Knobs (environment): WAVE_DEMO_DB (wave_demo), WAVE_DEMO_PORT (8069),
-# WAVE_SANDBOX_PORT (8765), WAVE_DEMO_TEMPLATE (copy this database instead of
-# installing; used by the tests).
+# WAVE_DEMO_GEVENT_PORT (8072, Odoo's real-time websocket port), WAVE_SANDBOX_PORT
+# (8765), WAVE_DEMO_TEMPLATE (copy this database instead of installing; used by
+# the tests).
+#
+# Stopping it (Ctrl-C, or TERM to this script) stops the sandbox and Odoo with it.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 prepare_environment
 
 db="${WAVE_DEMO_DB:-wave_demo}"
 port="${WAVE_DEMO_PORT:-8069}"
+gevent_port="${WAVE_DEMO_GEVENT_PORT:-8072}"
 sandbox_port="${WAVE_SANDBOX_PORT:-8765}"
+# The sandbox's OAuth client, as the demo connection knows it.
+export WAVE_SANDBOX_CLIENT_ID="${WAVE_SANDBOX_CLIENT_ID:-sandbox-client}"
+export WAVE_SANDBOX_CLIENT_SECRET="${WAVE_SANDBOX_CLIENT_SECRET:-sandbox-secret}"
 ODOO_CONF="$CACHE/odoo-demo-$port.conf"
 write_odoo_conf "$port"
 
@@ -25,14 +32,44 @@ if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | g
     fi
 fi
 
+# The children started below, stopped when this script ends for any reason. Each
+# PID is the real process, never a subshell. TERM stops the sandbox, and Odoo
+# gracefully (its workers finish their request); a second TERM makes Odoo stop its
+# workers at once; KILL for whatever is left after that.
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT INT TERM
+children_alive() {
+    local pid
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done
+    return 1
+}
+wait_children() { # $1: how long, in tenths of a second
+    for _ in $(seq 1 "$1"); do children_alive || return 0; sleep 0.1; done
+    return 1
+}
+cleanup() {
+    trap - EXIT INT TERM
+    [ "${#pids[@]}" -gt 0 ] || return 0
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait_children 80 && return 0
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait_children 50 && return 0
+    local pid
+    for pid in "${pids[@]}"; do
+        pkill -KILL -P "$pid" 2>/dev/null || true
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if [ -d "$ROOT/tests/wave_sandbox" ]; then
     state="$CACHE/sandbox-state-$sandbox_port.json"
     (cd "$ROOT/tests" && exec "$PYTHON" -m wave_sandbox --host 127.0.0.1 --port "$sandbox_port" \
-        --seed 42 --state-file "$state" --demo --admin-token "${WAVE_SANDBOX_ADMIN_TOKEN:-sandbox-admin}") \
+        --seed 42 --state-file "$state" --demo --admin-token "${WAVE_SANDBOX_ADMIN_TOKEN:-sandbox-admin}" \
+        --client-id "$WAVE_SANDBOX_CLIENT_ID" --client-secret "$WAVE_SANDBOX_CLIENT_SECRET" \
+        --redirect-uri "http://localhost:$port/wave/oauth/callback" \
+        --redirect-uri "http://127.0.0.1:$port/wave/oauth/callback") \
         > "$CACHE/sandbox-$sandbox_port.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 50); do
@@ -47,7 +84,11 @@ if [ -d "$ROOT/tests/wave_sandbox" ]; then
 fi
 
 say "Odoo: http://localhost:$port  login: admin  password: admin  (database $db)"
-odoo_bin -c "$ODOO_CONF" -d "$db" --db-filter="^$db\$" --workers=2 --max-cron-threads=1 \
-    --load=base,web,queue_job &
+# Odoo's own entry point started directly (not through a function, which would
+# run in a subshell): $! is Odoo's main process, the one cleanup must stop.
+odoo_entry="$(odoo_entry_point)"
+[ -n "$odoo_entry" ] || die "Neither the 'odoo' console script nor odoo-bin was found for $PYTHON."
+"$odoo_entry" -c "$ODOO_CONF" -d "$db" --db-filter="^$db\$" --workers=2 --max-cron-threads=1 \
+    --gevent-port="$gevent_port" --load=base,web,queue_job &
 pids+=($!)
 wait "${pids[-1]}"

@@ -43,7 +43,10 @@ connection.write(
         "business_id": business["id"],
         "business_name": business["name"],
         "business_currency": business["currency"]["code"],
-        "client_id": "wave-sandbox-client",
+        # the sandbox's OAuth client (scripts/demo.sh registers it with this port's
+        # redirect URIs), so that "Connect to Wave" with OAuth works too
+        "client_id": os.environ.get("WAVE_SANDBOX_CLIENT_ID", "sandbox-client"),
+        "client_secret": os.environ.get("WAVE_SANDBOX_CLIENT_SECRET", "sandbox-secret"),
         "state": "connected",
     }
 )

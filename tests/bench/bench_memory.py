@@ -48,17 +48,25 @@ import datetime
 import json
 import os
 import platform
-import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from benchdb import CONF, ROOT, drop_database, free_port, pg_env, prepare_database
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
+
+from harness import (
+    ROOT,
+    SandboxProcess,
+    copy_database,
+    drop_database,
+    odoo_conf,
+    pg_env,
+    prepare_database,
+)
 
 RESULT_MARK = "BENCH_MEMORY_RESULT "
-BUSINESS_LINE = re.compile(r"Business (?P<name>.*) \((?P<currency>\w{3})\): (?P<id>\S+)")
 TARGET_RATIO = 1.3
 GROWTH_LIMIT = 1.5  # last segment ms/invoice vs the lowest earlier one (our threshold)
 
@@ -81,7 +89,7 @@ def worker(args):
     import odoo
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(["-c", str(CONF), "-d", args.db, "--log-level=warn"])
+    odoo.tools.config.parse_config(["-c", str(odoo_conf()), "-d", args.db, "--log-level=warn"])
     registry = Registry(args.db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -204,77 +212,14 @@ def worker(args):
 # ---------------------------------------------------------------------------
 # The driver: databases, sandbox process, one worker process per size.
 # ---------------------------------------------------------------------------
-class Sandbox:
-    """``python3 -m wave_sandbox`` in its own process group."""
-
-    def __init__(self, invoices, seed):
-        self.invoices, self.seed = invoices, seed
-        self.port = free_port()
-        self.proc = None
-        self.token = self.business_id = None
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "wave_sandbox",
-                "--port",
-                str(self.port),
-                "--seed",
-                str(self.seed),
-                "--invoices",
-                str(self.invoices),
-                "--demo",
-                "--rate-limit",
-                "0",
-            ],
-            cwd=ROOT / "tests",
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
-        )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.__exit__(None, None, None)  # __exit__ does not run when __enter__ fails
-            raise
-        return self
-
-    def _wait_ready(self):
-        businesses = []
-        deadline = time.monotonic() + 900
-        while len(businesses) < 2 and time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("the Wave sandbox exited before it was ready")
-            if "Full-access token:" in line:
-                self.token = line.split(":", 1)[1].strip()
-            match = BUSINESS_LINE.search(line)
-            if match:
-                businesses.append(match)
-        us = next(b for b in businesses if b["currency"] == "USD")
-        self.business_id = us["id"]
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-
-
 def measure(args, size, template):
     db = f"{args.db}_{size}"
     env = pg_env()
-    subprocess.run(["dropdb", "--if-exists", db], check=True, env=env)
-    subprocess.run(["createdb", "-T", template, db], check=True, env=env)
+    copy_database(template, db)
     try:
-        with Sandbox(size, args.seed) as sandbox:
+        # the sandbox in its own process: its memory stays out of the measurement
+        sandbox = SandboxProcess(seed=args.seed, invoices=size, demo=True, start_timeout=900)
+        with sandbox:
             env["BENCH_WAVE_TOKEN"] = sandbox.token  # not on the command line
             cmd = [
                 sys.executable,
@@ -286,7 +231,7 @@ def measure(args, size, template):
                 "--sandbox-url",
                 sandbox.url,
                 "--business-id",
-                sandbox.business_id,
+                sandbox.business("USD"),
             ]
             if args.tracemalloc:
                 cmd.append("--tracemalloc")

@@ -38,9 +38,9 @@ import sys
 import time
 from pathlib import Path
 
-from benchdb import CONF, ROOT, drop_database, prepare_database
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
 
-sys.path.insert(0, str(ROOT / "tests"))
+from harness import ROOT, drop_database, odoo_conf, prepare_database
 
 POLL_ENTITIES = ("accounts", "sales_taxes", "products", "customers", "vendors", "invoices")
 
@@ -392,7 +392,7 @@ def main():
     import odoo
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(["-c", str(CONF), "-d", args.db, "--log-level=warn"])
+    odoo.tools.config.parse_config(["-c", str(odoo_conf()), "-d", args.db, "--log-level=warn"])
     from wave_sandbox import WaveSandbox
 
     try:

@@ -28,7 +28,6 @@ import concurrent.futures
 import datetime
 import hashlib
 import hmac
-import importlib.util
 import json
 import math
 import os
@@ -37,13 +36,24 @@ import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import requests
-from benchdb import CONF, ROOT, drop_database, free_port, pg_env, prepare_database
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
+
+from harness import (
+    ROOT,
+    OdooServer,
+    drop_database,
+    free_port,
+    odoo_conf,
+    pg_env,
+    prepare_database,
+    psql,
+)
 
 BUSINESS_ID = "QnVzaW5lc3M6YmVuY2gtd2ViaG9vaw=="
 EVENT_PREFIX = "bench-evt-"
@@ -80,102 +90,6 @@ with Registry(db).cursor() as cr:
     })
     print(json.dumps({"connection_id": connection.id}))
 """
-
-
-def psql(db, sql):
-    out = subprocess.run(
-        ["psql", "-X", "-At", "-d", db, "-c", sql],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=pg_env(),
-    )
-    return out.stdout.strip()
-
-
-def odoo_command():
-    """How to start Odoo: ``odoo-bin`` when found, else ``python3 -m odoo``.
-
-    The prefork server starts its gevent (websocket) process by re-running its own
-    ``sys.argv[0]``, which fails for ``python3 -m odoo`` (``odoo/__main__.py`` run as a
-    script): with ``odoo-bin`` every process of the server starts.
-    """
-    spec = importlib.util.find_spec("odoo")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        script = Path(location).parent / "odoo-bin"
-        if script.is_file():
-            return [sys.executable, str(script)]
-    return [sys.executable, "-m", "odoo"]
-
-
-class OdooServer:
-    """A multi-worker Odoo in its own process group, killed on exit."""
-
-    def __init__(self, db, port, workers):
-        self.db, self.port, self.workers = db, port, workers
-        self.log = tempfile.NamedTemporaryFile(
-            prefix="bench_webhook_odoo_", suffix=".log", delete=False
-        )
-        self.proc = None
-        self.ready = False
-
-    def __enter__(self):
-        env = pg_env()
-        env["ODOO_QUEUE_JOB_CHANNELS"] = "root:0"  # no job runner: jobs stay pending
-        self.proc = subprocess.Popen(
-            [
-                *odoo_command(),
-                "-c",
-                str(CONF),
-                "-d",
-                self.db,
-                f"--workers={self.workers}",
-                f"--http-port={self.port}",
-                f"--gevent-port={free_port()}",
-                "--http-interface=127.0.0.1",
-                f"--db-filter=^{self.db}$",
-                "--max-cron-threads=0",
-                "--limit-time-real=600",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the workers die with it
-        )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.__exit__(None, None, None)  # __exit__ does not run when __enter__ fails
-            raise
-        return self
-
-    def _wait_ready(self):
-        url = f"http://127.0.0.1:{self.port}/web/health"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"Odoo exited early, see {self.log.name}")
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    self.ready = True
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"Odoo did not answer on port {self.port}, see {self.log.name}")
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
-        if exc[0] is None and self.proc.returncode is not None and self.ready:
-            os.unlink(self.log.name)
 
 
 def signed_delivery(secret, connection_id, event_id, invoice_id):
@@ -248,7 +162,7 @@ def run(args):
     env = pg_env()
     env["BENCH_WEBHOOK_SECRET"] = secret
     out = subprocess.run(
-        [sys.executable, "-c", SETUP_CODE, str(CONF), args.db, BUSINESS_ID],
+        [sys.executable, "-c", SETUP_CODE, str(odoo_conf()), args.db, BUSINESS_ID],
         check=True,
         capture_output=True,
         text=True,
@@ -276,7 +190,16 @@ def run(args):
     warm_health = [("GET", health_url, None, {})] * args.warmup
     health = [("GET", health_url, None, {})] * args.deliveries
 
-    with OdooServer(args.db, port, args.workers):
+    # no job runner: queued jobs stay pending and can be counted
+    server = OdooServer(
+        args.db,
+        http_port=port,
+        workers=args.workers,
+        job_runner=False,
+        extra_args=["--limit-time-real=600"],
+        start_timeout=120,
+    )
+    with server:
         fire(warm_health, args.concurrency, {200})
         fire(warm_hooks, args.concurrency, {202})
         health_result = summary(*fire(health, args.concurrency, {200}))

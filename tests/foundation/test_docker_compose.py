@@ -5,8 +5,7 @@ import configparser
 import os
 
 import yaml
-
-from .harness import ROOT
+from harness import ROOT
 
 
 def _load():

@@ -1,6 +1,6 @@
 """Install, upgrade (-u) and uninstall of the addon, each in a real Odoo process."""
 
-from .harness import ScratchDatabase, harness_env, odoo, psql
+from harness import ScratchDatabase, harness_env, psql, run_odoo
 
 UNINSTALL = """
 module = env["ir.module.module"].search([("name", "=", "wave_accounting_integration")])
@@ -10,13 +10,13 @@ env.cr.commit()
 
 
 def _installed_state(db):
-    return psql("SELECT state FROM ir_module_module WHERE name = 'wave_accounting_integration'", db)
+    return psql(db, "SELECT state FROM ir_module_module WHERE name = 'wave_accounting_integration'")
 
 
 def test_install_upgrade_uninstall():
     conf = harness_env("WAVE_ODOO_CONF")
     with ScratchDatabase(harness_env("WAVE_BASE_DB")) as db:
-        odoo(
+        run_odoo(
             "-c",
             conf,
             "-d",
@@ -30,14 +30,14 @@ def test_install_upgrade_uninstall():
         assert _installed_state(db) == "installed"
         assert (
             psql(
+                db,
                 "SELECT count(*) FROM ir_cron c JOIN ir_model_data d ON d.res_id = c.id "
                 "AND d.model = 'ir.cron' AND d.module = 'wave_accounting_integration'",
-                db,
             )
             != "0"
         )
 
-        upgrade = odoo(
+        upgrade = run_odoo(
             "-c",
             conf,
             "-d",
@@ -50,14 +50,16 @@ def test_install_upgrade_uninstall():
         assert " ERROR " not in upgrade.stderr, upgrade.stderr[-3000:]
         assert _installed_state(db) == "installed"
 
-        odoo("shell", "-c", conf, "-d", db, "--no-http", "--log-level=warn", input_text=UNINSTALL)
+        run_odoo(
+            "shell", "-c", conf, "-d", db, "--no-http", "--log-level=warn", input_text=UNINSTALL
+        )
         assert _installed_state(db) == "uninstalled"
-        assert psql("SELECT to_regclass('wave_api') IS NULL", db) == "t"
+        assert psql(db, "SELECT to_regclass('wave_api') IS NULL") == "t"
         assert (
             psql(
+                db,
                 "SELECT count(*) FROM information_schema.columns "
                 "WHERE table_name = 'account_move' AND column_name LIKE 'wave%'",
-                db,
             )
             == "0"
         )

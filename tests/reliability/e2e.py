@@ -1,160 +1,42 @@
 """End-to-end harness: a real multi-worker Odoo with its job runner, the Wave sandbox.
 
 Used by the fault matrix and the webhook load test (issue 9). Everything runs in
-separate processes and talks HTTP, as in production:
+separate processes and talks HTTP, as in production. The processes come from the
+shared test harness (:mod:`harness`); this module adds what the scenarios need:
 
 * ``Sandbox``: ``python -m wave_sandbox`` (its own process group), driven through its
-  admin API (``/sandbox/...``);
-* ``OdooServer``: ``python -m odoo --workers=2`` on a scratch copy of the test
-  template database, queue_job's runner on (``server_wide_modules``), killed with
-  ``SIGKILL`` on demand and restarted on the same database;
+  admin API (``/sandbox/...``) and read with the harness's own GraphQL calls;
+* ``OdooServer``: Odoo's entry point with ``--workers=2`` on a scratch copy of the
+  test template database, queue_job's runner on (``server_wide_modules``), killed
+  with ``SIGKILL`` on demand and restarted on the same database;
 * ``Rpc``: an administrator's JSON-RPC session (``/web/dataset/call_kw``), the
   same calls the web client makes.
 """
 
 import datetime
-import importlib.util
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import harness
 import requests
+from harness import SandboxProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "sandbox-admin"
 OAUTH_CLIENT = ("odoo-e2e", "odoo-e2e-secret-7f3a")
 WEBHOOK_SECRET = "e2e-webhook-secret-91c2"
 ACTIVE_JOB_STATES = ("pending", "enqueued", "started", "wait_dependencies")
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def harness_env(name):
-    value = os.environ.get(name)
-    if not value:
-        raise RuntimeError(f"{name} is not set: run the suite with `make test`.")
-    return value
-
-
-def pg_env():
-    env = dict(os.environ)
-    for key, default in (
-        ("PGHOST", "127.0.0.1"),
-        ("PGPORT", "5432"),
-        ("PGUSER", "odoo"),
-        ("PGPASSWORD", "odoo"),
-    ):
-        env.setdefault(key, default)
-    return env
-
-
-def psql(db, sql):
-    out = subprocess.run(
-        ["psql", "-d", db, "-tAc", sql],
-        env=pg_env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout.strip()
-
-
-class ScratchDatabase:
-    """A copy of the harness template (base + addon), dropped afterwards."""
-
-    def __init__(self, template, prefix="wave_e2e"):
-        self.template = template
-        self.name = f"{prefix}_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
-
-    def __enter__(self):
-        subprocess.run(
-            ["createdb", "-T", self.template, self.name],
-            env=pg_env(),
-            check=True,
-            capture_output=True,
-        )
-        return self.name
-
-    def __exit__(self, *exc):
-        subprocess.run(
-            ["dropdb", "--if-exists", "--force", self.name],
-            env=pg_env(),
-            check=False,
-            capture_output=True,
-        )
-
-
 # ---------------------------------------------------------------------------
 # The Wave sandbox
 # ---------------------------------------------------------------------------
-class Sandbox:
-    """``python -m wave_sandbox`` in its own process group (rate limit off)."""
+class Sandbox(SandboxProcess):
+    """``python -m wave_sandbox`` (rate limit off) and the harness's own GraphQL reads."""
 
     def __init__(self, seed=42, log_dir=None):
-        self.seed = seed
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(
-            prefix="wave_sandbox_", suffix=".log", dir=log_dir, delete=False
-        )
-        self.proc = None
-        self.http = requests.Session()
-        self.http.headers["X-Sandbox-Admin-Token"] = ADMIN_TOKEN
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "wave_sandbox",
-                "--port",
-                str(self.port),
-                "--seed",
-                str(self.seed),
-                "--rate-limit",
-                "0",
-                "--admin-token",
-                ADMIN_TOKEN,
-            ],
-            cwd=ROOT / "tests",
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the sandbox exited, see {self.log.name}")
-            try:
-                if self.http.get(self.base + "/sandbox/health", timeout=2).ok:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError(f"the sandbox did not start, see {self.log.name}")
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-        self.log.close()
-
-    # admin API ------------------------------------------------------------
-    def admin(self, method, path, payload=None, timeout=120):
-        response = self.http.request(method, self.base + path, json=payload, timeout=timeout)
-        if not response.ok:
-            raise RuntimeError(f"sandbox {method} {path}: {response.status_code} {response.text}")
-        return response.json() if response.content else {}
+        super().__init__(seed=seed, admin_token=ADMIN_TOKEN, rate_limit=0, log_dir=log_dir)
 
     def graphql(self, token, query, variables=None):
         """The harness's own GraphQL call (``token=None``: a full-access token of its own,
@@ -202,96 +84,18 @@ class Sandbox:
 # ---------------------------------------------------------------------------
 # Odoo
 # ---------------------------------------------------------------------------
-def odoo_command():
-    """``odoo-bin`` when found, else ``python -m odoo``.
-
-    The prefork server starts its gevent process by re-running ``sys.argv[0]``,
-    which fails for ``python -m odoo``: with ``odoo-bin`` every process starts.
-    """
-    spec = importlib.util.find_spec("odoo")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        script = Path(location).parent / "odoo-bin"
-        if script.is_file():
-            return [sys.executable, str(script)]
-    return [sys.executable, "-m", "odoo"]
-
-
-class OdooServer:
-    """``odoo --workers=2`` with queue_job's runner, in its own process group."""
+class OdooServer(harness.OdooServer):
+    """``odoo --workers=2`` with queue_job's runner, long time limits for import chunks."""
 
     def __init__(self, db, conf, log_dir=None, workers=2):
-        self.db, self.conf, self.workers = db, conf, workers
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(
-            prefix="wave_odoo_", suffix=".log", dir=log_dir, delete=False
+        super().__init__(
+            db,
+            conf,
+            log_dir=log_dir,
+            workers=workers,
+            # queue_job: long import chunks must not hit the default 120 s limit.
+            extra_args=["--limit-time-real=3600", "--limit-time-cpu=3600", "--log-level=warn"],
         )
-        self.proc = None
-        self.starts = 0
-
-    def start(self):
-        self.starts += 1
-        env = pg_env()
-        env.pop("ODOO_QUEUE_JOB_CHANNELS", None)
-        self.proc = subprocess.Popen(
-            [
-                *odoo_command(),
-                "-c",
-                str(self.conf),
-                "-d",
-                self.db,
-                f"--db-filter=^{self.db}$",
-                f"--http-port={self.port}",
-                f"--gevent-port={free_port()}",
-                "--http-interface=127.0.0.1",
-                f"--workers={self.workers}",
-                "--max-cron-threads=0",
-                # queue_job: long import chunks must not hit the default 120 s limit.
-                "--limit-time-real=3600",
-                "--limit-time-cpu=3600",
-                "--log-level=warn",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: kill -9 reaches every worker
-        )
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"Odoo exited early, see {self.log.name}")
-            try:
-                if requests.get(self.base + "/web/health", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"Odoo did not start, see {self.log.name}")
-
-    def kill9(self):
-        """``kill -9`` of every Odoo process (HTTP workers, job runner, gevent)."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(30)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        self.log.close()
-
-    def log_text(self):
-        return Path(self.log.name).read_text(errors="replace")
 
 
 class RpcError(RuntimeError):

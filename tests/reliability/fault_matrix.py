@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
+from harness import ScratchDatabase, harness_env, psql
 
 from .e2e import (
     OAUTH_CLIENT,
@@ -44,11 +45,8 @@ from .e2e import (
     OdooServer,
     Rpc,
     Sandbox,
-    ScratchDatabase,
     active_jobs,
-    harness_env,
     oauth_connect,
-    psql,
     wait_for_jobs,
 )
 

@@ -14,8 +14,9 @@ import os
 from pathlib import Path
 
 import pytest
+from harness import ROOT
 
-from .e2e import ROOT, json_dump
+from .e2e import json_dump
 from .fault_matrix import (
     LOAD_SIZES,
     Scenario,

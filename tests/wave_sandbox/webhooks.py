@@ -87,7 +87,8 @@ class Webhooks:
         with self._cond:
             self._cond.notify_all()
         if self._thread:
-            self._thread.join(timeout=5)
+            # a delivery may be waiting for its answer: it is a daemon, do not wait long
+            self._thread.join(timeout=1)
 
     # subscriptions --------------------------------------------------------------
     @property
