@@ -228,10 +228,26 @@ class WaveClient:
         self._report(call, None)
         return result
 
-    def iterate(
+    def read_page(self, query, variables, connection_path, *, page, page_size, priority="bulk"):
+        """One page of a paginated connection: ``(data, nodes, page_info)``.
+
+        ``data`` is the whole answer (a query may read more than the connection),
+        ``nodes`` the ``edges[].node`` of the connection at ``connection_path``.
+        """
+        page_vars = dict(variables or {}, page=page, pageSize=page_size)
+        data = self.execute(query, page_vars, priority=priority)
+        connection = get_path(data, connection_path) or {}
+        nodes = [
+            edge["node"]
+            for edge in connection.get("edges") or []
+            if edge and edge.get("node") is not None
+        ]
+        return data, nodes, connection.get("pageInfo") or {}
+
+    def iterate_pages(
         self, query, variables, connection_path, *, page_size=100, priority="bulk", start_page=1
     ):
-        """Yield ``edges[].node`` of a paginated connection, one request per page.
+        """Yield ``(data, nodes, page_info)`` page after page (see :meth:`read_page`).
 
         ``query`` must declare ``$page: Int`` and ``$pageSize: Int`` and pass them
         to the connection found at ``connection_path`` (e.g. ``"business.invoices"``).
@@ -239,18 +255,27 @@ class WaveClient:
         """
         page = start_page
         while True:
-            page_vars = dict(variables or {}, page=page, pageSize=page_size)
-            data = self.execute(query, page_vars, priority=priority)
-            connection = get_path(data, connection_path)
-            if connection is None:
-                return
-            edges = connection.get("edges") or []
-            for edge in edges:
-                if edge and edge.get("node") is not None:
-                    yield edge["node"]
-            if is_last_page(connection.get("pageInfo") or {}, page, len(edges)):
+            data, nodes, page_info = self.read_page(
+                query, variables, connection_path, page=page, page_size=page_size, priority=priority
+            )
+            yield data, nodes, page_info
+            if is_last_page(page_info, page, len(nodes)):
                 return
             page += 1
+
+    def iterate(
+        self, query, variables, connection_path, *, page_size=100, priority="bulk", start_page=1
+    ):
+        """Yield ``edges[].node`` of a paginated connection, one request per page."""
+        for _data, nodes, _page_info in self.iterate_pages(
+            query,
+            variables,
+            connection_path,
+            page_size=page_size,
+            priority=priority,
+            start_page=start_page,
+        ):
+            yield from nodes
 
     def lookup_many(self, business_id, field, ids, selection, *, chunk_size=50, priority="bulk"):
         """Look up many ``business.<field>(id:)`` objects with aliased queries.

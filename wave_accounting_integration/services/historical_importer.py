@@ -15,7 +15,7 @@ from odoo import api, fields, models
 
 from ..graphql.inbound import INVOICES_BY_DATE_QUERY
 from ..models.wave_runtime import can_commit
-from .inbound_poller import INBOUND_PAGE_SIZE, page_nodes
+from .inbound_poller import INBOUND_PAGE_SIZE
 
 MAX_PAGE_SIZE = 200
 PAGE_SIZE_PARAM = "wave_accounting_integration.import_page_size"
@@ -42,17 +42,17 @@ class WaveHistoricalImporter(models.AbstractModel):
 
         Returns True when it was the chunk's last page.
         """
-        data = client.execute(
+        _data, nodes, page_info = client.read_page(
             INVOICES_BY_DATE_QUERY,
             {
                 "businessId": connection.business_id,
                 "start": fields.Date.to_string(chunk.date_from),
                 "end": fields.Date.to_string(chunk.date_to),
-                "page": chunk.resume_page,
-                "pageSize": page_size,
             },
+            "business.invoices",
+            page=chunk.resume_page,
+            page_size=page_size,
         )
-        nodes, page_info = page_nodes((data.get("business") or {}).get("invoices"))
         chunk.requests_count += 1
         self._import_page(connection, chunk, nodes, page_info.get("totalCount") or 0, page_size)
         return not nodes or chunk.resume_page >= (page_info.get("totalPages") or 0)

@@ -8,9 +8,9 @@ after the entity's watermark minus an overlap window, oldest first, one page
 request. Accounts have no such filter: they are listed in full and compared by
 ``sequence`` (``wave.reference.importer``).
 
-The pages are walked here rather than with ``client.iterate``: the invoice poll
-reads, in the same request, the number of all Wave invoices (to notice deletions)
-and every poll counts its requests and the records Wave announces.
+Pages come from ``client.iterate_pages``, which gives each whole answer: the
+invoice poll reads, in the same request, the number of all Wave invoices (to
+notice deletions), and every poll counts its requests and the records Wave announces.
 """
 
 import datetime
@@ -24,13 +24,6 @@ INBOUND_PAGE_SIZE = 100
 # Records Wave changed shortly before the last poll may be indexed late: read again.
 OVERLAP = datetime.timedelta(minutes=5)
 POLL_ORDER = ("accounts", "sales_taxes", "products", "customers", "vendors", "invoices")
-
-
-def page_nodes(page):
-    """``(nodes, pageInfo)`` of one page of a Wave connection (``edges { node }``)."""
-    page = page or {}
-    nodes = [e["node"] for e in page.get("edges") or [] if e.get("node")]
-    return nodes, page.get("pageInfo") or {}
 
 
 class WaveInboundPoller(models.AbstractModel):
@@ -52,23 +45,23 @@ class WaveInboundPoller(models.AbstractModel):
         after = cursor.watermark - OVERLAP if cursor.watermark else None
         client = connection._get_client(priority="bulk")
         newest = cursor.watermark
-        page, wave_total, created_since = 1, None, 0
-        while True:
-            data = client.execute(
-                MODIFIED_SINCE_QUERIES[entity],
-                {
-                    "businessId": connection.business_id,
-                    "after": after and format_wave_datetime(after),
-                    "page": page,
-                    "pageSize": INBOUND_PAGE_SIZE,
-                },
-            )
+        wave_total, created_since = None, 0
+        pages = client.iterate_pages(
+            MODIFIED_SINCE_QUERIES[entity],
+            {
+                "businessId": connection.business_id,
+                "after": after and format_wave_datetime(after),
+            },
+            "business.changed",
+            page_size=INBOUND_PAGE_SIZE,
+        )
+        for data, nodes, page_info in pages:
             job.requests_count += 1
             business = data.get("business") or {}
             if wave_total is None and business.get("everything"):
                 wave_total = business["everything"]["pageInfo"]["totalCount"]
-            nodes, page_info = page_nodes(business.get("changed"))
-            if page == 1:
+                job.records_total = page_info.get("totalCount") or 0
+            elif job.requests_count == 1:
                 job.records_total = page_info.get("totalCount") or 0
             for node in nodes:
                 modified = parse_wave_datetime(node.get("modifiedAt"))
@@ -79,9 +72,6 @@ class WaveInboundPoller(models.AbstractModel):
                     created_since += 1
             if nodes:
                 self._import_entity_nodes(connection, entity, nodes, job)
-            if not nodes or page >= (page_info.get("totalPages") or 0):
-                break
-            page += 1
         if entity == "invoices" and wave_total is not None:
             self._detect_invoice_deletions(connection, cursor, wave_total, created_since, job)
         cursor.write({"watermark": newest, "last_poll": fields.Datetime.now()})
