@@ -9,7 +9,9 @@ in their internal notes, products by name, sales taxes by abbreviation.
 
 from odoo import _, models
 
-from .wave_outbound import LOOKUP_SKEW, OutboundRetry, wave_datetime, wave_datetime_str
+from ..lib.dates import format_wave_datetime as wave_datetime_str
+from ..lib.dates import parse_wave_datetime as wave_datetime
+from .wave_outbound import LOOKUP_SKEW, OutboundRetry
 
 CUSTOMER_SELECTION = "customer { id name email modifiedAt }"
 PRODUCT_SELECTION = "product { id name modifiedAt }"

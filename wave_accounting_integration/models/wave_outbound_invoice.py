@@ -39,7 +39,8 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import WaveError, WaveOutcomeUnknownError, WaveRateLimitedError, WaveValidationError
-from .wave_outbound import OutboundRetry, format_reasons, payload_hash, wave_datetime
+from ..lib.dates import parse_wave_datetime as wave_datetime
+from .wave_outbound import OutboundRetry, format_reasons, payload_hash
 
 INVOICE_FIELDS = (
     "id invoiceNumber status modifiedAt lastSentAt total { value } amountPaid { value }"
