@@ -7,3 +7,11 @@ the connection (``wave.api`` record) as their first argument, the way Odoo keeps
 
 from . import notifier
 from . import job_guard
+from . import outbound_ledger_service
+from . import outbound_runner
+from . import outbound_dependencies
+from . import invoice_exporter
+from . import invoice_saga
+from . import payment_exporter
+from . import money_exporter
+from . import outbound_replay
