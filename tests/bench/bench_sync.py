@@ -14,8 +14,8 @@ Measures, in one run on this machine, against the in-process Wave sandbox
     (target <= 1);
   * Wave requests per exported invoice, approval and marking as sent included:
     200 invoices created and posted in Odoo (1,000 with ``--full``) exported
-    through the real queue job method ``_outbound_job_export``, one call per job
-    chunk as ``_outbound_enqueue`` splits them (target <= 0.5);
+    through the real queue job method ``_job_export``, one call per job
+    chunk as ``wave.outbound.runner._enqueue`` splits them (target <= 0.5);
   * the query plan of a ``wave_id`` look-up (EXPLAIN, shows the index).
 
 Cost growth at 1k / 2k / 4k / 8k invoices is measured by ``bench_memory.py``
@@ -274,7 +274,7 @@ def export_requests(env, company, connection, sandbox, count):
             chunk = moves.ids[start : start + size]
             for _attempt in range(3):  # as the job runner retries a RetryableJobError
                 try:
-                    connection._outbound_job_export("account.move", chunk)
+                    connection._job_export("account.move", chunk)
                     break
                 except RetryableJobError:
                     retries += 1

@@ -8,8 +8,11 @@ from . import wave_quarantine
 from . import wave_audit_log
 from . import account_move
 from . import account_payment
+from . import account_payment_register
+from . import account_partial_reconcile
 from . import account_tax
 from . import product_product
+from . import product_template
 from . import res_partner
 from . import res_company
 from . import res_config_settings
@@ -23,11 +26,7 @@ from . import wave_import_cursor
 from . import wave_jobs_inbound
 from . import wave_quarantine_inbound
 from . import wave_outbound_ledger
-from . import wave_outbound
-from . import wave_outbound_dependencies
-from . import wave_outbound_invoice
-from . import wave_outbound_money
-from . import wave_outbound_hooks
-from . import wave_outbound_quarantine
+from . import wave_jobs_outbound
+from . import wave_quarantine_outbound
 from . import wave_parity
 from . import wave_export_file

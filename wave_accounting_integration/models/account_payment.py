@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""``account.payment`` extensions: the Wave binding and the Wave invoice a payment was on."""
+"""``account.payment`` for the Wave sync: its binding to Wave, the Wave invoice a payment
+was on, and where payments enter the export (posted: exported; reset or cancelled:
+undone in Wave)."""
 
 from odoo import fields, models
 
@@ -20,3 +22,24 @@ class AccountPayment(models.Model):
     def init(self):
         super().init()
         self._wave_create_indexes()
+
+    def action_post(self):
+        result = super().action_post()
+        # Payments of the register wizard are enqueued once reconciled with their invoices.
+        if not self.env.context.get("wave_payment_register"):
+            self.env["wave.outbound.runner"]._enqueue_records(
+                self.filtered(lambda p: p.wave_origin != "wave")
+            )
+        return result
+
+    def action_draft(self):
+        exported = self.filtered(lambda p: p.wave_origin == "odoo")
+        result = super().action_draft()
+        self.env["wave.outbound.runner"]._enqueue_records(exported, method="_job_undo_payments")
+        return result
+
+    def action_cancel(self):
+        exported = self.filtered(lambda p: p.wave_origin == "odoo")
+        result = super().action_cancel()
+        self.env["wave.outbound.runner"]._enqueue_records(exported, method="_job_undo_payments")
+        return result

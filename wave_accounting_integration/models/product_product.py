@@ -1,5 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""``product.product`` for the Wave sync: its binding to Wave, and the changes of an
+exported product that are sent to Wave."""
+
 from odoo import fields, models
+
+#: Product fields that Wave's product holds: a change is exported.
+TRACKED_PRODUCT_FIELDS = {"name", "list_price", "lst_price", "active"}
 
 
 class ProductProduct(models.Model):
@@ -14,3 +20,11 @@ class ProductProduct(models.Model):
     def init(self):
         super().init()
         self._wave_create_indexes()
+
+    def write(self, vals):
+        result = super().write(vals)
+        if TRACKED_PRODUCT_FIELDS & set(vals):
+            self.env["wave.outbound.runner"]._enqueue_changed_products(
+                self.with_context(active_test=False)
+            )
+        return result

@@ -283,6 +283,28 @@ class WaveApi(models.Model):
     import_cursor_ids = fields.One2many("wave.import.cursor", "connection_id")
     webhook_event_ids = fields.One2many("wave.webhook.event", "connection_id")
 
+    # --- OUTBOUND (export to Wave) ---------------------------------------
+    outbound_start_date = fields.Date(
+        string="Export documents from",
+        default=fields.Date.context_today,
+        help="The daily catch-up exports documents dated from this day on.",
+    )
+    outbound_generic_product_name = fields.Char(
+        string="Generic Wave product",
+        default="Odoo item",
+        required=True,
+        help="Wave invoice lines need a product: lines without one use this Wave product, "
+        "created once.",
+    )
+    outbound_generic_product_wave_id = fields.Char(readonly=True, copy=False)
+    outbound_retry_limit = fields.Integer(
+        default=5,
+        help="After this many failed attempts an export is compensated (its Wave steps undone).",
+    )
+    outbound_batch_size = fields.Integer(default=20, help="Records per export job.")
+    outbound_ledger_ids = fields.One2many("wave.outbound.ledger", "connection_id")
+    outbound_unknown_count = fields.Integer(compute="_compute_outbound_unknown_count")
+
     _sql_constraints = [
         (
             "rate_limit_positive",
@@ -295,6 +317,17 @@ class WaveApi(models.Model):
             "The fuzzy match threshold is a percentage between 0 and 100.",
         ),
     ]
+
+    @api.depends("outbound_ledger_ids.state")
+    def _compute_outbound_unknown_count(self):
+        groups = self.env["wave.outbound.ledger"]._read_group(
+            [("connection_id", "in", self.ids), ("state", "=", "outcome_unknown")],
+            ["connection_id"],
+            ["__count"],
+        )
+        counts = {connection.id: count for connection, count in groups}
+        for connection in self:
+            connection.outbound_unknown_count = counts.get(connection.id, 0)
 
     @api.constrains("company_id", "active")
     def _check_one_active_per_company(self):
@@ -355,7 +388,7 @@ class WaveApi(models.Model):
     def _cron_export_outbound(self):
         for connection in self.search([("sync_outbound", "=", True)]):
             if connection._is_ready():
-                connection._enqueue_outbound_catchup()
+                self.env["wave.outbound.runner"]._enqueue_catchup(connection)
 
     def _compute_request_log_count(self):
         counts = dict(

@@ -145,8 +145,9 @@ class WaveOutboundLedger(models.Model):
                 "confirmed_by_id": self.env.uid,
             }
         )
+        Service = self.env["wave.outbound.ledger.service"]
         for entry in todo:
-            entry.connection_id._outbound_apply_confirmed(entry)
+            Service._apply_confirmed(entry.connection_id, entry)
         self.env["wave.audit.log"]._log_many(
             todo, "outbound_confirmed", lambda e: {"wave_id": e.wave_id, "by": self.env.user.name}
         )
@@ -165,5 +166,5 @@ class WaveOutboundLedger(models.Model):
             entries = todo.filtered(lambda e, c=connection: e.connection_id == c)
             for model in set(entries.mapped("res_model")):
                 ids = entries.filtered(lambda e, m=model: e.res_model == m).mapped("res_id")
-                connection._outbound_enqueue(model, ids)
+                self.env["wave.outbound.runner"]._enqueue(connection, model, ids)
         return True

@@ -20,3 +20,11 @@ from . import inbound_poller
 from . import historical_importer
 from . import webhook_processor
 from . import inbound_replay
+from . import outbound_ledger_service
+from . import outbound_runner
+from . import outbound_dependencies
+from . import invoice_exporter
+from . import invoice_saga
+from . import payment_exporter
+from . import money_exporter
+from . import outbound_replay

@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.addons.wave_accounting_integration.models.wave_outbound import OutboundRetry
+from odoo.addons.wave_accounting_integration.services.job_guard import JobRetryLater
 from odoo.tests import tagged
 
 from .common import WaveSandboxCommon
@@ -131,9 +131,9 @@ class OutboundCommon(WaveSandboxCommon):
         """Run the export as the queue job would, ``rounds`` times (retries)."""
         for _i in range(rounds):
             try:
-                self.connection._outbound_export(records)
+                self.env["wave.outbound.runner"]._export(self.connection, records)
                 return True
-            except OutboundRetry:
+            except JobRetryLater:
                 continue
         return False
 
@@ -158,7 +158,7 @@ class TestOutbound(OutboundCommon):
         for n in range(20):
             moves |= self._invoice(self.partner_a if n % 2 else self.partner_b, n=n)
         self.sandbox.counters.reset()
-        self.connection._outbound_export(moves)
+        self.env["wave.outbound.runner"]._export(self.connection, moves)
         counters = self.sandbox.counters.as_dict()
         per_invoice = counters["total"] / len(moves)
         _logger.info(
@@ -187,14 +187,14 @@ class TestOutbound(OutboundCommon):
         self.assertTrue(self.tax_sale_a.wave_id)
         # Exporting again sends nothing.
         self.sandbox.counters.reset()
-        self.connection._outbound_export(moves)
+        self.env["wave.outbound.runner"]._export(self.connection, moves)
         self.assertEqual(self.sandbox.counters.as_dict()["total"], 0)
 
     def test_partial_and_full_payment(self):
         move = self._invoice()
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         partial = self._pay(move, 20.0)
-        self.connection._outbound_export(partial)
+        self.env["wave.outbound.runner"]._export(self.connection, partial)
         node = self._wave_invoices(move)[move.wave_id]
         self.assertEqual(node["amountPaid"]["value"], "20.00")
         self.assertEqual(node["status"], "PARTIAL")
@@ -202,7 +202,7 @@ class TestOutbound(OutboundCommon):
 
         rest = self._pay(move, move.amount_residual)
         self.assertEqual(move.payment_state, "paid")
-        self.connection._outbound_export(rest | partial)
+        self.env["wave.outbound.runner"]._export(self.connection, rest | partial)
         node = self._wave_invoices(move)[move.wave_id]
         self.assertEqual(node["amountPaid"]["value"], f"{move.amount_total:.2f}")
         self.assertEqual(node["status"], "PAID")
@@ -211,7 +211,7 @@ class TestOutbound(OutboundCommon):
         # Cancelling the partial payment in Odoo deletes it in Wave.
         partial.action_draft()
         partial.action_cancel()
-        self.connection._outbound_undo_payments(partial)
+        self.env["wave.payment.exporter"]._undo(self.connection, partial)
         node = self._wave_invoices(move)[move.wave_id]
         self.assertEqual(node["amountPaid"]["value"], f"{move.amount_total - 20.0:.2f}")
         self.assertEqual(self._ledger(partial).state, "compensated")
@@ -220,11 +220,14 @@ class TestOutbound(OutboundCommon):
         move = self._invoice()
         move.write({"wave_origin": "wave", "wave_id": "SW1wb3J0ZWQ6MQ=="})
         self.sandbox.counters.reset()
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         self.assertEqual(self.sandbox.counters.as_dict()["total"], 0)
         self.assertFalse(self._ledger(move))
         # The daily catch-up does not pick it either.
-        self.assertNotIn(move.id, self.connection._outbound_catchup_targets()["account.move"])
+        self.assertNotIn(
+            move.id,
+            self.env["wave.outbound.runner"]._catchup_targets(self.connection)["account.move"],
+        )
 
     def test_credit_note_is_refused_into_quarantine(self):
         refund = self.env["account.move"].create(
@@ -238,7 +241,7 @@ class TestOutbound(OutboundCommon):
             }
         )
         refund.action_post()
-        self.connection._outbound_export(refund)
+        self.env["wave.outbound.runner"]._export(self.connection, refund)
         quarantine = self.env["wave.quarantine"].search(
             [("res_model", "=", "account.move"), ("res_id", "=", refund.id)]
         )
@@ -254,7 +257,7 @@ class TestOutbound(OutboundCommon):
         # (Wave keeps invoices of earlier tests, whose numbers Odoo reuses after rollback.)
         known = {move: len(self._wave_invoices_numbered(move.name)) for move in moves}
         self._add_fault(kind="drop_after", operation="invoiceCreate", count=1)
-        self.connection._outbound_export(moves)
+        self.env["wave.outbound.runner"]._export(self.connection, moves)
         ledger = self._ledger(moves)
         self.assertEqual(set(ledger.mapped("state")), {"confirmed"})
         self.assertEqual(set(ledger.mapped("resolution")), {"lookup"})
@@ -263,7 +266,7 @@ class TestOutbound(OutboundCommon):
             self.assertEqual(len(self._wave_invoices_numbered(move.name)), known[move] + 1)
             self.assertIn(move.wave_id, [i.id for i in self._wave_invoices_numbered(move.name)])
         # A later run never creates them again.
-        self.connection._outbound_export(moves)
+        self.env["wave.outbound.runner"]._export(self.connection, moves)
         for move in moves:
             self.assertEqual(len(self._wave_invoices_numbered(move.name)), known[move] + 1)
 
@@ -293,7 +296,7 @@ class TestOutbound(OutboundCommon):
         bill = self._bill(100.0)
         before = len(self._money_transactions())
         payment = self._pay(bill, bill.amount_total)
-        self.connection._outbound_export(payment)
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
         transactions = self._money_transactions()[before:]
         self.assertEqual(len(transactions), 1)
         tx = transactions[0]
@@ -311,7 +314,7 @@ class TestOutbound(OutboundCommon):
             sum(debits.values()) - debits["Office Supplies"], round(bill.amount_tax * 100)
         )
         # Exporting again sends nothing (ledger).
-        self.connection._outbound_export(payment)
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
         self.assertEqual(len(self._money_transactions()), before + 1)
 
     def test_lost_money_transaction_waits_for_confirmation(self):
@@ -319,14 +322,17 @@ class TestOutbound(OutboundCommon):
         payment = self._pay(bill, bill.amount_total)
         before = len(self._money_transactions())
         self._add_fault(kind="drop_after", operation="moneyTransactionCreate", count=1)
-        self.connection._outbound_export(payment)
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
         entry = self._ledger(payment)
         self.assertEqual(entry.state, "outcome_unknown")
         self.assertTrue(entry.evidence)
         self.assertEqual(len(self._money_transactions()), before + 1)  # applied by Wave
         # Neither a retry nor the catch-up sends it again.
-        self.connection._outbound_export(payment)
-        self.assertNotIn(payment.id, self.connection._outbound_catchup_targets()["account.payment"])
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
+        self.assertNotIn(
+            payment.id,
+            self.env["wave.outbound.runner"]._catchup_targets(self.connection)["account.payment"],
+        )
         self.assertEqual(len(self._money_transactions()), before + 1)
         # The accountant checks Wave and confirms.
         entry.wave_id = self._money_transactions()[-1]["id"]
@@ -361,7 +367,7 @@ class TestOutbound(OutboundCommon):
     def test_input_errors_quarantine_fix_replay(self):
         partner = self.env["res.partner"].create({"name": "Broken Mail", "email": "not-an-email"})
         move = self._invoice(partner)
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         quarantine = self.env["wave.quarantine"].search(
             [("res_model", "=", "res.partner"), ("res_id", "=", partner.id)]
         )
@@ -385,9 +391,9 @@ class TestOutbound(OutboundCommon):
 
     def test_reset_to_draft_deletes_wave_draft_or_asks_review(self):
         move = self._invoice()
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         move.button_draft()
-        self.connection._outbound_reset_invoices(move)
+        self.env["wave.invoice.saga"]._reset(self.connection, move)
         # Approved in Wave: cannot be deleted through the API → review.
         quarantine = self.env["wave.quarantine"].search(
             [("res_model", "=", "account.move"), ("res_id", "=", move.id)]
@@ -400,11 +406,12 @@ class TestOutbound(OutboundCommon):
     def test_posting_and_catchup_enqueue_jobs(self):
         self.connection.export_on_post = True
         Job = self.env["queue.job"].sudo()
-        before = Job.search_count([("method_name", "=", "_outbound_job_export")])
+        before = Job.search_count([("method_name", "=", "_job_export")])
         move = self._invoice()
-        self.assertEqual(
-            Job.search_count([("method_name", "=", "_outbound_job_export")]), before + 1
+        self.assertEqual(Job.search_count([("method_name", "=", "_job_export")]), before + 1)
+        self.assertIn(
+            move.id,
+            self.env["wave.outbound.runner"]._catchup_targets(self.connection)["account.move"],
         )
-        self.assertIn(move.id, self.connection._outbound_catchup_targets()["account.move"])
-        self.connection._enqueue_outbound_catchup()
-        self.assertGreater(Job.search_count([("method_name", "=", "_outbound_job_export")]), before)
+        self.env["wave.outbound.runner"]._enqueue_catchup(self.connection)
+        self.assertGreater(Job.search_count([("method_name", "=", "_job_export")]), before)

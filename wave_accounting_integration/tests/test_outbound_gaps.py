@@ -100,7 +100,7 @@ class TestOutboundGaps(OutboundCommon):
         self.connection.invoice_send_mode = "send"
         self.assertTrue(self.wave_us.email_send_enabled)
         move = self._invoice()
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         node = self._sandbox_invoice(move.wave_id)
         self.assertEqual(node.last_sent_via, "WAVE")  # sent by Wave's email
         self.assertEqual(self._ledger(move).saga_step, "sent")
@@ -109,7 +109,7 @@ class TestOutboundGaps(OutboundCommon):
         self.wave_us.email_send_enabled = False
         self.addCleanup(setattr, self.wave_us, "email_send_enabled", True)
         other = self._invoice(self.partner_b)
-        self.connection._outbound_export(other)
+        self.env["wave.outbound.runner"]._export(self.connection, other)
         self.assertEqual(self._sandbox_invoice(other.wave_id).last_sent_via, "MARKED_SENT")
         self.assertEqual(self._ledger(other).saga_step, "sent")
         log = self.env["wave.audit.log"].search(
@@ -122,7 +122,7 @@ class TestOutboundGaps(OutboundCommon):
         self.wave_us.email_send_enabled = True
         nomail = self.env["res.partner"].create({"name": "No Mail Ltd"})
         third = self._invoice(nomail)
-        self.connection._outbound_export(third)
+        self.env["wave.outbound.runner"]._export(self.connection, third)
         self.assertEqual(self._sandbox_invoice(third.wave_id).last_sent_via, "MARKED_SENT")
 
     # ------------------------------------------------------------------
@@ -135,17 +135,17 @@ class TestOutboundGaps(OutboundCommon):
         move.button_draft()
         move.invoice_line_ids[0].product_id = product
         move.action_post()
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         self.assertEqual((partner.wave_origin, product.wave_origin), ("odoo", "odoo"))
 
         # Changing exported records in Odoo enqueues their patch.
-        before = self._job_count("_outbound_job_export")
+        before = self._job_count("_job_export")
         partner.write({"name": "Patched Co", "email": "p2@example.com"})
         product.lst_price = 7.25
-        self.assertEqual(self._job_count("_outbound_job_export"), before + 2)
+        self.assertEqual(self._job_count("_job_export"), before + 2)
         self.sandbox.counters.reset()
-        self.connection._outbound_export(partner)
-        self.connection._outbound_export(product)
+        self.env["wave.outbound.runner"]._export(self.connection, partner)
+        self.env["wave.outbound.runner"]._export(self.connection, product)
         self.assertEqual(self.sandbox.counters.as_dict()["total"], 2)  # one patch each
         customer = self._read("customer", [partner.wave_id], "name email")[partner.wave_id]
         self.assertEqual(customer, {"name": "Patched Co", "email": "p2@example.com"})
@@ -158,7 +158,7 @@ class TestOutboundGaps(OutboundCommon):
 
         # Archiving the product in Odoo archives it in Wave.
         product.action_archive()
-        self.connection._outbound_export(product)
+        self.env["wave.outbound.runner"]._export(self.connection, product)
         node = self._read("product", [product.wave_id], "isArchived")[product.wave_id]
         self.assertTrue(node["isArchived"])
         self.assertFalse(self.env["wave.quarantine"].search([("res_id", "=", product.id)]))
@@ -168,9 +168,9 @@ class TestOutboundGaps(OutboundCommon):
     # ------------------------------------------------------------------
     def test_unreconcile_deletes_wave_payment(self):
         move = self._invoice()
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         payment = self._pay(move, move.amount_total)
-        self.connection._outbound_export(payment)
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
         node = self._read("invoice", [move.wave_id], PAYMENTS)[move.wave_id]
         self.assertEqual(node["status"], "PAID")
         self.assertEqual(len(node["payments"]), 1)
@@ -178,7 +178,7 @@ class TestOutboundGaps(OutboundCommon):
         # Unreconciling runs the undo job (inline here), which deletes the Wave payment.
         lines = payment.move_id.line_ids.filtered(lambda line: line.reconciled)
         lines.remove_move_reconcile()
-        jobs = self._run_jobs("_outbound_job_payment_undo", payment)
+        jobs = self._run_jobs("_job_undo_payments", payment)
         self.assertEqual(len(jobs), 1)
         self.assertEqual(move.payment_state, "not_paid")
         node = self._read("invoice", [move.wave_id], PAYMENTS)[move.wave_id]
@@ -186,7 +186,7 @@ class TestOutboundGaps(OutboundCommon):
         self.assertEqual(node["payments"], [])
         self.assertEqual(self._ledger(payment).state, "compensated")
         # The daily catch-up does not send the unreconciled payment again.
-        self.connection._outbound_export(payment)
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
         node = self._read("invoice", [move.wave_id], PAYMENTS)[move.wave_id]
         self.assertEqual(node["payments"], [])
 
@@ -198,7 +198,7 @@ class TestOutboundGaps(OutboundCommon):
         self._draft_in_wave(move)
         count = len(self._wave_invoices_numbered(move.name))
         self._change_price(move, 42.0)
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         node = self._wave_invoices(move)[move.wave_id]
         self.assertEqual(node["total"]["value"], f"{move.amount_total:.2f}")
         self.assertEqual(node["status"], "UNPAID")  # patched, then approved and marked sent
@@ -207,9 +207,9 @@ class TestOutboundGaps(OutboundCommon):
 
     def test_changed_approved_invoice_goes_to_review(self):
         move = self._invoice()
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         self._change_price(move, 43.0)
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         quarantine = self.env["wave.quarantine"].search(
             [("res_model", "=", "account.move"), ("res_id", "=", move.id)]
         )
@@ -236,7 +236,7 @@ class TestOutboundGaps(OutboundCommon):
         totals = {m: self._wave_invoices(m)[m.wave_id]["total"]["value"] for m in moves}
 
         self.connection.conflict_policy_amounts = "review"
-        self.connection._outbound_export(review)
+        self.env["wave.outbound.runner"]._export(self.connection, review)
         quarantine = self.env["wave.quarantine"].search(
             [("res_model", "=", "account.move"), ("res_id", "=", review.id)]
         )
@@ -246,7 +246,7 @@ class TestOutboundGaps(OutboundCommon):
         )
 
         self.connection.conflict_policy_amounts = "wave"
-        self.connection._outbound_export(wave_wins)
+        self.env["wave.outbound.runner"]._export(self.connection, wave_wins)
         self.assertEqual(
             self._wave_invoices(wave_wins)[wave_wins.wave_id]["total"]["value"], totals[wave_wins]
         )
@@ -258,7 +258,7 @@ class TestOutboundGaps(OutboundCommon):
         # Each changed group has its policy: only the PO number changed, "other" is "wave".
         self.connection.conflict_policy_amounts = "review"
         self.assertEqual(self.connection.conflict_policy_other, "wave")
-        self.connection._outbound_export(po_only)
+        self.env["wave.outbound.runner"]._export(self.connection, po_only)
         self.assertFalse(
             self.env["wave.quarantine"].search(
                 [("res_model", "=", "account.move"), ("res_id", "=", po_only.id)]
@@ -272,7 +272,7 @@ class TestOutboundGaps(OutboundCommon):
         )
 
         self.connection.conflict_policy_amounts = "odoo"
-        self.connection._outbound_export(odoo_wins)
+        self.env["wave.outbound.runner"]._export(self.connection, odoo_wins)
         node = self._wave_invoices(odoo_wins)[odoo_wins.wave_id]
         self.assertEqual(node["total"]["value"], f"{odoo_wins.amount_total:.2f}")
         self.assertEqual(node["status"], "UNPAID")
@@ -286,7 +286,7 @@ class TestOutboundGaps(OutboundCommon):
         self._add_fault(kind="rate_limit", operation="invoiceCreate", retry_after=30, count=1)
         # (Not assertRaises: Odoo's rolls back the savepoint it opens, hiding the ledger.)
         try:
-            self.connection._outbound_job_export("account.move", move.ids)
+            self.connection._job_export("account.move", move.ids)
         except RetryableJobError as error:
             caught = error
         else:
@@ -306,7 +306,7 @@ class TestOutboundGaps(OutboundCommon):
         self.env["wave.rate.bucket"].sudo().search([]).write(
             {"paused_until": 0, "updated_at": time.time(), "tokens": self.connection.rate_limit}
         )
-        self.connection._outbound_job_export("account.move", move.ids)
+        self.connection._job_export("account.move", move.ids)
         self.assertEqual(len(self._wave_invoices_numbered(move.name)), count + 1)
         self.assertEqual((entry.state, entry.saga_step), ("confirmed", "sent"))
 
@@ -333,7 +333,7 @@ class TestOutboundGaps(OutboundCommon):
         expense = self.company_data["default_account_expense"]
         before = len(self._money_transactions())
         move = self._entry([("Stamps", expense, 30.0), ("Paid from bank", bank, -30.0)])
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         transactions = self._money_transactions()[before:]
         self.assertEqual(len(transactions), 1)
         tx = transactions[0]
@@ -346,7 +346,7 @@ class TestOutboundGaps(OutboundCommon):
 
         # Two bank lines: Wave needs exactly one anchor → quarantine, nothing sent.
         two = self._entry([("In", bank, 10.0), ("Out", bank, -10.0)])
-        self.connection._outbound_export(two)
+        self.env["wave.outbound.runner"]._export(self.connection, two)
         self.assertEqual(len(self._money_transactions()), before + 1)
         quarantine = self.env["wave.quarantine"].search(
             [("res_model", "=", "account.move"), ("res_id", "=", two.id)]
@@ -358,7 +358,7 @@ class TestOutboundGaps(OutboundCommon):
     # ------------------------------------------------------------------
     def test_payment_split_over_invoices(self):
         moves = self._invoice() | self._invoice(n=3)
-        self.connection._outbound_export(moves)
+        self.env["wave.outbound.runner"]._export(self.connection, moves)
         wizard = (
             self.env["account.payment.register"]
             .with_context(active_model="account.move", active_ids=moves.ids)
@@ -367,7 +367,7 @@ class TestOutboundGaps(OutboundCommon):
         payment = wizard._create_payments()
         self.assertEqual(len(payment), 1)
         self.assertTrue(all(m.payment_state in ("paid", "in_payment") for m in moves))
-        self.connection._outbound_export(payment)
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
         entries = self._ledger(payment)
         self.assertEqual(len(entries), 2)
         self.assertEqual(set(entries.mapped("state")), {"confirmed"})
@@ -381,7 +381,7 @@ class TestOutboundGaps(OutboundCommon):
         # Unreconciling one of the invoices deletes only its Wave payment.
         first, second = moves
         first.line_ids.filtered(lambda line: line.reconciled).remove_move_reconcile()
-        self._run_jobs("_outbound_job_payment_undo", payment)
+        self._run_jobs("_job_undo_payments", payment)
         nodes = self._read("invoice", moves.mapped("wave_id"), PAYMENTS)
         self.assertEqual(nodes[first.wave_id]["payments"], [])
         self.assertEqual(nodes[first.wave_id]["amountPaid"]["value"], "0.00")
@@ -414,7 +414,7 @@ class TestOutboundGaps(OutboundCommon):
             }
         )
         move.action_post()
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         node = self._read("invoice", [move.wave_id], CURRENCY)[move.wave_id]
         self.assertEqual(node["currency"]["code"], "EUR")
         self.assertAlmostEqual(float(node["exchangeRate"]), 1.25, places=6)  # USD per EUR
@@ -425,7 +425,7 @@ class TestOutboundGaps(OutboundCommon):
         # Paid in EUR: Wave records the EUR amount on the EUR invoice.
         payment = self._pay(move, move.amount_total)
         self.assertEqual(payment.currency_id, eur)
-        self.connection._outbound_export(payment)
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
         node = self._read("invoice", [move.wave_id], PAYMENTS)[move.wave_id]
         self.assertEqual(node["status"], "PAID")
         self.assertEqual(node["amountPaid"]["value"], f"{move.amount_total:.2f}")
@@ -439,20 +439,20 @@ class TestOutboundGaps(OutboundCommon):
         before = len(self._money_transactions())
         # A server error on the mutation: Wave did not apply it, but we cannot know.
         self._add_fault(kind="http_error", operation="moneyTransactionCreate", status=502, count=1)
-        self.connection._outbound_export(payment)
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
         entry = self._ledger(payment)
         self.assertEqual(entry.state, "outcome_unknown")
         self.assertEqual(len(self._money_transactions()), before)
         # The accountant finds nothing in Wave and releases it: pending, then sent once.
         entry.with_user(self.wave_accountant).action_release_resend()
         self.assertEqual(entry.state, "pending")
-        jobs = self._run_jobs("_outbound_job_export", payment)
+        jobs = self._run_jobs("_job_export", payment)
         self.assertEqual(len(jobs), 1)
         self.assertEqual(entry.state, "confirmed")
         transactions = self._money_transactions()[before:]
         self.assertEqual(len(transactions), 1)
         self.assertEqual(transactions[0]["externalId"], entry.external_id)
-        self.connection._outbound_export(payment)
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
         self.assertEqual(len(self._money_transactions()), before + 1)
 
     # ------------------------------------------------------------------
@@ -490,7 +490,7 @@ class TestOutboundGaps(OutboundCommon):
             products = [p for p in self.wave_us.products if p.name == product.display_name]
             taxes = [t for t in self.wave_us.sales_taxes if t.abbreviation == f"LT{i}"]
             self._add_fault(kind="drop_after", operation=operation, count=1)
-            self.connection._outbound_export(move)
+            self.env["wave.outbound.runner"]._export(self.connection, move)
             # All three travel in one request: all three answers were lost, all found.
             for record, kind in ((partner, "customer"), (product, "product"), (tax, "tax")):
                 entry = self._ledger(record)
@@ -517,7 +517,7 @@ class TestOutboundGaps(OutboundCommon):
     # ------------------------------------------------------------------
     def test_lost_invoice_lookup_pages_through_matches(self):
         move = self._invoice()
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         wave_id = move.wave_id
         entry = self._ledger(move)
         # 105 newer invoices whose numbers contain this one's push it to page 2.
@@ -542,7 +542,7 @@ class TestOutboundGaps(OutboundCommon):
         move.write({"wave_id": False})
         count = len(self._wave_invoices_numbered(move.name))
         self.sandbox.counters.reset()
-        self.connection._outbound_export(move)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
         self.assertEqual(self.sandbox.counters.as_dict()["total"], 2)  # page 1 (aliased) + 2
         self.assertEqual((entry.state, entry.resolution), ("confirmed", "lookup"))
         self.assertEqual(move.wave_id, wave_id)

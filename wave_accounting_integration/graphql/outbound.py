@@ -1,0 +1,117 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Every GraphQL document and selection the outbound sync (Odoo → Wave) sends.
+
+Mutations travel through ``WaveClient.mutate_many`` / ``mutate`` (which build the
+document from a mutation name, an input and a result selection); the names of those
+mutations and the selections are here, with the lookups that settle lost answers.
+"""
+
+# --- Customers, products and sales taxes an invoice needs -------------------------
+CUSTOMER_CREATE_MUTATION = "customerCreate"
+CUSTOMER_PATCH_MUTATION = "customerPatch"
+PRODUCT_CREATE_MUTATION = "productCreate"
+PRODUCT_PATCH_MUTATION = "productPatch"
+PRODUCT_ARCHIVE_MUTATION = "productArchive"
+SALES_TAX_CREATE_MUTATION = "salesTaxCreate"
+
+CUSTOMER_RESULT_SELECTION = "customer { id name email modifiedAt }"
+PRODUCT_RESULT_SELECTION = "product { id name modifiedAt }"
+SALES_TAX_RESULT_SELECTION = "salesTax { id name abbreviation modifiedAt }"
+CUSTOMER_PATCH_RESULT_SELECTION = "customer { id modifiedAt }"
+PRODUCT_PATCH_RESULT_SELECTION = "product { id modifiedAt }"
+
+CUSTOMERS_FIND_QUERY = """
+query OdooFindCustomers(
+  $businessId: ID!, $email: String, $after: DateTime, $page: Int, $pageSize: Int
+) {
+  business(id: $businessId) {
+    customers(
+      email: $email, modifiedAtAfter: $after, page: $page, pageSize: $pageSize,
+      sort: [CREATED_AT_DESC]
+    ) {
+      pageInfo { currentPage totalPages }
+      edges { node { id name email internalNotes modifiedAt } }
+    }
+  }
+}
+"""
+PRODUCTS_FIND_QUERY = """
+query OdooFindProducts($businessId: ID!, $after: DateTime, $page: Int, $pageSize: Int) {
+  business(id: $businessId) {
+    products(
+      modifiedAtAfter: $after, page: $page, pageSize: $pageSize, sort: [CREATED_AT_DESC]
+    ) {
+      pageInfo { currentPage totalPages }
+      edges { node { id name modifiedAt } }
+    }
+  }
+}
+"""
+SALES_TAXES_FIND_QUERY = """
+query OdooFindSalesTaxes($businessId: ID!, $page: Int, $pageSize: Int) {
+  business(id: $businessId) {
+    salesTaxes(page: $page, pageSize: $pageSize) {
+      pageInfo { currentPage totalPages }
+      edges { node { id name abbreviation rate modifiedAt } }
+    }
+  }
+}
+"""
+
+# --- Invoices ----------------------------------------------------------------------
+INVOICE_CREATE_MUTATION = "invoiceCreate"
+INVOICE_PATCH_MUTATION = "invoicePatch"
+INVOICE_APPROVE_MUTATION = "invoiceApprove"
+INVOICE_SEND_MUTATION = "invoiceSend"
+INVOICE_MARK_SENT_MUTATION = "invoiceMarkSent"
+INVOICE_DELETE_MUTATION = "invoiceDelete"
+
+#: The fields of a Wave invoice the saga reads (state, amounts, sending).
+INVOICE_STATE_FIELDS = (
+    "id invoiceNumber status modifiedAt lastSentAt total { value } amountPaid { value }"
+)
+INVOICE_RESULT_SELECTION = "invoice { " + INVOICE_STATE_FIELDS + " }"
+INVOICE_LOOKUP_NODE_FIELDS = f"{INVOICE_STATE_FIELDS} customer {{ id }}"
+
+BUSINESS_EMAIL_QUERY = (
+    "query OdooBusinessEmail($id: ID!) { business(id: $id) { id emailSendEnabled } }"
+)
+INVOICES_NUMBERED_PAGE_QUERY = (
+    "query OdooFindInvoicesPage($businessId: ID!, $number: String, $page: Int, "
+    "$pageSize: Int) { business(id: $businessId) { invoices(invoiceNumber: $number, "
+    "page: $page, pageSize: $pageSize) { pageInfo { currentPage totalPages totalCount } "
+    f"edges {{ node {{ {INVOICE_LOOKUP_NODE_FIELDS} }} }} }} }} }}"
+)
+
+
+def invoices_numbered_query(count, page_size):
+    """One aliased query: the first page of invoices matching each of ``count`` numbers.
+
+    Variables: ``$businessId`` and ``$n0`` … ``$n<count-1>``; aliases ``f0`` … .
+    """
+    params = ", ".join(["$businessId: ID!"] + [f"$n{i}: String" for i in range(count)])
+    body = " ".join(
+        f"f{i}: invoices(invoiceNumber: $n{i}, page: 1, pageSize: {page_size}) "
+        f"{{ pageInfo {{ currentPage totalPages }} "
+        f"edges {{ node {{ {INVOICE_LOOKUP_NODE_FIELDS} }} }} }}"
+        for i in range(count)
+    )
+    return f"query OdooFindInvoices({params}) {{ business(id: $businessId) {{ {body} }} }}"
+
+
+# --- Invoice payments --------------------------------------------------------------
+INVOICE_PAYMENT_CREATE_MUTATION = "invoicePaymentCreateManual"
+INVOICE_PAYMENT_DELETE_MUTATION = "invoicePaymentDelete"
+INVOICE_PAYMENT_RESULT_SELECTION = (
+    "invoicePayment { id amount invoice { id status modifiedAt amountPaid { value } } }"
+)
+#: An invoice read back with its payments (lost payment answers, undo checks).
+INVOICE_WITH_PAYMENTS_FIELDS = (
+    "id modifiedAt status amountPaid { value } payments { id amount memo }"
+)
+
+# --- Money transactions ------------------------------------------------------------
+MONEY_TRANSACTION_CREATE_MUTATION = "moneyTransactionCreate"
+MONEY_TRANSACTIONS_CREATE_MUTATION = "moneyTransactionsCreate"
+MONEY_TRANSACTION_RESULT_SELECTION = "transaction { id }"
+MONEY_TRANSACTIONS_RESULT_SELECTION = "transactions { id }"
