@@ -83,3 +83,66 @@ def _modified_since_query(entity):
 
 # Polled entity -> the query of its records modified after ``$after`` (at ``business.changed``).
 MODIFIED_SINCE_QUERIES = {entity: _modified_since_query(entity) for entity in _MODIFIED_SINCE}
+
+# -- Checks and planning -------------------------------------------------------------
+PARITY_INVOICES_QUERY = """
+query WaveParityInvoices(
+  $businessId: ID!, $start: Date, $end: Date, $page: Int, $pageSize: Int
+) {
+  business(id: $businessId) {
+    invoices(
+      invoiceDateStart: $start, invoiceDateEnd: $end, page: $page, pageSize: $pageSize,
+      sort: [CREATED_AT_ASC]
+    ) {
+      pageInfo { currentPage totalPages totalCount }
+      edges {
+        node {
+          id invoiceNumber invoiceDate status
+          currency { code }
+          customer { id name }
+          total { value }
+          amountDue { value }
+          amountPaid { value }
+          discountTotal { value }
+          items {
+            account { id name }
+            subtotal { value }
+            taxes { amount { value } salesTax { id name } }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+# The go-live checklist's dry run: the invoices of a period, status and total only.
+DRY_RUN_QUERY = """
+query WaveGoLiveInvoices($businessId: ID!, $start: Date!, $end: Date!,
+                         $page: Int!, $pageSize: Int!) {
+  business(id: $businessId) {
+    invoices(invoiceDateStart: $start, invoiceDateEnd: $end,
+             page: $page, pageSize: $pageSize) {
+      pageInfo { currentPage totalPages totalCount }
+      edges { node { id status total { value } } }
+    }
+  }
+}
+"""
+
+
+def invoice_counts_query(periods):
+    """One request counting the invoices of ``periods`` date ranges (``$s<i>``, ``$e<i>``).
+
+    The historical-import wizard plans its chunks with it (``m<i>`` aliases).
+    """
+    declarations = ", ".join(f"$s{i}: Date!, $e{i}: Date!" for i in range(periods))
+    selections = " ".join(
+        f"m{i}: invoices(invoiceDateStart: $s{i}, invoiceDateEnd: $e{i}, page: 1, "
+        f"pageSize: 1) {{ pageInfo {{ totalCount }} }}"
+        for i in range(periods)
+    )
+    return (
+        f"query WaveInvoiceCounts($businessId: ID!, {declarations}) "
+        f"{{ business(id: $businessId) {{ {selections} }} }}"
+    )

@@ -19,42 +19,12 @@ import time
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..graphql.inbound import PARITY_INVOICES_QUERY
 from .parity_compare import ParityComparison, ParityLookups
 
 _logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
-
-PARITY_INVOICES_QUERY = """
-query WaveParityInvoices(
-  $businessId: ID!, $start: Date, $end: Date, $page: Int, $pageSize: Int
-) {
-  business(id: $businessId) {
-    invoices(
-      invoiceDateStart: $start, invoiceDateEnd: $end, page: $page, pageSize: $pageSize,
-      sort: [CREATED_AT_ASC]
-    ) {
-      pageInfo { currentPage totalPages totalCount }
-      edges {
-        node {
-          id invoiceNumber invoiceDate status
-          currency { code }
-          customer { id name }
-          total { value }
-          amountDue { value }
-          amountPaid { value }
-          discountTotal { value }
-          items {
-            account { id name }
-            subtotal { value }
-            taxes { amount { value } salesTax { id name } }
-          }
-        }
-      }
-    }
-  }
-}
-"""
 
 
 class WaveParityChecker(models.AbstractModel):

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from odoo import api, fields, models
 
+from ..graphql.inbound import DRY_RUN_QUERY
 from ..lib import WaveError, scopes_for_features
 from ..models.wave_api import ADMIN_GROUP
 
@@ -23,18 +24,6 @@ CRON_XMLIDS = (
     "wave_accounting_integration.ir_cron_wave_quarantine_digest",
     "wave_accounting_integration.ir_cron_wave_retire_webhook_secrets",
 )
-DRY_RUN_QUERY = """
-query WaveGoLiveInvoices($businessId: ID!, $start: Date!, $end: Date!,
-                         $page: Int!, $pageSize: Int!) {
-  business(id: $businessId) {
-    invoices(invoiceDateStart: $start, invoiceDateEnd: $end,
-             page: $page, pageSize: $pageSize) {
-      pageInfo { currentPage totalPages totalCount }
-      edges { node { id status total { value } } }
-    }
-  }
-}
-"""
 
 
 class WaveGoliveChecklist(models.TransientModel):

@@ -6,6 +6,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..graphql.inbound import invoice_counts_query
+
 # months are merged into chunks of up to this many pages (fewer, fuller pages)
 CHUNK_PAGES = 4
 
@@ -47,20 +49,12 @@ class WaveHistoricalImport(models.TransientModel):
     def _month_counts(self, months):
         """Number of Wave invoices of each month, in ONE aliased request."""
         connection = self.connection_id
-        declarations = ", ".join(f"$s{i}: Date!, $e{i}: Date!" for i in range(len(months)))
-        selections = " ".join(
-            f"m{i}: invoices(invoiceDateStart: $s{i}, invoiceDateEnd: $e{i}, page: 1, "
-            f"pageSize: 1) {{ pageInfo {{ totalCount }} }}"
-            for i in range(len(months))
-        )
         variables = {"businessId": connection.business_id}
         for i, (start, end) in enumerate(months):
             variables[f"s{i}"] = fields.Date.to_string(start)
             variables[f"e{i}"] = fields.Date.to_string(end)
         data = connection._get_client(priority="interactive").execute(
-            f"query WaveInvoiceCounts($businessId: ID!, {declarations}) "
-            f"{{ business(id: $businessId) {{ {selections} }} }}",
-            variables,
+            invoice_counts_query(len(months)), variables
         )
         business = data.get("business") or {}
         return [
