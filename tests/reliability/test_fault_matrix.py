@@ -86,4 +86,8 @@ def test_fault_matrix_table(capsys):
     )
     with capsys.disabled():
         print(f"\n\nFault matrix ({SIZE_NAME}):\n{table}\n")
+    # The table is a verdict only when every scenario ran to its end and passed.
+    assert sorted(r["fault"] for r in RESULTS) == sorted(f.name for f in FAULTS), RESULTS
+    failed = {r["fault"]: r["error"] for r in RESULTS if r.get("error")}
+    assert not failed, failed
     assert len(RESULTS) == len(FAULTS)
