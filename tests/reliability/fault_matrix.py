@@ -702,7 +702,9 @@ class Scenario:
         result["addon_report_differences"] = report["difference_count"]
         independent = self._independent_parity()
         result["parity_differences"] = len(independent.differences)
-        result["parity_by_kind"] = independent.by_kind()
+        result["parity_by_kind"] = {
+            f"{kind} {record}": count for (kind, record), count in independent.by_kind().items()
+        }
         if independent.differences:
             result["parity_lines"] = str(independent)[:4000]
         # Duplicates in Odoo: one record per Wave id and company (payments too).
