@@ -9,6 +9,9 @@
     "license": "LGPL-3",
     "application": False,
     "installable": True,
+    # Tested together: Odoo 18.0 (build 18.0-20250506) and OCA queue_job 18.0.3.1.2;
+    # the wheel (pyproject.toml) and requirements.txt accept queue_job
+    # >=18.0.3.1.1,<18.0.3.1.3.
     "depends": ["account", "sale", "purchase", "queue_job"],
     "external_dependencies": {"python": ["requests", "rapidfuzz"]},
     "data": [
