@@ -304,14 +304,16 @@ class WaveGoliveChecklist(models.TransientModel):
         )
         odoo_total = Decimal(str(round(sum(moves.mapped("amount_total")), 2)))
         period = f"{start:%Y-%m}"
+        # Formatted before the call: Odoo's term extractor reads _()'s arguments.
+        wave_amount, odoo_amount = f"{wave_total:.2f}", f"{odoo_total:.2f}"
         message = _(
             "%(period)s: Wave %(wave_count)s invoices for %(wave_total)s, Odoo %(odoo_count)s "
             "for %(odoo_total)s.",
             period=period,
             wave_count=wave_count,
-            wave_total=f"{wave_total:.2f}",
+            wave_total=wave_amount,
             odoo_count=len(moves),
-            odoo_total=f"{odoo_total:.2f}",
+            odoo_total=odoo_amount,
         )
         if wave_count == len(moves) and wave_total == odoo_total:
             return "ok", message, False
