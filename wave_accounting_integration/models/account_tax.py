@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""``account.tax``: its binding to a Wave sales tax (``wave_id``, unique per company)."""
+
 from odoo import models
 
 

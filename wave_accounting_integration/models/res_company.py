@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""``res.company``: the Wave connections of a company (one active at a time)."""
+
 from odoo import fields, models
 
 
