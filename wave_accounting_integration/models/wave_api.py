@@ -477,8 +477,10 @@ class WaveApi(models.Model):
         if connection._wave_uses_oauth():
             scopes = connection.granted_scopes or ""
         else:
+            # A full-access token has no scope list: shown in plain words, never stored
+            # where scope names go.
             scopes = _("all (full-access token)")
-            vals["granted_scopes"] = scopes
+            vals["granted_scopes"] = False
         if connection.state != "connected":
             vals["state"] = "connected"
         connection.write(vals)

@@ -54,7 +54,13 @@ class TestConnection(WaveSandboxCommon):
         self.assertIn("USD", action["params"]["message"])
         self.assertEqual(self.connection.business_name, self.wave_us.name)
         self.assertEqual(self.connection.business_currency, "USD")
-        self.assertTrue(self.connection.granted_scopes)
+        self.assertIn("full-access token", action["params"]["message"])
+        # No scope names stored for a full-access token (the go-live check reads them).
+        self.assertFalse(self.connection.granted_scopes)
+        checklist = self.env["wave.golive.checklist"].create({"connection_id": self.connection.id})
+        checklist._run_checks()
+        scopes = checklist.line_ids.filtered(lambda line: line.code == "scopes")
+        self.assertEqual(scopes.state, "ok", scopes.message)
         self.assertTrue(self.connection.last_connection_check)
         self.assertFalse(self.connection.last_error)
 

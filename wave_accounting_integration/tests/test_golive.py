@@ -36,9 +36,9 @@ class TestGoLiveChecklist(WaveSandboxCommon):
             list(lines),
             ["oauth", "scopes", "webhook", "recipients", "crons", "mappings", "dry_run"],
         )
-        # Full-access token: works, but not for production.
+        # Full-access token: works, but not for production; it has every permission.
         self.assertEqual(lines["oauth"].state, "warning")
-        self.assertEqual(lines["scopes"].state, "warning")
+        self.assertEqual(lines["scopes"].state, "ok")
         self.assertEqual(lines["recipients"].state, "ok")
         self.assertEqual(lines["crons"].state, "ok")
         self.assertEqual(lines["mappings"].state, "warning")  # nothing imported yet

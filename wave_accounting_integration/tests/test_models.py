@@ -60,8 +60,10 @@ class TestWaveIds(WaveCommon):
         index on ``wave_id`` the plan stays a sequential scan.
         """
         # sudo: the bare look-up by Wave id, without the multi-company rule's filter.
-        query = self.env["account.move"].sudo()._search(
-            [("wave_id", "in", ["SW52b2ljZTox", "SW52b2ljZToy"])]
+        query = (
+            self.env["account.move"]
+            .sudo()
+            ._search([("wave_id", "in", ["SW52b2ljZTox", "SW52b2ljZToy"])])
         )
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
         self.env.cr.execute(SQL("EXPLAIN %s", query.select()))
