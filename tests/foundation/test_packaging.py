@@ -8,10 +8,9 @@ import sys
 from importlib.metadata import version
 
 import pytest
+from harness import ROOT, ScratchDatabase, harness_env, psql
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-
-from .harness import ROOT, ScratchDatabase, harness_env, psql
 
 ADDON = "wave_accounting_integration"
 # The build tools live in a venv of their own, kept under .cache so that later

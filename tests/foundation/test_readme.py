@@ -6,8 +6,7 @@ import subprocess
 import sys
 
 import docutils.core
-
-from .harness import ROOT
+from harness import ROOT
 
 ADDON_DIR = os.path.join(ROOT, "wave_accounting_integration")
 GENERATOR = os.path.join(ROOT, "scripts", "gen_addon_readme.py")
