@@ -465,6 +465,38 @@ class TestWebhookFuzzAcceptPath(WaveSandboxCommon, HttpCase):
             self.assertNotIn("Traceback", event.error, seed_note)
             self.assertLess(len(event.error), 2000, seed_note)
 
+    def _check_answer(self, event, response, before, seed_note, logged_ids):
+        """The answer to one hostile event, what it stored, and its job."""
+        status = response.status_code
+        self.assertLess(status, 500, (seed_note, response.text[:200]))
+        self.assertIn(status, (200, 202, 400, 413), seed_note)
+        if len(event.body) > MAX_BODY:
+            self.assertEqual(status, 413, seed_note)
+        elif event.must_refuse:
+            self.assertEqual(status, 400, (seed_note, response.text[:200]))
+        if status in (400, 413):
+            self.assertEqual(response.json()["status"], "rejected", seed_note)
+            self.assertEqual(self._counts(), before, seed_note)
+            return
+        if response.json()["status"] == "duplicate":  # an event id drawn twice
+            self.assertEqual(self._counts(), before, seed_note)
+            return
+        logged_ids.add(event.payload["event_id"])
+        after = self._counts()
+        stored = (
+            self.env["wave.webhook.event"]
+            .sudo()
+            .search([("event_id", "=", event.payload["event_id"])])
+        )
+        self.assertEqual(len(stored), 1, seed_note)
+        self.assertEqual(after[0], before[0] + 1, seed_note)
+        if status == 200:
+            self.assertEqual(stored.state, "ignored", seed_note)
+            self.assertEqual(after[1], before[1], seed_note)
+            return
+        self.assertEqual(after[1], before[1] + 1, seed_note)
+        self._run_job(stored, seed_note)
+
     def test_fuzz_accept_path(self):
         seed_note = f"WAVE_FUZZ_SEED={SEED}"
         logging.getLogger(__name__).warning("webhook accept-path fuzz seed: %s", seed_note)
@@ -487,37 +519,8 @@ class TestWebhookFuzzAcceptPath(WaveSandboxCommon, HttpCase):
             before = self._counts()
             headers = {"Content-Type": "application/json", "X-Wave-Signature": sign(event.body)}
             response = session.post(self.url, data=event.body, headers=headers, timeout=120)
-            status = response.status_code
-            outcomes[status] = outcomes.get(status, 0) + 1
-            self.assertLess(status, 500, (seed_note, response.text[:200]))
-            self.assertIn(status, (200, 202, 400, 413), seed_note)
-            if len(event.body) > MAX_BODY:
-                self.assertEqual(status, 413, seed_note)
-            elif event.must_refuse:
-                self.assertEqual(status, 400, (seed_note, response.text[:200]))
-            if status in (400, 413):
-                self.assertEqual(response.json()["status"], "rejected", seed_note)
-                self.assertEqual(self._counts(), before, seed_note)
-                return
-            answer = response.json()["status"]
-            if answer == "duplicate":  # an event id drawn twice
-                self.assertEqual(self._counts(), before, seed_note)
-                return
-            logged_ids.add(event.payload["event_id"])
-            after = self._counts()
-            stored = (
-                self.env["wave.webhook.event"]
-                .sudo()
-                .search([("event_id", "=", event.payload["event_id"])])
-            )
-            self.assertEqual(len(stored), 1, seed_note)
-            self.assertEqual(after[0], before[0] + 1, seed_note)
-            if status == 200:
-                self.assertEqual(stored.state, "ignored", seed_note)
-                self.assertEqual(after[1], before[1], seed_note)
-                return
-            self.assertEqual(after[1], before[1] + 1, seed_note)
-            self._run_job(stored, seed_note)
+            outcomes[response.status_code] = outcomes.get(response.status_code, 0) + 1
+            self._check_answer(event, response, before, seed_note, logged_ids)
 
         started = time.monotonic()
         send()
