@@ -7,7 +7,7 @@ sandbox (an expense, a bill and an owner investment) and changes it: encodings
 text, NUL characters, formula cells, numbers (``1e400``, ``nan``, thousands
 separators, 400 digits, ...), dates, long cells, missing and extra columns, short
 and long rows, and sizes around the file size limit. ``WAVE_EXPORT_FUZZ_EXAMPLES``
-files (default 200); each one is imported inside a savepoint rolled back after it.
+files (default 100); each one is imported inside a savepoint rolled back after it.
 
 Expected: no server error (only a UserError or ValidationError with a plain
 message, or per-transaction errors and quarantine); nothing booked from a row that
@@ -32,7 +32,7 @@ from odoo.addons.wave_accounting_integration.tests.test_export_file import Expor
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
-EXAMPLES = int(os.environ.get("WAVE_EXPORT_FUZZ_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("WAVE_EXPORT_FUZZ_EXAMPLES", "100"))
 SEED = int(os.environ.get("WAVE_FUZZ_SEED") or random.SystemRandom().randrange(2**32))
 SIZE_LIMIT = 16 * 1024  # set for the run, so that sizes around the limit are cheap
 BAD_BYTES = "\ue000BADBYTES\ue000"  # replaced by raw bytes after encoding
