@@ -3,16 +3,26 @@
 
 The request only verifies, stores and enqueues; the import runs in a queue job.
 Answers: 202 ``{"status": "accepted"}`` (new event queued), 200 (duplicate, or an
-event that is ignored: another business, unknown type), 400 (not JSON / wrong
-shape), 401 (missing or invalid signature, unknown connection), 413 (body over
-the size limit), 405 (not a POST, from the route itself).
+event that is ignored: another business, unknown type), 400 (not JSON, wrong
+shape or a value outside the limits of ``wave.webhook.event._validate_payload``),
+401 (one answer for every signature failure: missing or invalid signature,
+unknown or archived connection), 413 (body over the size limit), 405 (not a POST,
+from the route itself).
+
+Steps, one small function each: read the body (size limit) → authenticate (the
+signature, before anything of the body is parsed) → parse (JSON) → validate
+(types, lengths, characters, optional time window) → record (one row per event)
+→ enqueue. A refused request writes nothing.
 
 The signing scheme and its system parameters are described in
-``models/wave_webhook_engine.py``. Log lines carry the connection id, the reason,
-the body length and the event id once parsed: never a secret, a signature or the
-payload.
+``models/wave_webhook_engine.py``; the value limits and the optional time window
+in ``models/wave_webhook_event.py``. Log lines carry the connection id, the
+reason, the body length and, once validated, the event id and type: never a
+secret, a signature or any other value of the body.
 """
 
+import hashlib
+import hmac
 import json
 import logging
 
@@ -22,8 +32,19 @@ from odoo import http
 from odoo.http import request
 
 from ..models.wave_webhook_engine import INVOICE_EVENTS
+from ..models.wave_webhook_event import WebhookRejected
 
 _logger = logging.getLogger(__name__)
+
+# The one answer of every signature failure (no hint whether the connection exists).
+UNAUTHORIZED = "invalid signature"
+# Database ids are PostgreSQL integers: a larger id from the URL is unknown.
+MAX_CONNECTION_ID = 2**31 - 1
+
+
+def _reject_constant(value):
+    # json.loads calls this for NaN, Infinity and -Infinity: not JSON numbers.
+    raise ValueError(f"{value} is not a JSON number")
 
 
 class WaveWebhookController(http.Controller):
@@ -37,70 +58,98 @@ class WaveWebhookController(http.Controller):
         readonly=False,
     )
     def wave_webhook(self, connection_id, **kwargs):
-        # sudo: reading the connection and the webhook settings is needed to verify
-        # the signature; nothing else is read or written before it is verified.
-        connection = request.env["wave.api"].sudo().browse(connection_id).exists()
-        Api = request.env["wave.api"].sudo()
-        header_name, algorithm, max_body = Api._webhook_settings()
+        # sudo: the webhook settings are administrator-only system parameters; the
+        # route runs as the public user and needs them to verify the signature.
+        header_name, algorithm, max_body = request.env["wave.api"].sudo()._webhook_settings()
+        length = request.httprequest.content_length or 0
+        try:
+            body = self._read_body(max_body)
+            length = len(body)
+            connection = self._authenticate(connection_id, body, header_name, algorithm)
+            payload = self._parse(body)
+            # sudo: the signature is verified; the event model is not readable by the
+            # public user.
+            Event = request.env["wave.webhook.event"].sudo()
+            values = Event._validate_payload(payload)
+        except WebhookRejected as rejection:
+            return self._reject(connection_id, rejection, length)
+        return self._record(connection, values, length)
 
+    # ------------------------------------------------------------------
+    # Steps
+    # ------------------------------------------------------------------
+    @staticmethod
+    def _read_body(max_body):
         declared = request.httprequest.content_length
         if declared is not None and declared > max_body:
-            return self._reject(connection_id, 413, "body too large", declared)
+            raise WebhookRejected(413, "body too large")
         try:
             request.httprequest.max_content_length = max_body
             body = request.httprequest.get_data(cache=True)
         except RequestEntityTooLarge:
-            return self._reject(connection_id, 413, "body too large", declared or 0)
+            raise WebhookRejected(413, "body too large") from None
         if len(body) > max_body:
-            return self._reject(connection_id, 413, "body too large", len(body))
+            raise WebhookRejected(413, "body too large")
+        return body
 
-        signature = request.httprequest.headers.get(header_name)
-        if not signature:
-            return self._reject(connection_id, 401, "missing signature", len(body))
-        if not connection or not connection.active:
-            return self._reject(connection_id, 401, "unknown or archived connection", len(body))
-        if not connection._webhook_check_signature(body, signature, algorithm):
-            return self._reject(connection_id, 401, "invalid signature", len(body))
+    @staticmethod
+    def _authenticate(connection_id, body, header_name, algorithm):
+        """The active connection whose secret signed ``body``, else a 401.
 
-        # The signature is valid from here on.
+        Every failure gives the same answer. An unknown or archived connection
+        costs the same work as a known one (an HMAC compared in constant time), so
+        neither the answer nor its timing tells which connection ids exist.
+        """
+        signature = request.httprequest.headers.get(header_name) or ""
+        connection = request.env["wave.api"]
+        if 0 < connection_id <= MAX_CONNECTION_ID:
+            # sudo: the connection is read to verify the signature, nothing else.
+            connection = connection.sudo().browse(connection_id).exists().filtered("active")
+        if connection:
+            valid = connection._webhook_check_signature(body, signature, algorithm)
+        else:
+            expected = hmac.new(b"no-such-connection", body, getattr(hashlib, algorithm))
+            hmac.compare_digest(expected.hexdigest().encode(), signature.encode(errors="replace"))
+            valid = False
+        if not valid:
+            detail = "missing signature" if not signature else "signature or connection"
+            raise WebhookRejected(401, UNAUTHORIZED, detail)
+        return connection
+
+    @staticmethod
+    def _parse(body):
         try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):  # UnicodeDecodeError too; RecursionError: deep nesting
-            return self._reject(connection_id, 400, "body is not JSON", len(body))
-        event_id = payload.get("event_id") if isinstance(payload, dict) else None
-        event_type = payload.get("event_type") if isinstance(payload, dict) else None
-        data = payload.get("data") if isinstance(payload, dict) else None
-        if (
-            not isinstance(event_id, str)
-            or not event_id.strip()
-            or len(event_id) > 200
-            or not isinstance(event_type, str)
-            or not isinstance(data, dict | None)
-        ):
-            return self._reject(connection_id, 400, "unexpected JSON shape", len(body))
-        business_id = payload.get("business_id")
-        invoice_id = (data or {}).get("invoice_id")
-        if not isinstance(business_id, str | None) or not isinstance(invoice_id, str | None):
-            return self._reject(connection_id, 400, "unexpected JSON shape", len(body))
+            return json.loads(body, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            # ValueError: not JSON, not UTF-8 (UnicodeDecodeError), NaN/Infinity, an
+            # integer too long to read; RecursionError: nesting deeper than Python's
+            # recursion limit.
+            raise WebhookRejected(400, "body is not JSON") from None
 
+    def _record(self, connection, values, length):
+        """Store the delivery (or count a duplicate); enqueue a new relevant event."""
         ignored = None
-        if business_id != connection.business_id:
+        if values["business_id"] != connection.business_id:
             ignored = "event of another business"
-        elif event_type not in INVOICE_EVENTS:
+        elif values["event_type"] not in INVOICE_EVENTS:
             ignored = "unsupported event type"
-        elif not invoice_id:
+        elif not values["invoice_id"]:
             ignored = "no invoice id"
-
-        Event = request.env["wave.webhook.event"].sudo()  # sudo: the signature is verified
-        event, is_new = Event._register_delivery(
-            connection,
-            event_id,
-            event_type,
-            business_id,
-            invoice_id,
-            state="ignored" if ignored else "received",
+        # sudo: the signature is verified; the event model is not writable by the public
+        # user. The row belongs to the connection's company.
+        event, is_new = (
+            request.env["wave.webhook.event"]
+            .sudo()
+            ._register_delivery(
+                connection,
+                values["event_id"],
+                values["event_type"],
+                values["business_id"],
+                values["invoice_id"],
+                state="ignored" if ignored else "received",
+            )
         )
-        log_args = (connection_id, event_id, event_type, len(body))
+        log_args = (connection.id, values["event_id"], values["event_type"], length)
         if not is_new:
             _logger.info(
                 "Wave webhook duplicate: connection=%s event=%s type=%s length=%s", *log_args
@@ -114,18 +163,25 @@ class WaveWebhookController(http.Controller):
                 *log_args,
             )
             return request.make_json_response({"status": "ignored"}, status=200)
+        return self._enqueue(event, log_args)
+
+    @staticmethod
+    def _enqueue(event, log_args):
         event._enqueue()
         _logger.info("Wave webhook accepted: connection=%s event=%s type=%s length=%s", *log_args)
         return request.make_json_response({"status": "accepted"}, status=202)
 
     @staticmethod
-    def _reject(connection_id, status, reason, length):
+    def _reject(connection_id, rejection, length):
         # Nothing from a refused body is logged: not even its event id.
         _logger.warning(
-            "Wave webhook rejected (%s %s): connection=%s length=%s",
-            status,
-            reason,
+            "Wave webhook rejected (%s %s%s): connection=%s length=%s",
+            rejection.status,
+            rejection.reason,
+            f"; {rejection.detail}" if rejection.detail else "",
             connection_id,
             length,
         )
-        return request.make_json_response({"status": "rejected", "reason": reason}, status=status)
+        return request.make_json_response(
+            {"status": "rejected", "reason": rejection.reason}, status=rejection.status
+        )

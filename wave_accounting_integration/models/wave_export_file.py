@@ -13,9 +13,10 @@ exports every transaction of the ledger as a CSV file. This importer books them:
 * invoice transactions and their payments (an "Invoice Number" is set) are
   skipped: the API sync imports those.
 
-ASSUMPTION: Wave's real column layout is not documented; the one below matches
-the columns Wave's export shows (and the sandbox's ``tests/wave_sandbox/export.py``).
-Change ``EXPORT_COLUMNS`` (internal key -> CSV header) if your file differs.
+The columns, the encodings and the strict reading rules (amounts, dates, NUL and
+undecodable bytes, formula-looking cells, the bounded quarantine payload) are in
+``lib/export_file_parser.py``. The file size is limited by the system parameter
+``wave_accounting_integration.export_file_max_size`` (bytes, default 5 MiB).
 
 Idempotent: every move and payment gets the export's Transaction ID as ``wave_id``
 (unique per company), so importing the same or an overlapping file again only
@@ -23,80 +24,36 @@ adds the transactions not seen before. A transaction is all-or-nothing (one
 savepoint each): a bad one is listed with its row numbers and quarantined.
 """
 
-import csv
-import datetime
-import io
 import logging
-from decimal import Decimal, InvalidOperation
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
+from ..lib.export_file_parser import (
+    FileError,
+    RowError,
+    bounded_raw_row,
+    bounded_raw_rows,
+    clean,
+    decode,
+    iter_rows,
+    open_reader,
+    parse_row,
+)
+
 _logger = logging.getLogger(__name__)
 
-# Internal key -> column header of Wave's export (an assumption, see above).
-EXPORT_COLUMNS = {
-    "transaction_id": "Transaction ID",
-    "date": "Transaction Date",
-    "account_name": "Account Name",
-    "account_id": "Account ID",
-    "account_type": "Account Type",
-    "description": "Transaction Description",
-    "line_description": "Transaction Line Description",
-    "amount": "Amount (One column)",
-    "debit": "Debit Amount",
-    "credit": "Credit Amount",
-    "customer": "Customer",
-    "vendor": "Vendor",
-    "invoice_number": "Invoice Number",
-    "bill_number": "Bill Number",
-    "memo": "Notes / Memo",
-}
 # Wave account types ("Account Type" column) of money accounts and of payables.
 PAYMENT_ACCOUNT_TYPES = {"cash and bank", "credit card", "money in transit"}
 PAYABLE_ACCOUNT_TYPES = {"payable bills"}
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
-DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d")
 QUARANTINE_TYPE = "ExportTransaction"
+PARAM_MAX_SIZE = "wave_accounting_integration.export_file_max_size"
+DEFAULT_MAX_SIZE = 5 * 1024 * 1024
 
 
 class TransactionError(Exception):
     """A transaction of the file that cannot be booked (the message says why)."""
-
-
-def decode(data):
-    """``(text, encoding)``: UTF-8 (with or without BOM), else Windows-1252, else Latin-1."""
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise UserError(_("The file cannot be decoded."))  # not reached: latin-1 decodes any byte
-
-
-def parse_amount(value):
-    """A Decimal from ``1,234.50``, ``-12.5``, ``(12.50)`` or ``$12.50``; empty -> 0."""
-    text = (value or "").strip().replace(",", "").replace("$", "")
-    if not text:
-        return Decimal(0)
-    negative = text.startswith("(") and text.endswith(")")
-    if negative:
-        text = text[1:-1]
-    amount = Decimal(text)  # raises InvalidOperation
-    if not amount.is_finite():
-        raise InvalidOperation(value)
-    return -amount if negative else amount
-
-
-def parse_date(value):
-    text = (value or "").strip()[:10]
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(value)
 
 
 class WaveExportFile(models.AbstractModel):
@@ -107,6 +64,30 @@ class WaveExportFile(models.AbstractModel):
     # Entry point
     # ------------------------------------------------------------------
     @api.model
+    def _max_file_size(self):
+        """The largest accepted file in bytes (system parameter, default 5 MiB)."""
+        # sudo: system parameters are administrator-only; importers need this one.
+        raw = self.env["ir.config_parameter"].sudo().get_param(PARAM_MAX_SIZE)
+        try:
+            size = int(raw or DEFAULT_MAX_SIZE)
+        except ValueError:
+            size = DEFAULT_MAX_SIZE
+        return size if size > 0 else DEFAULT_MAX_SIZE
+
+    @api.model
+    def _check_file_size(self, size):
+        limit = self._max_file_size()
+        if size > limit:
+            raise UserError(
+                self.env._(
+                    "The file is too large (%(size)s KB; at most %(limit)s KB). Export a "
+                    "shorter period from Wave and import the files one after the other.",
+                    size=-(-size // 1024),
+                    limit=limit // 1024,
+                )
+            )
+
+    @api.model
     def _import_file(self, connection, data, dry_run=False):
         """Import the CSV bytes ``data`` for ``connection``; return a result dict.
 
@@ -114,6 +95,7 @@ class WaveExportFile(models.AbstractModel):
         an import would do).
         """
         connection.ensure_one()
+        self._check_file_size(len(data))
         text, encoding = decode(data)
         result = {
             "encoding": encoding,
@@ -141,10 +123,11 @@ class WaveExportFile(models.AbstractModel):
             if dry_run:
                 self.env.invalidate_all()
         _logger.info(
-            "Wave export file (connection %s, %s, dry run %s): %s bills, %s payments, "
-            "%s entries, %s existing, %s skipped, %s errors",
+            "Wave export file (connection %s, %s, %s bytes, dry run %s): %s bills, "
+            "%s payments, %s entries, %s existing, %s skipped, %s errors",
             connection.id,
             encoding,
+            len(data),
             dry_run,
             result["bills"],
             result["payments"],
@@ -156,91 +139,58 @@ class WaveExportFile(models.AbstractModel):
         return result
 
     # ------------------------------------------------------------------
-    # Reading
+    # Reading (the rules are in lib/export_file_parser.py)
     # ------------------------------------------------------------------
     @api.model
     def _read_transactions(self, text, result):
         """Rows grouped by transaction id, in file order: ``{id: {"rows", "problems"}}``."""
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        headers = set(reader.fieldnames or [])
-        col = EXPORT_COLUMNS
-        missing = [col[key] for key in ("transaction_id", "date") if col[key] not in headers]
-        if col["account_id"] not in headers and col["account_name"] not in headers:
-            missing.append(col["account_id"])
-        has_split = col["debit"] in headers and col["credit"] in headers
-        if not has_split and col["amount"] not in headers:
-            missing.append(f"{col['debit']} / {col['credit']}")
-        if missing:
-            raise UserError(
-                self.env._(
-                    "This is not a Wave accounting transactions export: missing column(s) %s.",
-                    ", ".join(missing),
-                )
-            )
         transactions = {}
-        for row in reader:
-            result["rows"] += 1
-            number = reader.line_num
-            tx_id = (row.get(col["transaction_id"]) or "").strip()
-            if not tx_id:
-                result["errors"].append(
-                    {
-                        "row": number,
-                        "transaction_id": "",
-                        "reason": self.env._("No Transaction ID."),
-                    }
-                )
-                continue
-            tx = transactions.setdefault(tx_id, {"rows": [], "problems": []})
-            try:
-                tx["rows"].append(self._parse_row(row, number, has_split))
-            except ValueError as error:
-                tx["problems"].append((number, str(error)))
-                tx["rows"].append({"row": number, "raw": {k: v for k, v in row.items() if k}})
+        try:
+            reader, has_split = open_reader(text)
+            for number, row, tx_id in iter_rows(reader):
+                result["rows"] += 1
+                if not tx_id:
+                    reason = self.env._("No Transaction ID.")
+                    result["errors"].append({"row": number, "transaction_id": "", "reason": reason})
+                    continue
+                tx = transactions.setdefault(tx_id, {"rows": [], "problems": []})
+                try:
+                    tx["rows"].append(parse_row(row, number, has_split))
+                except RowError as error:
+                    tx["problems"].append((number, self._row_error_message(error)))
+                    tx["rows"].append({"row": number, "raw": bounded_raw_row(row)})
+        except FileError as error:
+            raise self._file_error(error) from None
         return transactions
 
-    @api.model
-    def _parse_row(self, row, number, has_split):
-        col = EXPORT_COLUMNS
-        if None in row or any(value is None for value in row.values()):
-            raise ValueError(self.env._("Malformed row: wrong number of columns."))
+    def _file_error(self, error):
+        if error.missing:
+            return UserError(
+                self.env._(
+                    "This is not a Wave accounting transactions export: missing column(s) %s.",
+                    ", ".join(error.missing),
+                )
+            )
+        return UserError(
+            self.env._(
+                "The file is not a readable CSV file (near line %(line)s: %(error)s).",
+                line=error.line,
+                error=clean(error.error)[:200],
+            )
+        )
 
-        def get(key):
-            return (row.get(col[key]) or "").strip()
-
-        try:
-            date = parse_date(get("date"))
-        except ValueError:
-            raise ValueError(self.env._("Invalid date %r.", get("date"))) from None
-        try:
-            if has_split:
-                debit, credit = parse_amount(get("debit")), parse_amount(get("credit"))
-            else:
-                amount = parse_amount(get("amount"))
-                debit, credit = max(amount, 0), max(-amount, 0)
-        except InvalidOperation:
-            raise ValueError(self.env._("Invalid amount.")) from None
-        if debit < 0 or credit < 0 or (debit and credit):
-            raise ValueError(self.env._("A line is either a debit or a credit, not negative."))
-        if not (get("account_id") or get("account_name")):
-            raise ValueError(self.env._("No account."))
+    def _row_error_message(self, error):
+        if error.code == "date":
+            return self.env._("Invalid date %r.", error.value)
         return {
-            "row": number,
-            "date": date,
-            "account_id": get("account_id"),
-            "account_name": get("account_name"),
-            "account_type": get("account_type").lower(),
-            "description": get("description"),
-            "line_description": get("line_description"),
-            "debit": debit,
-            "credit": credit,
-            "customer": get("customer"),
-            "vendor": get("vendor"),
-            "invoice_number": get("invoice_number"),
-            "bill_number": get("bill_number"),
-            "memo": get("memo"),
-            "raw": {k: v for k, v in row.items() if k},
-        }
+            "nul": self.env._("The row contains a NUL character."),
+            "bytes": self.env._("The row contains bytes that are not text in the file's encoding."),
+            "long": self.env._("A cell of the row is too long."),
+            "columns": self.env._("Malformed row: wrong number of columns."),
+            "amount": self.env._("Invalid amount."),
+            "sign": self.env._("A line is either a debit or a credit, not negative."),
+            "account": self.env._("No account."),
+        }[error.code]
 
     # ------------------------------------------------------------------
     # Booking
@@ -587,7 +537,7 @@ class WaveExportFile(models.AbstractModel):
         result["quarantined"] += 1
 
     def _quarantine(self, connection, context, tx_id, tx, reason, move=None):
-        payload = {"rows": [row["raw"] for row in tx["rows"]]}
+        payload = bounded_raw_rows([row["raw"] for row in tx["rows"]])
         existing = context["quarantines"].get(tx_id)
         # sudo: quarantine records are written by the sync for any user who may import
         if existing:
@@ -621,6 +571,8 @@ class WaveExportFile(models.AbstractModel):
 
     def _record_run(self, connection, result):
         now = fields.Datetime.now()
+        # errors of rows without a Transaction ID are not transactions
+        failed = len({e["transaction_id"] for e in result["errors"] if e["transaction_id"]})
         self.env["wave.sync.job"].create(
             {
                 "name": self.env._("Export file import"),
@@ -630,7 +582,7 @@ class WaveExportFile(models.AbstractModel):
                 "trigger": "wizard",
                 "state": "partial" if result["errors"] else "done",
                 "records_total": result["transactions"],
-                "records_done": result["transactions"] - len(result["errors"]),
+                "records_done": result["transactions"] - failed,
                 "records_created": result["bills"] + result["payments"] + result["entries"],
                 "records_skipped": result["existing"] + result["skipped"],
                 "records_failed": len(result["errors"]),

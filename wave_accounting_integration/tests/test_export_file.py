@@ -4,11 +4,13 @@
 import base64
 import csv
 import io
+import json
 from collections import defaultdict
 from decimal import Decimal
 
 import requests
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import WaveSandboxCommon
@@ -16,8 +18,9 @@ from .common import WaveSandboxCommon
 OWNER_TX = "owner-investment-0001"
 
 
-@tagged("post_install", "-at_install")
-class TestExportFile(WaveSandboxCommon):
+class ExportFileCommon(WaveSandboxCommon):
+    """The sandbox's export, every Wave account mapped; helpers to write and import files."""
+
     sandbox_invoices = 2
 
     @classmethod
@@ -148,7 +151,9 @@ class TestExportFile(WaveSandboxCommon):
             totals[row["Transaction ID"]] += Decimal(row["Debit Amount"] or 0)
         return totals
 
-    # ------------------------------------------------------------------
+
+@tagged("post_install", "-at_install")
+class TestExportFile(ExportFileCommon):
     def test_import_bills_payments_entries_then_reimport_is_noop(self):
         rows = self.rows(self.full_csv)
         rows += self.owner_investment_rows(rows[0])
@@ -325,3 +330,143 @@ class TestExportFile(WaveSandboxCommon):
             (dry.bills_count, dry.payments_count, 0),
         )
         self.assertEqual(len(self.wave_moves()), wizard.bills_count + wizard.entries_count)
+
+    # ------------------------------------------------------------------
+    # Hostile files
+    # ------------------------------------------------------------------
+    def expense_rows(self, rows=None):
+        expense = next(t for t in self.wave_us.extra_transactions if t.kind == "expense")
+        rows = rows if rows is not None else self.rows(self.full_csv)
+        return expense, [r for r in rows if r["Transaction ID"] == expense.id]
+
+    def one_column(self, rows):
+        return [
+            {k: v for k, v in row.items() if k not in ("Debit Amount", "Credit Amount")}
+            for row in rows
+        ]
+
+    def test_file_size_limit(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "wave_accounting_integration.export_file_max_size", "2048"
+        )
+        text = self.full_csv + "\n" * 4096
+        with self.assertRaisesRegex(UserError, "too large"):
+            self.import_text(text)
+        wizard = self.env["wave.export.file.import"].create(
+            {"connection_id": self.connection.id, "data_file": base64.b64encode(text.encode())}
+        )
+        with self.assertRaisesRegex(UserError, "too large"):
+            wizard.action_import()
+        self.assertFalse(self.wave_moves())
+        self.assertFalse(self.env["wave.sync.job"].search([("kind", "=", "expense_file")]))
+
+    def test_default_size_limit_is_five_mebibytes(self):
+        text = "Transaction ID,Transaction Date\n" + "x" * (5 * 1024 * 1024)
+        with self.assertRaisesRegex(UserError, "too large"):
+            self.import_text(text)
+
+    def test_amounts_are_parsed_strictly(self):
+        template = self.rows(self.full_csv)[0]
+        good = self.owner_investment_rows(template)
+        bad_ids, bad_rows = {}, []
+        for value in ("1e400", "1E5", "nan", "inf", "-Infinity", "12,5", "1,2,3", "9" * 400):
+            rows = self.owner_investment_rows(template)
+            tx_id = f"bad-amount-{len(bad_ids)}"
+            for row in rows:
+                row["Transaction ID"] = tx_id
+            rows[0]["Debit Amount"] = value
+            rows[1]["Credit Amount"] = value
+            bad_ids[tx_id] = value
+            bad_rows += rows
+        result = self.import_text(self.write_csv(good + bad_rows))
+        errors = {e["transaction_id"]: e["reason"] for e in result["errors"]}
+        self.assertEqual(set(errors), set(bad_ids))
+        self.assertTrue(all("Invalid amount" in reason for reason in errors.values()))
+        self.assertEqual(result["entries"], 1, "the good transaction is booked")
+        self.assertFalse(self.env["account.move"].search([("wave_id", "in", list(bad_ids))]))
+        # one amount column: a negative amount is a number, not a formula
+        rows = self.one_column(self.owner_investment_rows(template))
+        for row in rows:
+            row["Transaction ID"] = "one-column-tx"
+        rows[0]["Amount (One column)"] = "1,000.00"
+        rows[1]["Amount (One column)"] = "-1,000.00"
+        result = self.import_text(self.write_csv(rows))
+        self.assertEqual((result["entries"], result["errors"]), (1, []))
+        entry = self.env["account.move"].search([("wave_id", "=", "one-column-tx")])
+        self.assertEqual(entry.amount_total, 1000.0)
+
+    def test_nul_and_undecodable_bytes_refused_per_row(self):
+        template = self.rows(self.full_csv)[0]
+        expense, expense_rows = self.expense_rows()
+        for row in expense_rows:
+            row["Vendor"] = "Café Déjà Vu"
+        nul_rows = self.owner_investment_rows(template)
+        nul_rows[0]["Transaction Description"] = "owner\x00investment"
+        bytes_rows = self.owner_investment_rows(template)
+        for row in bytes_rows:
+            row["Transaction ID"] = "bytes-tx"
+        bytes_rows[1]["Transaction Description"] = "BADBYTES"
+        data = self.write_csv(expense_rows + nul_rows + bytes_rows).encode()
+        data = data.replace(b"BADBYTES", b"bad \xff\xfe bytes")
+        result = self.env["wave.export.file"]._import_file(self.connection, data)
+        errors = {e["transaction_id"]: e["reason"] for e in result["errors"]}
+        self.assertEqual(set(errors), {OWNER_TX, "bytes-tx"})
+        self.assertIn("NUL character", errors[OWNER_TX])
+        self.assertIn("not text in the file's encoding", errors["bytes-tx"])
+        refused = [OWNER_TX, "bytes-tx"]
+        self.assertFalse(self.env["account.move"].search([("wave_id", "in", refused)]))
+        # the other rows are read as UTF-8 and booked
+        self.assertEqual(result["encoding"], "utf-8-sig")
+        bill = self.env["account.move"].search([("wave_id", "=", expense.id)])
+        self.assertEqual(bill.partner_id.name, "Café Déjà Vu")
+        quarantine = self.env["wave.quarantine"].search([("wave_id", "in", refused)])
+        self.assertEqual(len(quarantine), 2)
+        payload = json.dumps([q.payload for q in quarantine])
+        self.assertNotIn("\\u0000", payload)
+        self.assertIn("\\ufffd", payload)
+
+    def test_formula_cells_neutralised(self):
+        expense, rows = self.expense_rows()
+        for row in rows:
+            row.update(
+                {
+                    "Vendor": '=HYPERLINK("http://evil.example","x")',
+                    "Transaction Description": "+cmd|' /C calc'!A0",
+                    "Transaction Line Description": "@SUM(1+1)",
+                    "Notes / Memo": "-2+3",
+                }
+            )
+        result = self.import_text(self.write_csv(rows))
+        self.assertEqual(result["errors"], [])
+        bill = self.env["account.move"].search([("wave_id", "=", expense.id)])
+        self.assertEqual(bill.partner_id.name, '\'=HYPERLINK("http://evil.example","x")')
+        self.assertEqual(bill.ref, "'+cmd|' /C calc'!A0")
+        self.assertEqual(set(bill.invoice_line_ids.mapped("name")), {"'@SUM(1+1)"})
+        self.assertIn("'-2+3", bill.narration)
+        # quarantined rows are neutralised too; numbers stay numbers
+        bad = self.owner_investment_rows(self.rows(self.full_csv)[0])
+        bad[0].update({"Account Name": "=1+1", "Account ID": "=1+1", "Debit Amount": "-5.00"})
+        self.import_text(self.write_csv(bad))
+        quarantine = self.env["wave.quarantine"].search([("wave_id", "=", OWNER_TX)])
+        raw = quarantine.payload["rows"][0]
+        self.assertEqual((raw["Account Name"], raw["Debit Amount"]), ("'=1+1", "-5.00"))
+
+    def test_quarantine_payload_is_bounded(self):
+        rows = self.owner_investment_rows(self.rows(self.full_csv)[0])
+        rows = [dict(rows[0], **{"Transaction Description": "d" * 1500}) for _i in range(100)]
+        result = self.import_text(self.write_csv(rows))
+        self.assertIn("Unbalanced", result["errors"][0]["reason"])
+        quarantine = self.env["wave.quarantine"].search([("wave_id", "=", OWNER_TX)])
+        payload = quarantine.payload
+        self.assertEqual(len(payload["rows"]), 20)
+        self.assertEqual(payload["rows_left_out"], 80)
+        self.assertLessEqual(max(len(v) for row in payload["rows"] for v in row.values()), 200)
+        self.assertLess(len(json.dumps(payload)), 100 * 1024)
+
+    def test_rows_without_transaction_id_do_not_break_the_run_record(self):
+        rows = self.owner_investment_rows(self.rows(self.full_csv)[0])
+        no_id = [dict(rows[0], **{"Transaction ID": ""}) for _i in range(3)]
+        result = self.import_text(self.write_csv(rows + no_id))
+        self.assertEqual((result["entries"], len(result["errors"])), (1, 3))
+        run = self.env["wave.sync.job"].search([("kind", "=", "expense_file")])
+        self.assertRecordValues(run, [{"records_total": 1, "records_done": 1, "records_failed": 3}])

@@ -46,9 +46,15 @@ class WaveExportFileImport(models.TransientModel):
         self.ensure_one()
         if not self.data_file:
             raise UserError(self.env._("Choose the export file first."))
-        result = self.env["wave.export.file"]._import_file(
-            self.connection_id, base64.b64decode(self.data_file), dry_run=self.dry_run
-        )
+        Importer = self.env["wave.export.file"]
+        # the size limit is checked on the upload before it is decoded (3 bytes per
+        # 4 base64 characters), then again on the bytes
+        Importer._check_file_size(len(self.data_file) * 3 // 4)
+        try:
+            data = base64.b64decode(self.data_file)
+        except ValueError:  # binascii.Error: broken base64
+            raise UserError(self.env._("The uploaded file could not be read.")) from None
+        result = Importer._import_file(self.connection_id, data, dry_run=self.dry_run)
         self._store_result(result)
         return {
             "type": "ir.actions.act_window",
