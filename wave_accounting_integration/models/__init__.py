@@ -1,4 +1,5 @@
 from . import wave_mixin
+from . import wave_server_fields_mixin
 from . import wave_runtime
 from . import wave_api
 from . import wave_sync_job
@@ -31,3 +32,4 @@ from . import wave_outbound_hooks
 from . import wave_outbound_quarantine
 from . import wave_parity
 from . import wave_export_file
+from . import wave_quarantine_replay_guard

@@ -33,6 +33,8 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
+from ..mappers.invoice_inbound import wave_text_as_html
+
 _logger = logging.getLogger(__name__)
 
 # Internal key -> column header of Wave's export (an assumption, see above).
@@ -485,7 +487,7 @@ class WaveExportFile(models.AbstractModel):
                 "journal_id": journal.id,
                 "date": head["date"],
                 "ref": head["description"][:200] or head["transaction_id"],
-                "narration": head["memo"] or False,
+                "narration": wave_text_as_html(head["memo"]),
                 "wave_id": tx_id,
                 "wave_origin": "wave",
                 "line_ids": [
@@ -512,7 +514,7 @@ class WaveExportFile(models.AbstractModel):
                 "invoice_date": head["date"],
                 "date": head["date"],
                 "ref": bill_number or head["description"][:200],
-                "narration": head["memo"] or False,
+                "narration": wave_text_as_html(head["memo"]),
                 "wave_id": tx_id,
                 "wave_origin": "wave",
                 "invoice_line_ids": [
@@ -621,7 +623,9 @@ class WaveExportFile(models.AbstractModel):
 
     def _record_run(self, connection, result):
         now = fields.Datetime.now()
-        self.env["wave.sync.job"].create(
+        # sudo: sync runs are written by the sync only; the run is of the wizard's
+        # connection, which the record rules let the user use (its own company).
+        self.env["wave.sync.job"].sudo().create(
             {
                 "name": self.env._("Export file import"),
                 "connection_id": connection.id,

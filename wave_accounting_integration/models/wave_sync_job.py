@@ -2,7 +2,7 @@
 """One sync run, or one chunk of a larger run (e.g. a month of a historical import)."""
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 SYNC_KINDS = [
     ("accounts", "Chart of accounts"),
@@ -26,6 +26,9 @@ SYNC_KINDS = [
 class WaveSyncJob(models.Model):
     _name = "wave.sync.job"
     _description = "Wave Sync Run"
+    _inherit = ["wave.server.fields.mixin"]
+    # Written by the sync only (as superuser): users read them.
+    _wave_server_fields = "__all__"
     _order = "create_date desc, id desc"
 
     name = fields.Char(required=True)
@@ -149,10 +152,23 @@ class WaveSyncJob(models.Model):
                 }
             )
 
+    def _check_button_access(self):
+        """Wave users, on runs of their own companies (record rules included)."""
+        if self.env.su:
+            return
+        if not self.env.user.has_group("wave_accounting_integration.group_wave_user"):
+            raise AccessError(_("Only Wave users can cancel sync runs."))
+        self.check_access("write")
+        if self.company_id - self.env.user.company_ids:
+            raise AccessError(_("These sync runs belong to another company."))
+
     def action_cancel(self):
+        self._check_button_access()
         running = self.filtered(lambda j: j.state in ("pending", "running"))
         if not running:
             raise UserError(_("Only pending or running sync runs can be cancelled."))
+        # sudo: the state is server-owned; checked above (Wave user, own company).
+        running = running.sudo()
         (running | running.child_ids.filtered(lambda j: j.state in ("pending", "running"))).write(
             {"state": "cancelled", "date_finished": fields.Datetime.now()}
         )

@@ -40,6 +40,7 @@ query WaveGoLiveInvoices($businessId: ID!, $start: Date!, $end: Date!,
 class WaveGoliveChecklist(models.TransientModel):
     _name = "wave.golive.checklist"
     _description = "Wave Go-live Checklist"
+    _inherit = ["wave.server.fields.mixin"]
 
     connection_id = fields.Many2one("wave.api", required=True, ondelete="cascade")
     webhook_days = fields.Integer(
