@@ -17,7 +17,7 @@ a deterministic ``external_id`` (``odoo-<db>-<model>-<id>[-<sub>]-v<version>``):
 """
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 LEDGER_STATES = [
     ("pending", "Pending"),
@@ -137,16 +137,6 @@ class WaveOutboundLedger(models.Model):
             names.remove("wave_id")
         return sorted(names)
 
-    def _check_button_access(self):
-        """Wave users, on entries of their own companies (record rules included)."""
-        if self.env.su:
-            return
-        if not self.env.user.has_group("wave_accounting_integration.group_wave_user"):
-            raise AccessError(_("Only Wave users can confirm or resend ledger entries."))
-        self.check_access("write")
-        if self.company_id - self.env.user.company_ids:
-            raise AccessError(_("These ledger entries belong to another company."))
-
     def _record(self):
         """The Odoo record of this entry (may be empty when deleted)."""
         self.ensure_one()
@@ -159,7 +149,7 @@ class WaveOutboundLedger(models.Model):
     # ------------------------------------------------------------------
     def action_confirm_exists(self):
         """The accountant checked Wave: the object exists (with ``wave_id`` if filled in)."""
-        self._check_button_access()
+        self._wave_check_button_access()
         todo = self.filtered(lambda e: e.state in CONFIRMABLE)
         if not todo:
             raise UserError(_("Only entries waiting for confirmation can be confirmed."))
@@ -182,7 +172,7 @@ class WaveOutboundLedger(models.Model):
 
     def action_release_resend(self):
         """The accountant checked Wave: the object is not there, send it again."""
-        self._check_button_access()
+        self._wave_check_button_access()
         todo = self.filtered(lambda e: e.state in (*CONFIRMABLE, "failed"))
         if not todo:
             raise UserError(_("Only unconfirmed or failed entries can be sent again."))

@@ -4,7 +4,7 @@
 import json
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 
 class WaveQuarantine(models.Model):
@@ -66,16 +66,6 @@ class WaveQuarantine(models.Model):
                 else ""
             )
 
-    def _check_button_access(self):
-        """Wave users, on entries of their own companies (record rules included)."""
-        if self.env.su:
-            return
-        if not self.env.user.has_group("wave_accounting_integration.group_wave_user"):
-            raise AccessError(_("Only Wave users can replay or discard quarantined records."))
-        self.check_access("write")
-        if self.company_id - self.env.user.company_ids:
-            raise AccessError(_("These quarantined records belong to another company."))
-
     def _check_replay_allowed(self):
         """Replay only what the direction's switch allows, re-derived from the entry.
 
@@ -83,7 +73,7 @@ class WaveQuarantine(models.Model):
         writes (``_wave_server_fields``): an inbound replay needs *Import from Wave*,
         an outbound one *Export to Wave* on the entry's own connection.
         """
-        self._check_button_access()
+        self._wave_check_button_access()
         for record in self:
             connection = record.connection_id
             if record.direction == "inbound" and not connection.sync_inbound:
@@ -96,7 +86,7 @@ class WaveQuarantine(models.Model):
                 )
 
     def action_discard(self):
-        self._check_button_access()
+        self._wave_check_button_access()
         for record in self:
             if not record.discard_reason:
                 raise UserError(_("Give a reason before discarding %s.", record.name))

@@ -49,6 +49,22 @@ class WaveServerFieldsMixin(models.AbstractModel):
             )
         )
 
+    def _wave_check_button_access(self):
+        """Buttons of Wave users: the role, then the records' own companies.
+
+        The buttons then write server-owned fields as superuser, after this check.
+        """
+        if self.env.su:
+            return
+        if not self.env.user.has_group("wave_accounting_integration.group_wave_user"):
+            raise AccessError(_("Only Wave users can do this on %s.", self._description))
+        # Access rights and the multi-company record rules (active companies).
+        self.check_access("write")
+        if self.company_id - self.env.user.company_ids:
+            raise AccessError(
+                _("These records of %s belong to another company.", self._description)
+            )
+
     def _wave_check_connection_company(self, connection_ids):
         """A record may only be made for a connection of the user's allowed companies."""
         connections = self.env["wave.api"].sudo().browse(connection_ids).exists()

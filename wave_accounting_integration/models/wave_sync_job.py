@@ -2,7 +2,7 @@
 """One sync run, or one chunk of a larger run (e.g. a month of a historical import)."""
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 SYNC_KINDS = [
     ("accounts", "Chart of accounts"),
@@ -152,18 +152,8 @@ class WaveSyncJob(models.Model):
                 }
             )
 
-    def _check_button_access(self):
-        """Wave users, on runs of their own companies (record rules included)."""
-        if self.env.su:
-            return
-        if not self.env.user.has_group("wave_accounting_integration.group_wave_user"):
-            raise AccessError(_("Only Wave users can cancel sync runs."))
-        self.check_access("write")
-        if self.company_id - self.env.user.company_ids:
-            raise AccessError(_("These sync runs belong to another company."))
-
     def action_cancel(self):
-        self._check_button_access()
+        self._wave_check_button_access()
         running = self.filtered(lambda j: j.state in ("pending", "running"))
         if not running:
             raise UserError(_("Only pending or running sync runs can be cancelled."))
