@@ -16,6 +16,7 @@ line on the mapped DISCOUNTS account. A foreign-currency invoice uses Wave's
 from decimal import Decimal
 
 from odoo import Command, fields
+from odoo.tools import plaintext2html
 
 from ..lib.dates import parse_wave_datetime
 
@@ -25,6 +26,11 @@ POSTED_STATUSES = {"SAVED", "SENT", "VIEWED", "UNPAID", "PARTIAL", "PAID", "OVER
 CONFLICT_GROUPS = ("amounts", "taxes", "partner", "other")
 # Header fields a Wave change of the "other" group writes.
 OTHER_GROUP_FIELDS = ("invoice_date", "invoice_date_due", "ref", "payment_reference", "narration")
+
+
+def wave_text_as_html(text):
+    """Text from Wave for an HTML field: escaped, so markup in it shows as text."""
+    return plaintext2html(text) if text else False
 
 
 def item_account_id(item):
@@ -111,7 +117,7 @@ def invoice_vals(node, refs, company, discount_name):
         "currency_id": currency.id,
         "ref": node.get("poNumber") or False,
         "payment_reference": node.get("invoiceNumber") or False,
-        "narration": node.get("memo") or False,
+        "narration": wave_text_as_html(node.get("memo")),
         "invoice_line_ids": [Command.create(line) for line in lines],
         "wave_id": node["id"],
         "wave_origin": "wave",

@@ -1,4 +1,5 @@
 from . import wave_mixin
+from . import wave_server_fields_mixin
 from . import wave_runtime
 from . import wave_api
 from . import wave_sync_job
@@ -30,3 +31,4 @@ from . import wave_jobs_outbound
 from . import wave_quarantine_outbound
 from . import wave_parity
 from . import wave_export_file
+from . import wave_quarantine_replay_guard

@@ -15,6 +15,7 @@ WAVE_ACCOUNT_TYPES = [
 class WaveAccountMap(models.Model):
     _name = "wave.account.map"
     _description = "Wave Account Mapping"
+    _inherit = ["wave.server.fields.mixin"]
     _order = "wave_account_type, wave_account_name, id"
     _rec_name = "wave_account_name"
 

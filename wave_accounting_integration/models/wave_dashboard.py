@@ -40,6 +40,7 @@ def _table(headers, rows):
 class WaveDashboard(models.TransientModel):
     _name = "wave.dashboard"
     _description = "Wave Dashboard"
+    _inherit = ["wave.server.fields.mixin"]
 
     connection_id = fields.Many2one("wave.api", required=True, ondelete="cascade")
     company_id = fields.Many2one(related="connection_id.company_id")

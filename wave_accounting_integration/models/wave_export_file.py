@@ -41,6 +41,7 @@ from ..lib.export_file_parser import (
     open_reader,
     parse_row,
 )
+from ..mappers.invoice_inbound import wave_text_as_html
 
 _logger = logging.getLogger(__name__)
 
@@ -435,7 +436,7 @@ class WaveExportFile(models.AbstractModel):
                 "journal_id": journal.id,
                 "date": head["date"],
                 "ref": head["description"][:200] or head["transaction_id"],
-                "narration": head["memo"] or False,
+                "narration": wave_text_as_html(head["memo"]),
                 "wave_id": tx_id,
                 "wave_origin": "wave",
                 "line_ids": [
@@ -462,7 +463,7 @@ class WaveExportFile(models.AbstractModel):
                 "invoice_date": head["date"],
                 "date": head["date"],
                 "ref": bill_number or head["description"][:200],
-                "narration": head["memo"] or False,
+                "narration": wave_text_as_html(head["memo"]),
                 "wave_id": tx_id,
                 "wave_origin": "wave",
                 "invoice_line_ids": [
@@ -573,7 +574,9 @@ class WaveExportFile(models.AbstractModel):
         now = fields.Datetime.now()
         # errors of rows without a Transaction ID are not transactions
         failed = len({e["transaction_id"] for e in result["errors"] if e["transaction_id"]})
-        self.env["wave.sync.job"].create(
+        # sudo: sync runs are written by the sync only; the run is of the wizard's
+        # connection, which the record rules let the user use (its own company).
+        self.env["wave.sync.job"].sudo().create(
             {
                 "name": self.env._("Export file import"),
                 "connection_id": connection.id,

@@ -16,6 +16,9 @@ POLL_ENTITIES = [
 class WaveImportCursor(models.Model):
     _name = "wave.import.cursor"
     _description = "Wave Import Watermark"
+    _inherit = ["wave.server.fields.mixin"]
+    # Written by the sync only (as superuser): users read them.
+    _wave_server_fields = "__all__"
     _order = "connection_id, entity"
     _rec_name = "entity"
 
@@ -48,9 +51,12 @@ class WaveImportCursor(models.Model):
     @api.model
     def _get(self, connection, entity):
         """The cursor of ``entity`` for ``connection``, created on first use."""
-        cursor = self.search(
+        # sudo: watermarks are written by the sync only (the poller may run as the
+        # administrator who clicked *Import changes now*), for this connection only.
+        Cursor = self.sudo()
+        cursor = Cursor.search(
             [("connection_id", "=", connection.id), ("entity", "=", entity)], limit=1
         )
         if not cursor:
-            cursor = self.create({"connection_id": connection.id, "entity": entity})
+            cursor = Cursor.create({"connection_id": connection.id, "entity": entity})
         return cursor

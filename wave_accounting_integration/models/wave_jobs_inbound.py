@@ -47,6 +47,7 @@ class WaveApi(models.Model):
         return True
 
     def action_poll_now(self):
+        self._wave_check_admin()
         self._enqueue_poll(trigger="manual")
         return {
             "type": "ir.actions.client",
@@ -60,14 +61,20 @@ class WaveApi(models.Model):
         if not (self.sync_inbound and self._is_ready()):
             _logger.info("Wave connection %s is not ready: %s poll skipped.", self.id, entity)
             return False
-        job = self.env["wave.sync.job"].create(
-            {
-                "name": _("Poll %s", entity),
-                "connection_id": self.id,
-                "kind": entity,
-                "direction": "inbound",
-                "trigger": trigger if trigger in SYNC_JOB_TRIGGERS else "manual",
-            }
+        # sudo: sync runs are written by the sync only, for this connection's company
+        # (a manual poll is checked by action_poll_now, the cron runs as superuser).
+        job = (
+            self.env["wave.sync.job"]
+            .sudo()
+            .create(
+                {
+                    "name": _("Poll %s", entity),
+                    "connection_id": self.id,
+                    "kind": entity,
+                    "direction": "inbound",
+                    "trigger": trigger if trigger in SYNC_JOB_TRIGGERS else "manual",
+                }
+            )
         )
         job._mark_running()
         with job_guard(self, on_retry=lambda error: job._mark_finished(error=str(error))) as guard:
@@ -100,7 +107,10 @@ class WaveSyncJob(models.Model):
 
     def action_resume(self):
         """Re-enqueue interrupted chunks (after a server restart, for instance)."""
-        for job in self:
+        self.connection_id._wave_check_admin()
+        # sudo: chunks record their queue job (server-owned); checked above: a Wave
+        # administrator of the runs' companies.
+        for job in self.sudo():
             if job.child_ids:
                 job._enqueue_chunks()
             elif job.parent_id:
@@ -115,28 +125,31 @@ class WaveSyncJob(models.Model):
         once the chunk is done.
         """
         self.ensure_one()
+        # sudo: a run's counters and state are written by the sync only; this is the
+        # job's own run, on its connection's company.
+        run = self.sudo()
         connection = self.connection_id
         if self.state in ("done", "cancelled", "failed"):
             return False
         if not connection._is_ready():
-            self.write({"error_message": _("The Wave connection is not ready.")})
+            run.write({"error_message": _("The Wave connection is not ready.")})
             return False
         if self.state == "pending":
-            self._mark_running()
+            run._mark_running()
         Importer = self.env["wave.historical.importer"]
         client = connection._get_client(priority="bulk")
         page_size = Importer._page_size()
         pages = 0
-        while not Importer._is_cancelled(connection, self):
+        while not Importer._is_cancelled(connection, run):
             # Budget or Wave trouble (the page or its payments) → the job is retried
             # later; a revoked grant → the connection is disconnected and this chunk
             # stops cleanly at this page (reconnecting resumes it, see
             # ``wave.api._wave_select_business``). Either way the savepoint drops the
             # page's unfinished work.
             with job_guard(connection) as guard, self.env.cr.savepoint():
-                last = Importer._import_next_page(connection, self, client, page_size)
+                last = Importer._import_next_page(connection, run, client, page_size)
             if guard.stopped:
-                self.write(
+                run.write(
                     {
                         "error_message": _(
                             "Stopped at page %(page)s: the Wave connection was disconnected. "
@@ -146,7 +159,7 @@ class WaveSyncJob(models.Model):
                     }
                 )
                 return False
-            Importer._page_done(connection, self, last)
+            Importer._page_done(connection, run, last)
             if last:
                 return True
             pages += 1

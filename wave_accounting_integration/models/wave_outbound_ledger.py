@@ -35,6 +35,8 @@ LEDGER_KINDS = [
     ("payment", "Invoice payment"),
     ("money_transaction", "Money transaction"),
 ]
+#: States of an entry an accountant may confirm (typing in its Wave id first).
+CONFIRMABLE = ("outcome_unknown", "sent")
 SAGA_STEPS = [
     ("none", "Not created"),
     ("created", "Created (draft)"),
@@ -46,7 +48,12 @@ SAGA_STEPS = [
 class WaveOutboundLedger(models.Model):
     _name = "wave.outbound.ledger"
     _description = "Wave Outbound Ledger Entry"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "wave.server.fields.mixin"]
+    # The outbound engine writes the entries as the user its job runs as (an
+    # administrator's, or superuser's when enqueued by posting): Wave users, who
+    # see the ledger, may only type in the Wave id of an entry to confirm.
+    _wave_server_fields = "__all__"
+    _wave_server_fields_admin = True
     _order = "id desc"
     _rec_name = "external_id"
 
@@ -122,6 +129,14 @@ class WaveOutboundLedger(models.Model):
                 )
             entry.evidence_display = "\n\n".join(parts)
 
+    def _wave_server_owned(self, vals):
+        """Everything is written by the sync, except the Wave id an accountant types in
+        before *Confirm it exists* on an entry waiting for confirmation."""
+        names = [name for name in vals if name in self._fields]
+        if "wave_id" in vals and all(e.state in CONFIRMABLE for e in self):
+            names.remove("wave_id")
+        return sorted(names)
+
     def _record(self):
         """The Odoo record of this entry (may be empty when deleted)."""
         self.ensure_one()
@@ -134,9 +149,12 @@ class WaveOutboundLedger(models.Model):
     # ------------------------------------------------------------------
     def action_confirm_exists(self):
         """The accountant checked Wave: the object exists (with ``wave_id`` if filled in)."""
-        todo = self.filtered(lambda e: e.state in ("outcome_unknown", "sent"))
+        self._wave_check_button_access()
+        todo = self.filtered(lambda e: e.state in CONFIRMABLE)
         if not todo:
             raise UserError(_("Only entries waiting for confirmation can be confirmed."))
+        # sudo: state and resolution are server-owned; checked above (role, company).
+        todo = todo.sudo()
         todo.write(
             {
                 "state": "confirmed",
@@ -155,9 +173,12 @@ class WaveOutboundLedger(models.Model):
 
     def action_release_resend(self):
         """The accountant checked Wave: the object is not there, send it again."""
-        todo = self.filtered(lambda e: e.state in ("outcome_unknown", "sent", "failed"))
+        self._wave_check_button_access()
+        todo = self.filtered(lambda e: e.state in (*CONFIRMABLE, "failed"))
         if not todo:
             raise UserError(_("Only unconfirmed or failed entries can be sent again."))
+        # sudo: state and attempts are server-owned; checked above (role, company).
+        todo = todo.sudo()
         todo.write({"state": "pending", "attempts": 0, "error_message": False})
         self.env["wave.audit.log"]._log_many(
             todo, "outbound_released", lambda e: {"by": self.env.user.name}

@@ -25,6 +25,7 @@ CATEGORIES = [
 class WaveParityReport(models.Model):
     _name = "wave.parity.report"
     _description = "Wave Ledger Parity Report"
+    _inherit = ["wave.server.fields.mixin"]
     _order = "computed_at desc, id desc"
 
     name = fields.Char(compute="_compute_name")

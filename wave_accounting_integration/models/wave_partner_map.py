@@ -18,6 +18,7 @@ MATCH_METHODS = [
 class WavePartnerMap(models.Model):
     _name = "wave.partner.map"
     _description = "Wave Contact Mapping"
+    _inherit = ["wave.server.fields.mixin"]
     _order = "state, wave_name, id"
     _rec_name = "wave_name"
 

@@ -10,7 +10,22 @@ from odoo.exceptions import UserError
 class WaveQuarantine(models.Model):
     _name = "wave.quarantine"
     _description = "Wave Quarantined Record"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "wave.server.fields.mixin"]
+    # Written by the sync only; a person fixes the cause, replays or discards.
+    _wave_server_fields = (
+        "name",
+        "direction",
+        "record_type",
+        "res_model",
+        "res_id",
+        "wave_id",
+        "payload",
+        "connection_id",
+        "attempts",
+        "sync_job_id",
+        "reasons",
+        "state",
+    )
     _order = "state, create_date desc, id desc"
 
     name = fields.Char(required=True)
@@ -51,11 +66,32 @@ class WaveQuarantine(models.Model):
                 else ""
             )
 
+    def _check_replay_allowed(self):
+        """Replay only what the direction's switch allows, re-derived from the entry.
+
+        The direction, model and record come from the entry, which only the sync
+        writes (``_wave_server_fields``): an inbound replay needs *Import from Wave*,
+        an outbound one *Export to Wave* on the entry's own connection.
+        """
+        self._wave_check_button_access()
+        for record in self:
+            connection = record.connection_id
+            if record.direction == "inbound" and not connection.sync_inbound:
+                raise UserError(
+                    _("Import from Wave is switched off: %s cannot be replayed.", record.name)
+                )
+            if record.direction == "outbound" and not connection.sync_outbound:
+                raise UserError(
+                    _("Export to Wave is switched off: %s cannot be replayed.", record.name)
+                )
+
     def action_discard(self):
+        self._wave_check_button_access()
         for record in self:
             if not record.discard_reason:
                 raise UserError(_("Give a reason before discarding %s.", record.name))
-        self.write({"state": "discarded"})
+        # sudo: the state is server-owned; checked above (Wave user, own company).
+        self.sudo().write({"state": "discarded"})
         self.env["wave.audit.log"]._log_many(
             self, "discard", lambda r: {"reason": r.discard_reason}
         )

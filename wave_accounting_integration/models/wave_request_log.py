@@ -30,6 +30,9 @@ MAX_VARIABLES_CHARS = 4000
 class WaveRequestLog(models.Model):
     _name = "wave.request.log"
     _description = "Wave Request Log"
+    _inherit = ["wave.server.fields.mixin"]
+    # Written by the sync only (as superuser): users read them.
+    _wave_server_fields = "__all__"
     _order = "id desc"
     _rec_name = "operation_name"
 

@@ -23,6 +23,9 @@ SYNC_KINDS = [
 class WaveSyncJob(models.Model):
     _name = "wave.sync.job"
     _description = "Wave Sync Run"
+    _inherit = ["wave.server.fields.mixin"]
+    # Written by the sync only (as superuser): users read them.
+    _wave_server_fields = "__all__"
     _order = "create_date desc, id desc"
 
     name = fields.Char(required=True)
@@ -147,9 +150,12 @@ class WaveSyncJob(models.Model):
             )
 
     def action_cancel(self):
+        self._wave_check_button_access()
         running = self.filtered(lambda j: j.state in ("pending", "running"))
         if not running:
             raise UserError(_("Only pending or running sync runs can be cancelled."))
+        # sudo: the state is server-owned; checked above (Wave user, own company).
+        running = running.sudo()
         (running | running.child_ids.filtered(lambda j: j.state in ("pending", "running"))).write(
             {"state": "cancelled", "date_finished": fields.Datetime.now()}
         )

@@ -133,6 +133,9 @@ EVENT_STATES = [
 class WaveWebhookEvent(models.Model):
     _name = "wave.webhook.event"
     _description = "Wave Webhook Event"
+    _inherit = ["wave.server.fields.mixin"]
+    # Written by the sync only (as superuser): users read them.
+    _wave_server_fields = "__all__"
     _order = "received_at desc, id desc"
     _rec_name = "event_id"
 

@@ -21,15 +21,19 @@ class WaveWebhookProcessor(models.AbstractModel):
     @api.model
     def _pending_siblings(self, connection, event):
         """``event`` and the other pending events of the same Wave invoice."""
+        # sudo: events are written by the sync only (state, attempts); these are the
+        # events of this connection only.
         return (
-            self.env["wave.webhook.event"].search(
+            self.env["wave.webhook.event"]
+            .sudo()
+            .search(
                 [
                     ("connection_id", "=", connection.id),
                     ("wave_invoice_id", "=", event.wave_invoice_id),
                     ("state", "in", PENDING_STATES),
                 ]
             )
-            | event
+            | event.sudo()
         )
 
     @api.model

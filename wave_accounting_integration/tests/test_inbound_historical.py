@@ -102,8 +102,9 @@ class TestInboundHistorical(WaveSandboxCommon):
         # although its invoices are already in Odoo (counters must not double)
         self.assertTrue(second._job_import_chunk())
         created_once = second.records_created
-        second.write({"state": "running", "resume_page": 1, "date_finished": False})
-        parent.state = "running"
+        # sudo: the server-owned state of the runs, as a worker that died leaves it.
+        second.sudo().write({"state": "running", "resume_page": 1, "date_finished": False})
+        parent.sudo().state = "running"
 
         # 5. cancelled chunks stop before their next page
         victim.action_cancel()
@@ -114,7 +115,7 @@ class TestInboundHistorical(WaveSandboxCommon):
         self.assertFalse(biggest._job_import_chunk())
         self.assertEqual((biggest.resume_page, biggest.records_done), (2, PAGE_SIZE))
         self.assertEqual(biggest.requests_count, requests)
-        (victim | biggest).write({"state": "running"})
+        (victim | biggest).sudo().write({"state": "running"})  # sudo: see above
 
         # 6. resume: a job per interrupted or pending chunk, each run to its end as
         # the job runner would (allow_commit jobs run in a cursor of their own, which

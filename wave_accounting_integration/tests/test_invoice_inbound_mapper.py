@@ -126,3 +126,14 @@ class TestInvoiceInboundMapper(WaveCommon):
         self.assertIn("total", str(caught.exception.reasons[0]))
         # a complete node passes
         Importer._validate(self.connection, self._node(), self.refs)
+
+    def test_memo_markup_from_wave_is_stored_as_text(self):
+        """A Wave memo with a link and a script shows as text in the invoice, not as HTML."""
+        memo = '<a href="javascript:alert(1)">x</a><script>alert(2)</script>'
+        vals = invoice_vals(self._node(memo=memo), self.refs, self.company_data["company"], "D")
+        move = self.env["account.move"].create(vals)
+        narration = str(move.narration)
+        self.assertNotIn("<a", narration)
+        self.assertNotIn("<script", narration)
+        self.assertIn("&lt;a href=", narration)
+        self.assertIn("&lt;script&gt;", narration)

@@ -113,26 +113,34 @@ class TestJobGuard(OutboundCommon):
 
     def _run_import_chunk(self):
         dates = [inv.invoice_date for inv in self.wave_us.invoices]
-        parent = self.env["wave.sync.job"].create(
-            {
-                "name": "History",
-                "connection_id": self.connection.id,
-                "kind": "historical_import",
-                "direction": "inbound",
-                "trigger": "wizard",
-            }
+        parent = (
+            self.env["wave.sync.job"]
+            .sudo()
+            .create(  # runs are written by the sync
+                {
+                    "name": "History",
+                    "connection_id": self.connection.id,
+                    "kind": "historical_import",
+                    "direction": "inbound",
+                    "trigger": "wizard",
+                }
+            )
         )
-        chunk = self.env["wave.sync.job"].create(
-            {
-                "name": "Chunk",
-                "connection_id": self.connection.id,
-                "kind": "invoices",
-                "direction": "inbound",
-                "trigger": "wizard",
-                "parent_id": parent.id,
-                "date_from": min(dates),
-                "date_to": max(dates),
-            }
+        chunk = (
+            self.env["wave.sync.job"]
+            .sudo()
+            .create(
+                {
+                    "name": "Chunk",
+                    "connection_id": self.connection.id,
+                    "kind": "invoices",
+                    "direction": "inbound",
+                    "trigger": "wizard",
+                    "parent_id": parent.id,
+                    "date_from": min(dates),
+                    "date_to": max(dates),
+                }
+            )
         )
         before = self._moves_from_wave()
         chunk._job_import_chunk()

@@ -16,7 +16,7 @@ class TestMetricsEndpoint(WaveCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.connection.sudo().state = "connected"
-        Job = cls.env["wave.sync.job"]
+        Job = cls.env["wave.sync.job"].sudo()  # runs are written by the sync
         now = fields.Datetime.now()
         Job.create(
             [
@@ -42,7 +42,7 @@ class TestMetricsEndpoint(WaveCommon, HttpCase):
                 },
             ]
         )
-        cls.env["wave.quarantine"].create(
+        cls.env["wave.quarantine"].sudo().create(  # entries are written by the sync
             {
                 "name": "INV-9",
                 "connection_id": cls.connection.id,

@@ -83,16 +83,20 @@ class TestUiScreens(WaveCommon):
                 "match_method": "manual",
             }
         )
-        entry = self.env["wave.quarantine"].create(
-            {
-                "name": "Customer waiting",
-                "connection_id": self.connection.id,
-                "direction": "inbound",
-                "record_type": "Customer",
-                "wave_id": wave_id,
-                "payload": {"id": wave_id, "name": self.partner_a.name},
-                "reasons": "The contact was waiting for review.",
-            }
+        entry = (
+            self.env["wave.quarantine"]
+            .sudo()
+            .create(  # written by the sync
+                {
+                    "name": "Customer waiting",
+                    "connection_id": self.connection.id,
+                    "direction": "inbound",
+                    "record_type": "Customer",
+                    "wave_id": wave_id,
+                    "payload": {"id": wave_id, "name": self.partner_a.name},
+                    "reasons": "The contact was waiting for review.",
+                }
+            )
         )
         server_action = self.env.ref(
             "wave_accounting_integration.wave_quarantine_action_bulk_replay"

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 class WaveBusinessSelect(models.TransientModel):
     _name = "wave.business.select"
     _description = "Choose the Wave Business"
+    _inherit = ["wave.server.fields.mixin"]
 
     connection_id = fields.Many2one("wave.api", required=True, ondelete="cascade")
     line_ids = fields.One2many("wave.business.select.line", "wizard_id", string="Businesses")
@@ -51,6 +52,7 @@ class WaveBusinessSelectLine(models.TransientModel):
         """Work on this business."""
         self.ensure_one()
         connection = self.wizard_id.connection_id
+        connection._wave_check_admin()
         connection._wave_select_business(
             {
                 "id": self.business_id,

@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 class WaveExportFileImport(models.TransientModel):
     _name = "wave.export.file.import"
     _description = "Import a Wave Export File"
+    _inherit = ["wave.server.fields.mixin"]
 
     connection_id = fields.Many2one(
         "wave.api",

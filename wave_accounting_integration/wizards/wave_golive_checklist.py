@@ -29,6 +29,7 @@ CRON_XMLIDS = (
 class WaveGoliveChecklist(models.TransientModel):
     _name = "wave.golive.checklist"
     _description = "Wave Go-live Checklist"
+    _inherit = ["wave.server.fields.mixin"]
 
     connection_id = fields.Many2one("wave.api", required=True, ondelete="cascade")
     webhook_days = fields.Integer(

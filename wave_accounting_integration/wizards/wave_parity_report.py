@@ -7,6 +7,7 @@ from odoo import api, fields, models
 class WaveParityReportWizard(models.TransientModel):
     _name = "wave.parity.report.wizard"
     _description = "Wave Ledger Parity Check"
+    _inherit = ["wave.server.fields.mixin"]
 
     connection_id = fields.Many2one(
         "wave.api",

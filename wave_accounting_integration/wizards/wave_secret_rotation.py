@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 class WaveSecretRotation(models.TransientModel):
     _name = "wave.secret.rotation"
     _description = "Wave Secret Rotation"
+    _inherit = ["wave.server.fields.mixin"]
 
     connection_id = fields.Many2one("wave.api", required=True, ondelete="cascade")
     rotate_webhook_secret = fields.Boolean(
@@ -55,6 +56,7 @@ class WaveSecretRotation(models.TransientModel):
         if not (self.rotate_webhook_secret or self.replace_client_secret):
             raise UserError(self.env._("Choose at least one secret to rotate."))
         connection = self.connection_id
+        connection._wave_check_admin()
         Rotator = self.env["wave.secret.rotator"]
         vals = {"state": "done", "new_webhook_secret": False, "new_client_secret": False}
         if self.replace_client_secret:
