@@ -143,7 +143,7 @@ def test_wheel_builds_installs_and_odoo_installs_it(tmp_path):
             [python, "-m", "odoo", *common, "-d", db, "-i", ADDON, "--stop-after-init"],
             cwd=work,
         )
-        state = psql(f"SELECT state FROM ir_module_module WHERE name = '{ADDON}'", db)
+        state = psql(db, f"SELECT state FROM ir_module_module WHERE name = '{ADDON}'")
         assert state == "installed"
         shell = _run(
             [python, "-m", "odoo", "shell", *common, "-d", db, "--no-http"],
