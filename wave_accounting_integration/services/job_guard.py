@@ -25,6 +25,7 @@ import contextlib
 import logging
 import math
 
+import psycopg2
 from psycopg2.errors import SerializationFailure, UniqueViolation
 
 from odoo import _
@@ -113,7 +114,9 @@ def job_guard(connection, on_retry=None):
             guard.stopped, guard.error = True, error
             _logger.warning("Wave job stopped: connection %s is disconnected.", connection.id)
             return
-        if on_retry:
+        if on_retry and not isinstance(error, psycopg2.Error):
+            # A database error aborted the transaction: nothing can be written now
+            # (queue_job rolls it back and runs the job again).
             on_retry(error)
         _logger.info("Wave job retried in %ss: %s", seconds, type(error).__name__)
         raise RetryableJobError(

@@ -19,9 +19,14 @@ from lxml import etree
 
 from odoo import fields
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.wave_accounting_integration.services.job_guard import SERVER_RETRY_SECONDS
+from odoo.addons.wave_accounting_integration.services.job_guard import (
+    CONCURRENT_RETRY_SECONDS,
+    SERVER_RETRY_SECONDS,
+    job_guard,
+)
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .test_outbound import OutboundCommon
 
@@ -242,3 +247,18 @@ class TestJobGuard(OutboundCommon):
 
     def test_quarantine_replay_on_5xx_says_try_later(self):
         self._check_replay("5xx")
+
+    def test_database_conflict_retries_without_writing_in_the_aborted_transaction(self):
+        """A unique violation (another job wrote the same Wave record) aborts the
+        transaction: the job is retried, and ``on_retry`` is not asked to write."""
+        written = []
+        with self.assertRaises(RetryableJobError) as caught:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                with job_guard(self.connection, on_retry=written.append):
+                    # Raw SQL: two rows with one key, as two concurrent jobs would write.
+                    self.env.cr.execute(
+                        "INSERT INTO wave_rate_bucket (key, tokens, updated_at, paused_until) "
+                        "VALUES ('guard-test', 1, 0, 0), ('guard-test', 1, 0, 0)"
+                    )
+        self.assertEqual(caught.exception.seconds, CONCURRENT_RETRY_SECONDS)
+        self.assertFalse(written)
