@@ -25,10 +25,7 @@ from . import wave_request_log
 from . import wave_api_auth
 from . import wave_import_cursor
 from . import wave_jobs_inbound
-from . import wave_quarantine_inbound
 from . import wave_outbound_ledger
 from . import wave_jobs_outbound
-from . import wave_quarantine_outbound
 from . import wave_parity
 from . import wave_export_file
-from . import wave_quarantine_replay_guard

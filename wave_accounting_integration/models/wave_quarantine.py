@@ -6,6 +6,9 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..services.inbound_replay import SUCCESS as REPLAY_SUCCESS
+from ..services.job_guard import replay_guard
+
 
 class WaveQuarantine(models.Model):
     _name = "wave.quarantine"
@@ -84,6 +87,44 @@ class WaveQuarantine(models.Model):
                 raise UserError(
                     _("Export to Wave is switched off: %s cannot be replayed.", record.name)
                 )
+
+    def action_replay(self):
+        """Run each entry's sync again once an accountant fixed the cause.
+
+        The one dispatch of the replay button: checks first (role, company, the
+        direction's switch), then inbound entries are imported again
+        (``wave.inbound.replay``), outbound ones exported again
+        (``wave.outbound.replay``). Success resolves an entry; a new failure
+        increments ``attempts`` and updates the reasons.
+        """
+        self._check_replay_allowed()
+        for record in self:
+            if record.state != "open":
+                raise UserError(_("Only open entries can be replayed (%s).", record.name))
+        # sudo: the replay writes the entries' server-owned state and attempts and
+        # the sync's records, as the sync does; checked above: a Wave user of the
+        # entries' companies, with the direction switched on.
+        for record in self.sudo():
+            if record.direction == "outbound":
+                self.env["wave.outbound.replay"].sudo()._replay(record.connection_id, record)
+            else:
+                record._replay_inbound()
+        return True
+
+    def _replay_inbound(self):
+        self.ensure_one()
+        connection = self.connection_id.with_context(wave_force_wave=True)
+        with replay_guard(self):
+            outcome = (
+                self.env["wave.inbound.replay"].with_env(connection.env)._replay(connection, self)
+            )
+        self.invalidate_recordset(["state", "attempts"])
+        if outcome in REPLAY_SUCCESS:
+            if self.state == "open":
+                self.state = "resolved"
+            self.env["wave.audit.log"]._log_many(self, "replay", {"outcome": outcome})
+        elif self.state == "open" and outcome not in ("quarantined", "conflict"):
+            self.attempts += 1
 
     def action_discard(self):
         self._wave_check_button_access()
