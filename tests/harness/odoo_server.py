@@ -81,12 +81,7 @@ class OdooServer:
             )
         else:  # a restart: same command, same log
             self.group.env = env
-        self.group.start()
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.group.stop()
-            raise
+        self.group.start_and_wait(self._wait_ready)
         return self
 
     def _wait_ready(self):

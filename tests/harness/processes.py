@@ -110,6 +110,16 @@ class ProcessGroup:
         _LIVE.add(self)
         return self
 
+    def start_and_wait(self, wait_ready):
+        """Start, then ``wait_ready()``; a group that never gets ready is stopped."""
+        self.start()
+        try:
+            wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 

@@ -67,12 +67,7 @@ class SandboxProcess:
         return self.group.proc
 
     def start(self):
-        self.group.start()
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.group.stop()
-            raise
+        self.group.start_and_wait(self._wait_ready)
         return self
 
     def _wait_ready(self):

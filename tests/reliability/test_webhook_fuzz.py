@@ -65,6 +65,17 @@ class _Lines(logging.Handler):
         self.lines.append(record.getMessage())
 
 
+def capture_route_log(test):
+    """Collect the webhook route's log lines (INFO and up) for the length of ``test``."""
+    lines = _Lines()
+    logger = logging.getLogger(LOGGER)
+    logger.addHandler(lines)
+    test.addCleanup(logger.removeHandler, lines)
+    test.addCleanup(logger.setLevel, logger.level)
+    logger.setLevel(logging.INFO)
+    return lines
+
+
 class FuzzCases:
     """Seeded request generator: ``(kind, method, headers, body, allowed statuses)``."""
 
@@ -237,12 +248,7 @@ class TestWebhookFuzz(HttpCase):
             self.url, data=self.valid_body, headers={"X-Wave-Signature": sign(self.valid_body)}
         )
         self.assertEqual(response.status_code, 200, response.text)
-        self.lines = _Lines()
-        logger = logging.getLogger(LOGGER)
-        logger.addHandler(self.lines)
-        self.addCleanup(logger.removeHandler, self.lines)
-        self.addCleanup(logger.setLevel, logger.level)
-        logger.setLevel(logging.INFO)
+        self.lines = capture_route_log(self)
 
     def _counts(self):
         self.env.invalidate_all()
@@ -436,12 +442,7 @@ class TestWebhookFuzzAcceptPath(WaveSandboxCommon, HttpCase):
     def setUp(self):
         super().setUp()
         self.url = f"{self.base_url()}/wave/webhook/{self.connection.id}"
-        self.lines = _Lines()
-        logger = logging.getLogger(LOGGER)
-        logger.addHandler(self.lines)
-        self.addCleanup(logger.removeHandler, self.lines)
-        self.addCleanup(logger.setLevel, logger.level)
-        logger.setLevel(logging.INFO)
+        self.lines = capture_route_log(self)
 
     def _counts(self):
         self.env.invalidate_all()
