@@ -13,7 +13,7 @@
     # the wheel (pyproject.toml) and requirements.txt accept queue_job
     # >=18.0.3.1.1,<18.0.3.1.3.
     "depends": ["account", "sale", "purchase", "queue_job"],
-    "external_dependencies": {"python": ["requests", "rapidfuzz"]},
+    "external_dependencies": {"python": ["requests", "rapidfuzz", "prometheus_client"]},
     "data": [
         "security/wave_security.xml",
         "security/ir.model.access.csv",

@@ -50,8 +50,8 @@ def _venv_python(venv):
 
 
 def _make_venv(venv, cwd):
-    # --system-site-packages: Odoo, queue_job, requests and rapidfuzz come from
-    # the machine's python3, as they would on a server where Odoo is installed.
+    # --system-site-packages: Odoo, queue_job, requests, rapidfuzz and prometheus_client
+    # come from the machine's python3, as they would on a server where Odoo is installed.
     # --without-pip: the machine's pip (seen through the system site-packages)
     # installs into the venv; bootstrapping a pip of its own takes minutes.
     _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv], cwd=cwd)
@@ -107,9 +107,9 @@ def test_wheel_builds_installs_and_odoo_installs_it(tmp_path):
     wheels = glob.glob(os.path.join(dist, f"odoo_addon_{ADDON}-18.0.*-py3-none-any.whl"))
     assert len(wheels) == 1, os.listdir(dist)
 
-    # A fresh venv; --no-index: every declared dependency (odoo 18.0, queue_job
-    # in the tested range, requests, rapidfuzz) must be satisfied by what is
-    # installed, so a wrong or missing requirement fails here.
+    # A fresh venv; --no-index: every declared dependency (odoo 18.0, queue_job in
+    # the tested range, requests, rapidfuzz, prometheus_client) must be satisfied by
+    # what is installed, so a wrong or missing requirement fails here.
     python = _make_venv(os.path.join(work, "venv"), work)
     _run([python, "-m", "pip", "install", "-q", "--no-index", wheels[0]], cwd=work)
     requires = _run(
@@ -122,7 +122,13 @@ def test_wheel_builds_installs_and_odoo_installs_it(tmp_path):
         cwd=work,
     ).stdout.split("\n")
     requires = {Requirement(line).name: Requirement(line) for line in requires if line.strip()}
-    assert set(requires) == {"odoo", "odoo-addon-queue_job", "requests", "rapidfuzz"}, requires
+    assert set(requires) == {
+        "odoo",
+        "odoo-addon-queue_job",
+        "requests",
+        "rapidfuzz",
+        "prometheus_client",
+    }, requires
     assert requires["odoo-addon-queue_job"].specifier == SpecifierSet(QUEUE_JOB_RANGE)
     assert version("odoo") in requires["odoo"].specifier  # the Odoo 18.0 installed here
 

@@ -5,9 +5,17 @@
 system parameter ``wave_accounting_integration.metrics_token``. No parameter,
 no header or a wrong token: 401 and no data. The figures come from
 ``wave.dashboard.stats`` (``services/dashboard_stats.py``), as the dashboard's do.
+
+The exposition is ``prometheus_client``'s: each request fills a
+``CollectorRegistry`` of its own with one collector that reads the figures
+(nothing is kept between requests: the figures live in the database, shared by
+every worker), and ``generate_latest`` writes the text.
 """
 
 import hmac
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from odoo import http
 from odoo.http import Response, request
@@ -15,159 +23,136 @@ from odoo.http import Response, request
 from ..services.dashboard_stats import WAVE_CHANNEL_PREFIX
 
 TOKEN_PARAM = "wave_accounting_integration.metrics_token"
+# generate_latest writes the 0.0.4 text format (newer prometheus_client releases
+# name a 1.0.0 type "latest"; its text is the same for our metric names).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-
-def _escape(value):
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _labels(labels):
-    if not labels:
-        return ""
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items()) + "}"
+BASE_LABELS = ("company", "connection")
+RUN_LABELS = (*BASE_LABELS, "kind", "direction", "state")
+OUTCOME_LABELS = (*BASE_LABELS, "outcome")
 
 
-class MetricsWriter:
-    """Collects samples grouped by metric family."""
+class WaveCollector:
+    """A ``prometheus_client`` collector over the figures of every Wave connection."""
 
-    def __init__(self):
-        self.families = {}
+    def __init__(self, env):
+        self.env = env
 
-    def add(self, name, metric_type, help_text, value, /, **labels):
-        family = self.families.setdefault(
-            name, {"kind": metric_type, "help": help_text, "samples": []}
-        )
-        family["samples"].append((name, labels, value))
+    def _families(self):
+        """The metric families, in the order of the exposition."""
+        return [
+            GaugeMetricFamily(
+                "wave_connection_up",
+                "1 when the connection is connected to Wave.",
+                labels=BASE_LABELS,
+            ),
+            CounterMetricFamily(
+                "wave_sync_runs_total", "Sync runs by kind and final state.", labels=RUN_LABELS
+            ),
+            CounterMetricFamily(
+                "wave_records_synced_total", "Records synced successfully.", labels=RUN_LABELS
+            ),
+            CounterMetricFamily(
+                "wave_sync_errors_total", "Records that failed to sync.", labels=RUN_LABELS
+            ),
+            HistogramMetricFamily(
+                "wave_sync_run_duration_seconds",
+                "Duration of finished sync runs.",
+                labels=(*BASE_LABELS, "kind"),
+            ),
+            HistogramMetricFamily(
+                "wave_sync_latency_seconds",
+                "From the change in Wave to the record created in Odoo.",
+                labels=BASE_LABELS,
+            ),
+            GaugeMetricFamily(
+                "wave_quarantine_open",
+                "Quarantined records waiting for a fix.",
+                labels=BASE_LABELS,
+            ),
+            CounterMetricFamily(
+                "wave_requests_total", "Requests sent to Wave by outcome.", labels=OUTCOME_LABELS
+            ),
+            CounterMetricFamily(
+                "wave_rate_limit_waits_total",
+                "Times a request waited for the rate budget or a Wave 429.",
+                labels=OUTCOME_LABELS,
+            ),
+            CounterMetricFamily(
+                "wave_rate_limit_wait_seconds_total",
+                "Time spent waiting for the rate budget.",
+                labels=OUTCOME_LABELS,
+            ),
+            GaugeMetricFamily(
+                "wave_queue_jobs", "Unfinished Wave background jobs.", labels=("channel", "state")
+            ),
+        ]
 
-    def histogram(self, name, help_text, buckets, total, count, /, **labels):
-        family = self.families.setdefault(
-            name, {"kind": "histogram", "help": help_text, "samples": []}
-        )
-        for bound, cumulative in buckets:
-            family["samples"].append((f"{name}_bucket", {**labels, "le": f"{bound:g}"}, cumulative))
-        family["samples"].append((f"{name}_bucket", {**labels, "le": "+Inf"}, count))
-        family["samples"].append((f"{name}_sum", labels, total))
-        family["samples"].append((f"{name}_count", labels, count))
-
-    def render(self):
-        lines = []
-        for name, family in self.families.items():
-            lines.append(f"# HELP {name} {family['help']}")
-            lines.append(f"# TYPE {name} {family['kind']}")
-            for sample, labels, value in family["samples"]:
-                lines.append(f"{sample}{_labels(labels)} {float(value or 0):g}")
-        return "\n".join(lines) + "\n"
+    def collect(self):
+        families = {family.name: family for family in self._families()}
+        stats = self.env["wave.dashboard.stats"]
+        for connection in self.env["wave.api"].with_context(active_test=False).search([]):
+            base = [str(connection.company_id.name), str(connection.id)]
+            up = connection.state == "connected" and connection.active
+            families["wave_connection_up"].add_metric(base, 1 if up else 0)
+            _add_run_metrics(families, stats._run_totals(connection), base)
+            _add_histograms(families, stats, connection, base)
+            families["wave_quarantine_open"].add_metric(base, stats._quarantine_open(connection))
+            _add_request_metrics(families, stats._request_totals(connection), base)
+        _add_queue_metrics(families["wave_queue_jobs"], stats._queue_depth())
+        # A family without samples is left out, as no connection means no series.
+        yield from (family for family in families.values() if family.samples)
 
 
 def collect_metrics(env):
     """All metrics of every Wave connection, as Prometheus text."""
-    out = MetricsWriter()
-    stats = env["wave.dashboard.stats"]
-    for connection in env["wave.api"].with_context(active_test=False).search([]):
-        base = {"company": connection.company_id.name, "connection": connection.id}
-        out.add(
-            "wave_connection_up",
-            "gauge",
-            "1 when the connection is connected to Wave.",
-            1 if connection.state == "connected" and connection.active else 0,
-            **base,
-        )
-        _add_run_metrics(out, stats._run_totals(connection), base)
-        _add_histograms(out, stats, connection, base)
-        out.add(
-            "wave_quarantine_open",
-            "gauge",
-            "Quarantined records waiting for a fix.",
-            stats._quarantine_open(connection),
-            **base,
-        )
-        _add_request_metrics(out, stats._request_totals(connection), base)
-    _add_queue_metrics(out, stats._queue_depth())
-    return out.render()
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(WaveCollector(env))
+    return generate_latest(registry).decode()
 
 
-def _add_run_metrics(out, run_totals, base):
+def _add_run_metrics(families, run_totals, base):
     """Runs, records synced and records failed per kind, direction and final state."""
     for kind, direction, state, done, failed, count in run_totals:
-        labels = {**base, "kind": kind, "direction": direction, "state": state}
-        out.add(
-            "wave_sync_runs_total", "counter", "Sync runs by kind and final state.", count, **labels
-        )
-        out.add(
-            "wave_records_synced_total",
-            "counter",
-            "Records synced successfully.",
-            done or 0,
-            **labels,
-        )
-        out.add(
-            "wave_sync_errors_total",
-            "counter",
-            "Records that failed to sync.",
-            failed or 0,
-            **labels,
-        )
+        labels = [*base, str(kind), str(direction), str(state)]
+        families["wave_sync_runs"].add_metric(labels, count)
+        families["wave_records_synced"].add_metric(labels, done or 0)
+        families["wave_sync_errors"].add_metric(labels, failed or 0)
 
 
-def _add_histograms(out, stats, connection, base):
+def _buckets(buckets, count):
+    """Cumulative ``(bound, count)`` pairs as ``prometheus_client`` takes them (+Inf last)."""
+    return [(f"{bound:g}", cumulative) for bound, cumulative in buckets] + [("+Inf", count)]
+
+
+def _add_histograms(families, stats, connection, base):
     """Run durations per kind and the import latency of ``connection``."""
+    durations = families["wave_sync_run_duration_seconds"]
     for kind, (buckets, duration_sum, job_count) in sorted(
         stats._duration_histogram(connection).items()
     ):
-        out.histogram(
-            "wave_sync_run_duration_seconds",
-            "Duration of finished sync runs.",
-            buckets,
-            duration_sum,
-            job_count,
-            **base,
-            kind=kind,
-        )
+        durations.add_metric([*base, str(kind)], _buckets(buckets, job_count), duration_sum)
     buckets, latency_sum, latency_count = stats._latency_histogram(connection)
-    out.histogram(
-        "wave_sync_latency_seconds",
-        "From the change in Wave to the record created in Odoo.",
-        buckets,
-        latency_sum,
-        latency_count,
-        **base,
+    families["wave_sync_latency_seconds"].add_metric(
+        base, _buckets(buckets, latency_count), latency_sum
     )
 
 
-def _add_request_metrics(out, request_totals, base):
+def _add_request_metrics(families, request_totals, base):
     """Requests sent to Wave and rate-limit waits, per outcome."""
     for outcome, count, waits, wait_ms in request_totals:
-        labels = {**base, "outcome": outcome or "unknown"}
-        out.add(
-            "wave_requests_total", "counter", "Requests sent to Wave by outcome.", count, **labels
-        )
-        out.add(
-            "wave_rate_limit_waits_total",
-            "counter",
-            "Times a request waited for the rate budget or a Wave 429.",
-            waits or 0,
-            **labels,
-        )
-        out.add(
-            "wave_rate_limit_wait_seconds_total",
-            "counter",
-            "Time spent waiting for the rate budget.",
-            (wait_ms or 0.0) / 1000.0,
-            **labels,
-        )
+        labels = [*base, outcome or "unknown"]
+        families["wave_requests"].add_metric(labels, count)
+        families["wave_rate_limit_waits"].add_metric(labels, waits or 0)
+        families["wave_rate_limit_wait_seconds"].add_metric(labels, (wait_ms or 0.0) / 1000.0)
 
 
-def _add_queue_metrics(out, queue_depth):
+def _add_queue_metrics(family, queue_depth):
     """Unfinished Wave queue jobs per channel and state (a zero sample when none)."""
-    help_text = "Unfinished Wave background jobs."
     for channel, state in sorted(queue_depth):
-        count = queue_depth[(channel, state)]
-        out.add("wave_queue_jobs", "gauge", help_text, count, channel=channel, state=state)
+        family.add_metric([channel, state], queue_depth[(channel, state)])
     if not queue_depth:
-        out.add(
-            "wave_queue_jobs", "gauge", help_text, 0, channel=WAVE_CHANNEL_PREFIX, state="pending"
-        )
+        family.add_metric([WAVE_CHANNEL_PREFIX, "pending"], 0)
 
 
 class WaveMetricsController(http.Controller):

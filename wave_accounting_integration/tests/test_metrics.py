@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import re
 from datetime import timedelta
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
@@ -8,6 +10,18 @@ from odoo.tests import HttpCase, tagged
 from .common import WaveCommon
 
 TOKEN = "metrics-token-for-tests"
+# The exposition the hand-written writer produced for this fixture, kept to check
+# that prometheus_client's exposition holds the same series.
+BEFORE = Path(__file__).parent / "data" / "metrics_before_prometheus_client.txt"
+
+
+def parse(text):
+    """``{(sample name, sorted label pairs): value}`` through prometheus_client's parser."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 @tagged("post_install", "-at_install")
@@ -66,6 +80,16 @@ class TestMetricsEndpoint(WaveCommon, HttpCase):
                 "wave_modified_at": move.create_date - timedelta(seconds=120),
             }
         )
+        Log = cls.env["wave.request.log"].sudo()  # lines are written by the client's logger
+        for outcome, waits, waited in (("success", 2, 1.5), ("error", 0, 0.0)):
+            Log.create(
+                Log._values_from_record(
+                    cls.connection.id,
+                    {"operation_name": "Invoices", "outcome": outcome},
+                    waits=waits,
+                    waited=waited,
+                )
+            )
         cls.env["ir.config_parameter"].sudo().set_param(
             "wave_accounting_integration.metrics_token", TOKEN
         )
@@ -92,35 +116,33 @@ class TestMetricsEndpoint(WaveCommon, HttpCase):
         self.assertEqual(self._get({"Authorization": "Bearer "}).status_code, 401)
         self.assertEqual(self._get({"Authorization": f"Bearer {TOKEN}"}).status_code, 401)
 
-    def test_metrics_text_format(self):
+    def _samples(self):
         response = self._get({"Authorization": f"Bearer {TOKEN}"})
         self.assertEqual(response.status_code, 200)
         self.assertTrue(response.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
-        text = response.text
-        for family, kind in (
-            ("wave_connection_up", "gauge"),
-            ("wave_records_synced_total", "counter"),
-            ("wave_sync_errors_total", "counter"),
-            ("wave_sync_latency_seconds", "histogram"),
-            ("wave_sync_run_duration_seconds", "histogram"),
-            ("wave_quarantine_open", "gauge"),
-            ("wave_queue_jobs", "gauge"),
-        ):
-            self.assertIn(f"# TYPE {family} {kind}", text)
+        self.assertNotIn("SECRET", response.text)  # no secret ever appears
+        return parse(response.text)
 
-        samples = []
-        for line in text.splitlines():
-            match = re.match(r"^(\w+)\{(.*)\} (\S+)$", line)
-            if match:
-                labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2)))
-                samples.append((match.group(1), labels, float(match.group(3))))
+    def test_same_series_as_before(self):
+        """Every series of the hand-written exposition, no other, with the same figures."""
+        before = parse(
+            BEFORE.read_text()
+            .replace("{company}", self.connection.company_id.name)
+            .replace("{connection}", str(self.connection.id))
+        )
+        samples = self._samples()
+        self.assertEqual(sorted(samples), sorted(before))
+        self.assertEqual(samples, before)
+
+    def test_metrics_figures(self):
+        samples = self._samples()
 
         def value(name, **labels):
             labels.setdefault("connection", str(self.connection.id))
             found = [
                 v
-                for n, lab, v in samples
-                if n == name and all(lab.get(k) == w for k, w in labels.items())
+                for (n, lab), v in samples.items()
+                if n == name and all(dict(lab).get(k) == w for k, w in labels.items())
             ]
             self.assertEqual(len(found), 1, f"{name} {labels}: {found}")
             return found[0]
@@ -129,6 +151,8 @@ class TestMetricsEndpoint(WaveCommon, HttpCase):
         self.assertEqual(value("wave_records_synced_total", kind="invoices", state="done"), 7)
         self.assertEqual(value("wave_sync_errors_total", kind="invoices", state="failed"), 2)
         self.assertEqual(value("wave_quarantine_open"), 1)
+        self.assertEqual(value("wave_requests_total", outcome="success"), 1)
+        self.assertEqual(value("wave_rate_limit_wait_seconds_total", outcome="success"), 1.5)
         # The imported move arrived 120 s after its change in Wave.
         self.assertEqual(value("wave_sync_latency_seconds_bucket", le="60"), 0)
         self.assertEqual(value("wave_sync_latency_seconds_bucket", le="300"), 1)
@@ -137,8 +161,9 @@ class TestMetricsEndpoint(WaveCommon, HttpCase):
         # Run durations 30 s and 400 s.
         self.assertEqual(value("wave_sync_run_duration_seconds_bucket", le="60"), 1)
         self.assertEqual(value("wave_sync_run_duration_seconds_bucket", le="+Inf"), 2)
-        # No secret ever appears.
-        self.assertNotIn("SECRET", text)
+        self.assertEqual(
+            value("wave_queue_jobs", connection=None, channel="root.wave", state="pending"), 0
+        )
 
     def test_dashboard_figures(self):
         dashboard = (
