@@ -1,7 +1,15 @@
-"""``python -m wave_sandbox`` as a process: SIGTERM and SIGINT stop it cleanly within 2 s."""
+"""``python -m wave_sandbox`` as a process: SIGTERM and SIGINT stop it cleanly within 2 s.
 
+Cleanly: while a webhook delivery waits for an answer, a client keeps an idle
+keep-alive connection and another waits in a ``hang`` fault; the process exits 0,
+both clients see their connection end, the port is free and no process is left.
+"""
+
+import http.client
+import json
 import signal
 import socket
+import threading
 import time
 
 import pytest
@@ -44,6 +52,32 @@ def test_signal_stops_the_sandbox_within_two_seconds(signum, silent_receiver, tm
             {"url": f"http://127.0.0.1:{receiver_port}/hook", "secret": "s"},
         )
         sandbox.admin("POST", "/sandbox/webhooks/test", {})
+        # An idle keep-alive connection (one answered request, then nothing).
+        idle = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=10)
+        idle.request("GET", "/")
+        assert idle.getresponse().read()
+        # A GraphQL call stalled by a 30 s hang fault.
+        sandbox.admin("POST", "/sandbox/faults", {"kind": "hang", "delay": 30, "count": 1})
+        stalled = {}
+
+        def call():
+            conn = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=10)
+            conn.request(
+                "POST",
+                "/graphql/public",
+                json.dumps({"query": "{ user { id } }"}),
+                {"Authorization": f"Bearer {sandbox.token}", "Content-Type": "application/json"},
+            )
+            try:
+                stalled["answer"] = conn.getresponse().status
+            except (http.client.HTTPException, OSError) as exc:
+                stalled["error"] = exc
+            stalled["at"] = time.monotonic()
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        while not sandbox.admin("GET", "/sandbox/faults")["faults"][0]["fired"]:
+            time.sleep(0.05)
         connection, _ = silent_receiver.accept()
         with connection:
             assert not state_file.exists()
@@ -56,3 +90,7 @@ def test_signal_stops_the_sandbox_within_two_seconds(signum, silent_receiver, tm
         assert not port_in_use(sandbox.port)
         assert state_file.exists()  # the state was saved on the way out
         assert sandbox.group.members() == []
+        caller.join(5)
+        assert "answer" not in stalled and stalled["at"] - started <= STOP_WITHIN, stalled
+        assert idle.sock.recv(1) == b""  # the idle connection was closed, not left hanging
+        idle.close()

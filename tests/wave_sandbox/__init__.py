@@ -11,7 +11,7 @@ In-process::
     from wave_sandbox import WaveSandbox
     sb = WaveSandbox(seed=42, port=0, state_file=None, rate_limit=60, rate_window=60,
                      access_token_ttl=7200, admin_token="sandbox-admin")
-    sb.start()                      # ThreadingHTTPServer in a background thread
+    sb.start()                      # werkzeug WSGI server in a background thread
     sb.base_url, sb.graphql_url, sb.authorize_url, sb.token_url
     sb.state                        # the in-memory store (wave_sandbox.store.State)
     biz = sb.create_business(name="Sandbox Business", currency="USD", country="US",

@@ -19,7 +19,7 @@ from .generator import ensure_user
 from .generator import seed_demo as _seed_demo
 from .gql import Executor
 from .resolvers import DEFAULT_MAX_PAGE_SIZE, build
-from .server import Counters, Handler, RateLimiter, SandboxHTTPServer
+from .server import Counters, RateLimiter, SandboxServer
 from .store import State, Token
 from .webhooks import Webhooks
 
@@ -87,18 +87,10 @@ class WaveSandbox:
         self.state.listeners = [self.webhooks.on_event]
 
     def start(self):
-        handler = type("BoundHandler", (Handler,), {"sandbox": self})
-        self._server = SandboxHTTPServer((self.host, self.port), handler)
-        self.port = self._server.server_address[1]
+        self._server = SandboxServer(self, self.host, self.port).start()
+        self.port = self._server.port
         self.stopping.clear()
-        t = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name="wave-sandbox-http",
-            daemon=True,
-        )
-        t.start()
-        self._threads = [t]
+        self._threads = [self._server.thread]
         self.webhooks.start()
         if self.state_file and self.autosave_interval:
             a = threading.Thread(target=self._autosave, name="wave-sandbox-autosave", daemon=True)
@@ -107,11 +99,10 @@ class WaveSandbox:
         return self
 
     def stop(self):
-        self.stopping.set()
+        self.stopping.set()  # wakes the hang/slow faults and the autosave thread
         self.webhooks.stop()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
         if self.state_file:
             self.save()

@@ -1,20 +1,32 @@
-"""HTTP layer: GraphQL endpoint, OAuth endpoints, admin API routing, rate limit and faults."""
+"""HTTP layer: a WSGI application on werkzeug's stack, rate limit and faults.
+
+Routing is a werkzeug ``Map`` (here and in ``admin.py``), requests and answers are
+werkzeug ``Request``/``Response`` objects, and the server is werkzeug's threaded
+WSGI server (``make_server(threaded=True)``) speaking HTTP/1.1 with keep-alive.
+:class:`SandboxServer` runs it in a background thread and stops it: the listening
+socket closed, every open connection shut down, the connection threads joined.
+"""
 
 from __future__ import annotations
 
-import base64
 import json
+import logging
 import math
 import socket
 import threading
 import time
-import urllib.parse
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
 
 from . import oauth
 from .gql import UNAUTHENTICATED_MESSAGE, Prepared, error
 from .resolvers import Ctx
+
+_logger = logging.getLogger("wave_sandbox")
 
 
 class RateLimiter:
@@ -94,104 +106,99 @@ class DropConnection(Exception):
     """Close the client socket without writing a response."""
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "WaveSandbox/1.0"
-    sandbox = None  # set per server subclass
+def json_response(status, payload, headers=None):
+    return Response(
+        json.dumps(payload, default=str),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
 
-    def log_message(self, *_args):  # quiet
-        pass
 
-    # plumbing -------------------------------------------------------------------
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+def raw_response(status, headers, body: bytes):
+    """A ``(status, headers, body)`` triple (``oauth.py``'s answers) as a Response."""
+    return Response(body, status=status, headers=headers)
 
-    def setup(self):
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def send(self, status, headers, body: bytes):
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        # headers and body in one write (avoids Nagle/delayed-ACK stalls on keep-alive)
-        self._headers_buffer.append(b"\r\n")
-        self._headers_buffer.append(body)
-        self.flush_headers()
-        self.sandbox.counters.status(status)
+# Each public path with and without its trailing slash, as Wave accepts both.
+URLS = Map(
+    [
+        Rule("/", endpoint="index"),
+        Rule("/graphql/public", endpoint="graphql"),
+        Rule("/graphql/public/", endpoint="graphql"),
+        Rule("/oauth2/authorize", endpoint="authorize"),
+        Rule("/oauth2/authorize/", endpoint="authorize"),
+        Rule("/oauth2/token", endpoint="token"),
+        Rule("/oauth2/token/", endpoint="token"),
+        Rule("/sandbox/", endpoint="admin"),
+        Rule("/sandbox/<path:route>", endpoint="admin"),
+    ],
+    strict_slashes=False,
+)
 
-    def send_json(self, status, payload, headers=None):
-        h = {"Content-Type": "application/json"}
-        h.update(headers or {})
-        self.send(status, h, json.dumps(payload, default=str).encode())
 
-    def drop(self):
-        self.close_connection = True
+class SandboxApp:
+    """The WSGI application: routing, then the GraphQL, OAuth or admin endpoint."""
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
         try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sandbox.counters.status("dropped")
-
-    def _dispatch(self, method):
-        url = urllib.parse.urlsplit(self.path)
-        path = url.path
-        try:
-            if path in ("/graphql/public", "/graphql/public/"):
-                if method != "POST":
-                    return self.send_json(405, {"errors": [error("Use POST.", "BAD_REQUEST")]})
-                return self.graphql()
-            if path in ("/oauth2/authorize/", "/oauth2/authorize"):
-                params = dict(urllib.parse.parse_qsl(url.query))
-                if method == "POST":
-                    params.update(urllib.parse.parse_qsl(self._body().decode()))
-                return self.send(*oauth.authorize(self.sandbox, method, params))
-            if path in ("/oauth2/token/", "/oauth2/token"):
-                if method != "POST":
-                    return self.send(*oauth.oauth_error("invalid_request", "Use POST.", 405))
-                params = dict(urllib.parse.parse_qsl(self._body().decode()))
-                return self.send(*oauth.token(self.sandbox, params, self._basic()))
-            if path.startswith("/sandbox/"):
-                return self.sandbox.admin.handle(self, method, path, url.query)
-            if path == "/":
-                return self.send_json(
-                    200, {"service": "wave-sandbox", "graphql": "/graphql/public"}
-                )
-            return self.send_json(404, {"error": "not found"})
+            response = self.dispatch(request)
         except DropConnection:
-            self.drop()
+            self.sandbox.counters.status("dropped")
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            # werkzeug's request handler takes a ConnectionError as a dropped
+            # connection: nothing is written, the connection ends.
+            raise ConnectionAbortedError("sandbox fault: connection dropped") from None
+        # Read what the endpoint left of the body, so that the next request of a
+        # kept-alive connection starts at its request line.
+        while request.stream.read(65536):
+            pass
+        self.sandbox.counters.status(response.status_code)
+        return response(environ, start_response)
 
-    def _basic(self):
-        auth = self.headers.get("Authorization", "")
-        if auth.lower().startswith("basic "):
-            try:
-                user, _, pwd = base64.b64decode(auth[6:]).decode().partition(":")
-                return user, pwd
-            except ValueError:
-                return None
-        return None
-
-    def do_GET(self):
-        self._dispatch("GET")
-
-    def do_POST(self):
-        self._dispatch("POST")
-
-    def do_DELETE(self):
-        self._dispatch("DELETE")
+    def dispatch(self, request):
+        adapter = URLS.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except HTTPException:
+            return json_response(404, {"error": "not found"})
+        if endpoint == "index":
+            return json_response(200, {"service": "wave-sandbox", "graphql": "/graphql/public"})
+        if endpoint == "graphql":
+            if request.method != "POST":
+                return json_response(405, {"errors": [error("Use POST.", "BAD_REQUEST")]})
+            return self.graphql(request)
+        if endpoint == "authorize":
+            params = request.args.to_dict()
+            if request.method == "POST":
+                params.update(request.form.to_dict())
+            return raw_response(*oauth.authorize(self.sandbox, request.method, params))
+        if endpoint == "token":
+            if request.method != "POST":
+                return raw_response(*oauth.oauth_error("invalid_request", "Use POST.", 405))
+            auth = request.authorization
+            basic = (auth.username, auth.password) if auth and auth.type == "basic" else None
+            return raw_response(*oauth.token(self.sandbox, request.form.to_dict(), basic))
+        return self.sandbox.admin.handle(request, args.get("route", ""))
 
     # GraphQL ----------------------------------------------------------------------
-    def graphql(self):
+    def graphql(self, request):
         sb = self.sandbox
-        raw = self._body()
         try:
-            body = json.loads(raw or b"null")
+            body = json.loads(request.get_data() or b"null")
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return self.send_json(
+            return json_response(
                 400,
                 {
                     "errors": [
@@ -201,7 +208,7 @@ class Handler(BaseHTTPRequestHandler):
                     ]
                 },
             )
-        auth = self.headers.get("Authorization", "")
+        auth = request.headers.get("Authorization", "")
         token_str = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         token = sb.state.tokens.get(token_str)
         prepared = sb.executor.prepare(body["query"])
@@ -213,21 +220,21 @@ class Handler(BaseHTTPRequestHandler):
                 label, roots = next(iter(prepared.roots.items()))
         sb.counters.add(token_str or "(none)", roots, label)
         if token is None or not token.valid(time.time()):
-            return self.send_json(
+            return json_response(
                 200, {"errors": [error(UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED")], "data": None}
             )
         allowed, rl_headers = sb.rate_limiter.check(token_str)
         if not allowed:
             return self._rate_limited(rl_headers)
         fault = None
-        if self.headers.get("X-Sandbox-Admin-Token") != sb.admin_token:
+        if request.headers.get("X-Sandbox-Admin-Token") != sb.admin_token:
             # A test driver's own GraphQL calls (admin header) are never faulted.
             fault = sb.faults.pick(set(roots) | ({label} if label else set()))
         post = None
         if fault is not None:
             kind = fault.kind
             if kind == "http_error":
-                return self.send_json(
+                return json_response(
                     fault.status,
                     {"errors": [error("Sandbox injected server error.", "INTERNAL_SERVER_ERROR")]},
                 )
@@ -245,7 +252,7 @@ class Handler(BaseHTTPRequestHandler):
                 )
             if kind == "revoke_token":
                 token.revoked = True
-                return self.send_json(
+                return json_response(
                     200,
                     {"errors": [error(UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED")], "data": None},
                 )
@@ -265,13 +272,12 @@ class Handler(BaseHTTPRequestHandler):
         if post == "drop_after":
             raise DropConnection
         payload = json.dumps(result, separators=(",", ":"), check_circular=False).encode()
-        headers = {"Content-Type": "application/json", **rl_headers}
         if post == "malformed":
             payload = payload[: max(len(payload) // 2, 1)]
-        self.send(200, headers, payload)
+        return Response(payload, status=200, headers=rl_headers, content_type="application/json")
 
     def _rate_limited(self, headers):
-        self.send_json(
+        return json_response(
             429,
             {
                 "errors": [
@@ -285,7 +291,90 @@ class Handler(BaseHTTPRequestHandler):
         )
 
 
-class SandboxHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
+class SandboxRequestHandler(WSGIRequestHandler):
+    """werkzeug's request handler, with keep-alive, TCP_NODELAY and connection tracking."""
+
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def server_version(self):
+        return "WaveSandbox/1.0"
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.sandbox_server.opened(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.sandbox_server.closed(self.connection)
+
+    def send_header(self, keyword, value):
+        # werkzeug's handler ends every connection after one answer (it cannot be
+        # sure the application read the whole body; SandboxApp does). Keep the
+        # connection open unless the client asked to close it.
+        if keyword.lower() == "connection" and value.lower() == "close":
+            if not self.close_connection:
+                return
+        super().send_header(keyword, value)
+
+    def connection_dropped(self, error, environ=None):
+        self.close_connection = True
+
+    def log_request(self, code="-", size="-"):  # quiet: the counters keep the statuses
+        pass
+
+    def log(self, type, message, *args):
+        if type == "error":
+            _logger.error(message.rstrip(), *args)
+
+
+class SandboxServer:
+    """werkzeug's threaded WSGI server in a background thread, with a clean stop."""
+
+    POLL_INTERVAL = 0.2
+
+    def __init__(self, sandbox, host, port):
+        self._lock = threading.Lock()
+        self._connections: dict[socket.socket, threading.Thread] = {}
+        self.httpd = make_server(
+            host, port, SandboxApp(sandbox), threaded=True, request_handler=SandboxRequestHandler
+        )
+        self.httpd.sandbox_server = self
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever,
+            kwargs={"poll_interval": self.POLL_INTERVAL},
+            name="wave-sandbox-http",
+            daemon=True,
+        )
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def opened(self, connection):
+        with self._lock:
+            self._connections[connection] = threading.current_thread()
+
+    def closed(self, connection):
+        with self._lock:
+            self._connections.pop(connection, None)
+
+    def stop(self, timeout=1.0):
+        """Stop accepting, end every open connection, wait for their threads."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout)
+        with self._lock:
+            connections = dict(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)  # wakes a thread waiting on keep-alive
+            except OSError:
+                pass
+        deadline = time.monotonic() + timeout
+        for thread in connections.values():
+            thread.join(max(deadline - time.monotonic(), 0))
