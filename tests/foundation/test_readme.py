@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -41,3 +42,19 @@ def test_readme_carries_every_fragment_and_is_valid_rst(tmp_path):
         readme, settings_overrides={"warning_stream": warnings, "report_level": 2}
     )
     assert warnings.getvalue() == ""
+
+
+def test_app_store_page_shows_three_screenshots_that_exist():
+    """static/description/index.html (the App Store page) and the images it shows."""
+    description = os.path.join(ADDON_DIR, "static", "description")
+    with open(os.path.join(description, "index.html"), encoding="utf-8") as handle:
+        page = handle.read()
+    images = re.findall(r'<img[^>]*\ssrc="([^"]+)"', page)
+    screenshots = [src for src in images if src.startswith("screenshot_")]
+    assert len(set(screenshots)) == 3, images
+    for src in images:
+        path = os.path.join(description, src)
+        assert os.path.isfile(path), src
+        with open(path, "rb") as handle:
+            assert handle.read(8) == b"\x89PNG\r\n\x1a\n", src  # a PNG, not a placeholder
+        assert os.path.getsize(path) > 5000, src  # a real screenshot, not an empty picture
