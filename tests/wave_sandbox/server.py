@@ -343,6 +343,7 @@ class SandboxServer:
             host, port, SandboxApp(sandbox), threaded=True, request_handler=SandboxRequestHandler
         )
         self.httpd.sandbox_server = self
+        self.httpd.log = self._log  # an application error: the sandbox's logger, not werkzeug's
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(
             target=self.httpd.serve_forever,
@@ -354,6 +355,11 @@ class SandboxServer:
     def start(self):
         self.thread.start()
         return self
+
+    @staticmethod
+    def _log(type, message, *args):
+        if type == "error":
+            _logger.error(message.rstrip(), *args)
 
     def opened(self, connection):
         with self._lock:
