@@ -2,8 +2,10 @@
 """Translations: the committed .pot is complete, and French covers the Wave screens."""
 
 import os
+import re
 
 import polib
+from lxml import etree
 
 from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
@@ -18,6 +20,11 @@ SAME_IN_FRENCH = {
     *("Message", "Messages", "Mutation", "Mutations", "Parent", "Signature", "Source"),
     *("Suggestion", "Taxes", "Total", "Transactions", "Type", "Variables", "Version"),
 }
+
+
+# View attributes Odoo translates (odoo.tools.translate.TRANSLATED_ATTRS, the
+# ones our views use).
+VIEW_LABEL_ATTRS = ("string", "help", "placeholder", "title", "confirm", "alt", "aria-label")
 
 
 def _pot_path():
@@ -73,7 +80,9 @@ class TestFrenchScreens(TransactionCase):
             for where, english, french in labels
             if english == french and english not in SAME_IN_FRENCH
         ]
-        self.assertFalse(untranslated, f"{len(untranslated)} label(s) not in French")
+        self.assertFalse(
+            untranslated, f"{len(untranslated)} label(s) not in French: {untranslated[:30]}"
+        )
 
     def test_wave_models_fields_and_selections_in_french(self):
         labels = []
@@ -118,4 +127,27 @@ class TestFrenchScreens(TransactionCase):
                 french = record.with_env(self.fr_env).name
                 labels.append((f"{model},{record.id}", record.name, french))
         self.assertTrue(any(where.startswith("ir.ui.menu") for where, _e, _f in labels))
+        self._assert_french(labels)
+
+    def test_view_labels_in_french(self):
+        """Every label of the addon's own views (buttons, pages, groups, texts) in French."""
+        labels = []
+        views = self._module_records("ir.ui.view")
+        self.assertTrue(views)
+        for view in views:
+            english = etree.fromstring(view.arch_db).iter(etree.Element)  # no comments
+            french = etree.fromstring(view.with_env(self.fr_env).arch_db).iter(etree.Element)
+            # A translation keeps the structure (terms hold inline markup whole).
+            for node, node_fr in zip(english, french, strict=False):
+                where = f"{view.xml_id or view.name} <{node.tag}>"
+                for attr in VIEW_LABEL_ATTRS:
+                    if node.get(attr):
+                        labels.append((f"{where} {attr}", node.get(attr), node_fr.get(attr)))
+                if node.tag == "attribute" and node.get("name") not in VIEW_LABEL_ATTRS:
+                    continue  # an inherited view's technical value (options, invisible...)
+                for part in ("text", "tail"):
+                    text = (getattr(node, part) or "").strip()
+                    if re.search(r"[A-Za-z]{2}", text):
+                        text_fr = (getattr(node_fr, part) or "").strip()
+                        labels.append((f"{where} {part}", text, text_fr))
         self._assert_french(labels)
