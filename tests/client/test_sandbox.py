@@ -404,12 +404,15 @@ def test_lookup_many_tolerates_each_not_found_shape(sb, shape):
         ).json()
         error = answer["errors"][0]  # the sandbox answers in the shape asked for
         assert ("code" in error["extensions"]) == (shape in ("wave", "other_path"))
-        assert error.get("path") == {
-            "wave": ["business", "i0"],
-            "no_code": ["business", "i0"],
-            "other_path": ["business"],
-            "bare": None,
-        }[shape]
+        assert (
+            error.get("path")
+            == {
+                "wave": ["business", "i0"],
+                "no_code": ["business", "i0"],
+                "other_path": ["business"],
+                "bare": None,
+            }[shape]
+        )
         found = client.lookup_many(sb.business_id, "invoice", [*ids, missing], "id")
     finally:
         admin(sb, "POST", "config", {"not_found_shape": "wave"})
