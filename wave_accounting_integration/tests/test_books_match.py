@@ -124,12 +124,12 @@ class TestBooksMatchInbound(WaveSandboxCommon):
 
     def test_low_precision_quarantines_with_the_real_cause(self):
         self.env.ref("product.decimal_price").digits = 2
-        invoice = self.wave_invoice(FRACTIONAL_LINES[0])
+        invoice = self.wave_invoice(FRACTIONAL_LINES[1])
         self.env["wave.invoice.importer"]._import_by_ids(self.connection, [invoice.id])
         self.assertFalse(self.move_of(invoice))
         entry = self.open_entries(invoice)
         self.assertEqual(len(entry), 1)
-        self.assertIn("0.335", entry.reasons)
+        self.assertIn("1.23456", entry.reasons)
         self.assertIn("Product Price", entry.reasons)
         self.assertNotIn("sales tax", (entry.suggested_fix or "").lower())
         # the go-live checklist says so and its fix raises the precision
