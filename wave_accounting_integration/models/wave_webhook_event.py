@@ -191,9 +191,9 @@ class WaveWebhookEvent(models.Model):
         readonly=True,
         help="When Wave says the invoice changed (from the event, if it says so).",
     )
-    wave_status = fields.Char(string="Wave Status", readonly=True)
-    wave_total = fields.Char(string="Wave Total", readonly=True)
-    wave_amount_paid = fields.Char(string="Wave Amount Paid", readonly=True)
+    wave_status = fields.Char(readonly=True)
+    wave_total = fields.Char(readonly=True)
+    wave_amount_paid = fields.Char(readonly=True)
     queue_job_uuid = fields.Char(string="Job UUID", readonly=True, copy=False)
 
     _sql_constraints = [
