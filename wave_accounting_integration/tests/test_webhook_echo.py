@@ -8,6 +8,7 @@ export causes (created, approved, sent). Requests are counted by the sandbox its
 import time
 from decimal import Decimal
 
+from odoo import Command
 from odoo.addons.queue_job.job import Job
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
@@ -95,8 +96,22 @@ class TestWebhookEcho(OutboundCommon, HttpCase):
     def test_export_echoes_cost_no_request_and_a_wave_change_is_read(self):
         # The customers, product and tax exist in Wave already (one earlier export).
         self.assertTrue(self._export(self._invoice(self.partner_a) | self._invoice(self.partner_b)))
-        moves = self.env["account.move"]
-        for n in range(INVOICES):
+        # One plain invoice (one product line, no discount, no tax) that Wave will change.
+        plain = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.partner_a.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"product_id": self.product_a.id, "price_unit": 10.0, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        plain.action_post()
+        moves = plain
+        for n in range(INVOICES - 1):
             moves |= self._invoice(self.partner_a if n % 2 else self.partner_b, n=n)
 
         self.sandbox.counters.reset()
@@ -117,7 +132,7 @@ class TestWebhookEcho(OutboundCommon, HttpCase):
         self.assertLessEqual(requests / INVOICES, MAX_REQUESTS_PER_INVOICE)
 
         # A real change in Wave right after the export (a payment): read and imported.
-        move = moves[0]
+        move = plain
         invoice = next(i for i in self.wave_us.invoices if i.id == move.wave_id)
         first_event = len(self.sandbox.webhooks.events)
         with self.state.lock:
@@ -141,4 +156,5 @@ class TestWebhookEcho(OutboundCommon, HttpCase):
         self.assertTrue(fresh)
         self.assertEqual(set(fresh.mapped("state")), {"done"})
         self.env.invalidate_all()
-        self.assertEqual(move.amount_residual, move.amount_total - 3.0)
+        reviews = self.env["wave.quarantine"].search([("direction", "=", "inbound")])
+        self.assertEqual(move.amount_residual, move.amount_total - 3.0, reviews.mapped("reasons"))
