@@ -22,6 +22,11 @@ ROWS = (
     ("sync", "throughput_ratio", "1. import / ORM baseline, invoices per s"),
     ("sync", "requests_per_imported_invoice", "2. requests per imported invoice"),
     ("sync", "requests_per_exported_invoice", "2. requests per exported invoice"),
+    (
+        "sync",
+        "requests_per_exported_invoice_with_echoes",
+        "2. per exported invoice, echoes included",
+    ),
     ("sync", "poll_requests_max", "2. poll, nothing changed, per entity"),
     ("sync", "api_minutes_10000_invoices", "2. 10,000 invoices at 60 req/min (min)"),
     ("webhook", "p99_ratio", "3. webhook p99 / trivial route p99"),

@@ -246,6 +246,17 @@ def test_lost_mutation_answer_is_outcome_unknown_and_sent_once(
     assert records[-1]["outcome"] == "outcome_unknown"
 
 
+def test_503_on_mutation_is_not_applied_so_not_outcome_unknown(lib, make_client, fake, records):
+    """503 says Wave did not process the request: the caller may send it again later."""
+    fake.queue((503, {"error": "unavailable"}))
+    with pytest.raises(lib.WaveServerError) as info:
+        make_client().execute(MUTATION, {"input": {"name": "ACME"}})
+    assert not isinstance(info.value, lib.WaveOutcomeUnknownError)
+    assert info.value.code == "HTTP_503"
+    assert len(fake.calls) == 1
+    assert records[-1]["outcome"] == "error"
+
+
 def test_connect_timeout_on_mutation_is_retried(make_client, fake):
     ok = (200, {"data": {"customerCreate": {"didSucceed": True}}})
     fake.queue(requests.exceptions.ConnectTimeout("connect timed out"), ok)

@@ -147,6 +147,7 @@ class WaveWebhookController(http.Controller):
                 values["business_id"],
                 values["invoice_id"],
                 state="ignored" if ignored else "received",
+                facts=values,
             )
         )
         log_args = (connection.id, values["event_id"], values["event_type"], length)

@@ -42,7 +42,7 @@ query OdooFindProducts($businessId: ID!, $after: DateTime, $page: Int, $pageSize
       modifiedAtAfter: $after, page: $page, pageSize: $pageSize, sort: [CREATED_AT_DESC]
     ) {
       pageInfo { currentPage totalPages }
-      edges { node { id name modifiedAt } }
+      edges { node { id name unitPrice description createdAt modifiedAt } }
     }
   }
 }

@@ -7,8 +7,10 @@ the retry policy:
   failure, connect timeout), are retried with exponential backoff and full
   jitter: ``sleep(rng() * min(backoff_cap, backoff_base * 2 ** attempt))``;
 * a mutation whose response is lost (read timeout, connection dropped after
-  sending, HTTP 5xx, INTERNAL_SERVER_ERROR) raises
+  sending, HTTP 5xx other than 503, INTERNAL_SERVER_ERROR) raises
   :class:`WaveOutcomeUnknownError` and is never sent twice;
+* a mutation answered HTTP 503 was not processed: it raises
+  :class:`WaveServerError` (the caller sends it again later);
 * HTTP 429 / RATE_LIMITED is retried (also for mutations: not applied) after
   ``Retry-After`` seconds, through the rate limiter's ``penalize`` if any;
 * a redirect (3xx) is never followed (the request carries the token) and
@@ -72,6 +74,8 @@ class _RetryError(Exception):
 
 #: Refreshes per logical request after UNAUTHENTICATED answers.
 MAX_TOKEN_REFRESHES = 2
+#: HTTP status of an answer whose request was not processed (a mutation is safe to resend).
+NOT_PROCESSED_STATUS = 503
 
 
 class _Call:
@@ -514,7 +518,15 @@ class WaveClient:
         return _RetryError(error, refresh=True)
 
     def _server_failure(self, call, error):
-        """5xx: retry a query; an unanswered mutation has an unknown outcome."""
+        """5xx: retry a query; an unanswered mutation has an unknown outcome.
+
+        HTTP 503 (Service Unavailable) says the request was not processed: a
+        mutation that gets it was not applied and is safe to send again later,
+        so it raises the :class:`WaveServerError` itself (not retried here: the
+        caller's ledger puts it back to pending), never an unknown outcome.
+        """
+        if call.kind == "mutation" and call.http_status == NOT_PROCESSED_STATUS:
+            return error
         if call.kind == "mutation":
             return WaveOutcomeUnknownError(
                 code="OUTCOME_UNKNOWN", details=call.evidence(self.endpoint, error)

@@ -200,7 +200,7 @@ class WaveWebhookEvent(models.Model):
         of the same invoice.
         """
         self.ensure_one()
-        if self.state in ("done", "ignored", "duplicate"):
+        if self.state in ("done", "ignored", "duplicate", "echo"):
             return "already processed"
         connection = self.connection_id
         Processor = self.env["wave.webhook.processor"]
@@ -209,6 +209,10 @@ class WaveWebhookEvent(models.Model):
         if not connection._is_ready():
             Processor._settle(connection, siblings, self.env._("The Wave connection is not ready."))
             return "connection not ready"
+        echo = Processor._echo_move(connection, siblings)
+        if echo:
+            Processor._settle_echo(connection, siblings, echo)
+            return f"echo of our own export for {len(siblings)} event(s)"
         try:
             with job_guard(connection) as guard:
                 Processor._import_event(connection, self)

@@ -55,7 +55,7 @@ TYPE_RE = re.compile(r"[A-Za-z0-9._:-]{1,%d}" % MAX_TYPE_LENGTH)
 # point, so any surrogate left in a decoded string is a lone one. PostgreSQL
 # cannot store either.
 BAD_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
-PURGE_STATES = ("done", "ignored", "duplicate", "failed")
+PURGE_STATES = ("done", "ignored", "duplicate", "failed", "echo")
 
 
 class WebhookRejected(Exception):
@@ -107,6 +107,34 @@ def _optional_id(value, name):
     return value
 
 
+def _optional_datetime(value):
+    """A naive UTC datetime (Odoo's convention) from an ISO 8601 text, or None."""
+    moment = parse_timestamp(value)
+    if moment is None:
+        return None
+    # Seconds, as the bindings keep Wave's modifiedAt (lib.dates.parse_wave_datetime).
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None, microsecond=0)
+
+
+STATUS_RE = re.compile(r"[A-Z_]{1,30}")
+AMOUNT_RE = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,8})?")
+
+
+def _optional_amount(value):
+    """An amount the event tells (a decimal text), or None when absent or odd."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = str(value)
+    return text if AMOUNT_RE.fullmatch(text) else None
+
+
+def _optional_status(value):
+    """The invoice status the event tells (Wave's upper-case names), or None."""
+    if isinstance(value, str) and STATUS_RE.fullmatch(value):
+        return value
+    return None
+
+
 def parse_timestamp(value):
     """An aware UTC datetime from an ISO 8601 text, or None."""
     if not isinstance(value, str) or len(value) > 40:
@@ -127,6 +155,7 @@ EVENT_STATES = [
     ("failed", "Failed"),
     ("duplicate", "Duplicate"),
     ("ignored", "Ignored"),
+    ("echo", "Our own change"),
 ]
 
 
@@ -157,6 +186,14 @@ class WaveWebhookEvent(models.Model):
     )
     attempts = fields.Integer(readonly=True, help="How many times the job processed it.")
     error = fields.Text(readonly=True)
+    wave_modified_at = fields.Datetime(
+        string="Wave Change Time",
+        readonly=True,
+        help="When Wave says the invoice changed (from the event, if it says so).",
+    )
+    wave_status = fields.Char(readonly=True)
+    wave_total = fields.Char(readonly=True)
+    wave_amount_paid = fields.Char(readonly=True)
     queue_job_uuid = fields.Char(string="Job UUID", readonly=True, copy=False)
 
     _sql_constraints = [
@@ -189,6 +226,12 @@ class WaveWebhookEvent(models.Model):
             "event_type": event_type,
             "business_id": _optional_id(payload.get("business_id"), "business id"),
             "invoice_id": _optional_id((data or {}).get("invoice_id"), "invoice id"),
+            # What the event says of the invoice (never trusted for importing: only to
+            # recognise the echo of our own export, see wave.webhook.processor).
+            "modified_at": _optional_datetime((data or {}).get("modified_at")),
+            "status": _optional_status((data or {}).get("status")),
+            "total": _optional_amount((data or {}).get("total")),
+            "amount_paid": _optional_amount((data or {}).get("amount_paid")),
         }
         self._check_time_window(payload.get("occurred_at"))
         return values
@@ -235,9 +278,19 @@ class WaveWebhookEvent(models.Model):
 
     @api.model
     def _register_delivery(
-        self, connection, event_id, event_type, business_id, invoice_id, state="received"
+        self,
+        connection,
+        event_id,
+        event_type,
+        business_id,
+        invoice_id,
+        state="received",
+        facts=None,
     ):
         """Store a delivery; return ``(event, is_new)``.
+
+        ``facts``: optional ``{"modified_at", "status", "total", "amount_paid"}`` the event
+        tells of its invoice.
 
         Raw SQL: ``INSERT ... ON CONFLICT`` is the one race-free way to deduplicate
         concurrent deliveries of the same event (a second transaction waits for the
@@ -250,9 +303,11 @@ class WaveWebhookEvent(models.Model):
             INSERT INTO wave_webhook_event (
                 connection_id, company_id, event_id, event_type, business_id,
                 wave_invoice_id, received_at, state, delivery_count, attempts,
+                wave_modified_at, wave_status, wave_total, wave_amount_paid,
                 create_uid, create_date, write_uid, write_date
             )
             VALUES (%s, %s, %s, %s, %s, %s, now() at time zone 'UTC', %s, 1, 0,
+                    %s, %s, %s, %s,
                     %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
             ON CONFLICT (connection_id, event_id) DO UPDATE
                 SET delivery_count = wave_webhook_event.delivery_count + 1,
@@ -267,6 +322,10 @@ class WaveWebhookEvent(models.Model):
                 business_id,
                 invoice_id,
                 state,
+                (facts or {}).get("modified_at"),
+                (facts or {}).get("status"),
+                (facts or {}).get("total"),
+                (facts or {}).get("amount_paid"),
                 self.env.uid,
                 self.env.uid,
             ),

@@ -70,11 +70,16 @@ class WaveInvoiceExporter(models.AbstractModel):
         lost = {m: e for m, e in entries.items() if e.state in ("sent", "outcome_unknown")}
         if lost:
             self._resolve_lost(connection, client, lost)
+        # Failed earlier, fixed since (the invoice or a reference it needs changed):
+        # planned again, never skipped silently.
+        self._fixed_since_failure(self.env["wave.outbound.ledger"].union(*entries.values())).write(
+            {"state": "pending"}
+        )
         todo = invoices.filtered(lambda m: entries[m].state in ("pending", "confirmed"))
         if not todo:
             return True
         lines = mapper.invoice_product_lines(todo)
-        failures = self.env["wave.outbound.dependencies"]._ensure(
+        failures, waiting = self.env["wave.outbound.dependencies"]._ensure(
             connection,
             client,
             todo.commercial_partner_id,
@@ -82,8 +87,7 @@ class WaveInvoiceExporter(models.AbstractModel):
             lines.tax_ids.flatten_taxes_hierarchy(),
             need_generic=any(not line.product_id for line in lines),
         )
-        creates, updates, advance = self._plan(connection, todo, entries, failures)
-        retry = False
+        creates, updates, advance, retry = self._plan(connection, todo, entries, failures, waiting)
         if creates:
             retry |= self._create(connection, client, creates, entries, advance)
         if updates:
@@ -94,6 +98,26 @@ class WaveInvoiceExporter(models.AbstractModel):
         if retry:
             raise JobRetryLater(_("Some invoices could not be exported yet; retrying later."))
         return True
+
+    @api.model
+    def _fixed_since_failure(self, entries):
+        """The ``failed`` invoice entries whose invoice, customer, products or taxes
+        were changed (or bound to Wave) after the failure: worth exporting again."""
+        fixed = self.env["wave.outbound.ledger"]
+        for entry in entries.filtered(lambda e: e.kind == "invoice" and e.state == "failed"):
+            move = entry._record()
+            if not move or move.state != "posted":
+                continue
+            lines = mapper.invoice_product_lines(move)
+            records = [
+                move,
+                move.commercial_partner_id,
+                *lines.product_id,
+                *lines.tax_ids.flatten_taxes_hierarchy(),
+            ]
+            if any(r.write_date and r.write_date > entry.write_date for r in records):
+                fixed |= entry
+        return fixed
 
     @api.model
     def _refuse_refund(self, connection, refund):
@@ -151,14 +175,23 @@ class WaveInvoiceExporter(models.AbstractModel):
         return mapper.invoice_input(move, connection.business_id, items, business_currency)
 
     @api.model
-    def _plan(self, connection, todo, entries, failures):
-        """``(creates, updates, advance)``: what each invoice needs now."""
+    def _plan(self, connection, todo, entries, failures, waiting):
+        """``(creates, updates, advance, wait)``: what each invoice needs now, and
+        whether some invoices wait for a reference not confirmed yet (retry later)."""
         Service = self.env["wave.outbound.ledger.service"]
-        creates, updates, advance = [], [], []
+        creates, updates, advance, wait = [], [], [], False
         for move in todo:
             entry = entries[move]
             with self.env.cr.savepoint():
                 blockers = self._blockers(connection, move, failures)
+                pending = self._blockers(connection, move, waiting)
+                if pending and not blockers:
+                    # Not refused: a lost answer is looked up on the next run; the
+                    # invoice stays pending (retried), it does not fail.
+                    if entry.state == "pending":
+                        entry.write({"error_message": "\n".join(pending)})
+                    wait = True
+                    continue
                 if blockers:
                     Service._fail(
                         connection,
@@ -178,7 +211,7 @@ class WaveInvoiceExporter(models.AbstractModel):
                     updates.append((move, entry, payload))
                 elif entry.saga_step in ("created", "approved"):
                     advance.append((move, entry))
-        return creates, updates, advance
+        return creates, updates, advance, wait
 
     @api.model
     def _create(self, connection, client, creates, entries, advance):

@@ -138,6 +138,7 @@ class WaveInvoiceSaga(models.AbstractModel):
                 Exporter._bind(connection, move, (value or {}).get("invoice") or {})
         if to_check:
             retry = self._check_steps(connection, client, to_check)
+        exported = self.env["account.move"]
         for move, entry in chunk:
             if entry.state == "confirmed" and entry.saga_step == "sent":
                 entry.write({"attempts": 0, "error_message": False})
@@ -145,6 +146,9 @@ class WaveInvoiceSaga(models.AbstractModel):
                 self.env["wave.audit.log"]._log_many(
                     move, "outbound_exported", {"wave_id": entry.wave_id}, "outbound"
                 )
+                exported |= move
+        if exported:
+            self.env["wave.payment.exporter"]._enqueue_waiting(connection, exported)
         return retry
 
     @api.model

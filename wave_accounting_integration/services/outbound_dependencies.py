@@ -4,7 +4,8 @@
 All missing ones are created in ONE request (aliased ``customerCreate`` /
 ``productCreate`` / ``salesTaxCreate``). A lost answer is resolved by
 searching Wave: customers by email or by the ``Odoo ref <externalId>`` marker
-in their internal notes, products by name, sales taxes by abbreviation.
+in their internal notes, products by name, unit price and description (bound
+to no other product; several fits go to review), sales taxes by abbreviation.
 Changed customers and products exported earlier are patched (idempotent: no
 ledger row needed).
 """
@@ -27,6 +28,27 @@ from ..mappers import reference_outbound as mapper
 from .job_guard import JobRetryLater
 
 LOOKUP_SKEW = timedelta(minutes=10)
+
+#: Lookup answer of a lost create that several Wave objects fit.
+AMBIGUOUS = object()
+
+
+def same_amount(left, right):
+    """Whether two Wave decimals (text or numbers) are equal."""
+    try:
+        return Decimal(str(left)) == Decimal(str(right))
+    except (ArithmeticError, ValueError):
+        return False
+
+
+def product_matches(node, sent):
+    """Whether Wave product ``node`` is what ``sent`` (a ``ProductCreateInput``) made."""
+    return (
+        node.get("name") == sent.get("name")
+        and same_amount(node.get("unitPrice"), sent.get("unitPrice", "0"))
+        and (node.get("description") or "") == (sent.get("description") or "")
+    )
+
 
 #: (ledger kind, create mutation, result selection, result key), per kind of reference.
 KINDS = {
@@ -111,8 +133,11 @@ class WaveOutboundDependencies(models.AbstractModel):
     ):
         """Create the missing Wave customers/products/taxes in one request.
 
-        Returns ``{record: reason}`` for the records that could not be
-        exported (they are quarantined; documents needing them wait).
+        Returns ``(failures, waiting)``: ``{record: reason}`` of the records
+        Wave refused or that cannot be exported (they are quarantined), and of
+        the records whose creation is not confirmed yet (a lost answer not
+        found by the lookup, sent again on the next run): documents needing
+        those wait, they do not fail.
         """
         connection.ensure_one()
         failures = {}
@@ -135,12 +160,21 @@ class WaveOutboundDependencies(models.AbstractModel):
         items, meta = self._dependency_items(connection, entries, failures)
         if items:
             self._send(connection, client, items, meta, failures)
+        waiting = {}
         for record, entry in entries.items():
             if entry.state == "confirmed":
                 self._bind(connection, record, entry)
-            elif record not in failures:
-                failures[record] = entry.error_message or _("Not confirmed by Wave yet.")
-        return failures
+            elif record in failures:
+                continue
+            elif entry.state == "failed":
+                failures[record] = entry.error_message or _("Refused by Wave")
+            else:
+                waiting[record] = _(
+                    "%s is not confirmed in Wave yet; it is looked up and sent again "
+                    "on the next run.",
+                    entry.record_name or record.display_name,
+                )
+        return failures, waiting
 
     @api.model
     def _taxes_to_create(self, connection, client, taxes, failures):
@@ -196,6 +230,8 @@ class WaveOutboundDependencies(models.AbstractModel):
                 if entry.state == "failed":
                     failures[record] = entry.error_message or _("Refused by Wave")
                     continue
+            if entry.state != "pending":
+                continue  # a lost answer the look-up could not settle: never sent twice
             name, selection, key = KINDS[entry.kind]
             payload = self._input(connection, entry.kind, record, entry)
             problem = self._unsupported_code(entry.kind, payload)
@@ -290,9 +326,29 @@ class WaveOutboundDependencies(models.AbstractModel):
             if node and rate_of.get(node["id"]) == wanted:
                 # sudo: binding ids are written by the sync.
                 tax.sudo().write({"wave_id": node["id"], "wave_origin": "odoo"})
+                self._close_open_entries(connection, tax, node["id"])
             else:
                 missing |= tax
         return missing
+
+    @api.model
+    def _close_open_entries(self, connection, record, wave_id):
+        """``record`` was found in Wave: its unsettled ledger rows (a lost answer in
+        the *Needs confirmation* queue, or a create not sent yet) are confirmed by
+        that lookup."""
+        Service = self.env["wave.outbound.ledger.service"]
+        entries = self.env["wave.outbound.ledger"].search(
+            [
+                ("connection_id", "=", connection.id),
+                ("res_model", "=", record._name),
+                ("res_id", "=", record.id),
+                ("state", "in", ("pending", "sent", "outcome_unknown")),
+            ]
+        )
+        for entry in entries:
+            Service._mark_confirmed(connection, entry, wave_id, "lookup")
+        if entries:
+            Service._resolve_quarantine(connection, record)
 
     @api.model
     def _bind(self, connection, record, entry, obj=None):
@@ -331,7 +387,10 @@ class WaveOutboundDependencies(models.AbstractModel):
         Service = self.env["wave.outbound.ledger.service"]
         for record, entry in unresolved.items():
             with self.env.cr.savepoint():
-                if record in found:
+                if found.get(record) is AMBIGUOUS:
+                    # Several Wave objects fit: a person picks (never a guess, never resent).
+                    self._ask_review(connection, record, entry)
+                elif record in found:
                     Service._mark_confirmed(connection, entry, found[record]["id"], "lookup")
                     self._bind(connection, record, entry, found[record])
                 else:
@@ -361,7 +420,13 @@ class WaveOutboundDependencies(models.AbstractModel):
 
     @api.model
     def _find_products(self, connection, client, unresolved, after):
-        """Products of the same name, created since the first lost request."""
+        """Products exactly as we sent them (name, unit price, description), created
+        since the first lost request and bound to no other Odoo product.
+
+        Wave products carry no marker of ours: when several Wave products fit one
+        lost create, or one Wave product fits several lost creates, the answer is
+        :data:`AMBIGUOUS` (a person decides).
+        """
         nodes = self.env["wave.outbound.ledger.service"]._find(
             connection,
             client,
@@ -369,18 +434,63 @@ class WaveOutboundDependencies(models.AbstractModel):
             {"businessId": connection.business_id, "after": after},
             "products",
         )
+        wanted = {r: e for r, e in unresolved.items() if e.kind == "product"}
+        if not wanted:
+            return {}
+        taken = self._bound_product_ids(connection, [n["id"] for n in nodes])
+        candidates = {}
+        for record, entry in wanted.items():
+            sent = entry.request_summary or {}
+            since = entry.sent_at or entry.create_date
+            candidates[record] = [
+                node
+                for node in nodes
+                if node["id"] not in taken
+                and product_matches(node, sent)
+                and (
+                    not node.get("createdAt")
+                    or parse_wave_datetime(node["createdAt"]) >= since - LOOKUP_SKEW
+                )
+            ]
+        claims = {}
+        for matches in candidates.values():
+            for node in matches:
+                claims[node["id"]] = claims.get(node["id"], 0) + 1
         found = {}
-        for record, entry in unresolved.items():
-            if entry.kind != "product":
-                continue
-            if record == connection:
-                name = connection.outbound_generic_product_name
-            else:
-                name = record.display_name
-            match = [n for n in nodes if n["name"] == name]
-            if match:
-                found[record] = match[0]
+        for record, matches in candidates.items():
+            if len(matches) == 1 and claims[matches[0]["id"]] == 1:
+                found[record] = matches[0]
+            elif matches:
+                found[record] = AMBIGUOUS
         return found
+
+    @api.model
+    def _bound_product_ids(self, connection, wave_ids):
+        """The ``wave_ids`` already bound to an Odoo product (or the generic product)."""
+        products = (
+            self.env["product.product"]
+            .with_context(active_test=False)
+            .search([("wave_id", "in", wave_ids)])
+        )
+        taken = set(products.mapped("wave_id"))
+        if connection.outbound_generic_product_wave_id:
+            taken.add(connection.outbound_generic_product_wave_id)
+        return taken
+
+    @api.model
+    def _ask_review(self, connection, record, entry):
+        """A lost create matches several Wave objects: leave it in *Needs
+        confirmation* and open a review saying so."""
+        Service = self.env["wave.outbound.ledger.service"]
+        reason = _(
+            "The answer to creating %(name)s in Wave was lost, and several Wave products "
+            "look the same. Check Wave, then confirm the right one (Wave ID) on the export "
+            "ledger entry, or release it to be sent again.",
+            name=entry.record_name or record.display_name,
+        )
+        entry.write({"state": "outcome_unknown", "error_message": reason})
+        if record != connection:
+            Service._quarantine(connection, record, reason, entry.request_summary)
 
     @api.model
     def _find_taxes(self, connection, client, unresolved):

@@ -126,7 +126,10 @@ class WaveOutboundRunner(models.AbstractModel):
             )
         )
         moves = moves.filtered(lambda m: (m._name, m.id) not in done_keys)
-        move_ids = set(moves.ids) | set(unfinished.mapped("res_id"))
+        # Failed invoices fixed since their failure are exported again (their
+        # quarantine is resolved when they get through).
+        fixed = set(self.env["wave.invoice.exporter"]._fixed_since_failure(done).mapped("res_id"))
+        move_ids = set(moves.ids) | set(unfinished.mapped("res_id")) | fixed
         payment_ids = {p.id for p in payments if (p._name, p.id) not in done_keys}
         # Pending rows whose transient failures have not yet reached the limit.
         retry = Ledger.search(
@@ -149,7 +152,9 @@ class WaveOutboundRunner(models.AbstractModel):
         )
         blocked_keys = {(q.res_model, q.res_id) for q in blocked}
         return {
-            "account.move": sorted(i for i in move_ids if ("account.move", i) not in blocked_keys),
+            "account.move": sorted(
+                i for i in move_ids if i in fixed or ("account.move", i) not in blocked_keys
+            ),
             "account.payment": sorted(
                 i for i in payment_ids if ("account.payment", i) not in blocked_keys
             ),

@@ -114,9 +114,16 @@ class WavePaymentExporter(models.AbstractModel):
     @api.model
     def _export_customer_payments(self, connection, payments):
         Service = self.env["wave.outbound.ledger.service"]
+        # Invoices exported, or whose export started (still waiting for a reference):
+        # the payment gets its ledger row now and is sent once the invoice is approved.
+        started = self._started_invoice_ids(connection, payments)
         allocations, sub_keys = self._allocations_of(
             payments,
-            lambda m: m.move_type == "out_invoice" and m.wave_origin == "odoo" and m.wave_id,
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.wave_origin != "wave"
+                and ((m.wave_origin == "odoo" and m.wave_id) or m.id in started)
+            ),
             "inv",
         )
         if not allocations:
@@ -135,6 +142,38 @@ class WavePaymentExporter(models.AbstractModel):
         if retry and not waiting:
             raise JobRetryLater(_("Some payments could not be exported yet; retrying later."))
         return True
+
+    @api.model
+    def _started_invoice_ids(self, connection, payments):
+        """Ids of the invoices ``payments`` settle whose export has a live ledger row."""
+        invoices = self.env["account.move"].union(*[self._documents(p) for p in payments])
+        if not invoices:
+            return set()
+        started = self.env["wave.outbound.ledger"].search(
+            [
+                ("connection_id", "=", connection.id),
+                ("kind", "=", "invoice"),
+                ("res_id", "in", invoices.ids),
+                ("state", "in", ("pending", "sent", "outcome_unknown", "confirmed")),
+            ]
+        )
+        return set(started.mapped("res_id"))
+
+    @api.model
+    def _enqueue_waiting(self, connection, moves):
+        """``moves`` were just approved in Wave: export the payments that waited for them."""
+        waiting = self.env["wave.outbound.ledger"].search(
+            [
+                ("connection_id", "=", connection.id),
+                ("kind", "=", "payment"),
+                ("state", "=", "pending"),
+                ("sub_key", "in", [f"inv{move.id}" for move in moves]),
+            ]
+        )
+        if waiting:
+            self.env["wave.outbound.runner"]._enqueue(
+                connection, "account.payment", waiting.mapped("res_id")
+            )
 
     @api.model
     def _approved_invoice_ids(self, connection, allocations):

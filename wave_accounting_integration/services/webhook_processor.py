@@ -4,14 +4,26 @@
 The payload is never trusted (a late, older event cannot roll data back): the
 invoice is read again from Wave and imported by Wave id, which makes processing
 idempotent. Every queued event of the same invoice is settled by the same run.
+
+Echoes of our own export cost no Wave request: an invoice we exported (ledger
+row confirmed, binding ``wave_origin = 'odoo'``) keeps Wave's ``modifiedAt`` of
+our last step on its binding. An event whose ``modified_at`` is older than that,
+or the same second with a status our export gives, the same total and nothing
+paid, tells nothing we do not
+know: it is recorded as *Our own change* (``echo``) without reading Wave. Any
+other event, or one that does not say when the invoice changed, is read.
 The queue job is ``wave.webhook.event._job_process_webhook``
 (``models/wave_jobs_inbound.py``).
 """
+
+from decimal import Decimal, InvalidOperation
 
 from odoo import api, fields, models
 
 # Events still waiting to be settled by a processing run.
 PENDING_STATES = ("received", "queued", "failed")
+# The statuses our own export leaves a Wave invoice in (create, approve, mark sent).
+EXPORT_STATUSES = ("DRAFT", "SAVED", "UNPAID", "SENT")
 
 
 class WaveWebhookProcessor(models.AbstractModel):
@@ -34,6 +46,75 @@ class WaveWebhookProcessor(models.AbstractModel):
                 ]
             )
             | event.sudo()
+        )
+
+    @api.model
+    def _echo_move(self, connection, events):
+        """The invoice we exported whose binding already knows every change ``events``
+        tell of (our own export's webhooks), or None when Wave must be read."""
+        invoice_ids = set(events.mapped("wave_invoice_id"))
+        if len(invoice_ids) != 1 or not all(events.mapped("wave_modified_at")):
+            return None
+        move = self.env["account.move"].search(
+            [
+                ("company_id", "=", connection.company_id.id),
+                ("wave_id", "=", invoice_ids.pop()),
+                ("wave_origin", "=", "odoo"),
+            ],
+            limit=1,
+        )
+        if not move or not move.wave_modified_at:
+            return None
+        exported = self.env["wave.outbound.ledger"].search_count(
+            [
+                ("connection_id", "=", connection.id),
+                ("kind", "=", "invoice"),
+                ("res_model", "=", "account.move"),
+                ("res_id", "=", move.id),
+                ("state", "=", "confirmed"),
+                ("wave_id", "=", move.wave_id),
+            ]
+        )
+        if not exported:
+            return None
+        for event in events:
+            if event.wave_modified_at > move.wave_modified_at:
+                return None  # changed in Wave after our last step: read it
+            if event.wave_modified_at == move.wave_modified_at and not self._same_facts(
+                move, event
+            ):
+                return None  # same second, different invoice: when unsure, read
+        return move
+
+    @api.model
+    def _same_facts(self, move, event):
+        """The event's status is one our export gives, its total is the invoice's,
+        and it tells of no payment."""
+        if event.wave_status not in EXPORT_STATUSES:
+            return False
+        try:
+            total = Decimal(event.wave_total or "x")
+            paid = Decimal(event.wave_amount_paid or "x")
+        except InvalidOperation:
+            return False
+        expected = Decimal(str(move.currency_id.round(move.amount_total)))
+        return total == expected and paid == 0
+
+    @api.model
+    def _settle_echo(self, connection, events, move):
+        """Record ``events`` as the echo of our own export (nothing read from Wave)."""
+        events.write(
+            {
+                "state": "echo",
+                "error": False,
+                "processed_at": fields.Datetime.now(),
+            }
+        )
+        self.env["wave.audit.log"]._log_many(
+            move,
+            "webhook_echo",
+            {"events": events.mapped("event_id"), "wave_id": move.wave_id},
+            "webhook",
         )
 
     @api.model

@@ -193,7 +193,7 @@ class WaveGoliveChecklist(models.TransientModel):
         count = self.env["wave.webhook.event"].search_count(
             [
                 ("connection_id", "=", self.connection_id.id),
-                ("state", "in", ("done", "ignored")),
+                ("state", "in", ("done", "ignored", "echo")),
                 ("received_at", ">=", since),
             ]
         )
