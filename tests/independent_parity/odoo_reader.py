@@ -54,7 +54,7 @@ SELECT inv_line.move_id, pay.id, SUM(part.debit_amount_currency)
 """
 
 PAYMENTS = """
-SELECT pay.id, pay.name, pay.date, pay.amount, cur.name, pay.state
+SELECT pay.id, pay.name, pay.date, pay.amount, cur.name, pay.state, pay.payment_type
   FROM account_payment pay
   JOIN res_currency cur ON cur.id = pay.currency_id
  WHERE pay.id = ANY(%(ids)s)
@@ -191,7 +191,7 @@ class OdooReader:
         payment_ids = list({pid for per in links.values() for pid in per})
         payments = {
             row[0]: row for row in self.rows(PAYMENTS, {"ids": payment_ids})
-        }  # id -> (id, name, date, amount, currency, state)
+        }  # id -> (id, name, date, amount, currency, state, payment_type)
         invoices_of = defaultdict(set)
         for invoice_id, per in links.items():
             for payment_id in per:
@@ -201,18 +201,21 @@ class OdooReader:
             invoice = by_id[invoice_id]
             found[invoice_id] = []
             for payment_id, reconciled in per.items():
-                _id, name, pay_date, amount, currency, state = payments[payment_id]
+                _id, name, pay_date, amount, currency, state, direction = payments[payment_id]
                 if state not in LIVE_PAYMENT_STATES:
                     continue
                 whole = currency == invoice.currency and len(invoices_of[payment_id]) == 1
                 if not whole and reconciled is None:
                     continue  # another currency or shared, and not reconciled: no amount
+                value = Decimal(amount if whole else reconciled)
+                if direction == "outbound" and whole:
+                    value = -value  # money given back to the customer: a refund
                 found[invoice_id].append(
                     OdooPayment(
                         id=payment_id,
                         name=name or "",
                         payment_date=pay_date,
-                        amount=Decimal(amount if whole else reconciled),
+                        amount=value,
                         state=state,
                     )
                 )
