@@ -13,6 +13,7 @@
     # the wheel (pyproject.toml) and requirements.txt accept queue_job
     # >=18.0.3.1.1,<18.0.3.1.3.
     "depends": ["account", "sale", "purchase", "queue_job"],
+    "post_init_hook": "post_init_hook",
     "external_dependencies": {"python": ["requests", "rapidfuzz"]},
     "data": [
         "security/wave_security.xml",

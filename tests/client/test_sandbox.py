@@ -378,6 +378,59 @@ def test_lookup_many_1000_invoices_with_payments(sb):
     assert any(node["payments"] for node in found.values() if node)
 
 
+@pytest.mark.parametrize("shape", ["wave", "no_code", "other_path", "bare"])
+def test_lookup_many_tolerates_each_not_found_shape(sb, shape):
+    """A deleted id reads as None whatever the shape of Wave's "not found" error
+    (extensions.code, or only the message; the alias's path, a shorter one or none)."""
+    client = client_for(sb)
+    ids = [
+        node["id"]
+        for node in client.iterate(
+            LIST_INVOICES, {"businessId": sb.business_id}, "business.invoices", page_size=3
+        )
+    ][:3]
+    missing = "SW52b2ljZTpub3BlLW5vcGU="
+    admin(sb, "POST", "config", {"not_found_shape": shape})
+    try:
+        answer = requests.post(
+            sb.graphql_url,
+            json={
+                "query": "query Q($b: ID!, $i: ID!) { business(id: $b) { i0: invoice(id: $i) "
+                "{ id } } }",
+                "variables": {"b": sb.business_id, "i": missing},
+            },
+            headers={"Authorization": f"Bearer {sb.issue_full_access_token()}"},
+            timeout=30,
+        ).json()
+        error = answer["errors"][0]  # the sandbox answers in the shape asked for
+        assert ("code" in error["extensions"]) == (shape in ("wave", "other_path"))
+        assert (
+            error.get("path")
+            == {
+                "wave": ["business", "i0"],
+                "no_code": ["business", "i0"],
+                "other_path": ["business"],
+                "bare": None,
+            }[shape]
+        )
+        found = client.lookup_many(sb.business_id, "invoice", [*ids, missing], "id")
+    finally:
+        admin(sb, "POST", "config", {"not_found_shape": "wave"})
+    assert found[missing] is None
+    assert all(found[i] == {"id": i} for i in ids)
+
+
+def test_lookup_many_raises_when_the_business_is_not_found(sb):
+    """Tolerance covers the looked-up ids only: an unknown business still raises."""
+    client = client_for(sb)
+    admin(sb, "POST", "config", {"not_found_shape": "no_code"})
+    try:
+        with pytest.raises(lib.WaveError):
+            client.lookup_many("not-a-business", "invoice", ["SW52b2ljZTpub3Bl"], "id")
+    finally:
+        admin(sb, "POST", "config", {"not_found_shape": "wave"})
+
+
 def test_mutate_many_approve_and_mark_sent_in_one_request(sb):
     client = client_for(sb)
     query = """query Drafts($businessId: ID!, $page: Int!, $pageSize: Int!) {

@@ -42,6 +42,25 @@ def format_error(err: GraphQLError, default_code: str) -> dict:
     return out
 
 
+NOT_FOUND_SHAPES = ("wave", "no_code", "other_path", "bare")
+
+
+def reshape_not_found(error: dict, shape: str) -> dict:
+    """A NOT_FOUND error in another plausible shape (test switch ``not_found_shape``):
+    ``no_code`` (no ``extensions.code``), ``other_path`` (path cut to its first
+    field) or ``bare`` (neither code nor path; only the message says it)."""
+    if (error.get("extensions") or {}).get("code") != "NOT_FOUND":
+        return error
+    error = dict(error, extensions=dict(error["extensions"]))
+    if shape in ("no_code", "bare"):
+        error["extensions"].pop("code")
+    if shape == "other_path" and error.get("path"):
+        error["path"] = error["path"][:1]
+    if shape == "bare":
+        error.pop("path", None)
+    return error
+
+
 class Prepared:
     """A parsed + validated document and the root field names per operation."""
 
@@ -142,5 +161,8 @@ class Executor:
             if result.data is None and operation_name is None and len(prepared.roots) > 1:
                 default = "GRAPHQL_VALIDATION_FAILED"
             body["errors"] = [format_error(e, default) for e in result.errors]
+            shape = getattr(getattr(context, "state", None), "not_found_shape", "wave")
+            if shape != "wave":
+                body["errors"] = [reshape_not_found(e, shape) for e in body["errors"]]
         body["data"] = result.data
         return body

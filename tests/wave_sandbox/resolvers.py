@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 import re
 from decimal import Decimal
 
@@ -171,6 +172,18 @@ def paginate(ctx, items, page, page_size, reverse=False) -> Connection:
     return Connection(chunk, PageInfo(page, total, math.ceil(total / size)))
 
 
+def _unsorted(ctx, connection, items):
+    """``items`` in a new random order when the test switch ``unsorted_pages`` names
+    ``connection``: pages shift between two requests, as a list without sort may."""
+    state = ctx.state
+    if connection not in getattr(state, "unsorted_pages", ()):
+        return items
+    state.page_shuffles = getattr(state, "page_shuffles", 0) + 1
+    items = list(items)
+    random.Random(f"{state.seed}-{state.page_shuffles}").shuffle(items)
+    return items
+
+
 def _modified_filter(items, after, before):
     if after is not None:
         items = [x for x in items if x.modified_at > after]
@@ -282,7 +295,8 @@ def b_vendors(
     items = b.vendors
     if email is not None:
         items = [c for c in items if (c.email or "").lower() == email.lower()]
-    return paginate(ctx, _modified_filter(items, modifiedAtAfter, modifiedAtBefore), page, pageSize)
+    items = _unsorted(ctx, "vendors", _modified_filter(items, modifiedAtAfter, modifiedAtBefore))
+    return paginate(ctx, items, page, pageSize)
 
 
 def b_products(
@@ -316,7 +330,8 @@ def b_sales_taxes(
     ctx = info.context
     ctx.require("sales_tax:read")
     items = [t for t in b.sales_taxes if isArchived is None or t.is_archived == isArchived]
-    return paginate(ctx, _modified_filter(items, modifiedAtAfter, modifiedAtBefore), page, pageSize)
+    items = _unsorted(ctx, "salesTaxes", _modified_filter(items, modifiedAtAfter, modifiedAtBefore))
+    return paginate(ctx, items, page, pageSize)
 
 
 _STATUS_ORDER = {

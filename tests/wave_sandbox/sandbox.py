@@ -17,7 +17,7 @@ from .export import DEFAULT_COLUMNS
 from .faults import Faults
 from .generator import ensure_user
 from .generator import seed_demo as _seed_demo
-from .gql import Executor
+from .gql import NOT_FOUND_SHAPES, Executor
 from .resolvers import DEFAULT_MAX_PAGE_SIZE, build
 from .server import Counters, Handler, RateLimiter, SandboxHTTPServer
 from .store import State, Token
@@ -296,6 +296,12 @@ class WaveSandbox:
             self.webhooks.scheme.update(cfg["webhook_scheme"])
         if "webhook_retry_delays" in cfg:
             self.webhooks.retry_delays = [float(x) for x in cfg["webhook_retry_delays"]]
+        if "not_found_shape" in cfg:
+            if cfg["not_found_shape"] not in NOT_FOUND_SHAPES:
+                raise ValueError(f"not_found_shape must be one of {NOT_FOUND_SHAPES}")
+            self.state.not_found_shape = cfg["not_found_shape"]
+        if "unsorted_pages" in cfg:
+            self.state.unsorted_pages = set(cfg["unsorted_pages"] or ())
         return {
             "access_token_ttl": self.state.access_token_ttl,
             "rate_limit": self.rate_limiter.limit,
@@ -305,6 +311,8 @@ class WaveSandbox:
             "export_columns": self.export_columns,
             "webhook_scheme": self.webhooks.scheme,
             "webhook_retry_delays": self.webhooks.retry_delays,
+            "not_found_shape": getattr(self.state, "not_found_shape", "wave"),
+            "unsorted_pages": sorted(getattr(self.state, "unsorted_pages", ())),
         }
 
     def scan_overdue(self) -> int:

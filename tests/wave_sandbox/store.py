@@ -767,6 +767,12 @@ class State:
         self.listeners: list = []  # callables(event_type, business, invoice, extra)
         # realistic demo data: business id -> case name -> invoice ids (realistic.py)
         self.realistic_cases: dict[str, dict[str, list[str]]] = {}
+        # test switches (``/sandbox/config``): the shape of a NOT_FOUND error
+        # ("wave", "no_code", "other_path", "bare") and the connections whose
+        # pages come in a new random order at every request
+        self.not_found_shape = "wave"
+        self.unsorted_pages: set[str] = set()
+        self.page_shuffles = 0
 
     # pickling: locks / listeners are runtime only
     def __getstate__(self):

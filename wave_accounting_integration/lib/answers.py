@@ -5,6 +5,8 @@ did not run, which errors belong to one alias of a batched request, when a page
 is the last one.
 """
 
+import re
+
 from . import errors_map
 from .exceptions import WaveError, WaveOutcomeUnknownError, WaveServerError, WaveValidationError
 from .redact import redact
@@ -45,16 +47,39 @@ def nothing_applied(body):
     return all(value is None for value in data.values()) and not (codes & errors_map.SERVER_CODES)
 
 
+# A "not found" answer without Wave's NOT_FOUND code is recognised by its message.
+NOT_FOUND_MESSAGE = re.compile(
+    r"not\s+(be\s+)?found|does\s*n[o']t\s+exist|no\s+such", re.IGNORECASE
+)
+
+
+def is_not_found(error):
+    """True when one GraphQL error says "not found": Wave's ``extensions.code``
+    NOT_FOUND, or (no code at all) a message saying so."""
+    code = errors_map.error_code(error)
+    if code is not None:
+        return code in errors_map.NOT_FOUND_CODES
+    return bool(NOT_FOUND_MESSAGE.search(error.get("message") or ""))
+
+
 def not_found_at(aliases):
-    """Tolerate NOT_FOUND errors located under one of the look-up ``aliases``."""
+    """Tolerate "not found" errors of the look-up ``aliases``.
+
+    Wave documents ``extensions.code == NOT_FOUND`` at ``business.<alias>``; the
+    other plausible shapes are tolerated too: no code but a message saying "not
+    found", a path that stops at ``business`` or no path at all. Which ids are
+    gone is read from the answer (their alias is null), not from the errors;
+    any other error is not tolerated.
+    """
+
+    def located(err):
+        path = err.get("path") or []
+        if not path:
+            return True
+        return path[0] == "business" and (len(path) == 1 or path[1] in aliases)
 
     def tolerate(errors):
-        return all(
-            errors_map.error_code(err) == "NOT_FOUND"
-            and len(err.get("path") or []) >= 2
-            and err["path"][1] in aliases
-            for err in errors
-        )
+        return all(is_not_found(err) and located(err) for err in errors)
 
     return tolerate
 

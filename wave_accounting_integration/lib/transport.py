@@ -351,7 +351,7 @@ class WaveClient:
             priority=priority,
             tolerate=not_found_at(aliases),
         )
-        business = result.data.get("business")
+        business = (result.data or {}).get("business")
         if business is None:
             raise WaveNotFoundError(
                 f"Wave business {business_id!r} could not be found.",

@@ -8,6 +8,7 @@ screen never receives a stored secret back, an empty field keeps the stored one.
 
 from odoo import api, fields, models
 
+from ..services.books_setup import CURRENCY_POLICIES
 from .wave_api import (
     CONFLICT_POLICIES,
     PARTNER_CREATION_POLICIES,
@@ -30,6 +31,7 @@ CONNECTION_FIELDS = {
     "wave_sync_inbound": "sync_inbound",
     "wave_sync_outbound": "sync_outbound",
     "wave_import_draft_invoices": "import_draft_invoices",
+    "wave_currency_policy": "currency_policy",
     "wave_export_on_post": "export_on_post",
     "wave_invoice_send_mode": "invoice_send_mode",
     "wave_allow_sales_tax_create": "allow_sales_tax_create",
@@ -85,6 +87,9 @@ class ResConfigSettings(models.TransientModel):
     wave_sync_inbound = fields.Boolean(string="Import from Wave", default=True)
     wave_sync_outbound = fields.Boolean(string="Export to Wave")
     wave_import_draft_invoices = fields.Boolean(string="Import draft invoices")
+    wave_currency_policy = fields.Selection(
+        CURRENCY_POLICIES, string="Currencies used in Wave", default="activate"
+    )
     wave_export_on_post = fields.Boolean(string="Export invoices when posted", default=True)
     wave_invoice_send_mode = fields.Selection(
         [("mark_sent", "Mark as sent"), ("send", "Email from Wave")],

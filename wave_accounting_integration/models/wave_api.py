@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..graphql.connection import BUSINESS_QUERY
 from ..lib import WaveError
+from ..services.books_setup import CURRENCY_POLICIES
 
 WAVE_GRAPHQL_URL = "https://gql.waveapps.com/graphql/public"
 WAVE_AUTHORIZE_URL = "https://api.waveapps.com/oauth2/authorize/"
@@ -155,6 +156,16 @@ class WaveApi(models.Model):
     import_draft_invoices = fields.Boolean(
         help="Also import Wave invoices that are still drafts. They stay drafts in Odoo, "
         "outside your books, and are posted when they are approved in Wave."
+    )
+    currency_policy = fields.Selection(
+        CURRENCY_POLICIES,
+        string="Currencies used in Wave",
+        default="activate",
+        required=True,
+        help="Activate them automatically: a Wave invoice in a currency that is not active in "
+        "Odoo activates that currency, so the invoice is booked. Ask: the invoice waits in the "
+        "quarantine until you activate the currency (its button does it and imports the "
+        "invoice again).",
     )
     export_on_post = fields.Boolean(
         default=True,

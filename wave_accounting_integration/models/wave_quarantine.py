@@ -28,6 +28,7 @@ class WaveQuarantine(models.Model):
         "sync_job_id",
         "reasons",
         "state",
+        "fix_currency_id",
     )
     _order = "state, create_date desc, id desc"
 
@@ -59,6 +60,13 @@ class WaveQuarantine(models.Model):
     )
     discard_reason = fields.Text()
     sync_job_id = fields.Many2one("wave.sync.job", ondelete="set null")
+    fix_currency_id = fields.Many2one(
+        "res.currency",
+        string="Currency to activate",
+        context={"active_test": False},
+        help="The record needs this currency, which is not active in Odoo.",
+    )
+    fix_currency_active = fields.Boolean(related="fix_currency_id.active")
 
     @api.depends("payload")
     def _compute_payload_display(self):
@@ -126,6 +134,16 @@ class WaveQuarantine(models.Model):
         elif self.state == "open" and outcome not in ("quarantined", "conflict"):
             self.attempts += 1
 
+    def action_activate_currency_and_replay(self):
+        """The one-click fix of an invoice in an inactive currency: activate it, replay."""
+        self._check_replay_allowed()
+        for record in self:
+            if record.state == "open" and record.fix_currency_id:
+                self.env["wave.books.setup"]._activate_currencies(
+                    record.connection_id, record.fix_currency_id
+                )
+        return self.filtered(lambda r: r.state == "open").action_replay()
+
     def action_discard(self):
         self._wave_check_button_access()
         for record in self:
@@ -154,6 +172,7 @@ class WaveQuarantine(models.Model):
         suggested_fix=False,
         name=None,
         sync_job=None,
+        fix_currency=None,
     ):
         """Open the quarantine entry of one Wave or Odoo record, or bump its open one.
 
@@ -182,6 +201,7 @@ class WaveQuarantine(models.Model):
         }
         if sync_job:
             vals["sync_job_id"] = sync_job.id
+        vals["fix_currency_id"] = fix_currency.id if fix_currency else False
         if record:
             vals.update(res_model=record._name, res_id=record.id)
         existing = Quarantine.search(key, limit=1)

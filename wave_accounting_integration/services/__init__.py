@@ -5,6 +5,7 @@ the connection (``wave.api`` record) as their first argument, the way Odoo keeps
 ``account.edi.xml.ubl_20`` apart from the invoices it serves.
 """
 
+from . import books_setup
 from . import notifier
 from . import job_guard
 from . import secret_rotation

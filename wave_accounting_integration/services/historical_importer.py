@@ -141,6 +141,8 @@ class WaveHistoricalImporter(models.AbstractModel):
                     "records_done": sum(chunks.mapped("records_done")),
                     "records_total": sum(chunks.mapped("records_total")),
                     "records_created": sum(chunks.mapped("records_created")),
+                    "records_updated": sum(chunks.mapped("records_updated")),
+                    "records_skipped": sum(chunks.mapped("records_skipped")),
                     "records_failed": sum(chunks.mapped("records_failed")),
                     "requests_count": sum(chunks.mapped("requests_count")),
                 }

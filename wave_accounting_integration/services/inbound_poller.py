@@ -11,16 +11,24 @@ request. Accounts have no such filter: they are listed in full and compared by
 Pages come from ``client.iterate_pages``, which gives each whole answer: the
 invoice poll reads, in the same request, the number of all Wave invoices (to
 notice deletions), and every poll counts its requests and the records Wave announces.
+Vendors and sales taxes cannot be sorted at Wave, so their pages may shift while
+they are read: a poll reads the window again, skipping the ids it has seen, until
+it holds as many records as Wave counts (``_poll_entity``).
 """
 
 import datetime
+import logging
 
 from odoo import api, fields, models
 
 from ..graphql.inbound import MODIFIED_SINCE_QUERIES
 from ..lib.dates import format_wave_datetime, parse_wave_datetime
 
+_logger = logging.getLogger(__name__)
+
 INBOUND_PAGE_SIZE = 100
+# Passes over a window whose pages moved while they were read (see ``_poll_entity``).
+MAX_PASSES = 12
 # Records Wave changed shortly before the last poll may be indexed late: read again.
 OVERLAP = datetime.timedelta(minutes=5)
 POLL_ORDER = ("accounts", "sales_taxes", "products", "customers", "vendors", "invoices")
@@ -43,38 +51,77 @@ class WaveInboundPoller(models.AbstractModel):
     def _poll_entity(self, connection, entity, job):
         cursor = self.env["wave.import.cursor"]._get(connection, entity)
         after = cursor.watermark - OVERLAP if cursor.watermark else None
-        client = connection._get_client(priority="bulk")
-        newest = cursor.watermark
-        wave_total, created_since = None, 0
-        pages = client.iterate_pages(
+        walk = {
+            "client": connection._get_client(priority="bulk"),
+            "seen": set(),
+            "newest": cursor.watermark,
+            "wave_total": None,
+            "created_since": 0,
+        }
+        variables = {
+            "businessId": connection.business_id,
+            "after": after and format_wave_datetime(after),
+        }
+        # Vendors and sales taxes have no sort argument at Wave: their pages may
+        # shift between two requests. Every pass reads all pages; the ids already
+        # seen are skipped; the walk ends once Wave's count of the window is
+        # reached (one pass when nothing moved).
+        complete = False
+        for _attempt in range(MAX_PASSES):
+            announced = self._poll_pass(connection, entity, job, cursor, variables, walk)
+            if len(walk["seen"]) >= announced:
+                complete = True
+                break
+        if entity == "invoices" and walk["wave_total"] is not None:
+            self._detect_invoice_deletions(
+                connection, cursor, walk["wave_total"], walk["created_since"], job
+            )
+        vals = {"last_poll": fields.Datetime.now()}
+        if complete:
+            # otherwise the watermark stays: the next poll reads the window again
+            vals["watermark"] = walk["newest"]
+        else:
+            _logger.warning(
+                "Wave poll of %s: %s records of %s read after %s passes; read again next time.",
+                entity,
+                len(walk["seen"]),
+                job.records_total,
+                MAX_PASSES,
+            )
+        cursor.write(vals)
+
+    @api.model
+    def _poll_pass(self, connection, entity, job, cursor, variables, walk):
+        """Read every page of the window once; import the records not seen yet.
+
+        Returns the number of records Wave announced for the window (its latest count).
+        """
+        announced = 0
+        pages = walk["client"].iterate_pages(
             MODIFIED_SINCE_QUERIES[entity],
-            {
-                "businessId": connection.business_id,
-                "after": after and format_wave_datetime(after),
-            },
+            variables,
             "business.changed",
             page_size=INBOUND_PAGE_SIZE,
         )
         for data, nodes, page_info in pages:
             job.requests_count += 1
+            announced = page_info.get("totalCount") or 0
             business = data.get("business") or {}
-            if wave_total is None and business.get("everything"):
-                wave_total = business["everything"]["pageInfo"]["totalCount"]
-                job.records_total = page_info.get("totalCount") or 0
-            elif job.requests_count == 1:
-                job.records_total = page_info.get("totalCount") or 0
-            for node in nodes:
+            if walk["wave_total"] is None and business.get("everything"):
+                walk["wave_total"] = business["everything"]["pageInfo"]["totalCount"]
+            job.records_total = max(job.records_total, announced)
+            fresh = [node for node in nodes if node.get("id") not in walk["seen"]]
+            walk["seen"].update(node.get("id") for node in fresh)
+            for node in fresh:
                 modified = parse_wave_datetime(node.get("modifiedAt"))
-                if modified and (not newest or modified > newest):
-                    newest = modified
+                if modified and (not walk["newest"] or modified > walk["newest"]):
+                    walk["newest"] = modified
                 created = parse_wave_datetime(node.get("createdAt"))
                 if created and cursor.watermark and created > cursor.watermark:
-                    created_since += 1
-            if nodes:
-                self._import_entity_nodes(connection, entity, nodes, job)
-        if entity == "invoices" and wave_total is not None:
-            self._detect_invoice_deletions(connection, cursor, wave_total, created_since, job)
-        cursor.write({"watermark": newest, "last_poll": fields.Datetime.now()})
+                    walk["created_since"] += 1
+            if fresh:
+                self._import_entity_nodes(connection, entity, fresh, job)
+        return announced
 
     @api.model
     def _import_entity_nodes(self, connection, entity, nodes, job):

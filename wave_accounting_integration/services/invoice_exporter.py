@@ -33,6 +33,7 @@ from odoo import _, api, models
 from ..graphql import outbound as gql
 from ..lib import WaveError
 from ..lib.dates import parse_wave_datetime
+from ..lib.wave_enums import unsupported_currency
 from ..mappers import invoice_outbound as mapper
 from .job_guard import JobRetryLater
 from .outbound_ledger_service import format_reasons, payload_hash
@@ -123,6 +124,14 @@ class WaveInvoiceExporter(models.AbstractModel):
     @api.model
     def _input_problem(self, connection, move):
         """Why ``move`` cannot be mapped to a Wave invoice, or None."""
+        if unsupported_currency(move.currency_id.name):
+            return _(
+                "Wave does not know the currency %(code)s (it is not in Wave's list of "
+                "currencies): invoice %(name)s cannot be sent to Wave. Record it in Wave by "
+                "hand, or issue it in another currency, then discard or replay this entry.",
+                code=move.currency_id.name,
+                name=move.name,
+            )
         if not move.commercial_partner_id.wave_id:
             return _("The customer of %s has no Wave customer.", move.name)
         generic = connection.outbound_generic_product_wave_id

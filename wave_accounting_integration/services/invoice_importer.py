@@ -212,6 +212,11 @@ class WaveInvoiceImporter(models.AbstractModel):
         taxes = Refs._resolve_taxes(connection, tax_nodes)
         product_nodes = [i["product"] for i in items if i.get("product")]
         codes = list({n["currency"]["code"] for n in nodes if n.get("currency")})
+        currencies = (
+            self.env["res.currency"].with_context(active_test=False).search([("name", "in", codes)])
+        )
+        if connection.currency_policy == "activate":
+            self.env["wave.books.setup"]._activate_currencies(connection, currencies)
         Journal = self.env["account.journal"]
         return {
             "taxes": taxes,
@@ -230,12 +235,7 @@ class WaveInvoiceImporter(models.AbstractModel):
                 order="id",
                 limit=1,
             ),
-            "currencies": {
-                c.name: c
-                for c in self.env["res.currency"]
-                .with_context(active_test=False)
-                .search([("name", "in", codes)])
-            },
+            "currencies": {c.name: c for c in currencies},
             "journal": Journal.search(
                 [*Journal._check_company_domain(connection.company_id), ("type", "=", "sale")],
                 limit=1,
@@ -272,6 +272,15 @@ class WaveInvoiceImporter(models.AbstractModel):
                 _("Check the invoice in Wave, then replay."),
             )
         reasons, fixes = self._reference_reasons(node, refs)
+        rounded = self.env["wave.books.setup"]._line_rounding_reasons(node)
+        if rounded:
+            reasons += rounded
+            fixes.append(
+                _(
+                    "Raise the decimal accuracy (Settings > Technical > Decimal Accuracy, or the "
+                    "fix of the go-live checklist's precision check), then replay."
+                )
+            )
         if not node.get("items") and not discount_amount(node):
             reasons.append(_("The invoice has no lines."))
         has_taxes = any(
@@ -301,9 +310,18 @@ class WaveInvoiceImporter(models.AbstractModel):
         reasons, fixes = [], []
         code = node["currency"]["code"]
         currency = refs["currencies"].get(code)
-        if not currency or not currency.active:
+        if not currency:
+            reasons.append(_("Odoo has no currency %s.", code))
+            fixes.append(_("Create the currency %s in Odoo, then replay.", code))
+        elif not currency.active:
             reasons.append(_("Currency %s is not active in Odoo.", code))
-            fixes.append(_("Activate the currency %s (Accounting > Settings > Currencies).", code))
+            fixes.append(
+                _(
+                    'Press "Activate the currency and replay" (or activate %s in Accounting > '
+                    "Settings > Currencies, then replay).",
+                    code,
+                )
+            )
         mapping = refs["customers"].get(node["customer"]["id"])
         if not (mapping and mapping.partner_id):
             reasons.append(
@@ -433,6 +451,12 @@ class WaveInvoiceImporter(models.AbstractModel):
     @api.model
     def _quarantine_invoice(self, connection, node, reasons, suggested_fix, job, move=None):
         number = node.get("invoiceNumber") or node.get("id")
+        code = (node.get("currency") or {}).get("code")
+        currency = (
+            self.env["res.currency"].with_context(active_test=False).search([("name", "=", code)])
+            if code
+            else self.env["res.currency"]
+        )
         return self.env["wave.quarantine"]._open_or_bump(
             connection,
             "inbound",
@@ -444,6 +468,7 @@ class WaveInvoiceImporter(models.AbstractModel):
             suggested_fix=suggested_fix,
             name=_("Invoice %s", number),
             sync_job=job,
+            fix_currency=currency if currency and not currency.active else None,
         )
 
     @api.model

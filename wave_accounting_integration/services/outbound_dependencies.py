@@ -22,6 +22,7 @@ from ..lib import (
     WaveValidationError,
 )
 from ..lib.dates import format_wave_datetime, parse_wave_datetime
+from ..lib.wave_enums import unsupported_country
 from ..mappers import reference_outbound as mapper
 from .job_guard import JobRetryLater
 
@@ -197,9 +198,31 @@ class WaveOutboundDependencies(models.AbstractModel):
                     continue
             name, selection, key = KINDS[entry.kind]
             payload = self._input(connection, entry.kind, record, entry)
+            problem = self._unsupported_code(entry.kind, payload)
+            if problem:
+                # Wave would refuse the whole aliased request: only this record waits.
+                self.env["wave.outbound.ledger.service"]._fail(
+                    connection, entry, record, problem, payload
+                )
+                failures[record] = problem
+                continue
             items.append((name, selection, key, entry, payload))
             meta[entry] = record
         return items, meta
+
+    @api.model
+    def _unsupported_code(self, kind, payload):
+        """Why Wave's enums refuse ``payload`` (a customer's country), or None."""
+        country = ((payload or {}).get("address") or {}).get("countryCode")
+        if kind == "customer" and unsupported_country(country):
+            return _(
+                "Wave does not know the country %(code)s (it is not in Wave's list of "
+                "countries): customer %(name)s cannot be sent to Wave. Change the country of "
+                "its address in Odoo (or remove it), then replay.",
+                code=country,
+                name=payload.get("name"),
+            )
+        return None
 
     @api.model
     def _send(self, connection, client, items, meta, failures):

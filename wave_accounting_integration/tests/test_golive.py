@@ -34,7 +34,17 @@ class TestGoLiveChecklist(WaveSandboxCommon):
         checklist, lines = self._run()
         self.assertEqual(
             list(lines),
-            ["oauth", "scopes", "webhook", "recipients", "crons", "mappings", "dry_run"],
+            [
+                "oauth",
+                "scopes",
+                "webhook",
+                "recipients",
+                "crons",
+                "mappings",
+                "precision",
+                "currencies",
+                "dry_run",
+            ],
         )
         # Full-access token: works, but not for production; it has every permission.
         self.assertEqual(lines["oauth"].state, "warning")
@@ -42,6 +52,8 @@ class TestGoLiveChecklist(WaveSandboxCommon):
         self.assertEqual(lines["recipients"].state, "ok")
         self.assertEqual(lines["crons"].state, "ok")
         self.assertEqual(lines["mappings"].state, "warning")  # nothing imported yet
+        self.assertEqual(lines["precision"].state, "ok")  # raised at install
+        self.assertEqual(lines["currencies"].state, "ok")  # activated as they come
         self.assertEqual(checklist.overall_state, "warning")
         action = lines["oauth"].action_fix()
         self.assertEqual((action["res_model"], action["res_id"]), ("wave.api", self.connection.id))
@@ -145,5 +157,5 @@ class TestGoLiveChecklist(WaveSandboxCommon):
     def test_action_open_as_accountant(self):
         action = self.env["wave.golive.checklist"].with_user(self.wave_accountant).action_open()
         checklist = self.env["wave.golive.checklist"].browse(action["res_id"])
-        self.assertEqual(len(checklist.line_ids), 7)
+        self.assertEqual(len(checklist.line_ids), 9)
         self.assertNotIn(False, checklist.line_ids.mapped("state"))

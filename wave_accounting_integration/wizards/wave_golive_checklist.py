@@ -10,10 +10,12 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..graphql.inbound import DRY_RUN_QUERY
 from ..lib import WaveError, scopes_for_features
 from ..models.wave_api import ADMIN_GROUP
+from ..services.books_setup import WAVE_DIGITS
 
 _logger = logging.getLogger(__name__)
 
@@ -86,6 +88,8 @@ class WaveGoliveChecklist(models.TransientModel):
             ("recipients", self.env._("Notification recipients"), self._check_recipients),
             ("crons", self.env._("Scheduled actions active"), self._check_crons),
             ("mappings", self.env._("Mappings complete"), self._check_mappings),
+            ("precision", self.env._("Decimals kept as in Wave"), self._check_precision),
+            ("currencies", self.env._("Currencies used in Wave"), self._check_currencies),
             ("dry_run", self.env._("Last month matches Wave"), self._check_dry_run),
         ]
 
@@ -275,6 +279,82 @@ class WaveGoliveChecklist(models.TransientModel):
             return "warning", _("The chart of accounts has not been imported yet."), False
         return "ok", _("%(count)s Wave accounts mapped, no contact to review.", count=mapped), False
 
+    def _check_precision(self):
+        _ = self.env._
+        Setup = self.env["wave.books.setup"]
+        too_low = Setup._precisions_too_low()
+        if too_low:
+            return (
+                "fail",
+                _(
+                    "Odoo keeps fewer decimals than Wave for %(names)s: a Wave price such as "
+                    "0.335 or a quantity such as 0.333 would be rounded, and the invoice total "
+                    "would differ from Wave's (such invoices wait in the quarantine). The fix "
+                    "raises the decimal accuracy to %(digits)s decimals.",
+                    names=", ".join(too_low),
+                    digits=WAVE_DIGITS,
+                ),
+                "precision",
+            )
+        digits = Setup._precision_digits()
+        return (
+            "ok",
+            _(
+                "Odoo keeps Wave's decimals: %(values)s.",
+                values=", ".join(f"{name} {value}" for name, value in digits.items()),
+            ),
+            False,
+        )
+
+    def _check_currencies(self):
+        _ = self.env._
+        connection = self.connection_id
+        if not connection._is_ready():
+            return "fail", _("Not connected: nothing to compare."), "connection"
+        Setup = self.env["wave.books.setup"]
+        try:
+            codes = Setup._wave_currency_codes(connection)
+        except WaveError as error:
+            raise ValueError(_("Wave could not be asked: %(error)s", error=error)) from None
+        inactive, unknown = Setup._currencies_by_state(codes)
+        if unknown:
+            return (
+                "fail",
+                _(
+                    "Wave invoices use currencies Odoo does not have: %(codes)s. Create them "
+                    "in Odoo, or those invoices wait in the quarantine.",
+                    codes=", ".join(unknown),
+                ),
+                False,
+            )
+        if not inactive:
+            return (
+                "ok",
+                _("Every currency Wave uses is active: %(codes)s.", codes=", ".join(codes)),
+                False,
+            )
+        names = ", ".join(inactive.mapped("name"))
+        if connection.currency_policy == "activate":
+            return (
+                "ok",
+                _(
+                    "Wave uses currencies that are not active in Odoo (%(codes)s): the import "
+                    'activates them (setting "Currencies used in Wave").',
+                    codes=names,
+                ),
+                False,
+            )
+        return (
+            "warning",
+            _(
+                "Wave invoices use currencies that are not active in Odoo: %(codes)s. With "
+                'the setting "Currencies used in Wave" on Ask, those invoices wait in the '
+                "quarantine. The fix activates them now.",
+                codes=names,
+            ),
+            "currencies",
+        )
+
     def _dry_run_period(self):
         today = fields.Date.context_today(self)
         end = today.replace(day=1) - timedelta(days=1)
@@ -365,6 +445,8 @@ class WaveGoliveChecklistLine(models.TransientModel):
             ("account_map", "Map the accounts"),
             ("partner_map", "Review the contacts"),
             ("quarantine", "Open the quarantine"),
+            ("precision", "Raise the decimal accuracy"),
+            ("currencies", "Activate the currencies"),
         ]
     )
 
@@ -372,6 +454,8 @@ class WaveGoliveChecklistLine(models.TransientModel):
         self.ensure_one()
         connection = self.checklist_id.connection_id
         Action = self.env["ir.actions.act_window"]
+        if self.fix in ("precision", "currencies"):
+            return self._fix_books_setup(connection)
         if self.fix == "connection":
             return {
                 "type": "ir.actions.act_window",
@@ -417,3 +501,18 @@ class WaveGoliveChecklistLine(models.TransientModel):
         if self.fix in xmlids:
             return Action._for_xml_id(xmlids[self.fix])
         return False
+
+    def _fix_books_setup(self, connection):
+        """Raise the precisions, or activate Wave's currencies; then check again."""
+        if not self.env.user.has_group(ADMIN_GROUP):
+            raise AccessError(self.env._("Only Wave administrators can change these settings."))
+        connection.check_access("read")  # the user's own company's connection
+        Setup = self.env["wave.books.setup"]
+        if self.fix == "precision":
+            Setup._ensure_precisions()
+        else:
+            inactive, _unknown = Setup._currencies_by_state(Setup._wave_currency_codes(connection))
+            Setup._activate_currencies(connection, inactive)
+        checklist = self.checklist_id
+        checklist._run_checks()
+        return checklist._reopen()

@@ -32,6 +32,13 @@ class WaveHistoricalImport(models.TransientModel):
         help="Months of the range; sparse months are imported together.",
     )
 
+    currency_preview = fields.Text(
+        string="Currencies",
+        readonly=True,
+        help="The currencies of the Wave invoices of the range, and what happens to those "
+        "that are not active in Odoo (see Preview).",
+    )
+
     @api.depends("date_from", "date_to")
     def _compute_chunk_count(self):
         for wizard in self:
@@ -84,6 +91,56 @@ class WaveHistoricalImport(models.TransientModel):
         if current:
             chunks.append(current)
         return chunks
+
+    def _currency_preview(self):
+        """Plain words: the currencies of the range's invoices, and those not active in Odoo."""
+        connection = self.connection_id
+        Setup = self.env["wave.books.setup"]
+        codes = Setup._wave_currency_codes(connection, self.date_from, self.date_to)
+        inactive, unknown = Setup._currencies_by_state(codes)
+        lines = [_("Currencies of these Wave invoices: %s.", ", ".join(codes) or "-")]
+        if inactive and connection.currency_policy == "activate":
+            lines.append(
+                _(
+                    'Will be activated in Odoo: %s (setting "Currencies used in Wave").',
+                    ", ".join(inactive.mapped("name")),
+                )
+            )
+        elif inactive:
+            lines.append(
+                _(
+                    "Not active in Odoo: %s. Their invoices will wait in the quarantine until "
+                    'you activate the currency (setting "Currencies used in Wave" is Ask).',
+                    ", ".join(inactive.mapped("name")),
+                )
+            )
+        if unknown:
+            lines.append(
+                _(
+                    "Odoo has no currency %s: those invoices will wait in the quarantine.",
+                    ", ".join(unknown),
+                )
+            )
+        if not inactive and not unknown:
+            lines.append(_("All are active in Odoo."))
+        return "\n".join(lines)
+
+    def action_preview(self):
+        """Show what the import needs before it starts (currencies), then stay open."""
+        self.ensure_one()
+        connection = self.connection_id
+        connection._wave_check_admin()
+        if not connection._is_ready():
+            raise UserError(_("Connect %s to Wave first.", connection.name))
+        self.currency_preview = self._currency_preview()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+        }
 
     def action_import(self):
         self.ensure_one()
