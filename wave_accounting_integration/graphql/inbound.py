@@ -31,8 +31,11 @@ INVOICE_NODE_SELECTION = f"""
         taxes {{ amount {{ value }} salesTax {{ {SALES_TAX_NODE_SELECTION} }} }}
     }}
 """
+# ``transactionType`` (PAYMENT / REFUND), ``state`` / ``active`` (a voided payment stays
+# listed with ``state: VOIDED``, ``active: false``) and the payment a refund gives back.
 PAYMENT_NODE_SELECTION = (
     "id amount paymentDate paymentMethod exchangeRate memo createdAt modifiedAt "
+    "transactionType state active originInvoicePayment { id } "
     f"account {{ {ACCOUNT_NODE_SELECTION} }}"
 )
 # An invoice with its payments (imports by id: webhooks, replays).

@@ -1,0 +1,182 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Books match Wave on real-world cases (issue 16): refunds and voided payments, archived
+records, look-alike customers, one-sided edits vs true conflicts. Against the sandbox."""
+
+import datetime as dt
+from decimal import Decimal
+
+from odoo.tests import tagged
+
+from .common import WaveSandboxCommon
+
+
+@tagged("post_install", "-at_install")
+class TestBooksMatch(WaveSandboxCommon):
+    sandbox_invoices = 0
+    sandbox_customers = 8
+    sandbox_vendors = 1
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from wave_sandbox import ops
+
+        cls.ops = ops
+        cls.state = cls.sandbox.state
+        b = cls.wave_us
+        cls.bank = ops.system_account(b, "CASH_AND_BANK", "Checking Account")
+        cls.customer = next(c for c in b.customers if not c.currency_code)
+        cls.product = next(p for p in b.products if p.default_sales_taxes)
+        cls.today = cls.state.today()
+        cls.env["wave.reference.importer"]._sync_accounts(cls.connection)
+
+    # helpers -----------------------------------------------------------------
+    def wave_invoice(self, qty=2, customer=None, product=None):
+        data = {
+            "customerId": (customer or self.customer).id,
+            "invoiceDate": self.today,
+            "dueDate": self.today + dt.timedelta(days=30),
+            "items": [{"productId": (product or self.product).id, "quantity": Decimal(qty)}],
+            "status": "SAVED",
+        }
+        with self.state.lock:
+            return self.ops.create_invoice(self.state, self.wave_us, data)
+
+    def wave_pay(self, invoice, amount):
+        with self.state.lock:
+            return self.ops.create_payment(
+                self.state,
+                invoice,
+                {
+                    "paymentAccountId": self.bank.id,
+                    "amount": Decimal(amount),
+                    "paymentDate": self.today,
+                    "paymentMethod": "BANK_TRANSFER",
+                    "exchangeRate": invoice.exchange_rate,
+                    "memo": None,
+                },
+            )
+
+    def poll(self, entity="invoices"):
+        return self.env["wave.sync.job"].browse(self.connection._job_poll(entity, trigger="manual"))
+
+    def webhook_import(self, *invoices):
+        self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [i.id for i in invoices], source="webhook"
+        )
+
+    def move_of(self, invoice):
+        return self.env["account.move"].search([("wave_id", "=", invoice.id)])
+
+    def due_in_sql(self, invoice):
+        """The Odoo invoice's amount due read straight from the database."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT amount_residual FROM account_move WHERE wave_id = %s", [invoice.id]
+        )
+        return Decimal(str(self.env.cr.fetchone()[0])).quantize(Decimal("0.01"))
+
+    def wave_due(self, invoice):
+        return Decimal(invoice.amount_due.value).quantize(Decimal("0.01"))
+
+    def live_payments(self, invoice):
+        return self.env["account.payment"].search(
+            [("wave_invoice_id", "=", invoice.id), ("state", "not in", ("canceled", "rejected"))]
+        )
+
+    # 1. refunds and voided payments ---------------------------------------------
+    def test_refund_reopens_the_invoice_to_the_cent(self):
+        """A refund in Wave becomes an outbound customer payment reconciled with the
+        payment it gives back: amount due in Odoo = Wave's, by poll and by webhook."""
+        inv = self.wave_invoice(qty=3)
+        over = self.wave_invoice(qty=1)
+        pay = self.wave_pay(inv, inv.total.value)
+        over_pay = self.wave_pay(over, Decimal(over.total.value) + 7)
+        self.poll()
+        self.assertIn(self.move_of(inv).payment_state, ("paid", "in_payment"))
+        self.assertEqual(self.due_in_sql(inv), 0)
+        with self.state.lock:
+            part = (Decimal(inv.total.value) / 3).quantize(Decimal("0.01"))
+            self.ops.refund_payment(self.state, pay, part, self.today, memo="Refund")
+            self.ops.refund_payment(self.state, over_pay, Decimal(7), self.today)
+        self.assertEqual(self.wave_due(inv), part)
+        self.poll()
+        refund = self.live_payments(inv).filtered(lambda p: p.payment_type == "outbound")
+        self.assertEqual(len(refund), 1)
+        self.assertEqual(refund.partner_type, "customer")
+        self.assertAlmostEqual(refund.amount, float(part), places=2)
+        self.assertEqual(self.due_in_sql(inv), self.wave_due(inv))
+        self.assertEqual(self.move_of(inv).payment_state, "partial")
+        # the overpayment's refund takes back the customer's credit, the invoice stays paid
+        self.assertEqual(self.due_in_sql(over), self.wave_due(over))
+        self.assertIn(self.move_of(over).payment_state, ("paid", "in_payment"))
+        over_credit = self.env["account.payment"].search([("wave_id", "=", over_pay.id)])
+        line = over_credit.move_id.line_ids.filtered(
+            lambda x: x.account_id.account_type == "asset_receivable"
+        )
+        self.assertAlmostEqual(line.amount_residual, 0.0, places=2)
+        # a second partial refund, by webhook; nothing imported twice on a second pass
+        with self.state.lock:
+            self.ops.refund_payment(self.state, pay, Decimal("1.00"), self.today)
+        self.webhook_import(inv)
+        self.webhook_import(inv)
+        self.assertEqual(len(self.live_payments(inv)), 3)
+        self.assertEqual(self.due_in_sql(inv), self.wave_due(inv))
+        self.assertFalse(self.env["wave.quarantine"].search([("wave_id", "in", [inv.id, over.id])]))
+
+    def test_voided_payment_is_undone(self):
+        """A payment voided in Wave after its import is cancelled in Odoo (unreconciled);
+        one voided before the import is never booked."""
+        inv = self.wave_invoice(qty=2)
+        early = self.wave_invoice(qty=1)
+        pay = self.wave_pay(inv, inv.total.value)
+        early_pay = self.wave_pay(early, early.total.value)
+        with self.state.lock:
+            self.ops.void_payment(self.state, early_pay)
+        self.poll()
+        booked = self.env["account.payment"].search([("wave_id", "=", pay.id)])
+        self.assertIn(booked.state, ("in_process", "paid"))
+        self.assertEqual(self.due_in_sql(inv), 0)
+        self.assertFalse(self.live_payments(early))
+        self.assertEqual(self.due_in_sql(early), self.wave_due(early))
+        with self.state.lock:
+            self.ops.void_payment(self.state, pay)
+        self.poll()
+        self.assertEqual(booked.state, "canceled")
+        self.assertFalse(self.live_payments(inv))
+        self.assertEqual(self.due_in_sql(inv), self.wave_due(inv))
+        self.assertEqual(self.move_of(inv).payment_state, "not_paid")
+        log = self.env["wave.audit.log"].search(
+            [("res_model", "=", "account.payment"), ("res_id", "=", booked.id)]
+        )
+        self.assertIn("cancel", log.mapped("action"))
+        # a new real payment after the void is booked normally (webhook)
+        self.wave_pay(inv, inv.total.value)
+        self.webhook_import(inv)
+        self.assertEqual(len(self.live_payments(inv)), 1)
+        self.assertEqual(self.due_in_sql(inv), 0)
+
+    def test_refunds_and_voids_pass_the_independent_parity_check(self):
+        from independent_parity import OdooReader, WaveReader, check_parity
+        from independent_parity.report import AMOUNT_DUE, STATUS, TOTAL
+
+        inv = self.wave_invoice(qty=4)
+        voided = self.wave_invoice(qty=1)
+        pay = self.wave_pay(inv, inv.total.value)
+        void_pay = self.wave_pay(voided, voided.total.value)
+        self.poll()
+        with self.state.lock:
+            self.ops.refund_payment(self.state, pay, Decimal("12.34"), self.today)
+            self.ops.void_payment(self.state, void_pay)
+        self.poll()
+        wave = WaveReader(self.sandbox.graphql_url, self.wave_token, self.wave_us.id)
+        odoo = OdooReader(env=self.env, company_id=self.connection.company_id.id)
+        report = check_parity(wave, odoo, date_from=self.today, date_to=self.today)
+        numbers = {inv.invoice_number, voided.invoice_number}
+        wrong = [
+            d
+            for d in report.differences
+            if d.kind in (AMOUNT_DUE, STATUS, TOTAL) and d.key in numbers
+        ]
+        self.assertFalse(wrong, str(report))
+        self.assertGreaterEqual(report.counts["invoices matched"], 2, str(report))
