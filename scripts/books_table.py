@@ -209,11 +209,14 @@ def main():
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
         print(f"written {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
-        args.after = str(out) if out != Path(args.before) else args.after
+        if out.resolve() != Path(args.before).resolve():
+            args.after = str(out)
     load = {}
     for name in ("before", "after"):
         path = Path(getattr(args, name))
         load[name] = json.loads(path.read_text()) if path.exists() else None
+    if Path(args.before).resolve() == Path(args.after).resolve():
+        load["after"] = None
     print(table(load["before"], load["after"]))
 
 

@@ -454,6 +454,10 @@ class BooksRun:
         ids = [e["id"] for e in self.quarantine()]
         replayed = failed = 0
         for entry_id in ids:
+            if not self.rpc.count(
+                "wave.quarantine", [("id", "=", entry_id), ("state", "=", "open")]
+            ):
+                continue  # resolved by the replay of another entry of the same record
             try:
                 self.rpc("wave.quarantine", "action_replay", [entry_id])
                 replayed += 1
