@@ -180,3 +180,81 @@ class TestBooksMatch(WaveSandboxCommon):
         ]
         self.assertFalse(wrong, str(report))
         self.assertGreaterEqual(report.counts["invoices matched"], 2, str(report))
+
+    # 2. archived records -----------------------------------------------------------
+    def account_map(self, wave_account):
+        return self.env["wave.account.map"].search(
+            [("connection_id", "=", self.connection.id), ("wave_account_id", "=", wave_account.id)]
+        )
+
+    def test_account_archived_after_mapping_shows_archived(self):
+        with self.state.lock:
+            account = self.ops.create_account(
+                self.state,
+                self.wave_us,
+                {"name": "Consulting (old)", "subtype": "INCOME", "description": None},
+            )
+        self.env["wave.reference.importer"]._sync_accounts(self.connection)
+        mapping = self.account_map(account)
+        self.assertTrue(mapping)
+        self.assertFalse(mapping.wave_archived)
+        with self.state.lock:
+            self.ops.archive_account(self.state, account)
+        self.env["wave.reference.importer"]._sync_accounts(self.connection)
+        self.assertTrue(mapping.wave_archived)
+        # the go-live checklist says so, without failing the mapping check
+        checklist = self.env["wave.golive.checklist"].create({"connection_id": self.connection.id})
+        state, message, _target = checklist._check_mappings()
+        self.assertIn("archived in Wave", message)
+        self.assertNotEqual(state, "fail")
+
+    def test_archived_product_and_tax_on_an_old_invoice(self):
+        """A product, a sales tax and an income account archived in Wave after an invoice
+        used them: the polls don't create them, the invoice's import resolves them."""
+        b = self.wave_us
+        with self.state.lock:
+            income = self.ops.create_account(
+                self.state, b, {"name": "Gadget sales (old)", "subtype": "INCOME"}
+            )
+            tax = self.ops.create_sales_tax(
+                self.state, b, {"name": "Old County Tax", "abbreviation": "OCT", "rate": "0.035"}
+            )
+            product = self.ops.create_product(
+                self.state,
+                b,
+                {
+                    "name": "Discontinued Widget",
+                    "unitPrice": "19.50",
+                    "incomeAccountId": income.id,
+                    "defaultSalesTaxIds": [tax.id],
+                },
+            )
+        # the income account was mapped (by hand: it came after the first listing)
+        self.env["wave.reference.importer"]._sync_accounts(self.connection)
+        self.account_map(income).account_id = self.company_data["default_account_revenue"]
+        inv = self.wave_invoice(qty=2, product=product)
+        with self.state.lock:
+            self.ops.archive_product(self.state, product)
+            self.ops.archive_sales_tax(self.state, tax)
+            self.ops.archive_account(self.state, income)
+        self.poll("sales_taxes")
+        self.poll("products")
+        Tax = self.env["account.tax"].with_context(active_test=False)
+        Product = self.env["product.product"].with_context(active_test=False)
+        self.assertFalse(Tax.search([("wave_id", "=", tax.id)]))
+        self.assertFalse(Product.search([("wave_id", "=", product.id)]))
+        self.poll()
+        move = self.move_of(inv)
+        self.assertEqual(move.state, "posted")
+        entries = self.env["wave.quarantine"].search([("wave_id", "=", inv.id)])
+        self.assertFalse(entries, entries.mapped("reasons"))
+        line = move.invoice_line_ids
+        self.assertEqual(line.product_id.wave_id, product.id)
+        self.assertEqual(line.tax_ids.wave_id, tax.id)
+        self.assertAlmostEqual(move.amount_total, float(inv.total.value), places=2)
+        self.assertTrue(self.account_map(income).wave_archived)
+        # once bound, the archived product still follows Wave's edits on the next poll
+        with self.state.lock:
+            self.ops.patch_product(self.state, product, {"name": "Discontinued Widget v1"})
+        self.poll("products")
+        self.assertEqual(line.product_id.name, "Discontinued Widget v1")
