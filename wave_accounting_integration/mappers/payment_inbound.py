@@ -7,7 +7,6 @@ from odoo import fields
 
 from ..lib.dates import parse_wave_datetime
 
-
 # Wave ``InvoicePayment.state`` values of a payment that no longer counts.
 VOIDED_STATES = {"VOIDED", "VOID", "REVERSED", "CANCELLED", "CANCELED", "FAILED"}
 

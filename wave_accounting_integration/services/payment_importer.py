@@ -241,8 +241,9 @@ class WavePaymentImporter(models.AbstractModel):
                 lambda line: line.account_id.account_type == "asset_receivable"
             )
             refund_line = refund.move_id.line_ids.filtered(
-                lambda line, acc=receivable.account_id: line.account_id in acc
-                and not line.reconciled
+                lambda line, acc=receivable.account_id: (
+                    line.account_id in acc and not line.reconciled
+                )
             )
             origin = Payment.search(
                 [
