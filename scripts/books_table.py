@@ -11,6 +11,7 @@ and prints the markdown table against the "before" figures.
     python3 scripts/books_table.py --run --out docs/results/books-match-before.json
     python3 scripts/books_table.py --table                # before vs after, no run
     python3 scripts/books_table.py --from artifacts/books-match.json  # summarise a run
+    python3 scripts/books_table.py --run --branches books1,books2  # record merged fix heads
 
 ``WAVE_HTTP_PORT`` is passed on to the test run.
 """
@@ -79,9 +80,23 @@ def run_acceptance(artifact):
     return done.returncode, outcomes, round(time.monotonic() - started, 1)
 
 
-def summarise(raw, tests=None, exit_code=None, seconds=None):
+def merged_branches(names):
+    """``{branch: {head, merged}}``: which heads of the fix branches this run contains."""
+    found = {}
+    for name in names:
+        head = git("rev-parse", "--verify", "-q", name)
+        if head:
+            merged = subprocess.run(
+                ["git", "merge-base", "--is-ancestor", head, "HEAD"], cwd=ROOT, check=False
+            ).returncode
+            found[name] = {"head": head, "merged": merged == 0}
+    return found
+
+
+def summarise(raw, tests=None, exit_code=None, seconds=None, branches=()):
     """The figures of one run, from the acceptance test's artefact."""
     summary = {
+        "fix_branches": merged_branches(branches),
         "commit": git("rev-parse", "HEAD"),
         "subject": git("log", "-1", "--format=%s"),
         "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
@@ -193,6 +208,9 @@ def main():
     parser.add_argument("--from", dest="source", help="summarise this artefact (no run)")
     parser.add_argument("--out", default=str(AFTER), help="summary JSON to write")
     parser.add_argument("--table", action="store_true", help="only print the table")
+    parser.add_argument(
+        "--branches", default="", help="comma-separated fix branches: record their merged heads"
+    )
     parser.add_argument("--before", default=str(BEFORE))
     parser.add_argument("--after", default=str(AFTER))
     args = parser.parse_args()
@@ -204,7 +222,9 @@ def main():
             artifact, exit_code, tests, seconds = Path(args.source), None, None, None
         if not artifact.exists():
             sys.exit(f"no artefact at {artifact}: the acceptance test did not run")
-        summary = summarise(json.loads(artifact.read_text()), tests, exit_code, seconds)
+        branches = [b for b in args.branches.split(",") if b]
+        raw = json.loads(artifact.read_text())
+        summary = summarise(raw, tests, exit_code, seconds, branches)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")

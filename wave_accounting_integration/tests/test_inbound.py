@@ -231,6 +231,8 @@ class TestInbound(WaveSandboxCommon):
         self.assertIn(move.payment_state, ("paid", "in_payment"))
 
     def test_inactive_currency_quarantined(self):
+        # policy "ask" (the default activates it: see test_books_match.py)
+        self.connection.currency_policy = "ask"
         self.env.ref("base.EUR").active = False
         inv = self.wave_invoice([self.item()], currency="EUR", exchangeRate=Decimal("1.1"))
         self.poll()
