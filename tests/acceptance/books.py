@@ -391,6 +391,8 @@ class BooksRun:
             "wave_posted": len(posted),
             "booked": len([inv for inv in posted if inv["id"] in booked]),
             "booked_ids": sorted(booked),
+            "draft_ids": sorted(gid for gid, inv in wave.items() if inv["status"] == "DRAFT"),
+            "numbers": {gid: inv["invoiceNumber"] for gid, inv in wave.items()},
             "quarantined_invoices": len({e["wave_id"] for e in invoice_entries}),
             "quarantine_open": len(entries),
             "quarantined_by_reason": dict(
