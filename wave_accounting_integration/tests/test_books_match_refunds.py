@@ -301,17 +301,20 @@ class TestBooksMatch(WaveSandboxCommon):
         self.assertEqual(self.move_of(inv).partner_id, acme)
 
     def test_contact_already_standing_for_another_wave_customer(self):
-        initech = self.env["res.partner"].create({"name": "Initech", "is_company": True})
-        holdings = self.wave_customer("Initech Holdings Group")
+        initech = self.env["res.partner"].create({"name": "Vandelay Imports", "is_company": True})
+        holdings = self.wave_customer("Kramerica Industries")
         self.poll("customers")
         mapping = self.partner_map(holdings)
+        self.assertTrue(mapping)
+        self.assertNotEqual(mapping.partner_id, initech)
         # mapped by hand to Initech (the Wave id is not written on the contact)
         mapping.write({"partner_id": initech.id})
         mapping.action_confirm()
-        look_alike = self.wave_customer("INITECH, LLC")
+        look_alike = self.wave_customer("VANDELAY IMPORTS, LLC")
         self.poll("customers")
         second = self.partner_map(look_alike)
-        self.assertEqual(second.state, "review")
+        self.assertEqual(mapping.partner_id, initech)
+        self.assertEqual(second.state, "review", (second.partner_id.name, second.match_method))
         self.assertFalse(second.partner_id)
         self.assertEqual(second.candidate_partner_ids, initech)
         self.assertIn("already stands for another Wave contact", second.review_reason)
@@ -371,7 +374,16 @@ class TestBooksMatch(WaveSandboxCommon):
         move = self.move_of(inv)
         total = move.amount_total
         move.company_id.sudo().fiscalyear_lock_date = move.date  # test setup, own company
-        self.wave_edit_qty(inv, 3)
+        # moved out of the locked period in Wave: Wave's date passes, Odoo's entry is locked
+        with self.state.lock:
+            self.ops.patch_invoice(
+                self.state,
+                inv,
+                {
+                    "invoiceDate": self.today + dt.timedelta(days=1),
+                    "items": [{"productId": self.product.id, "quantity": Decimal(3)}],
+                },
+            )
         self.poll()
         entry = self.open_entries(inv)
         self.assertTrue(entry)
