@@ -53,8 +53,22 @@ SELECT inv_line.move_id, pay.id, SUM(part.debit_amount_currency)
  GROUP BY inv_line.move_id, pay.id
 """
 
+# Refunds: outbound customer payments reconciled with a payment of the invoice (the
+# money given back comes out of that payment, the invoice is open again by as much).
+REFUND_LINKS = """
+SELECT in_pay.id, out_pay.id, SUM(part.debit_amount_currency)
+  FROM account_payment in_pay
+  JOIN account_move_line in_line ON in_line.move_id = in_pay.move_id
+  JOIN account_partial_reconcile part ON part.credit_move_id = in_line.id
+  JOIN account_move_line out_line ON out_line.id = part.debit_move_id
+  JOIN account_payment out_pay ON out_pay.move_id = out_line.move_id
+ WHERE in_pay.id = ANY(%(ids)s) AND out_pay.payment_type = 'outbound'
+   AND out_pay.id != in_pay.id
+ GROUP BY in_pay.id, out_pay.id
+"""
+
 PAYMENTS = """
-SELECT pay.id, pay.name, pay.date, pay.amount, cur.name, pay.state
+SELECT pay.id, pay.name, pay.date, pay.amount, cur.name, pay.state, pay.payment_type
   FROM account_payment pay
   JOIN res_currency cur ON cur.id = pay.currency_id
  WHERE pay.id = ANY(%(ids)s)
@@ -188,10 +202,15 @@ class OdooReader:
         for invoice_id, payment_id, reconciled in self.rows(PAYMENT_LINKS, {"ids": list(by_id)}):
             known = links[invoice_id].get(payment_id)
             links[invoice_id][payment_id] = reconciled if reconciled is not None else known
+        linked = list({pid for per in links.values() for pid in per})
+        for paid_by, refund_id, reconciled in self.rows(REFUND_LINKS, {"ids": linked}):
+            for per in links.values():
+                if paid_by in per and refund_id not in per:
+                    per[refund_id] = reconciled
         payment_ids = list({pid for per in links.values() for pid in per})
         payments = {
             row[0]: row for row in self.rows(PAYMENTS, {"ids": payment_ids})
-        }  # id -> (id, name, date, amount, currency, state)
+        }  # id -> (id, name, date, amount, currency, state, payment_type)
         invoices_of = defaultdict(set)
         for invoice_id, per in links.items():
             for payment_id in per:
@@ -201,18 +220,21 @@ class OdooReader:
             invoice = by_id[invoice_id]
             found[invoice_id] = []
             for payment_id, reconciled in per.items():
-                _id, name, pay_date, amount, currency, state = payments[payment_id]
+                _id, name, pay_date, amount, currency, state, direction = payments[payment_id]
                 if state not in LIVE_PAYMENT_STATES:
                     continue
                 whole = currency == invoice.currency and len(invoices_of[payment_id]) == 1
                 if not whole and reconciled is None:
                     continue  # another currency or shared, and not reconciled: no amount
+                value = Decimal(amount if whole else reconciled)
+                if direction == "outbound":
+                    value = -value  # money given back to the customer: a refund
                 found[invoice_id].append(
                     OdooPayment(
                         id=payment_id,
                         name=name or "",
                         payment_date=pay_date,
-                        amount=Decimal(amount if whole else reconciled),
+                        amount=value,
                         state=state,
                     )
                 )

@@ -15,6 +15,10 @@ from .records import Contact, MoneyTransaction, Product, WaveInvoice, WavePaymen
 
 PAGE_SIZE = 200  # the most the sandbox serves per page
 LOOKUPS_PER_REQUEST = 100  # aliased invoice(id) look-ups per request
+# Wave's public schema: ``transactionType`` is PAYMENT or REFUND (a refund carries its own
+# positive amount and points at the payment it gives back), ``active`` is false for a
+# payment that no longer counts (``state: VOIDED``).
+PAYMENT_FIELDS = "id amount paymentDate transactionType state active"
 
 INVOICES = """
 query IndependentParityInvoices($b: ID!, $page: Int!, $size: Int!, $start: Date, $end: Date) {
@@ -43,6 +47,17 @@ query IndependentParity%(name)s($b: ID!, $page: Int!, $size: Int!) {
   }
 }
 """
+
+
+def counts(payment):
+    """A payment that still counts: not voided (``active: false`` / ``state: VOIDED``)."""
+    return payment.get("active") is not False and (payment.get("state") or "") != "VOIDED"
+
+
+def signed_amount(payment):
+    """What the payment brings to the invoice: a refund gives money back (negative)."""
+    amount = Decimal(str(payment["amount"]))
+    return -amount if (payment.get("transactionType") or "") == "REFUND" else amount
 
 
 class WaveReadError(RuntimeError):
@@ -162,7 +177,7 @@ class WaveReader:
             chunk = invoice_ids[start : start + LOOKUPS_PER_REQUEST]
             params = ", ".join(f"$i{n}: ID!" for n in range(len(chunk)))
             body = " ".join(
-                f"i{n}: invoice(id: $i{n}) {{ id payments {{ id amount paymentDate }} }}"
+                f"i{n}: invoice(id: $i{n}) {{ id payments {{ {PAYMENT_FIELDS} }} }}"
                 for n in range(len(chunk))
             )
             document = (
@@ -181,10 +196,10 @@ class WaveReader:
                             id=p["id"],
                             invoice_id=wave_id,
                             payment_date=date.fromisoformat(p["paymentDate"]),
-                            amount=Decimal(str(p["amount"])),
+                            amount=signed_amount(p),
                         )
                         for p in node.get("payments") or []
-                        if p
+                        if p and counts(p)
                     ]
                 )
         return found

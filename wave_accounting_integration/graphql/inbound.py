@@ -31,8 +31,11 @@ INVOICE_NODE_SELECTION = f"""
         taxes {{ amount {{ value }} salesTax {{ {SALES_TAX_NODE_SELECTION} }} }}
     }}
 """
+# ``transactionType`` (PAYMENT / REFUND), ``state`` / ``active`` (a voided payment stays
+# listed with ``state: VOIDED``, ``active: false``) and the payment a refund gives back.
 PAYMENT_NODE_SELECTION = (
     "id amount paymentDate paymentMethod exchangeRate memo createdAt modifiedAt "
+    "transactionType state active originInvoicePayment { id } "
     f"account {{ {ACCOUNT_NODE_SELECTION} }}"
 )
 # An invoice with its payments (imports by id: webhooks, replays).
@@ -42,9 +45,13 @@ INVOICE_WITH_PAYMENTS_SELECTION = (
 # Only the payments of an invoice (invoices of a page whose paid amount changed).
 INVOICE_PAYMENTS_SELECTION = f"id payments {{ {PAYMENT_NODE_SELECTION} }}"
 
+# Wave's ``accounts``, ``products`` and ``salesTaxes`` default to ``isArchived: false``;
+# an explicit ``isArchived: null`` lists archived and active ones alike, so an account
+# archived after it was mapped shows archived in the map, and archived products and
+# taxes are seen.
 ACCOUNTS_QUERY = (
     "query WaveAccounts($businessId: ID!, $page: Int!, $pageSize: Int!) {"
-    " business(id: $businessId) { accounts(page: $page, pageSize: $pageSize) {"
+    " business(id: $businessId) { accounts(isArchived: null, page: $page, pageSize: $pageSize) {"
     " pageInfo { currentPage totalPages totalCount }"
     f" edges {{ node {{ {ACCOUNT_NODE_SELECTION} }} }} }} }} }}"
 )
@@ -59,8 +66,12 @@ INVOICES_BY_DATE_QUERY = (
 
 # Polled entity -> (Wave connection field, node selection, extra arguments).
 _MODIFIED_SINCE = {
-    "sales_taxes": ("salesTaxes", SALES_TAX_NODE_SELECTION, ""),
-    "products": ("products", PRODUCT_NODE_SELECTION, ", sort: [MODIFIED_AT_ASC]"),
+    "sales_taxes": ("salesTaxes", SALES_TAX_NODE_SELECTION, ", isArchived: null"),
+    "products": (
+        "products",
+        PRODUCT_NODE_SELECTION,
+        ", isArchived: null, sort: [MODIFIED_AT_ASC]",
+    ),
     "customers": ("customers", CUSTOMER_NODE_SELECTION, ", sort: [MODIFIED_AT_ASC]"),
     "vendors": ("vendors", VENDOR_NODE_SELECTION, ""),
     "invoices": ("invoices", INVOICE_NODE_SELECTION, ", sort: [MODIFIED_AT_ASC]"),

@@ -24,6 +24,11 @@ class AccountMove(models.Model):
         help="Amount paid at Wave when the payments were last synced.",
     )
     wave_synced_at = fields.Datetime(copy=False, readonly=True)
+    wave_kept_odoo_until = fields.Datetime(
+        copy=False,
+        readonly=True,
+        help="Wave's version of this date or older was declined (\"Keep Odoo's\").",
+    )
     wave_sync_snapshot = fields.Json(
         copy=False, help="Key fields as the sync left them: tells which fields Odoo changed since."
     )

@@ -30,7 +30,10 @@ class WaveAccountMap(models.Model):
     wave_account_code = fields.Char(string="Wave Code")
     wave_currency = fields.Char()
     wave_sequence = fields.Integer(help="Wave's change counter, used to detect edits.")
-    wave_archived = fields.Boolean()
+    wave_archived = fields.Boolean(
+        string="Archived in Wave",
+        help="Archived in Wave: no new entries use it there; old ones keep its mapping.",
+    )
     account_id = fields.Many2one(
         "account.account", string="Odoo Account", check_company=True, index=True
     )

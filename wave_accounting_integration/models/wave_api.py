@@ -228,10 +228,11 @@ class WaveApi(models.Model):
         CONFLICT_POLICIES,
         default="review",
         required=True,
-        help="Amounts or lines of an invoice changed in Wave while it is posted in Odoo, or "
-        "changed on both sides. Wave wins: Odoo resets the invoice, takes Wave's version and "
-        "posts it again. Odoo wins: Odoo's version stays. Manual review: nothing changes until "
-        "someone decides in the quarantine.",
+        help="Amounts or lines of an invoice changed both in Wave and in Odoo since the last "
+        "sync. A change made in Wave only is always applied, posted invoices included (reset, "
+        "amended, posted again, payments reconciled again) unless the period is locked. Wave "
+        "wins: Odoo takes Wave's version. Odoo wins: Odoo's version stays. Manual review: "
+        "nothing changes until someone compares both versions in the quarantine and chooses.",
     )
     conflict_policy_taxes = fields.Selection(
         CONFLICT_POLICIES,

@@ -34,6 +34,11 @@ class WavePartnerMap(models.Model):
     candidate_partner_ids = fields.Many2many(
         "res.partner", string="Candidates", help="Contacts that matched equally well."
     )
+    review_reason = fields.Char(
+        string="Why to review",
+        readonly=True,
+        help="Why this Wave contact was not linked on its own.",
+    )
     match_method = fields.Selection(MATCH_METHODS)
     match_score = fields.Float(help="Similarity of the names, 0 to 100.")
     state = fields.Selection(

@@ -3,6 +3,8 @@
 
 import json
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -48,6 +50,12 @@ class WaveQuarantine(models.Model):
     res_id = fields.Many2oneReference(model_field="res_model", string="Odoo Record")
     payload = fields.Json(help="The data as received from (or to be sent to) Wave.")
     payload_display = fields.Text(compute="_compute_payload_display", string="Readable payload")
+    is_conflict = fields.Boolean(compute="_compute_conflict_diff")
+    conflict_diff = fields.Html(
+        compute="_compute_conflict_diff",
+        string="Wave and Odoo side by side",
+        sanitize=False,  # built here from escaped values only
+    )
     reasons = fields.Text(required=True)
     suggested_fix = fields.Text()
     attempts = fields.Integer(default=1)
@@ -76,6 +84,123 @@ class WaveQuarantine(models.Model):
                 if record.payload
                 else ""
             )
+
+    @api.depends("payload", "record_type")
+    def _compute_conflict_diff(self):
+        for record in self:
+            payload = record.payload or {}
+            both = (
+                record.record_type == "Invoice"
+                and isinstance(payload, dict)
+                and isinstance(payload.get("wave"), dict)
+                and isinstance(payload.get("odoo"), dict)
+            )
+            record.is_conflict = both
+            record.conflict_diff = (
+                record._conflict_table(payload["wave"], payload["odoo"]) if both else False
+            )
+
+    def _conflict_table(self, wave, odoo):
+        """An HTML table: Wave's lines and totals next to Odoo's (escaped values only)."""
+        _ = self.env._
+
+        def money(value):
+            if isinstance(value, dict):
+                value = value.get("value")
+            try:
+                return f"{float(value):,.2f}"
+            except (TypeError, ValueError):
+                return ""
+
+        def number(value):
+            try:
+                return f"{float(value):g}"
+            except (TypeError, ValueError):
+                return ""
+
+        def cells(line):
+            if not line:
+                return Markup("<td></td>" * 4)
+            return Markup("").join(
+                Markup("<td>%s</td>") % value
+                for value in (
+                    line["description"],
+                    line["quantity"],
+                    line["unit_price"],
+                    line["subtotal"],
+                )
+            )
+
+        wave_lines = [
+            {
+                "description": item.get("description")
+                or (item.get("product") or {}).get("name")
+                or "",
+                "quantity": number(item.get("quantity")),
+                "unit_price": number(item.get("unitPrice")),
+                "subtotal": money(item.get("subtotal")),
+            }
+            for item in wave.get("items") or []
+        ]
+        odoo_lines = [
+            {
+                "description": line.get("description") or "",
+                "quantity": number(line.get("quantity")),
+                "unit_price": number(line.get("unit_price")),
+                "subtotal": money(line.get("subtotal")),
+            }
+            for line in odoo.get("lines") or []
+        ]
+        labels = Markup("").join(
+            Markup("<th>%s</th>") % label
+            for label in (_("Line"), _("Quantity"), _("Unit price"), _("Subtotal"))
+        )
+        head = Markup(
+            "<table class='table table-sm o_wave_conflict'><thead><tr>"
+            "<th colspan='4'>%s</th><th colspan='4'>%s</th></tr><tr>%s%s</tr></thead><tbody>"
+        ) % (_("Wave"), _("Odoo"), labels, labels)
+        rows = Markup("").join(
+            Markup("<tr>%s%s</tr>")
+            % (
+                cells(wave_lines[i] if i < len(wave_lines) else None),
+                cells(odoo_lines[i] if i < len(odoo_lines) else None),
+            )
+            for i in range(max(len(wave_lines), len(odoo_lines)))
+        )
+        totals = Markup("").join(
+            Markup("<tr><th colspan='3'>%s</th><td>%s</td><th colspan='3'>%s</th><td>%s</td></tr>")
+            % (label, money(wave.get(wave_key)), label, money(odoo.get(odoo_key)))
+            for label, wave_key, odoo_key in (
+                (_("Untaxed"), "subtotal", "amount_untaxed"),
+                (_("Tax"), "taxTotal", "amount_tax"),
+                (_("Total"), "total", "amount_total"),
+            )
+        )
+        return head + rows + totals + Markup("</tbody></table>")
+
+    def action_take_wave(self):
+        """A conflict settled with Wave's version: the replay applies it."""
+        return self.action_replay()
+
+    def action_keep_odoo(self):
+        """A conflict settled with Odoo's version: this Wave version is not applied, the
+        entry is resolved (audited). A later change in Wave is looked at again."""
+        self._wave_check_button_access()
+        for record in self:
+            if record.state != "open" or not record.is_conflict:
+                raise UserError(_("Only open conflicts can be settled (%s).", record.name))
+        # sudo: the entry's state and the move's sync bookkeeping are server-owned;
+        # checked above: a Wave user of the entry's own company.
+        for record in self.sudo():
+            move = self.env["account.move"].sudo().browse(record.res_id).exists()
+            if record.res_model != "account.move" or not move:
+                raise UserError(_("The Odoo invoice of %s no longer exists.", record.name))
+            if move.company_id != record.company_id:
+                raise UserError(_("%s belongs to another company.", record.name))
+            self.env["wave.invoice.updater"].sudo()._keep_odoo(move, record.payload["wave"])
+            record.write({"state": "resolved", "discard_reason": _("Odoo's version kept.")})
+            self.env["wave.audit.log"]._log_many(record, "keep_odoo", {"move": move.name})
+        return True
 
     def _check_replay_allowed(self):
         """Replay only what the direction's switch allows, re-derived from the entry.

@@ -130,13 +130,37 @@ class WaveInboundPoller(models.AbstractModel):
                 connection, nodes, source=job.trigger, job=job
             )
             return
-        if entity == "sales_taxes":
-            self.env["wave.reference.importer"]._resolve_taxes(connection, nodes)
-        elif entity == "products":
-            self.env["wave.reference.importer"]._resolve_products(connection, nodes)
+        if entity in ("sales_taxes", "products"):
+            self._import_reference_nodes(connection, entity, nodes)
         elif entity in ("customers", "vendors"):
             self.env["wave.partner.matcher"]._match_contacts(connection, entity[:-1], nodes)
         job.records_done += len(nodes)
+
+    @api.model
+    def _import_reference_nodes(self, connection, entity, nodes):
+        """Sales taxes and products of a poll (archived ones included, see the queries).
+
+        An archived Wave tax or product already bound is updated like any other; one
+        never seen is not created: it gets its Odoo record when an (old) invoice that
+        uses it is imported.
+        """
+        Importer = self.env["wave.reference.importer"]
+        model = "account.tax" if entity == "sales_taxes" else "product.product"
+        archived = [n["id"] for n in nodes if n.get("isArchived")]
+        bound = set()
+        if archived:
+            domain = [("wave_id", "in", archived)]
+            if model == "account.tax":
+                domain.append(("company_id", "=", connection.company_id.id))
+            else:
+                domain.append(("wave_company_id", "=", connection.company_id.id))
+            records = self.env[model].with_context(active_test=False).search(domain)
+            bound = set(records.mapped("wave_id"))
+        nodes = [n for n in nodes if not n.get("isArchived") or n["id"] in bound]
+        if entity == "sales_taxes":
+            Importer._resolve_taxes(connection, nodes)
+        else:
+            Importer._resolve_products(connection, nodes)
 
     @api.model
     def _detect_invoice_deletions(self, connection, cursor, wave_total, created_since, job):

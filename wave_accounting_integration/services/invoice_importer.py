@@ -331,6 +331,8 @@ class WaveInvoiceImporter(models.AbstractModel):
                     state=mapping.state if mapping else "unknown",
                 )
             )
+            if mapping and mapping.review_reason:
+                reasons.append(mapping.review_reason)
             fixes.append(_("Confirm the contact mapping in Wave > Mapping > Contacts."))
         for index, item in enumerate(node.get("items") or []):
             for tax in item.get("taxes") or []:

@@ -4,16 +4,20 @@
 An update compares three versions of the invoice's key fields (see
 ``account.move._wave_snapshot``): what the sync last wrote, what Odoo has now and
 what Wave sends. Per field group (``CONFLICT_GROUPS``) a change only Wave made
-is applied; a group changed on both sides, or any change of a posted invoice,
-follows the connection's conflict policy of that group (Wave wins, Odoo wins,
-or review: the invoice waits in quarantine with both versions).
+is applied, posted invoices included (reset to draft, amended, posted again, its
+payments reconciled again, audited), unless the period is locked (then it waits
+in quarantine with that reason). A group changed on both sides is a true conflict
+and follows the connection's conflict policy of that group (Wave wins, Odoo wins,
+or review: the invoice waits in quarantine with both versions side by side, and
+"Take Wave's" / "Keep Odoo's" settle it).
 
 An invoice deleted at Wave is cancelled (draft) or reversed by a credit note
 (posted), or waits for review (``deletion_policy``).
 """
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
 
+from ..lib.dates import parse_wave_datetime
 from ..mappers.invoice_inbound import (
     CONFLICT_GROUPS,
     OTHER_GROUP_FIELDS,
@@ -63,7 +67,21 @@ class WaveInvoiceUpdater(models.AbstractModel):
         if not wave_groups and not account_fix and not was_draft_at_wave:
             move.write(meta)
             return "unchanged"
+        kept_until = move.wave_kept_odoo_until
+        modified = parse_wave_datetime(node.get("modifiedAt"))
+        if (
+            kept_until
+            and modified
+            and modified <= kept_until
+            and not self.env.context.get("wave_force_wave")
+        ):
+            # "Keep Odoo's" was chosen for this Wave version: nothing to do until Wave
+            # changes the invoice again.
+            return "unchanged"
         decisions = self._decide_conflicts(connection, move, wave_groups, odoo_groups)
+        if "locked" in decisions.values():
+            self._quarantine_locked(connection, move, node, job)
+            return "conflict"
         if "review" in decisions.values():
             self._quarantine_conflict(connection, move, node, decisions, job)
             return "conflict"
@@ -104,7 +122,9 @@ class WaveInvoiceUpdater(models.AbstractModel):
             "partner": move.partner_id.display_name,
         }
         was_posted = move.state == "posted"
+        reconciled = self.env["account.move.line"]
         if was_posted and len(write_vals) > meta_count:
+            reconciled = self._reconciled_counterparts(move)
             move.button_draft()
         rate = write_vals.pop("invoice_currency_rate", None)
         move.write(write_vals)
@@ -117,7 +137,41 @@ class WaveInvoiceUpdater(models.AbstractModel):
                 raise InvoiceRejected(reasons)
         if (was_posted or vals["wave_status"] in POSTED_STATUSES) and move.state == "draft":
             move.action_post()
+        if reconciled:
+            self._reconcile_again(move, reconciled)
         Importer._after_sync(connection, move, "update", values_before=before)
+
+    @api.model
+    def _reconciled_counterparts(self, move):
+        """The payment lines reconciled with ``move``'s receivable (reset to draft
+        unreconciles them)."""
+        receivable = move.line_ids.filtered(
+            lambda line: line.account_id.account_type in ("asset_receivable", "liability_payable")
+        )
+        partials = receivable.matched_debit_ids | receivable.matched_credit_ids
+        return (partials.debit_move_id | partials.credit_move_id) - receivable
+
+    @api.model
+    def _reconcile_again(self, move, counterparts):
+        """Reconcile the amended, posted ``move`` with its payments again."""
+        receivable = move.line_ids.filtered(
+            lambda line: (
+                line.account_id.account_type in ("asset_receivable", "liability_payable")
+                and not line.reconciled
+            )
+        )
+        plan = []
+        for account in receivable.account_id:
+            lines = counterparts.filtered(
+                lambda line, acc=account: line.account_id == acc and not line.reconciled
+            )
+            if lines:
+                plan.append(receivable.filtered(lambda x, acc=account: x.account_id == acc) | lines)
+        if plan:
+            self.env["account.move.line"]._reconcile_plan(plan)
+            self.env["wave.audit.log"]._log_many(
+                move, "update", {"reconciled_again": sorted(counterparts.move_id.mapped("name"))}
+            )
 
     @api.model
     def _decide_conflicts(self, connection, move, wave_groups, odoo_groups):
@@ -128,28 +182,90 @@ class WaveInvoiceUpdater(models.AbstractModel):
         quarantine (context ``wave_force_wave``) applies Wave's version.
         """
         decisions = {}
+        locked = move.state == "posted" and self._period_locked(move)
         for group in wave_groups:
-            if self.env.context.get("wave_force_wave"):
-                decisions[group] = "wave"
-            elif move.state == "posted" or group in odoo_groups:
+            if group in odoo_groups and not self.env.context.get("wave_force_wave"):
+                # both sides changed it since the last sync: a true conflict
                 decisions[group] = connection[f"conflict_policy_{group}"]
             else:
                 decisions[group] = "wave"
+            if decisions[group] == "wave" and locked:
+                decisions[group] = "locked"
         return decisions
 
     @api.model
-    def _quarantine_conflict(self, connection, move, node, decisions, job):
-        odoo_version = {
+    def _period_locked(self, move):
+        """True when Odoo's lock dates forbid resetting the posted ``move`` to draft."""
+        has_tax = bool(move.line_ids.tax_ids)
+        return bool(move._get_violated_lock_dates(move.date, has_tax))
+
+    @api.model
+    def _quarantine_locked(self, connection, move, node, job):
+        self.env["wave.quarantine"]._open_or_bump(
+            connection,
+            "inbound",
+            "Invoice",
+            [
+                _(
+                    "The invoice was changed in Wave, but %(name)s is in a locked period "
+                    "in Odoo (dated %(date)s): it cannot be changed there.",
+                    name=move.name,
+                    date=move.date,
+                )
+            ],
+            wave_id=node["id"],
+            record=move,
+            payload={"wave": node, "odoo": self._odoo_version(move)},
+            suggested_fix=_(
+                "Unlock the period (Accounting > Settings > Lock dates) and replay, or "
+                "book the difference yourself with a credit note and discard this entry."
+            ),
+            name=_("Locked period: %s", move.name or node.get("invoiceNumber")),
+            sync_job=job,
+        )
+
+    @api.model
+    def _odoo_version(self, move):
+        """Odoo's side of a conflict: totals and lines, for the side-by-side view."""
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        return {
             "name": move.name,
             "state": move.state,
+            "amount_untaxed": move.amount_untaxed,
             "amount_total": move.amount_total,
             "amount_tax": move.amount_tax,
             "partner": move.partner_id.display_name,
+            "lines": [
+                {
+                    "description": line.name,
+                    "quantity": line.quantity,
+                    "unit_price": line.price_unit,
+                    "subtotal": line.price_subtotal,
+                    "taxes": ", ".join(line.tax_ids.mapped("name")),
+                }
+                for line in lines
+            ],
             "snapshot": move._wave_snapshot(),
         }
+
+    @api.model
+    def _keep_odoo(self, move, node):
+        """ "Keep Odoo's": this Wave version of the invoice is not applied (audited)."""
+        modified = parse_wave_datetime(node.get("modifiedAt")) or fields.Datetime.now()
+        move.wave_kept_odoo_until = modified
+        self.env["wave.audit.log"]._log_many(
+            move,
+            "conflict",
+            {"kept_odoo": "all", "wave_modified_at": str(modified)},
+        )
+
+    @api.model
+    def _quarantine_conflict(self, connection, move, node, decisions, job):
+        odoo_version = self._odoo_version(move)
         groups = sorted(g for g, d in decisions.items() if d == "review")
         reason = _(
-            "Changed in Wave while posted or edited in Odoo: %s (policy: review).",
+            "Changed both in Wave and in Odoo since the last sync: %s. Compare both "
+            "versions and choose one.",
             ", ".join(groups),
         )
         self.env["wave.quarantine"]._open_or_bump(
@@ -161,7 +277,8 @@ class WaveInvoiceUpdater(models.AbstractModel):
             record=move,
             payload={"wave": node, "odoo": odoo_version},
             suggested_fix=_(
-                "Compare both versions; replay applies Wave's version, discard keeps Odoo's."
+                "Compare both versions below; \"Take Wave's\" applies Wave's version, "
+                "\"Keep Odoo's\" keeps Odoo's."
             ),
             name=_("Conflict on %s", move.name or node.get("invoiceNumber")),
             sync_job=job,

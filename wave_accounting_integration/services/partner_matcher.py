@@ -6,7 +6,9 @@ fuzzy name match (rapidfuzz ``token_sort_ratio`` over normalized names) above
 the connection's ``fuzzy_match_threshold``. Two candidates within
 ``AMBIGUITY_MARGIN`` points of each other make the match ambiguous: the map
 waits for review with its candidates. Without any match the creation policy
-of the connection (per customer / vendor) decides.
+of the connection (per customer / vendor) decides. A contact already standing
+for another Wave contact, or matched by two of one batch, is never linked
+silently: the second waits for review (``_guard_shared_partners``).
 """
 
 from odoo import api, models
@@ -74,6 +76,7 @@ class WavePartnerMatcher(models.AbstractModel):
             decisions.update(
                 self._match_by_name(connection, todo, Partner, id_field, company_domain)
             )
+        reasons = self._guard_shared_partners(connection, wave_type, nodes, decisions, Partner)
         policy = (
             connection.customer_creation_policy
             if wave_type == "customer"
@@ -89,13 +92,87 @@ class WavePartnerMatcher(models.AbstractModel):
         no_match = (Partner, False, 0.0, Partner)
         maps = self.env["wave.partner.map"].create(
             [
-                partner_map_vals(
-                    connection, wave_type, wave_id, node, decisions.get(wave_id, no_match), policy
+                dict(
+                    partner_map_vals(
+                        connection,
+                        wave_type,
+                        wave_id,
+                        node,
+                        decisions.get(wave_id, no_match),
+                        policy,
+                    ),
+                    review_reason=reasons.get(wave_id, False),
                 )
                 for wave_id, node in nodes.items()
             ]
         )
         return {m.wave_id: m for m in maps}
+
+    @api.model
+    def _guard_shared_partners(self, connection, wave_type, nodes, decisions, Partner):
+        """Two Wave contacts never silently become one Odoo contact.
+
+        A contact matched (by email or name) that another Wave contact already uses (its
+        map, or its Wave id on the contact), or that several contacts of this batch match
+        ("Acme Widgets" and "ACME Widgets, Inc." normalise alike), is kept for the first
+        only (best method, then score, then Wave's order); the others wait for review with
+        it as their suggestion. Returns ``{wave_id: plain reason}`` of those.
+        """
+        _ = self.env._
+        id_field = partner_id_field(wave_type)
+        matched = {k: d for k, d in decisions.items() if d[0] and d[1] != "wave_id"}
+        if not matched:
+            return {}
+        partner_ids = {d[0].id for d in matched.values()}
+        taken = {}
+        for mapping in self.env["wave.partner.map"].search(
+            [
+                ("connection_id", "=", connection.id),
+                ("wave_type", "=", wave_type),
+                ("partner_id", "in", list(partner_ids)),
+                ("wave_id", "not in", list(nodes)),
+                ("state", "!=", "rejected"),
+            ]
+        ):
+            taken.setdefault(mapping.partner_id.id, mapping.wave_name)
+        for partner in Partner.browse(list(partner_ids)):
+            if partner[id_field] and partner[id_field] not in nodes:
+                taken.setdefault(partner.id, partner[id_field])
+        rank = {"email": 0, "vat": 1, "name": 2, "fuzzy": 3}
+        order = {wave_id: index for index, wave_id in enumerate(nodes)}
+        first = {}
+        for wave_id in sorted(
+            matched,
+            key=lambda k: (rank.get(matched[k][1], 9), -matched[k][2], order[k]),
+        ):
+            partner = matched[wave_id][0]
+            if partner.id not in taken:
+                first.setdefault(partner.id, wave_id)
+        reasons = {}
+        for wave_id, (partner, method, score, _candidates) in matched.items():
+            if partner.id in taken:
+                reason = _(
+                    "The Odoo contact %(partner)s already stands for another Wave contact "
+                    "(%(other)s). Check whether %(name)s is the same business before "
+                    "linking it.",
+                    partner=partner.display_name,
+                    other=taken[partner.id],
+                    name=nodes[wave_id].get("name") or wave_id,
+                )
+            elif first[partner.id] != wave_id:
+                other = first[partner.id]
+                reason = _(
+                    "%(name)s and %(other)s, two different Wave contacts, both look like the "
+                    "Odoo contact %(partner)s. Only %(other)s was linked; check %(name)s.",
+                    name=nodes[wave_id].get("name") or wave_id,
+                    other=nodes[other].get("name") or other,
+                    partner=partner.display_name,
+                )
+            else:
+                continue
+            decisions[wave_id] = (Partner, method, score, partner)
+            reasons[wave_id] = reason
+        return reasons
 
     @api.model
     def _match_by_id_or_email(self, Partner, id_field, company_domain, nodes):

@@ -6,6 +6,11 @@ amount changed, all payments are fetched in one aliased request. A payment
 changed or deleted in Wave cancels its Odoo payment (which unreconciles it) and
 a new one is created: never two live Odoo payments for one Wave payment.
 Overpayments stay as an outstanding credit of the customer.
+
+A voided or reversed Wave payment (``active: false`` / ``state: VOIDED``) counts as
+gone: its Odoo payment is cancelled, even if it was imported before the void. A Wave
+refund (``transactionType: REFUND``) becomes an outbound customer payment reconciled
+with the payment it gives back, so the invoice is open again by the refunded amount.
 """
 
 import logging
@@ -13,7 +18,13 @@ import logging
 from odoo import _, api, models
 
 from ..graphql.inbound import INVOICE_PAYMENTS_SELECTION
-from ..mappers.payment_inbound import payment_changed, payment_vals
+from ..mappers.payment_inbound import (
+    payment_changed,
+    payment_is_refund,
+    payment_vals,
+    payment_voided,
+    refund_origin_id,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -134,7 +145,9 @@ class WavePaymentImporter(models.AbstractModel):
         default_journal = self._default_journal(connection)
         to_cancel = Payment
         vals_list, reconcile_with = [], []
-        for node, move, _paid, wave_payments in items:
+        for node, move, _paid, all_wave_payments in items:
+            # voided / reversed payments no longer count: their Odoo payment is cancelled
+            wave_payments = [p for p in all_wave_payments if not payment_voided(p)]
             wave_by_id = {p["id"]: p for p in wave_payments}
             keep = set()
             for payment in by_invoice.get(node["id"], Payment):
@@ -152,7 +165,7 @@ class WavePaymentImporter(models.AbstractModel):
                 vals_list.append(
                     payment_vals(move, wave_payment, journal, node, connection.company_id)
                 )
-                reconcile_with.append(move)
+                reconcile_with.append((move, wave_payment))
         return to_cancel, vals_list, reconcile_with
 
     @api.model
@@ -172,11 +185,18 @@ class WavePaymentImporter(models.AbstractModel):
 
     @api.model
     def _create_and_reconcile(self, vals_list, reconcile_with):
-        """Create and post payments, then reconcile each with its invoice's receivable."""
+        """Create and post payments, then reconcile each with its invoice's receivable.
+
+        ``reconcile_with``: ``[(invoice move, Wave payment node)]``, one per values.
+        Payments are reconciled first, then refunds (see :meth:`_reconcile_refunds`).
+        """
         created = self.env["account.payment"].create(vals_list)
         created.action_post()
-        plan = []
-        for payment, move in zip(created, reconcile_with, strict=True):
+        plan, refunds = [], []
+        for payment, (move, wave_payment) in zip(created, reconcile_with, strict=True):
+            if payment_is_refund(wave_payment):
+                refunds.append((payment, move, wave_payment))
+                continue
             receivable = move.line_ids.filtered(
                 lambda line: (
                     line.account_id.account_type == "asset_receivable" and not line.reconciled
@@ -191,6 +211,8 @@ class WavePaymentImporter(models.AbstractModel):
                 plan.append(receivable | counterpart)
         if plan:
             self.env["account.move.line"]._reconcile_plan(plan)
+        if refunds:
+            self._reconcile_refunds(refunds)
         self.env["wave.audit.log"]._log_many(
             created,
             "create",
@@ -201,6 +223,58 @@ class WavePaymentImporter(models.AbstractModel):
                 "date": str(p.date),
             },
         )
+
+    @api.model
+    def _reconcile_refunds(self, refunds):
+        """Reconcile each refund with the payment it gives back, reopening the invoice.
+
+        The refund's receivable debit takes back part of the original payment's credit:
+        the partial between that payment and the invoice is undone, the refund is matched
+        with the payment, and what is left of the payment is matched with the invoice
+        again. The invoice's amount due rises by the refund, as in Wave. Without a known
+        original payment, the invoice's latest live Wave payment is used.
+        """
+        Line = self.env["account.move.line"]
+        Payment = self.env["account.payment"]
+        for refund, move, wave_payment in refunds:
+            receivable = move.line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable"
+            )
+            refund_line = refund.move_id.line_ids.filtered(
+                lambda line, acc=receivable.account_id: (
+                    line.account_id in acc and not line.reconciled
+                )
+            )
+            origin = Payment.search(
+                [
+                    ("wave_id", "=", refund_origin_id(wave_payment) or "-"),
+                    ("company_id", "=", refund.company_id.id),
+                    ("state", "not in", ("canceled", "rejected", "draft")),
+                ],
+                limit=1,
+            ) or Payment.search(
+                [
+                    ("wave_invoice_id", "=", refund.wave_invoice_id),
+                    ("company_id", "=", refund.company_id.id),
+                    ("payment_type", "=", "inbound"),
+                    ("state", "not in", ("canceled", "rejected", "draft")),
+                ],
+                order="date desc, id desc",
+                limit=1,
+            )
+            origin_line = origin.move_id.line_ids.filtered(
+                lambda line, acc=receivable.account_id: line.account_id in acc
+            )
+            if not (refund_line and origin_line):
+                continue
+            partials = (origin_line.matched_debit_ids | origin_line.matched_credit_ids).filtered(
+                lambda p, inv=receivable: p.debit_move_id in inv or p.credit_move_id in inv
+            )
+            partials.unlink()
+            Line._reconcile_plan([refund_line | origin_line])
+            rest = (receivable | origin_line).filtered(lambda line: not line.reconciled)
+            if len(rest) > 1:
+                Line._reconcile_plan([rest])
 
     @api.model
     def _default_journal(self, connection):

@@ -96,8 +96,10 @@ class WaveReferenceImporter(models.AbstractModel):
             mapping = existing.get(wave_id)
             if not mapping:
                 new_vals.append(self._new_account_map_vals(connection, node, vals, auto_map))
-            elif mapping.wave_sequence != vals["wave_sequence"] or (
-                mapping.wave_account_name != vals["wave_account_name"]
+            elif (
+                mapping.wave_sequence != vals["wave_sequence"]
+                or mapping.wave_account_name != vals["wave_account_name"]
+                or mapping.wave_archived != vals["wave_archived"]
             ):
                 mapping.write(vals)
                 changed += 1

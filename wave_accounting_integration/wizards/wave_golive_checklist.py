@@ -277,6 +277,20 @@ class WaveGoliveChecklist(models.TransientModel):
         mapped = self.env["wave.account.map"].search_count(domain)
         if not mapped:
             return "warning", _("The chart of accounts has not been imported yet."), False
+        archived = self.env["wave.account.map"].search_count(
+            [*domain, ("wave_archived", "=", True)]
+        )
+        if archived:
+            return (
+                "ok",
+                _(
+                    "%(count)s Wave accounts mapped (%(archived)s archived in Wave, kept for "
+                    "their old entries), no contact to review.",
+                    count=mapped,
+                    archived=archived,
+                ),
+                False,
+            )
         return "ok", _("%(count)s Wave accounts mapped, no contact to review.", count=mapped), False
 
     def _check_precision(self):

@@ -1,0 +1,430 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Books match Wave on real-world cases (issue 16): refunds and voided payments, archived
+records, look-alike customers, one-sided edits vs true conflicts. Against the sandbox."""
+
+import datetime as dt
+from decimal import Decimal
+
+from odoo.tests import tagged
+
+from .common import WaveSandboxCommon
+
+
+@tagged("post_install", "-at_install")
+class TestBooksMatch(WaveSandboxCommon):
+    sandbox_invoices = 0
+    sandbox_customers = 8
+    sandbox_vendors = 1
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from wave_sandbox import ops
+
+        cls.ops = ops
+        cls.state = cls.sandbox.state
+        b = cls.wave_us
+        cls.bank = ops.system_account(b, "CASH_AND_BANK", "Checking Account")
+        cls.customer = next(c for c in b.customers if not c.currency_code)
+        cls.product = next(p for p in b.products if p.default_sales_taxes)
+        cls.today = cls.state.today()
+        cls.env["wave.reference.importer"]._sync_accounts(cls.connection)
+
+    # helpers -----------------------------------------------------------------
+    def wave_invoice(self, qty=2, customer=None, product=None):
+        data = {
+            "customerId": (customer or self.customer).id,
+            "invoiceDate": self.today,
+            "dueDate": self.today + dt.timedelta(days=30),
+            "items": [{"productId": (product or self.product).id, "quantity": Decimal(qty)}],
+            "status": "SAVED",
+        }
+        with self.state.lock:
+            return self.ops.create_invoice(self.state, self.wave_us, data)
+
+    def wave_pay(self, invoice, amount):
+        with self.state.lock:
+            return self.ops.create_payment(
+                self.state,
+                invoice,
+                {
+                    "paymentAccountId": self.bank.id,
+                    "amount": Decimal(amount),
+                    "paymentDate": self.today,
+                    "paymentMethod": "BANK_TRANSFER",
+                    "exchangeRate": invoice.exchange_rate,
+                    "memo": None,
+                },
+            )
+
+    def poll(self, entity="invoices"):
+        return self.env["wave.sync.job"].browse(self.connection._job_poll(entity, trigger="manual"))
+
+    def webhook_import(self, *invoices):
+        self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [i.id for i in invoices], source="webhook"
+        )
+
+    def move_of(self, invoice):
+        return self.env["account.move"].search([("wave_id", "=", invoice.id)])
+
+    def due_in_sql(self, invoice):
+        """The Odoo invoice's amount due read straight from the database."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT amount_residual FROM account_move WHERE wave_id = %s", [invoice.id]
+        )
+        return Decimal(str(self.env.cr.fetchone()[0])).quantize(Decimal("0.01"))
+
+    def wave_due(self, invoice):
+        return Decimal(invoice.amount_due.value).quantize(Decimal("0.01"))
+
+    def live_payments(self, invoice):
+        return self.env["account.payment"].search(
+            [("wave_invoice_id", "=", invoice.id), ("state", "not in", ("canceled", "rejected"))]
+        )
+
+    # 1. refunds and voided payments ---------------------------------------------
+    def test_refund_reopens_the_invoice_to_the_cent(self):
+        """A refund in Wave becomes an outbound customer payment reconciled with the
+        payment it gives back: amount due in Odoo = Wave's, by poll and by webhook."""
+        inv = self.wave_invoice(qty=3)
+        over = self.wave_invoice(qty=1)
+        pay = self.wave_pay(inv, inv.total.value)
+        over_pay = self.wave_pay(over, Decimal(over.total.value) + 7)
+        self.poll()
+        self.assertIn(self.move_of(inv).payment_state, ("paid", "in_payment"))
+        self.assertEqual(self.due_in_sql(inv), 0)
+        with self.state.lock:
+            part = (Decimal(inv.total.value) / 3).quantize(Decimal("0.01"))
+            self.ops.refund_payment(self.state, pay, part, self.today, memo="Refund")
+            self.ops.refund_payment(self.state, over_pay, Decimal(7), self.today)
+        self.assertEqual(self.wave_due(inv), part)
+        self.poll()
+        refund = self.live_payments(inv).filtered(lambda p: p.payment_type == "outbound")
+        self.assertEqual(len(refund), 1)
+        self.assertEqual(refund.partner_type, "customer")
+        self.assertAlmostEqual(refund.amount, float(part), places=2)
+        self.assertEqual(self.due_in_sql(inv), self.wave_due(inv))
+        self.assertEqual(self.move_of(inv).payment_state, "partial")
+        # the overpayment's refund takes back the customer's credit, the invoice stays paid
+        self.assertEqual(self.due_in_sql(over), self.wave_due(over))
+        self.assertIn(self.move_of(over).payment_state, ("paid", "in_payment"))
+        over_credit = self.env["account.payment"].search([("wave_id", "=", over_pay.id)])
+        line = over_credit.move_id.line_ids.filtered(
+            lambda x: x.account_id.account_type == "asset_receivable"
+        )
+        self.assertAlmostEqual(line.amount_residual, 0.0, places=2)
+        # a second partial refund, by webhook; nothing imported twice on a second pass
+        with self.state.lock:
+            self.ops.refund_payment(self.state, pay, Decimal("1.00"), self.today)
+        self.webhook_import(inv)
+        self.webhook_import(inv)
+        self.assertEqual(len(self.live_payments(inv)), 3)
+        self.assertEqual(self.due_in_sql(inv), self.wave_due(inv))
+        self.assertFalse(self.env["wave.quarantine"].search([("wave_id", "in", [inv.id, over.id])]))
+
+    def test_voided_payment_is_undone(self):
+        """A payment voided in Wave after its import is cancelled in Odoo (unreconciled);
+        one voided before the import is never booked."""
+        inv = self.wave_invoice(qty=2)
+        early = self.wave_invoice(qty=1)
+        pay = self.wave_pay(inv, inv.total.value)
+        early_pay = self.wave_pay(early, early.total.value)
+        with self.state.lock:
+            self.ops.void_payment(self.state, early_pay)
+        self.poll()
+        booked = self.env["account.payment"].search([("wave_id", "=", pay.id)])
+        self.assertIn(booked.state, ("in_process", "paid"))
+        self.assertEqual(self.due_in_sql(inv), 0)
+        self.assertFalse(self.live_payments(early))
+        self.assertEqual(self.due_in_sql(early), self.wave_due(early))
+        with self.state.lock:
+            self.ops.void_payment(self.state, pay)
+        self.poll()
+        self.assertEqual(booked.state, "canceled")
+        self.assertFalse(self.live_payments(inv))
+        self.assertEqual(self.due_in_sql(inv), self.wave_due(inv))
+        self.assertEqual(self.move_of(inv).payment_state, "not_paid")
+        log = self.env["wave.audit.log"].search(
+            [("res_model", "=", "account.payment"), ("res_id", "=", booked.id)]
+        )
+        self.assertIn("cancel", log.mapped("action"))
+        # a new real payment after the void is booked normally (webhook)
+        self.wave_pay(inv, inv.total.value)
+        self.webhook_import(inv)
+        self.assertEqual(len(self.live_payments(inv)), 1)
+        self.assertEqual(self.due_in_sql(inv), 0)
+
+    def test_refunds_and_voids_pass_the_independent_parity_check(self):
+        from independent_parity import OdooReader, WaveReader, check_parity
+        from independent_parity.report import AMOUNT_DUE, STATUS, TOTAL
+
+        inv = self.wave_invoice(qty=4)
+        voided = self.wave_invoice(qty=1)
+        pay = self.wave_pay(inv, inv.total.value)
+        void_pay = self.wave_pay(voided, voided.total.value)
+        self.poll()
+        with self.state.lock:
+            self.ops.refund_payment(self.state, pay, Decimal("12.34"), self.today)
+            self.ops.void_payment(self.state, void_pay)
+        self.poll()
+        wave = WaveReader(self.sandbox.graphql_url, self.wave_token, self.wave_us.id)
+        odoo = OdooReader(env=self.env, company_id=self.connection.company_id.id)
+        report = check_parity(wave, odoo, date_from=self.today, date_to=self.today)
+        numbers = {inv.invoice_number, voided.invoice_number}
+        wrong = [
+            d
+            for d in report.differences
+            if d.kind in (AMOUNT_DUE, STATUS, TOTAL) and d.key in numbers
+        ]
+        self.assertFalse(wrong, str(report))
+        self.assertGreaterEqual(report.counts["invoices matched"], 2, str(report))
+
+    # 2. archived records -----------------------------------------------------------
+    def account_map(self, wave_account):
+        return self.env["wave.account.map"].search(
+            [("connection_id", "=", self.connection.id), ("wave_account_id", "=", wave_account.id)]
+        )
+
+    def test_account_archived_after_mapping_shows_archived(self):
+        with self.state.lock:
+            account = self.ops.create_account(
+                self.state,
+                self.wave_us,
+                {"name": "Consulting (old)", "subtype": "INCOME", "description": None},
+            )
+        self.env["wave.reference.importer"]._sync_accounts(self.connection)
+        mapping = self.account_map(account)
+        self.assertTrue(mapping)
+        self.assertFalse(mapping.wave_archived)
+        with self.state.lock:
+            self.ops.archive_account(self.state, account)
+        self.env["wave.reference.importer"]._sync_accounts(self.connection)
+        self.assertTrue(mapping.wave_archived)
+        # the go-live checklist says so, without failing the mapping check
+        checklist = self.env["wave.golive.checklist"].create({"connection_id": self.connection.id})
+        state, message, _target = checklist._check_mappings()
+        self.assertIn("archived in Wave", message)
+        self.assertNotEqual(state, "fail")
+
+    def test_archived_product_and_tax_on_an_old_invoice(self):
+        """A product, a sales tax and an income account archived in Wave after an invoice
+        used them: the polls don't create them, the invoice's import resolves them."""
+        b = self.wave_us
+        with self.state.lock:
+            income = self.ops.create_account(
+                self.state, b, {"name": "Gadget sales (old)", "subtype": "INCOME"}
+            )
+            tax = self.ops.create_sales_tax(
+                self.state, b, {"name": "Old County Tax", "abbreviation": "OCT", "rate": "0.035"}
+            )
+            product = self.ops.create_product(
+                self.state,
+                b,
+                {
+                    "name": "Discontinued Widget",
+                    "unitPrice": "19.50",
+                    "incomeAccountId": income.id,
+                    "defaultSalesTaxIds": [tax.id],
+                },
+            )
+        # the income account was mapped (by hand: it came after the first listing)
+        self.env["wave.reference.importer"]._sync_accounts(self.connection)
+        self.account_map(income).account_id = self.company_data["default_account_revenue"]
+        inv = self.wave_invoice(qty=2, product=product)
+        with self.state.lock:
+            self.ops.archive_product(self.state, product)
+            self.ops.archive_sales_tax(self.state, tax)
+            self.ops.archive_account(self.state, income)
+        self.poll("sales_taxes")
+        self.poll("products")
+        Tax = self.env["account.tax"].with_context(active_test=False)
+        Product = self.env["product.product"].with_context(active_test=False)
+        self.assertFalse(Tax.search([("wave_id", "=", tax.id)]))
+        self.assertFalse(Product.search([("wave_id", "=", product.id)]))
+        self.poll()
+        move = self.move_of(inv)
+        self.assertEqual(move.state, "posted")
+        entries = self.env["wave.quarantine"].search([("wave_id", "=", inv.id)])
+        self.assertFalse(entries, entries.mapped("reasons"))
+        line = move.invoice_line_ids
+        self.assertEqual(line.product_id.wave_id, product.id)
+        self.assertEqual(line.tax_ids.wave_id, tax.id)
+        self.assertAlmostEqual(move.amount_total, float(inv.total.value), places=2)
+        self.poll("accounts")
+        self.assertTrue(self.account_map(income).wave_archived)
+        # once bound, the archived product still follows Wave's edits on the next poll
+        with self.state.lock:
+            self.ops.patch_product(self.state, product, {"name": "Discontinued Widget v1"})
+        self.poll("products")
+        self.assertEqual(line.product_id.name, "Discontinued Widget v1")
+
+    # 3. look-alike contacts ----------------------------------------------------------
+    def wave_customer(self, name, email=None):
+        with self.state.lock:
+            return self.ops.create_customer(
+                self.state, self.wave_us, {"name": name, "email": email}
+            )
+
+    def partner_map(self, customer):
+        return self.env["wave.partner.map"].search(
+            [("connection_id", "=", self.connection.id), ("wave_id", "=", customer.id)]
+        )
+
+    def test_look_alikes_in_one_batch_never_share_a_contact(self):
+        acme = self.env["res.partner"].create({"name": "Acme Widgets", "is_company": True})
+        first = self.wave_customer("Acme Widgets")
+        second = self.wave_customer("ACME Widgets, Inc.")
+        self.poll("customers")
+        maps = self.partner_map(first) | self.partner_map(second)
+        self.assertEqual(len(maps), 2)
+        linked = maps.filtered("partner_id")
+        self.assertEqual(linked.partner_id, acme)
+        self.assertEqual(len(linked), 1, maps.mapped("wave_name"))
+        waiting = maps - linked
+        self.assertEqual(waiting.state, "review")
+        self.assertEqual(waiting.candidate_partner_ids, acme)
+        self.assertIn("both look like", waiting.review_reason)
+        # an invoice of the customer under review waits, with the plain reason
+        inv = self.wave_invoice(
+            qty=1, customer=first if waiting == self.partner_map(first) else second
+        )
+        self.poll()
+        self.assertFalse(self.move_of(inv))
+        entry = self.env["wave.quarantine"].search([("wave_id", "=", inv.id)])
+        self.assertIn("both look like", entry.reasons)
+        # the user decides they are one business: confirm, replay, booked on Acme
+        waiting.partner_id = acme
+        waiting.action_confirm()
+        entry.action_replay()
+        self.assertEqual(self.move_of(inv).partner_id, acme)
+
+    def test_contact_already_standing_for_another_wave_customer(self):
+        initech = self.env["res.partner"].create({"name": "Vandelay Imports", "is_company": True})
+        holdings = self.wave_customer("Kramerica Industries")
+        self.poll("customers")
+        mapping = self.partner_map(holdings)
+        self.assertTrue(mapping)
+        self.assertNotEqual(mapping.partner_id, initech)
+        # mapped by hand to Initech (the Wave id is not written on the contact)
+        mapping.write({"partner_id": initech.id})
+        mapping.action_confirm()
+        look_alike = self.wave_customer("VANDELAY IMPORTS, LLC")
+        self.poll("customers")
+        second = self.partner_map(look_alike)
+        self.assertEqual(mapping.partner_id, initech)
+        self.assertEqual(second.state, "review", (second.partner_id.name, second.match_method))
+        self.assertFalse(second.partner_id)
+        self.assertEqual(second.candidate_partner_ids, initech)
+        self.assertIn("already stands for another Wave contact", second.review_reason)
+        partners = self.env["wave.partner.map"].search(
+            [("connection_id", "=", self.connection.id), ("partner_id", "=", initech.id)]
+        )
+        self.assertEqual(partners, mapping)
+
+    # 4. one-sided edits vs true conflicts ----------------------------------------------
+    def wave_edit_qty(self, invoice, qty):
+        with self.state.lock:
+            self.ops.patch_invoice(
+                self.state,
+                invoice,
+                {"items": [{"productId": self.product.id, "quantity": Decimal(qty)}]},
+            )
+
+    def odoo_edit_qty(self, move, qty):
+        move.button_draft()
+        line = move.invoice_line_ids.filtered(lambda x: x.display_type == "product")
+        line.quantity = qty
+        move.action_post()
+
+    def open_entries(self, invoice):
+        return self.env["wave.quarantine"].search(
+            [("wave_id", "=", invoice.id), ("state", "=", "open")]
+        )
+
+    def test_wave_only_edit_is_applied_and_payments_stay_reconciled(self):
+        inv = self.wave_invoice(qty=2)
+        pay = self.wave_pay(inv, (Decimal(inv.total.value) / 2).quantize(Decimal("0.01")))
+        self.poll()
+        move = self.move_of(inv)
+        payment = self.env["account.payment"].search([("wave_id", "=", pay.id)])
+        self.assertEqual(move.payment_state, "partial")
+        self.wave_edit_qty(inv, 5)
+        self.poll()
+        self.assertFalse(self.open_entries(inv), self.open_entries(inv).mapped("reasons"))
+        self.assertEqual(move.state, "posted")
+        self.assertAlmostEqual(move.amount_total, float(inv.total.value), places=2)
+        self.assertEqual(self.due_in_sql(inv), self.wave_due(inv))
+        self.assertEqual(payment.state, "in_process")
+        self.assertIn(move, payment.reconciled_invoice_ids)
+        self.assertEqual(move.payment_state, "partial")
+        log = self.env["wave.audit.log"].search(
+            [
+                ("res_model", "=", "account.move"),
+                ("res_id", "=", move.id),
+                ("action", "=", "update"),
+            ]
+        )
+        self.assertTrue(log)
+
+    def test_wave_only_edit_in_a_locked_period_waits(self):
+        inv = self.wave_invoice(qty=2)
+        self.poll()
+        move = self.move_of(inv)
+        total = move.amount_total
+        move.company_id.sudo().fiscalyear_lock_date = move.date  # test setup, own company
+        # moved out of the locked period in Wave: Wave's date passes, Odoo's entry is locked
+        with self.state.lock:
+            self.ops.patch_invoice(
+                self.state,
+                inv,
+                {
+                    "invoiceDate": self.today + dt.timedelta(days=1),
+                    "items": [{"productId": self.product.id, "quantity": Decimal(3)}],
+                },
+            )
+        self.poll()
+        entry = self.open_entries(inv)
+        self.assertTrue(entry)
+        self.assertIn("locked period", entry.reasons)
+        self.assertEqual(move.state, "posted")
+        self.assertAlmostEqual(move.amount_total, total, places=2)
+
+    def test_both_sides_edited_go_to_review_with_both_versions(self):
+        take = self.wave_invoice(qty=2)
+        keep = self.wave_invoice(qty=2)
+        self.poll()
+        for invoice in (take, keep):
+            self.odoo_edit_qty(self.move_of(invoice), 3)
+            self.wave_edit_qty(invoice, 4)
+        self.poll()
+        entries = {}
+        for invoice in (take, keep):
+            entry = self.open_entries(invoice)
+            self.assertEqual(len(entry), 1)
+            self.assertTrue(entry.is_conflict)
+            self.assertIn("both in Wave and in Odoo", entry.reasons)
+            move = self.move_of(invoice)
+            self.assertEqual(move.invoice_line_ids.quantity, 3)
+            diff = str(entry.conflict_diff)
+            self.assertIn(f"{float(invoice.total.value):,.2f}", diff)
+            self.assertIn(f"{move.amount_total:,.2f}", diff)
+            entries[invoice] = entry
+        # "Take Wave's"
+        entries[take].action_take_wave()
+        self.assertEqual(entries[take].state, "resolved")
+        move = self.move_of(take)
+        self.assertEqual(move.invoice_line_ids.quantity, 4)
+        self.assertAlmostEqual(move.amount_total, float(take.total.value), places=2)
+        # "Keep Odoo's": resolved, and the same Wave version does not come back
+        entries[keep].action_keep_odoo()
+        self.assertEqual(entries[keep].state, "resolved")
+        move = self.move_of(keep)
+        self.webhook_import(keep)
+        self.assertEqual(move.invoice_line_ids.quantity, 3)
+        self.assertFalse(self.open_entries(keep))
+        # a later change in Wave is looked at again
+        self.wave_edit_qty(keep, 6)
+        self.webhook_import(keep)
+        self.assertTrue(self.open_entries(keep))
