@@ -312,15 +312,21 @@ class TestInbound(WaveSandboxCommon):
             )
         self.poll("customers")
         Map = self.env["wave.partner.map"]
-        wayne_map = Map.search(
+        # "Wayne Enterprises" and "Wayne Enterprises, Inc." are two Wave customers: only
+        # one is linked to the look-alike contact, the other waits for review
+        wayne_maps = Map.search(
             [
                 ("connection_id", "=", self.connection.id),
-                ("wave_name", "=", "Wayne Enterprises, Inc."),
+                ("wave_name", "in", ["Wayne Enterprises", "Wayne Enterprises, Inc."]),
             ]
         )
-        self.assertEqual(wayne_map.state, "matched")
+        self.assertEqual(len(wayne_maps), 2)
+        wayne_map = wayne_maps.filtered(lambda m: m.state == "matched")
+        self.assertEqual(len(wayne_map), 1)
         self.assertEqual(wayne_map.match_method, "fuzzy")
         self.assertEqual(wayne_map.partner_id, wayne)
+        waiting = wayne_maps - wayne_map
+        self.assertEqual((waiting.state, waiting.candidate_partner_ids), ("review", wayne))
         globex = Map.search(
             [("connection_id", "=", self.connection.id), ("wave_name", "=", "Globex Industries")]
         )
