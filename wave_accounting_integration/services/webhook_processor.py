@@ -33,6 +33,7 @@ class WaveWebhookProcessor(models.AbstractModel):
                     ("state", "in", PENDING_STATES),
                 ]
             )
+            # the event itself: the job's own record, of this same connection
             | event.sudo()
         )
 
