@@ -9,7 +9,9 @@ statuses, ORM exceptions, rows compared with SQL before and after), and write
 closing note's table and, with ``--publish``, writes ``docs/results/security.json``
 with the commit, date and machine of the run.
 
-    python3 scripts/security_table.py [artifacts/security.json] [--publish]
+    python3 scripts/security_table.py [artifacts/security.json ...] [--publish]
+
+Several files (runs) are added up; each run is listed in the published file.
 """
 
 import argparse
@@ -69,14 +71,21 @@ def markdown(data):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", nargs="?", default=str(ROOT / "artifacts" / "security.json"))
+    parser.add_argument("sources", nargs="*", default=[str(ROOT / "artifacts" / "security.json")])
     parser.add_argument("--publish", action="store_true", help="write docs/results/security.json")
     args = parser.parse_args(argv)
-    source = Path(args.source)
-    if not source.exists():
-        print(f"{source} not found: run the security tests first (make test).", file=sys.stderr)
-        return 1
-    data = json.loads(source.read_text())
+    data = {"runs": [], "attacks": {}}
+    for name in args.sources:
+        source = Path(name)
+        if not source.exists():
+            print(f"{source} not found: run the security tests first (make test).", file=sys.stderr)
+            return 1
+        part = json.loads(source.read_text())
+        data["runs"].append(part.get("run"))
+        for attack, counts in part["attacks"].items():
+            merged = data["attacks"].setdefault(attack, {})
+            for outcome, value in counts.items():
+                merged[outcome] = merged.get(outcome, 0) + value
     print(markdown(data))
     if args.publish:
         published = {
@@ -88,7 +97,7 @@ def main(argv=None):
                 "python": platform.python_version(),
                 "cpus": os.cpu_count(),
             },
-            "run": data.get("run"),
+            "runs": data["runs"],
             "outcomes": {
                 "refused": "an access/user/validation error or a 4xx, database unchanged",
                 "accepted": "allowed for that role and company (own records), and worked",

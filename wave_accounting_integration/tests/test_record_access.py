@@ -607,11 +607,7 @@ class TestRecordAccessMatrix(RecordAccessCommon):
 
     def test_sync_write_paths_check_the_company(self):
         """The sync's superuser paths refuse records of a company the job's user is
-        not allowed in: ledger/quarantine writes and creates, and Wave ids bound on
-        Odoo documents."""
-        partner_a = self.env["res.partner"].create(
-            {"name": "Customer of A", "company_id": self.company_a.id}
-        )
+        not allowed in: ledger and quarantine writes and creates."""
         before = self._snapshot()
         admin_b = self.outsiders["wave admin of B"]
         entry = self.records["wave.outbound.ledger"]
@@ -621,15 +617,25 @@ class TestRecordAccessMatrix(RecordAccessCommon):
             self._as(admin_b, self.env["wave.quarantine"])._wave_sync_create(
                 [{"connection_id": self.connection.id, "name": "X", "direction": "inbound"}]
             )
+        self.assertEqual(self._snapshot(), before)
+        # The own company's job writes (as its administrator, not superuser).
+        self._as(self.wave_admin, entry)._wave_sync_write({"state": "failed"})
+        self.assertEqual(entry.state, "failed")
+
+    def test_bind_write_checks_the_company(self):
+        """Wave ids are bound only on documents of the connection's company."""
+        partner_a = self.env["res.partner"].create(
+            {"name": "Customer of A", "company_id": self.company_a.id}
+        )
         with self.assertRaises(AccessError):
             self.env["wave.outbound.ledger.service"]._bind_write(
                 self.connection_b, partner_a, {"wave_id": "Q3VzdG9tZXI6OTk="}
             )
         self.assertFalse(partner_a.wave_id)
-        self.assertEqual(self._snapshot(), before)
-        # The own company's job writes (as its administrator, not superuser).
-        self._as(self.wave_admin, entry)._wave_sync_write({"state": "failed"})
-        self.assertEqual(entry.state, "failed")
+        self.env["wave.outbound.ledger.service"]._bind_write(
+            self.connection, partner_a, {"wave_id": "Q3VzdG9tZXI6OTk="}
+        )
+        self.assertEqual(partner_a.wave_id, "Q3VzdG9tZXI6OTk=")
 
     def test_admin_buttons_refused_to_wave_users(self):
         """*Import changes now* and *Resume*: Wave users are refused on the server."""
