@@ -73,6 +73,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sources", nargs="*", default=[str(ROOT / "artifacts" / "security.json")])
     parser.add_argument("--publish", action="store_true", help="write docs/results/security.json")
+    parser.add_argument("--note", default="", help="a note kept in the published file")
     args = parser.parse_args(argv)
     data = {"runs": [], "attacks": {}}
     for name in args.sources:
@@ -98,6 +99,7 @@ def main(argv=None):
                 "cpus": os.cpu_count(),
             },
             "runs": data["runs"],
+            "note": args.note,
             "outcomes": {
                 "refused": "an access/user/validation error or a 4xx, database unchanged",
                 "accepted": "allowed for that role and company (own records), and worked",
