@@ -16,14 +16,32 @@ loopback address (127.0.0.2), the name ``localhost``, or a number form such as
 resolver connects it to 127.0.0.1.
 """
 
+import importlib.util
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 from urllib3.util import parse_url
+
+# The attack table's counter (a plain module of the addon's tests, loaded by path:
+# these tests run without Odoo).
+_TALLY_PATH = (
+    Path(__file__).resolve().parents[2] / "wave_accounting_integration/tests/security_tally.py"
+)
+_spec = importlib.util.spec_from_file_location("wave_security_tally", _TALLY_PATH)
+tally = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tally)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _flush_tally():
+    yield
+    tally.flush()
+
 
 QUERY = "query GetUser { user { id } }"
 MUTATION = (
@@ -143,9 +161,14 @@ def test_client_sends_only_where_the_rule_allows(lib, fake, tokens, url, allow, 
     """WaveClient: refused URLs send nothing; accepted ones go to the approved host."""
     fake.queue((200, {"data": {"user": {"id": "1"}}}))
     if not accepted:
-        with pytest.raises(lib.WaveConfigurationError) as info:
-            lib.WaveClient(url, tokens, allow_insecure_loopback=allow, session=fake.session)
-        assert info.value.code == "HTTPS_REQUIRED"
+        error = _outcome(
+            lambda: lib.WaveClient(url, tokens, allow_insecure_loopback=allow, session=fake.session)
+        )
+        refused = isinstance(error, lib.WaveConfigurationError)
+        sent = bool(fake.calls) or tokens.gets > 0
+        outcome = "leak" if sent else ("refused" if refused else "server_error")
+        tally.record("endpoint URL tricks (backslash, userinfo, IP forms, http)", outcome)
+        assert refused and error.code == "HTTPS_REQUIRED", error
         assert fake.calls == [] and tokens.gets == 0
         return
     client = lib.WaveClient(url, tokens, allow_insecure_loopback=allow, session=fake.session)
@@ -309,6 +332,13 @@ def _redirecting_pair(listeners, status, target, default=None):
 
 
 def _assert_nothing_followed(first, second, target):
+    if second is first:
+        followed = [r["path"] for r in first.requests] != ["/start"]
+    else:
+        followed = second.connections != 0 or second.requests != [] or len(first.requests) != 1
+    tally.record(
+        "redirect with credentials (301/302/303/307/308)", "leak" if followed else "refused"
+    )
     if second is first:
         # same origin: the single request is the one to /start, nothing to /moved
         assert [r["path"] for r in first.requests] == ["/start"], first.received()

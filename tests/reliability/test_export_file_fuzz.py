@@ -28,6 +28,8 @@ import random
 from hypothesis import HealthCheck, given, note, seed, settings
 from hypothesis import strategies as st
 
+from odoo.addons.wave_accounting_integration.tests import security_tally as tally
+from odoo.addons.wave_accounting_integration.tests.security_tally import TallyMixin
 from odoo.addons.wave_accounting_integration.tests.test_export_file import ExportFileCommon
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
@@ -90,7 +92,7 @@ def neutralised(text):
 
 
 @tagged("post_install", "-at_install", "wave_fuzz")
-class TestExportFileFuzz(ExportFileCommon):
+class TestExportFileFuzz(TallyMixin, ExportFileCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -204,9 +206,11 @@ class TestExportFileFuzz(ExportFileCommon):
         data, refused = self.build(spec)
         note(f"{seed_note}; {len(data)} bytes; must refuse {sorted(map(str, refused))[:5]}")
         before = self.wave_ids()
+        attack = "export file: sizes, encodings, numbers, formula cells"
         try:
             result = self.run_import(data, spec["via_wizard"])
         except (UserError, ValidationError) as error:
+            tally.record(attack, tally.classify(True, self.wave_ids() != before))
             message = str(error.args[0] if error.args else error)
             self.assertTrue(message, seed_note)
             self.assertNotIn("Traceback", message, seed_note)
@@ -214,8 +218,20 @@ class TestExportFileFuzz(ExportFileCommon):
             self.assertEqual(self.wave_ids(), before, (seed_note, "refused file booked"))
             outcomes["refused file"] = outcomes.get("refused file", 0) + 1
             return
+        except Exception:
+            tally.record(attack, "server_error")
+            raise
         booked = self.wave_ids() - before
         leaked = {tx_id for tx_id in booked if tx_id.split("#")[0] in refused}
+        # A file with refused rows is refused for those rows (a plain reason each);
+        # booking one of them is a leak.
+        if leaked:
+            outcome = "leak"
+        elif refused or result["errors"]:
+            outcome = "refused"
+        else:
+            outcome = "accepted"
+        tally.record(attack, outcome)
         self.assertFalse(leaked, (seed_note, "booked from a refused row", leaked))
         for error in result["errors"]:
             self.assertTrue(error["reason"], seed_note)

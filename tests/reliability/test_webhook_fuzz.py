@@ -38,7 +38,9 @@ from hypothesis import HealthCheck, given, note, seed, settings
 from hypothesis import strategies as st
 
 from odoo.addons.queue_job.job import Job
+from odoo.addons.wave_accounting_integration.tests import security_tally as tally
 from odoo.addons.wave_accounting_integration.tests.common import WaveSandboxCommon
+from odoo.addons.wave_accounting_integration.tests.security_tally import TallyMixin
 from odoo.tests import HttpCase, tagged
 
 SECRET = "fuzz-webhook-secret-4b1d"
@@ -228,7 +230,7 @@ class FuzzCases:
 
 
 @tagged("post_install", "-at_install", "wave_fuzz")
-class TestWebhookFuzz(HttpCase):
+class TestWebhookFuzz(TallyMixin, HttpCase):
     def setUp(self):
         super().setUp()
         connection = self.env["wave.api"].sudo()._get_or_create_for_company(self.env.company)
@@ -287,6 +289,11 @@ class TestWebhookFuzz(HttpCase):
                 server_errors += 1
             if status not in allowed:
                 unexpected.append((kind, status, response.text[:120]))
+            # Per request: the answer; the database is compared once, after the loop.
+            tally.record(
+                "webhook: unsigned, forged, malformed or replayed requests",
+                tally.classify(status in allowed, status=status),
+            )
             if method == "POST":
                 sent_to_controller += 1
         elapsed = time.monotonic() - started
@@ -301,7 +308,10 @@ class TestWebhookFuzz(HttpCase):
         self.assertGreaterEqual(sum(by_kind.values()), REFUSE_EXAMPLES)
         self.assertEqual(server_errors, 0, (seed_note, unexpected[:20]))
         self.assertFalse(unexpected, (seed_note, unexpected[:20]))
-        self.assertEqual(self._counts(), before, seed_note)
+        changed = self._counts() != before
+        if changed:
+            tally.record("webhook: unsigned, forged, malformed or replayed requests", "leak")
+        self.assertFalse(changed, seed_note)
         event.invalidate_recordset()
         self.assertEqual(event.delivery_count, 1 + by_kind["replay"])
         # One log line per request that reached the controller; no secret, no payload.
@@ -431,7 +441,7 @@ class HostileEvent:
 
 
 @tagged("post_install", "-at_install", "wave_fuzz")
-class TestWebhookFuzzAcceptPath(WaveSandboxCommon, HttpCase):
+class TestWebhookFuzzAcceptPath(TallyMixin, WaveSandboxCommon, HttpCase):
     sandbox_invoices = 0
 
     @classmethod
@@ -521,6 +531,13 @@ class TestWebhookFuzzAcceptPath(WaveSandboxCommon, HttpCase):
             headers = {"Content-Type": "application/json", "X-Wave-Signature": sign(event.body)}
             response = session.post(self.url, data=event.body, headers=headers, timeout=120)
             outcomes[response.status_code] = outcomes.get(response.status_code, 0) + 1
+            status = response.status_code
+            refused = status in (400, 413)
+            changed = refused and self._counts() != before
+            tally.record(
+                "webhook: signed, well-formed events with hostile values",
+                tally.classify(refused, changed, status),
+            )
             self._check_answer(event, response, before, seed_note, logged_ids)
 
         started = time.monotonic()

@@ -99,6 +99,7 @@ class WaveCollector:
             _add_histograms(families, stats, connection, base)
             families["wave_quarantine_open"].add_metric(base, stats._quarantine_open(connection))
             _add_request_metrics(families, stats._request_totals(connection), base)
+        # Every company's jobs: the metrics token reads the whole database.
         _add_queue_metrics(families["wave_queue_jobs"], stats._queue_depth())
         # A family without samples is left out, as no connection means no series.
         yield from (family for family in families.values() if family.samples)

@@ -443,6 +443,9 @@ class WaveApi(models.Model):
         """Connect to Wave: OAuth2 in the browser, or check the pasted token."""
         self.ensure_one()
         self._wave_check_admin()
+        # sudo: the credentials and state are administrator-only / server-owned;
+        # checked just above: _wave_check_admin (a Wave administrator of this
+        # connection's company).
         connection = self.sudo()
         if not connection._wave_uses_oauth():
             if not connection.full_access_token:
@@ -461,6 +464,9 @@ class WaveApi(models.Model):
         """Ask Wave for the business: show and store its name, currency and scopes."""
         self.ensure_one()
         self._wave_check_admin()
+        # sudo: the credentials and state are administrator-only / server-owned;
+        # checked just above: _wave_check_admin (a Wave administrator of this
+        # connection's company).
         connection = self.sudo()
         try:
             if not connection.business_id:
@@ -510,6 +516,9 @@ class WaveApi(models.Model):
     def action_wave_disconnect(self):
         """Forget the tokens here (revoke the app in Wave to revoke it there too)."""
         self._wave_check_admin()
+        # sudo: the credentials and state are administrator-only / server-owned;
+        # checked just above: _wave_check_admin (a Wave administrator of this
+        # connection's company).
         for connection in self.sudo():
             connection.write(
                 {
@@ -535,7 +544,11 @@ class WaveApi(models.Model):
         self.ensure_one()
         self._wave_check_admin()
         if businesses is None:
-            businesses = self._wave_list_businesses()
+            try:
+                businesses = self._wave_list_businesses()
+            except WaveError as error:
+                # Wave unreachable or the token refused: a plain message, not a crash.
+                raise UserError(error.message) from None
         wizard = self.env["wave.business.select"]._create_for(self, businesses)
         return {
             "type": "ir.actions.act_window",

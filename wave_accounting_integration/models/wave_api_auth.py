@@ -313,6 +313,8 @@ class WaveApiAuth(models.Model):
         """Disconnect after ``error`` (committed at once outside tests)."""
         self.ensure_one()
         if in_test_mode(self.env):
+            # sudo: Wave refused this connection's own grant (server side, no user
+            # input): its tokens are cleared, only on this record (its company).
             self.sudo()._wave_disconnect_revoked(error)
             return
         try:
@@ -323,6 +325,7 @@ class WaveApiAuth(models.Model):
                 env["wave.api"].browse(self.id)._wave_disconnect_revoked(error)
         except psycopg2.errors.LockNotAvailable:
             # Our own transaction holds the row: write it there instead.
+            # sudo: as above, this connection only (Wave refused its own grant).
             self.sudo()._wave_disconnect_revoked(error)
 
     def _wave_disconnect_revoked(self, error):
@@ -381,6 +384,9 @@ class WaveApiAuth(models.Model):
 
     def _wave_refresh_in_transaction(self):
         """Refresh with the tokens of the current transaction (OAuth callback)."""
+        # sudo: the tokens are administrator-only fields; called by the OAuth
+        # callback and the client after _wave_check_admin (role and company) or by
+        # the sync on its own connection.
         connection = self.sudo()
         current = connection._wave_token_set()
         try:
@@ -402,12 +408,15 @@ class WaveApiAuth(models.Model):
             features += ["outbound_invoices", "outbound_payments", "outbound_bills"]
             if self.invoice_send_mode == "send":
                 features.append("send_invoices")
+        # sudo: only whether a webhook secret is set (a Wave user's scopes screen);
+        # this connection only, which the caller can read (record rules).
         if self.sudo().webhook_secret:
             features.append("webhooks")
         return features
 
     def _wave_oauth_scopes(self):
         """Scopes to request, space separated."""
+        # sudo: one system parameter (no company): whether to ask for offline access.
         offline = self.env["ir.config_parameter"].sudo().get_param(OFFLINE_ACCESS_PARAM)
         return scopes_for_features(
             self._wave_oauth_features(), include_offline_access=offline in ("1", "True", "true")
@@ -421,6 +430,8 @@ class WaveApiAuth(models.Model):
         """Where to send the administrator's browser (``state`` bound to the session)."""
         self.ensure_one()
         self._wave_check_admin()
+        # sudo: the client id is administrator-only; checked just above: a Wave
+        # administrator of this connection's company.
         connection = self.sudo()
         return build_authorize_url(
             connection.authorize_url,
@@ -439,6 +450,9 @@ class WaveApiAuth(models.Model):
         """
         self.ensure_one()
         self._wave_check_admin()
+        # sudo: the credentials and state are administrator-only / server-owned;
+        # checked just above: _wave_check_admin (a Wave administrator of this
+        # connection's company).
         connection = self.sudo()
         token_set = exchange_code(
             connection.token_url,
@@ -455,6 +469,8 @@ class WaveApiAuth(models.Model):
         reconnect = self.env.ref(
             "wave_accounting_integration.mail_activity_wave_reconnect", raise_if_not_found=False
         )
+        # sudo: the activities may be assigned to other administrators; they are
+        # this connection's own, and _wave_check_admin ran above (role, company).
         self.activity_ids.filtered(
             lambda act: act.activity_type_id == reconnect
         ).sudo().action_feedback(feedback=_("Reconnected."))
@@ -497,6 +513,8 @@ class WaveApiAuth(models.Model):
         self.ensure_one()
         self._wave_check_admin()
         reconnected = self.business_id == business["id"]
+        # sudo: business and state are server-owned; checked just above:
+        # _wave_check_admin (a Wave administrator of this connection's company).
         self.sudo().write(
             {
                 "business_id": business["id"],

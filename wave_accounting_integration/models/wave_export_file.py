@@ -540,16 +540,15 @@ class WaveExportFile(models.AbstractModel):
     def _quarantine(self, connection, context, tx_id, tx, reason, move=None):
         payload = bounded_raw_rows([row["raw"] for row in tx["rows"]])
         existing = context["quarantines"].get(tx_id)
-        # sudo: quarantine records are written by the sync for any user who may import
+        # Quarantine fields are server-owned: written through the sync's path, which
+        # checks the connection's company against the importing user, then sudo.
         if existing:
-            existing.sudo().write(
+            existing._wave_sync_write(
                 {"reasons": reason, "payload": payload, "attempts": existing.attempts + 1}
             )
             return existing
-        record = (
-            self.env["wave.quarantine"]
-            .sudo()
-            .create(
+        record = self.env["wave.quarantine"]._wave_sync_create(
+            [
                 {
                     "name": self.env._("Export transaction %s", tx_id),
                     "connection_id": connection.id,
@@ -565,7 +564,7 @@ class WaveExportFile(models.AbstractModel):
                         "transactions already booked are not booked twice."
                     ),
                 }
-            )
+            ]
         )
         context["quarantines"][tx_id] = record
         return record
@@ -574,22 +573,24 @@ class WaveExportFile(models.AbstractModel):
         now = fields.Datetime.now()
         # errors of rows without a Transaction ID are not transactions
         failed = len({e["transaction_id"] for e in result["errors"] if e["transaction_id"]})
-        # sudo: sync runs are written by the sync only; the run is of the wizard's
-        # connection, which the record rules let the user use (its own company).
-        self.env["wave.sync.job"].sudo().create(
-            {
-                "name": self.env._("Export file import"),
-                "connection_id": connection.id,
-                "kind": "expense_file",
-                "direction": "inbound",
-                "trigger": "wizard",
-                "state": "partial" if result["errors"] else "done",
-                "records_total": result["transactions"],
-                "records_done": result["transactions"] - failed,
-                "records_created": result["bills"] + result["payments"] + result["entries"],
-                "records_skipped": result["existing"] + result["skipped"],
-                "records_failed": len(result["errors"]),
-                "date_started": now,
-                "date_finished": now,
-            }
+        # Sync runs are server-owned: the sync's path checks the connection's
+        # company against the importing user, then writes as superuser.
+        self.env["wave.sync.job"]._wave_sync_create(
+            [
+                {
+                    "name": self.env._("Export file import"),
+                    "connection_id": connection.id,
+                    "kind": "expense_file",
+                    "direction": "inbound",
+                    "trigger": "wizard",
+                    "state": "partial" if result["errors"] else "done",
+                    "records_total": result["transactions"],
+                    "records_done": result["transactions"] - failed,
+                    "records_created": result["bills"] + result["payments"] + result["entries"],
+                    "records_skipped": result["existing"] + result["skipped"],
+                    "records_failed": len(result["errors"]),
+                    "date_started": now,
+                    "date_finished": now,
+                }
+            ]
         )

@@ -34,7 +34,8 @@ class WaveApi(models.Model):
         """Enqueue one incremental poll job per entity (deduplicated by identity)."""
         for connection in self:
             for priority, entity in enumerate(POLL_ORDER):
-                connection.with_delay(
+                # company_id (context): the job is counted for the connection's company.
+                connection.with_context(company_id=connection.company_id.id).with_delay(
                     channel="root.wave.inbound",
                     identity_key=identity_exact,
                     priority=20 + priority,
@@ -92,15 +93,19 @@ class WaveSyncJob(models.Model):
     def _enqueue_chunks(self):
         """Enqueue one import job per pending or interrupted chunk of this run."""
         for chunk in self.child_ids.filtered(lambda c: c.state in ("pending", "running")):
-            job = chunk.with_delay(
-                channel="root.wave.import",
-                identity_key=identity_exact,
-                priority=50,
-                description=_(
-                    "Wave historical import %(from)s - %(to)s",
-                    **{"from": chunk.date_from, "to": chunk.date_to},
-                ),
-            )._job_import_chunk()
+            job = (
+                chunk.with_context(company_id=chunk.company_id.id)
+                .with_delay(
+                    channel="root.wave.import",
+                    identity_key=identity_exact,
+                    priority=50,
+                    description=_(
+                        "Wave historical import %(from)s - %(to)s",
+                        **{"from": chunk.date_from, "to": chunk.date_to},
+                    ),
+                )
+                ._job_import_chunk()
+            )
             if hasattr(job, "uuid"):
                 chunk.queue_job_uuid = job.uuid
         return True
@@ -180,16 +185,20 @@ class WaveWebhookEvent(models.Model):
         """Queue the processing job; one pending job per invoice is enough, since the
         job reads the invoice's current state from Wave whatever event triggered it."""
         for event in self:
-            job = event.with_delay(
-                channel="root.wave.webhook",
-                priority=5,
-                identity_key=event._identity_key(),
-                description=self.env._(
-                    "Wave webhook %(type)s (%(event)s)",
-                    type=event.event_type,
-                    event=event.event_id,
-                ),
-            )._job_process_webhook()
+            job = (
+                event.with_context(company_id=event.company_id.id)
+                .with_delay(
+                    channel="root.wave.webhook",
+                    priority=5,
+                    identity_key=event._identity_key(),
+                    description=self.env._(
+                        "Wave webhook %(type)s (%(event)s)",
+                        type=event.event_type,
+                        event=event.event_id,
+                    ),
+                )
+                ._job_process_webhook()
+            )
             event.write({"state": "queued", "queue_job_uuid": getattr(job, "uuid", False)})
         return True
 

@@ -49,11 +49,11 @@ class WaveOutboundLedger(models.Model):
     _name = "wave.outbound.ledger"
     _description = "Wave Outbound Ledger Entry"
     _inherit = ["mail.thread", "wave.server.fields.mixin"]
-    # The outbound engine writes the entries as the user its job runs as (an
-    # administrator's, or superuser's when enqueued by posting): Wave users, who
-    # see the ledger, may only type in the Wave id of an entry to confirm.
+    # Every field is the sync's: the outbound engine writes through
+    # ``_wave_sync_create`` / ``_wave_sync_write`` (company check, then superuser).
+    # Users, administrators included, may only type in the Wave id of an entry
+    # waiting for confirmation.
     _wave_server_fields = "__all__"
-    _wave_server_fields_admin = True
     _order = "id desc"
     _rec_name = "external_id"
 

@@ -4,7 +4,13 @@
 A model that inherits ``wave.server.fields.mixin`` lists in ``_wave_server_fields``
 the fields only the sync writes (``"__all__"``: every field). ``create`` and ``write``
 refuse them unless the environment is superuser: the sync writes its own records as
-superuser (with a comment and a company check where it does), a person never does.
+superuser (with a comment and a company check where it does), a person never does,
+Wave administrators included.
+
+The sync's documented path is :meth:`_wave_sync_create` / :meth:`_wave_sync_write`:
+private methods (RPC cannot call a method whose name starts with ``_``) that check
+the records' companies against the user the job runs as, then write as superuser.
+A context key would not do: RPC callers choose their context.
 
 The mixin also keeps records in their company: on create, the ``connection_id`` must
 belong to one of the user's allowed companies, and no user may move a record to
@@ -21,17 +27,51 @@ class WaveServerFieldsMixin(models.AbstractModel):
 
     #: Names of the fields only the server writes, or "__all__".
     _wave_server_fields = ()
-    #: Also let Wave administrators write them (a model whose engine still writes
-    #: as the user who runs the job, see ``wave.outbound.ledger``).
-    _wave_server_fields_admin = False
 
     def _wave_server_writer(self):
-        """Whether this environment may write server-owned fields."""
+        """Whether this environment may write server-owned fields (superuser only)."""
+        return self.env.su
+
+    def _wave_record_companies(self):
+        """The companies of these records (by their connection when they have no company)."""
+        # sudo: only the company is read, to compare it with the user's own companies.
+        records = self.sudo()
+        if "company_id" in self._fields:
+            return records.company_id
+        if "connection_id" in self._fields:
+            return records.connection_id.company_id
+        return self.env["res.company"]
+
+    def _wave_check_sync_companies(self, companies):
+        """The company check beside each superuser write of the sync: the user the job
+        runs as (or who pressed the button) must be allowed in every company touched."""
         if self.env.su:
-            return True
-        return self._wave_server_fields_admin and self.env.user.has_group(
-            "wave_accounting_integration.group_wave_admin"
-        )
+            return
+        foreign = companies - self.env.user.company_ids
+        if foreign:
+            raise AccessError(
+                _(
+                    "You cannot change the Wave records of %(company)s.",
+                    company=foreign[0].display_name,
+                )
+            )
+
+    def _wave_sync_write(self, vals):
+        """The sync writes server-owned fields of its own company's records."""
+        self._wave_check_sync_companies(self._wave_record_companies())
+        # sudo: the fields are server-owned (refused to every user, administrators
+        # included); checked just above: the records belong to the user's companies.
+        return self.sudo().write(vals)
+
+    @api.model
+    def _wave_sync_create(self, vals_list):
+        """The sync creates records for a connection of the user's allowed companies."""
+        if not self.env.su and "connection_id" in self._fields:
+            self._wave_check_connection_company(
+                [vals["connection_id"] for vals in vals_list if vals.get("connection_id")]
+            )
+        # sudo: server-owned fields; checked just above: the connections' companies.
+        return self.sudo().create(vals_list).sudo(self.env.su)
 
     def _wave_server_owned(self, vals):
         """The server-owned field names among ``vals`` (connection_id always on write)."""

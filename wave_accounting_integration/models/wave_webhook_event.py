@@ -260,6 +260,8 @@ class WaveWebhookEvent(models.Model):
     @api.model
     def _cron_purge_events(self):
         """Delete processed events older than the retention (see the module doc)."""
+        # sudo: system parameters (no company); the cron purges every company's
+        # old events, as the retention is one setting of the database.
         params = self.env["ir.config_parameter"].sudo()
         try:
             days = int(params.get_param(PARAM_RETENTION) or 0)

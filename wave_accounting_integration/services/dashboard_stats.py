@@ -40,7 +40,7 @@ class WaveDashboardStats(models.AbstractModel):
             **self._finished_runs(connection, since),
             **self._records(connection, since),
             **self._backlog(connection),
-            "queue": self._queue_depth(),
+            "queue": self._queue_depth(connection.company_id),
             "latency_avg": latency["avg"],
             "latency_p95": latency["p95"],
         }
@@ -206,17 +206,23 @@ class WaveDashboardStats(models.AbstractModel):
         }
 
     @api.model
-    def _queue_depth(self):
-        """{(channel, state): count} of the unfinished Wave queue jobs (every company)."""
-        # sudo: only counts are shown; accountants have no access to queue.job.
+    def _queue_depth(self, company=None):
+        """{(channel, state): count} of the unfinished Wave queue jobs of ``company``
+        (the jobs are tagged with their connection's company when enqueued); every
+        company's only for the metrics endpoint, which is database-wide."""
+        domain = [
+            ("channel", "=like", WAVE_CHANNEL_PREFIX + "%"),
+            ("state", "in", QUEUE_OPEN_STATES),
+        ]
+        if company is not None:
+            domain.append(("company_id", "=", company.id))
+        # sudo: only counts are shown; accountants have no access to queue.job; the
+        # company check is the domain above (the dashboard passes its company).
         groups = (
             self.env["queue.job"]
             .sudo()
             ._read_group(
-                [
-                    ("channel", "=like", WAVE_CHANNEL_PREFIX + "%"),
-                    ("state", "in", QUEUE_OPEN_STATES),
-                ],
+                domain,
                 ["channel", "state"],
                 ["__count"],
             )

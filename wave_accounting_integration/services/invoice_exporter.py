@@ -271,8 +271,7 @@ class WaveInvoiceExporter(models.AbstractModel):
             vals["wave_id"] = node["id"]
         if node.get("modifiedAt"):
             vals["wave_modified_at"] = parse_wave_datetime(node["modifiedAt"])
-        # sudo: binding fields are written by the sync, whoever posted the invoice.
-        move.sudo().write(vals)
+        self.env["wave.outbound.ledger.service"]._bind_write(connection, move, vals)
 
     # ------------------------------------------------------------------
     # Lost create answers
@@ -317,7 +316,7 @@ class WaveInvoiceExporter(models.AbstractModel):
                         "outbound",
                     )
                 else:
-                    entry.write({"state": "pending"})
+                    entry._wave_sync_write({"state": "pending"})
         Service._commit(connection)
 
     @api.model
@@ -412,7 +411,7 @@ class WaveInvoiceExporter(models.AbstractModel):
                     Service._quarantine(connection, move, format_reasons(value), patch)
                 else:
                     node = value.get("invoice") or {}
-                    entry.write(
+                    entry._wave_sync_write(
                         {
                             "payload_hash": payload_hash(payload),
                             "saga_step": mapper.saga_step_of(node),

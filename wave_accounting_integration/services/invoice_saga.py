@@ -134,14 +134,14 @@ class WaveInvoiceSaga(models.AbstractModel):
             elif isinstance(value, Exception):
                 to_check[move] = (entry, value)
             else:
-                entry.saga_step = step
+                entry._wave_sync_write({"saga_step": step})
                 Exporter._bind(connection, move, (value or {}).get("invoice") or {})
         if to_check:
             retry = self._check_steps(connection, client, to_check)
         exported = self.env["account.move"]
         for move, entry in chunk:
             if entry.state == "confirmed" and entry.saga_step == "sent":
-                entry.write({"attempts": 0, "error_message": False})
+                entry._wave_sync_write({"attempts": 0, "error_message": False})
                 Service._resolve_quarantine(connection, move)
                 self.env["wave.audit.log"]._log_many(
                     move, "outbound_exported", {"wave_id": entry.wave_id}, "outbound"
@@ -161,7 +161,7 @@ class WaveInvoiceSaga(models.AbstractModel):
             with self.env.cr.savepoint():
                 node = nodes.get(entry.wave_id)
                 if node:
-                    entry.saga_step = mapper.saga_step_of(node)
+                    entry._wave_sync_write({"saga_step": mapper.saga_step_of(node)})
                     self.env["wave.invoice.exporter"]._bind(connection, move, node)
                 if entry.saga_step != "sent":
                     retry |= Service._transient_failure(connection, entry, error)
@@ -254,10 +254,13 @@ class WaveInvoiceSaga(models.AbstractModel):
 
     @api.model
     def _unbind(self, connection, entry, move, note):
-        entry.write({"state": "compensated", "error_message": note})
+        entry._wave_sync_write({"state": "compensated", "error_message": note})
         if move:
-            # sudo: binding fields are written by the sync.
-            move.sudo().write({"wave_id": False, "wave_origin": False, "wave_modified_at": False})
+            self.env["wave.outbound.ledger.service"]._bind_write(
+                connection,
+                move,
+                {"wave_id": False, "wave_origin": False, "wave_modified_at": False},
+            )
         self.env["wave.audit.log"]._log_many(entry, "outbound_undone", {"note": note}, "outbound")
 
     @api.model

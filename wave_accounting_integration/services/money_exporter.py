@@ -241,8 +241,9 @@ class WaveMoneyExporter(models.AbstractModel):
             with self.env.cr.savepoint():
                 Service._mark_confirmed(connection, entry, wave_id)
                 if "wave_id" in record and not record.wave_id and wave_id:
-                    # sudo: binding fields are written by the sync.
-                    record.sudo().write({"wave_id": wave_id, "wave_origin": "odoo"})
+                    Service._bind_write(
+                        connection, record, {"wave_id": wave_id, "wave_origin": "odoo"}
+                    )
                 Service._resolve_quarantine(connection, record)
         Service._commit(connection)
         return [], False
@@ -270,7 +271,7 @@ class WaveMoneyExporter(models.AbstractModel):
                     reason = WaveValidationError(input_errors=culprits[i]) if culprits[i] else error
                     Service._fail(connection, entry, record, reason, details)
                 else:
-                    entry.write({"state": "pending"})
+                    entry._wave_sync_write({"state": "pending"})
                     again.append((record, entry, details))
         Service._commit(connection)
         return again

@@ -226,7 +226,9 @@ class WaveOutboundDependencies(models.AbstractModel):
                     continue
             else:
                 if entry.state == "failed" and record.write_date > entry.write_date:
-                    entry.write({"state": "pending"})  # fixed since Wave refused it: try again
+                    entry._wave_sync_write(
+                        {"state": "pending"}
+                    )  # fixed since Wave refused it: try again
                 if entry.state == "failed":
                     failures[record] = entry.error_message or _("Refused by Wave")
                     continue
@@ -324,8 +326,9 @@ class WaveOutboundDependencies(models.AbstractModel):
             node = nodes.get(mapper.tax_abbreviation(tax).lower())
             wanted = Decimal(mapper.tax_rate(tax))
             if node and rate_of.get(node["id"]) == wanted:
-                # sudo: binding ids are written by the sync.
-                tax.sudo().write({"wave_id": node["id"], "wave_origin": "odoo"})
+                self.env["wave.outbound.ledger.service"]._bind_write(
+                    connection, tax, {"wave_id": node["id"], "wave_origin": "odoo"}
+                )
                 self._close_open_entries(connection, tax, node["id"])
             else:
                 missing |= tax
@@ -364,8 +367,7 @@ class WaveOutboundDependencies(models.AbstractModel):
         if record._name == "product.product":
             vals["wave_company_id"] = connection.company_id.id
         if record.wave_id != entry.wave_id:
-            # sudo: binding ids are written by the sync whatever the user's rights on contacts
-            record.sudo().write(vals)
+            self.env["wave.outbound.ledger.service"]._bind_write(connection, record, vals)
             self.env["wave.outbound.ledger.service"]._resolve_quarantine(connection, record)
 
     # ------------------------------------------------------------------
@@ -395,7 +397,7 @@ class WaveOutboundDependencies(models.AbstractModel):
                     self._bind(connection, record, entry, found[record])
                 else:
                     # Searched and not there: it was never created, send it again.
-                    entry.write({"state": "pending"})
+                    entry._wave_sync_write({"state": "pending"})
         Service._commit(connection)
 
     @api.model
@@ -548,6 +550,8 @@ class WaveOutboundDependencies(models.AbstractModel):
                     )
                 else:
                     obj = (value or {}).get(key) or {}
-                    record.sudo().write(  # sudo: sync bookkeeping field
-                        {"wave_modified_at": parse_wave_datetime(obj.get("modifiedAt"))}
+                    Service._bind_write(
+                        connection,
+                        record,
+                        {"wave_modified_at": parse_wave_datetime(obj.get("modifiedAt"))},
                     )

@@ -21,6 +21,7 @@ import json
 import logging
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 from ..lib import (
     WaveAuthenticationError,
@@ -125,10 +126,33 @@ class WaveOutboundLedgerService(models.AbstractModel):
                 to_create.append(self._entry_vals(connection, record, kind, sub_key, version))
                 keys.append((record, sub_key))
         if to_create:
-            # sudo: the ledger is written by the sync for any user who posts documents.
-            created = Ledger.sudo().create(to_create).sudo(False)
+            # The ledger's fields are server-owned: created through the sync's path
+            # (the connection's company checked against the job's user, then superuser).
+            created = Ledger._wave_sync_create(to_create)
             result.update(zip(keys, created, strict=True))
         return result
+
+    @api.model
+    def _bind_write(self, connection, records, vals):
+        """Write Wave binding fields (``wave_id``, ``wave_origin``, ``wave_modified_at``)
+        on Odoo records the sync exported: the one path, with its company check."""
+        company = connection.company_id
+        # sudo: only the records' companies are read, to compare them.
+        foreign = records.sudo().filtered(
+            lambda r: "company_id" in r and r.company_id and company not in r.company_id.parent_ids
+        )
+        if foreign:
+            raise AccessError(
+                _(
+                    "%(name)s does not belong to %(company)s: Wave's answer is not bound to it.",
+                    name=foreign[0].display_name,
+                    company=company.display_name,
+                )
+            )
+        # sudo: binding fields are written by the sync whoever posted the document
+        # (users may not write them); checked just above: the records are of the
+        # connection's company (or a branch of it), or shared (no company).
+        records.sudo().write(vals)
 
     @api.model
     def _entry_vals(self, connection, record, kind, sub_key, version):
@@ -151,7 +175,7 @@ class WaveOutboundLedgerService(models.AbstractModel):
         """Mark entries ``sent`` with a summary of their request, then COMMIT."""
         now = fields.Datetime.now()
         for entry, payload in entries_inputs:
-            entry.write(
+            entry._wave_sync_write(
                 {
                     "state": "sent",
                     "operation": operation,
@@ -168,7 +192,7 @@ class WaveOutboundLedgerService(models.AbstractModel):
         if error is not None:
             vals["error_message"] = str(error)
         for entry in entries:
-            entry.write(vals)
+            entry._wave_sync_write(vals)
         self._commit(connection)
 
     @api.model
@@ -181,14 +205,16 @@ class WaveOutboundLedgerService(models.AbstractModel):
             "error_message": False,
         }
         vals.update(extra)
-        entry.write(vals)
+        entry._wave_sync_write(vals)
 
     @api.model
     def _mark_unknown(self, connection, entry, error):
         evidence = dict(getattr(error, "details", {}) or {})
         now = fields.Datetime.to_string(fields.Datetime.now())
         evidence.update({"error": str(error), "at": now})
-        entry.write({"state": "outcome_unknown", "evidence": evidence, "error_message": str(error)})
+        entry._wave_sync_write(
+            {"state": "outcome_unknown", "evidence": evidence, "error_message": str(error)}
+        )
 
     @api.model
     def _transient_failure(self, connection, entry, error):
@@ -197,7 +223,7 @@ class WaveOutboundLedgerService(models.AbstractModel):
         vals = {"attempts": attempts, "error_message": str(error)}
         if entry.state == "sent":
             vals["state"] = "pending"
-        entry.write(vals)
+        entry._wave_sync_write(vals)
         if attempts < max(connection.outbound_retry_limit, 1):
             return True
         self._compensate(connection, entry, error)
@@ -224,7 +250,7 @@ class WaveOutboundLedgerService(models.AbstractModel):
         undone = None
         if entry.kind == "invoice" and entry.wave_id:
             undone = self.env["wave.invoice.saga"]._compensate(connection, entry, record)
-        entry.write({"state": "compensated" if undone else "failed"})
+        entry._wave_sync_write({"state": "compensated" if undone else "failed"})
         note = _(
             "Export of %(name)s to Wave failed %(n)s times (%(error)s). %(undone)s",
             name=entry.record_name,
@@ -282,7 +308,7 @@ class WaveOutboundLedgerService(models.AbstractModel):
         """Wave refused it (or it cannot be sent): ledger failed + quarantine."""
         reasons = error if isinstance(error, str) else format_reasons(error)
         if entry:
-            entry.write({"state": "failed", "error_message": reasons})
+            entry._wave_sync_write({"state": "failed", "error_message": reasons})
         return self._quarantine(connection, record, reasons, payload, suggested_fix)
 
     # ------------------------------------------------------------------

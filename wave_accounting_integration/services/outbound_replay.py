@@ -43,7 +43,7 @@ class WaveOutboundReplay(models.AbstractModel):
                         ("res_id", "in", records.ids),
                         ("state", "=", "failed"),
                     ]
-                ).write({"state": "pending", "attempts": 0, "error_message": False})
+                )._wave_sync_write({"state": "pending", "attempts": 0, "error_message": False})
         attempts = quarantine.attempts
         self.env["wave.audit.log"]._log_many(quarantine, "replay", {"direction": "outbound"})
         with replay_guard(quarantine):

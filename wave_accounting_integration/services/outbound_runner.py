@@ -40,7 +40,8 @@ class WaveOutboundRunner(models.AbstractModel):
         jobs = []
         for start in range(0, len(ids), size):
             chunk = ids[start : start + size]
-            delayed = connection.with_delay(
+            # company_id (context): the job is counted for the connection's company.
+            delayed = connection.with_context(company_id=connection.company_id.id).with_delay(
                 priority=priority,
                 identity_key=identity_exact,
                 channel="root.wave.outbound",

@@ -267,12 +267,16 @@ class WavePaymentExporter(models.AbstractModel):
         Service = self.env["wave.outbound.ledger.service"]
         Service._mark_confirmed(connection, entry, node.get("id"), resolution)
         if not payment.wave_id:
-            # sudo: binding fields are written by the sync.
-            payment.sudo().write({"wave_id": node.get("id"), "wave_origin": "odoo"})
+            Service._bind_write(
+                connection, payment, {"wave_id": node.get("id"), "wave_origin": "odoo"}
+            )
         wave_invoice = node.get("invoice") or {}
         if wave_invoice.get("modifiedAt"):
-            # sudo: binding fields are written by the sync.
-            invoice.sudo().wave_modified_at = parse_wave_datetime(wave_invoice["modifiedAt"])
+            Service._bind_write(
+                connection,
+                invoice,
+                {"wave_modified_at": parse_wave_datetime(wave_invoice["modifiedAt"])},
+            )
         Service._resolve_quarantine(connection, payment)
 
     @api.model
@@ -296,7 +300,7 @@ class WavePaymentExporter(models.AbstractModel):
                 if match:
                     self._confirmed(connection, key[0], invoice, entry, match[0], "lookup")
                 else:
-                    entry.write({"state": "pending"})
+                    entry._wave_sync_write({"state": "pending"})
         self.env["wave.outbound.ledger.service"]._commit(connection)
 
     # ------------------------------------------------------------------
@@ -353,7 +357,7 @@ class WavePaymentExporter(models.AbstractModel):
                 elif entry.wave_id in still_there:
                     retry = True
                 else:
-                    entry.write(
+                    entry._wave_sync_write(
                         {"state": "compensated", "error_message": _("Payment deleted in Wave")}
                     )
                     self.env["wave.audit.log"]._log_many(

@@ -45,6 +45,7 @@ class WaveWebhookProcessor(models.AbstractModel):
                     ("state", "in", PENDING_STATES),
                 ]
             )
+            # the event itself: the job's own record, of this same connection
             | event.sudo()
         )
 

@@ -10,7 +10,9 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from . import security_tally as tally
 from .common import WaveCommon
+from .security_tally import TallyMixin
 from .test_webhook import sign
 
 MARKER = "HOSTILEMARKER"
@@ -31,7 +33,7 @@ class _Records(logging.Handler):
 
 
 @tagged("post_install", "-at_install")
-class TestWebhookHostile(WaveCommon, HttpCase):
+class TestWebhookHostile(TallyMixin, WaveCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -104,6 +106,9 @@ class TestWebhookHostile(WaveCommon, HttpCase):
         for name, payload in [*bodies.items(), *raw_bodies.items()]:
             body = payload if isinstance(payload, str) else json.dumps(payload)
             response = self.post(body.encode("utf-8", "surrogatepass"))
+            leaked = self.counts() != before or MARKER.encode() in response.content
+            outcome = tally.classify(response.status_code == 400, leaked, response.status_code)
+            tally.record("webhook: signed body with hostile values", outcome)
             self.assertEqual(response.status_code, 400, name)
             self.assertEqual(response.json()["status"], "rejected", name)
         self.assertEqual(self.counts(), before, "nothing inserted, nothing queued")
@@ -137,6 +142,11 @@ class TestWebhookHostile(WaveCommon, HttpCase):
         }
         self.connection.sudo().active = False
         answers["archived connection"] = self.post(body)
+        for answer in answers.values():
+            outcome = tally.classify(
+                answer.status_code == 401, self.counts()[0] != 0, answer.status_code
+            )
+            tally.record("webhook: signature failures (one 401 answer)", outcome)
         shapes = {
             (r.status_code, r.content, r.headers.get("Content-Type")) for r in answers.values()
         }
@@ -163,6 +173,10 @@ class TestWebhookHostile(WaveCommon, HttpCase):
         ):
             before = self.counts()
             response = self.post(self.event(occurred_at=occurred_at))
+            outcome = tally.classify(
+                response.status_code == 400, self.counts() != before, response.status_code
+            )
+            tally.record("webhook: event time outside the window (when on)", outcome)
             self.assertEqual(response.status_code, 400, occurred_at)
             self.assertEqual(self.counts(), before)
         missing = self.event()

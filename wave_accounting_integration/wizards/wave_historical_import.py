@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..graphql.inbound import invoice_counts_query
+from ..lib import WaveError
 
 # months are merged into chunks of up to this many pages (fewer, fuller pages)
 CHUNK_PAGES = 4
@@ -151,7 +152,11 @@ class WaveHistoricalImport(models.TransientModel):
         if not connection._is_ready():
             raise UserError(_("Connect %s to Wave first.", connection.name))
         # the chart of accounts first: its first listing maps the obvious accounts
-        self.env["wave.reference.importer"]._sync_accounts(connection)
+        try:
+            self.env["wave.reference.importer"]._sync_accounts(connection)
+        except WaveError as error:
+            # Wave unreachable or the token refused: a plain message, not a crash.
+            raise UserError(error.message) from None
         # sudo: sync runs are written by the sync only; the caller administers this
         # connection (checked above), whose company the runs take.
         SyncJob = self.env["wave.sync.job"].sudo()

@@ -2,6 +2,9 @@
 """The "Parity report" dialog: choose a range, compare, open the result."""
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib import WaveError
 
 
 class WaveParityReportWizard(models.TransientModel):
@@ -29,9 +32,13 @@ class WaveParityReportWizard(models.TransientModel):
     def action_compute(self):
         """Compare Wave and Odoo over the range and open the result."""
         self.ensure_one()
-        report = self.env["wave.parity.checker"]._compute_report(
-            self.connection_id, self.date_from, self.date_to
-        )
+        try:
+            report = self.env["wave.parity.checker"]._compute_report(
+                self.connection_id, self.date_from, self.date_to
+            )
+        except WaveError as error:
+            # Wave unreachable or the token refused: a plain message, not a crash.
+            raise UserError(error.message) from None
         return report.action_open_lines()
 
     def action_open_reports(self):
