@@ -72,9 +72,9 @@ class WaveInvoiceExporter(models.AbstractModel):
             self._resolve_lost(connection, client, lost)
         # Failed earlier, fixed since (the invoice or a reference it needs changed):
         # planned again, never skipped silently.
-        self._fixed_since_failure(self.env["wave.outbound.ledger"].union(*entries.values())).write(
-            {"state": "pending"}
-        )
+        self._fixed_since_failure(
+            self.env["wave.outbound.ledger"].union(*entries.values())
+        )._wave_sync_write({"state": "pending"})
         todo = invoices.filtered(lambda m: entries[m].state in ("pending", "confirmed"))
         if not todo:
             return True
@@ -189,7 +189,7 @@ class WaveInvoiceExporter(models.AbstractModel):
                     # Not refused: a lost answer is looked up on the next run; the
                     # invoice stays pending (retried), it does not fail.
                     if entry.state == "pending":
-                        entry.write({"error_message": "\n".join(pending)})
+                        entry._wave_sync_write({"error_message": "\n".join(pending)})
                     wait = True
                     continue
                 if blockers:

@@ -490,7 +490,7 @@ class WaveOutboundDependencies(models.AbstractModel):
             "ledger entry, or release it to be sent again.",
             name=entry.record_name or record.display_name,
         )
-        entry.write({"state": "outcome_unknown", "error_message": reason})
+        entry._wave_sync_write({"state": "outcome_unknown", "error_message": reason})
         if record != connection:
             Service._quarantine(connection, record, reason, entry.request_summary)
 
