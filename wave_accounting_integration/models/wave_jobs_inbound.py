@@ -61,6 +61,9 @@ class WaveApi(models.Model):
         if not (self.sync_inbound and self._is_ready()):
             _logger.info("Wave connection %s is not ready: %s poll skipped.", self.id, entity)
             return False
+        labels = dict(
+            self.env["wave.sync.job"]._fields["kind"]._description_selection(self.env)
+        )
         # sudo: sync runs are written by the sync only, for this connection's company
         # (a manual poll is checked by action_poll_now, the cron runs as superuser).
         job = (
@@ -68,7 +71,7 @@ class WaveApi(models.Model):
             .sudo()
             .create(
                 {
-                    "name": _("Poll %s", entity),
+                    "name": _("Import changes: %s", labels.get(entity, entity)),
                     "connection_id": self.id,
                     "kind": entity,
                     "direction": "inbound",
