@@ -61,7 +61,6 @@ class WaveAccountMap(models.Model):
         ),
     ]
 
-
     @api.depends("wave_account_subtype")
     def _compute_wave_account_subtype_label(self):
         # Wave's enum (RECEIVABLE_INVOICES) in words: "Receivable invoices".

@@ -246,7 +246,7 @@ class WaveApi(models.Model):
         help="When sending an invoice to Wave still fails after every retry (Wave unreachable "
         "or in error), Odoo deletes the unfinished draft in Wave. Tick this to also reset the "
         "Odoo invoice to draft so it can be corrected and posted again; otherwise it stays "
-        "posted. Either way it is listed in the quarantine."
+        "posted. Either way it is listed in the quarantine.",
     )
     failure_notify_threshold = fields.Integer(
         default=3,

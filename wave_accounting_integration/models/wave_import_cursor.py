@@ -30,12 +30,12 @@ class WaveImportCursor(models.Model):
     watermark = fields.Datetime(
         string="Imported up to",
         help="modifiedAt of the newest Wave record imported: the next poll asks for "
-        "records modified after this moment minus the overlap window."
+        "records modified after this moment minus the overlap window.",
     )
     last_poll = fields.Datetime(string="Last import", readonly=True)
     known_total = fields.Integer(
         string="Records in Wave",
-        help="Number of records Wave reported at the last poll (deletions make it shrink)."
+        help="Number of records Wave reported at the last poll (deletions make it shrink).",
     )
     signature = fields.Char(
         help="Change detector of entities without a modifiedAt filter (accounts: "
