@@ -37,11 +37,15 @@ OPEN_MENU_JS = """
     try {
         const env = odoo.__WOWL_DEBUG__.root.env;
         const menu = env.services.menu.getMenu(%(menu_id)s);
+        if (!menu) {
+            throw new Error("the menu is not in the web client");
+        }
+        // The home screen is open first: wait for the menu's own screen.
+        const screen = () => document.querySelector(".o_action_manager > .o_action");
+        const home = screen();
         await env.services.menu.selectMenu(menu);
         const shown = () =>
-            document.querySelector(".modal .modal-body") ||
-            document.querySelector(".o_action_manager .o_view_controller") ||
-            document.querySelector(".o_action_manager .o_action");
+            document.querySelector(".modal .modal-body") || (screen() && screen() !== home);
         const until = Date.now() + 30000;
         while (!shown()) {
             if (Date.now() > until) {
@@ -146,7 +150,7 @@ class TestWaveMenus(WaveTourCase):
                 self.browser_js(
                     url,
                     code,
-                    ready="odoo.__WOWL_DEBUG__ && odoo.__WOWL_DEBUG__.root",
+                    ready="odoo.isReady",
                     login="admin",
                     timeout=120,
                 )
