@@ -30,7 +30,6 @@ class AccountMove(models.Model):
     )
     wave_synced_at = fields.Datetime(copy=False, readonly=True)
     wave_number = fields.Char(
-        string="Wave Number",
         compute="_compute_wave_link",
         groups=WAVE_USER,
         help="The invoice number in Wave.",

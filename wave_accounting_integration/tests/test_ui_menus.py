@@ -58,7 +58,7 @@ OPEN_MENU_JS = """
         const selectors = [
             ".o_breadcrumb", ".modal-title", "h1", "h2", "label", ".o_form_label",
             "th", "td", ".o_statusbar_status", ".o_notebook .nav-link", ".btn",
-            ".o_setting_box", ".o_view_nocontent", ".o_field_widget",
+            ".o_setting_box", ".o_view_nocontent", ".o_field_widget", "p",
         ];
         const texts = new Set([document.title]);
         for (const element of document.querySelectorAll(selectors.join(","))) {
@@ -109,6 +109,9 @@ class TestWaveMenus(WaveTourCase):
         super().setUpClass()
         cls.admin = cls.env.ref("base.user_admin")
         cls.admin.groups_id |= cls.env.ref("wave_accounting_integration.group_wave_admin")
+        # The administrator works in the company the Wave connection belongs to.
+        company = cls.connection.company_id
+        cls.admin.write({"company_ids": [(4, company.id)], "company_id": company.id})
 
     def _menus(self):
         root = self.env.ref("wave_accounting_integration.menu_wave_root")
