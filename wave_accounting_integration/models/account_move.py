@@ -4,8 +4,13 @@ left an imported invoice in (Wave status, paid amount, snapshot of its key field
 where invoices and entries enter the export (posting, reset to draft, cancel: jobs are
 enqueued, the work runs in ``wave.outbound.runner`` / ``wave.invoice.saga``)."""
 
-from odoo import fields, models
+from odoo import _, api, fields, models
 from odoo.tools import SQL
+
+from ..lib.urls import WAVE_INVOICE_URL_TEMPLATE, wave_invoice_url
+
+INVOICE_URL_PARAM = "wave_accounting_integration.invoice_url_template"
+WAVE_USER = "wave_accounting_integration.group_wave_user"
 
 # account.move fields only the sync writes (see ``_wave_write_sync_state``).
 SYNC_STATE_FIELDS = {"wave_synced_at", "wave_sync_snapshot", "wave_amount_paid"}
@@ -16,7 +21,7 @@ class AccountMove(models.Model):
     _inherit = ["account.move", "wave.binding.mixin"]
 
     # Inbound: the state of the Wave invoice when the sync last wrote this move.
-    wave_status = fields.Char(copy=False, readonly=True)
+    wave_status = fields.Char(string="Wave Status Code", copy=False, readonly=True)
     wave_amount_paid = fields.Float(
         copy=False,
         readonly=True,
@@ -29,9 +34,65 @@ class AccountMove(models.Model):
         readonly=True,
         help="Wave's version of this date or older was declined (\"Keep Odoo's\").",
     )
+    wave_number = fields.Char(
+        compute="_compute_wave_link",
+        groups=WAVE_USER,
+        help="The invoice number in Wave.",
+    )
+    wave_status_label = fields.Char(
+        string="Wave Status", compute="_compute_wave_link", groups=WAVE_USER
+    )
+    wave_url = fields.Char(
+        string="Open in Wave",
+        compute="_compute_wave_link",
+        groups=WAVE_USER,
+        help="The invoice's page in Wave. The address pattern is the system parameter "
+        "wave_accounting_integration.invoice_url_template ({business} and {invoice} are "
+        "the Wave ids of the business and of the invoice).",
+    )
     wave_sync_snapshot = fields.Json(
         copy=False, help="Key fields as the sync left them: tells which fields Odoo changed since."
     )
+
+    @api.depends("wave_id", "wave_origin", "wave_status", "name", "payment_reference", "company_id")
+    def _compute_wave_link(self):
+        # sudo: the URL template is a system parameter and the business id of the
+        # move's own company connection is not a secret; both are only read.
+        template = (
+            self.env["ir.config_parameter"].sudo().get_param(INVOICE_URL_PARAM)
+            or WAVE_INVOICE_URL_TEMPLATE
+        )
+        Connection = self.env["wave.api"].sudo()
+        businesses = {}
+        statuses = {
+            "DRAFT": _("Draft"),
+            "SAVED": _("Approved"),
+            "UNPAID": _("Unpaid"),
+            "SENT": _("Sent"),
+            "VIEWED": _("Viewed by the customer"),
+            "PARTIAL": _("Partially paid"),
+            "PAID": _("Paid"),
+            "OVERDUE": _("Overdue"),
+            "OVERPAID": _("Overpaid"),
+        }
+        for move in self:
+            move.wave_status_label = (
+                statuses.get(move.wave_status)
+                or (move.wave_status or "").replace("_", " ").capitalize()
+                or False
+            )
+            if not move.wave_id:
+                move.wave_number = move.wave_url = False
+                continue
+            # Imported invoices keep Wave's number as payment reference; exported
+            # ones are sent with the Odoo number.
+            move.wave_number = (
+                move.payment_reference if move.wave_origin == "wave" else move.name
+            ) or False
+            company = move.company_id
+            if company not in businesses:
+                businesses[company] = Connection._for_company(company).business_id
+            move.wave_url = wave_invoice_url(template, businesses[company], move.wave_id) or False
 
     def init(self):
         super().init()

@@ -6,7 +6,7 @@ than in global ``ir.config_parameter`` entries. Secrets are write-only here: the
 screen never receives a stored secret back, an empty field keeps the stored one.
 """
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from ..services.books_setup import CURRENCY_POLICIES
 from .wave_api import (
@@ -67,6 +67,9 @@ class ResConfigSettings(models.TransientModel):
     wave_connection_id = fields.Many2one("wave.api", compute="_compute_wave_connection_id")
     wave_state = fields.Selection(related="wave_connection_id.state")
     wave_business_name = fields.Char(related="wave_connection_id.business_name")
+    # The saved method: the Connect button shows as soon as the method is changed.
+    wave_saved_auth_method = fields.Selection(related="wave_connection_id.auth_method")
+    wave_webhook_url = fields.Char(related="wave_connection_id.webhook_url")
 
     wave_auth_method = fields.Selection(
         [("oauth", "OAuth2 (Connect to Wave)"), ("token", "Full-access token")],
@@ -164,8 +167,17 @@ class ResConfigSettings(models.TransientModel):
         for settings_field, connection_field in SECRET_FIELDS.items():
             if self[settings_field]:
                 vals[connection_field] = self[settings_field].strip()
+        if "auth_method" in vals and connection.state == "connected":
+            # Signed in the other way: the new method has to be connected before
+            # anything is synced, so the screen offers Connect to Wave again.
+            vals["state"] = "disconnected"
+            vals["last_error"] = _(
+                "The sign-in method changed: click Connect to Wave to sign in again."
+            )
         if vals:
             connection.write(vals)
+            if vals.get("state") == "disconnected":
+                connection.message_post(body=vals["last_error"], subtype_xmlid="mail.mt_note")
 
     # Connection buttons, applied to the saved settings
     def _wave_saved_connection(self):

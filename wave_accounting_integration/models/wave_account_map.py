@@ -26,7 +26,12 @@ class WaveAccountMap(models.Model):
     wave_account_id = fields.Char(string="Wave Account ID", required=True, index=True)
     wave_account_name = fields.Char(string="Wave Account", required=True)
     wave_account_type = fields.Selection(WAVE_ACCOUNT_TYPES, string="Wave Type")
-    wave_account_subtype = fields.Char(string="Wave Subtype", help="e.g. CASH_AND_BANK, INCOME")
+    wave_account_subtype = fields.Char(
+        string="Wave Subtype Code", help="As Wave names it, e.g. CASH_AND_BANK, INCOME."
+    )
+    wave_account_subtype_label = fields.Char(
+        string="Wave Subtype", compute="_compute_wave_account_subtype_label"
+    )
     wave_account_code = fields.Char(string="Wave Code")
     wave_currency = fields.Char()
     wave_sequence = fields.Integer(help="Wave's change counter, used to detect edits.")
@@ -58,6 +63,13 @@ class WaveAccountMap(models.Model):
             "A Wave account can be mapped only once per connection.",
         ),
     ]
+
+    @api.depends("wave_account_subtype")
+    def _compute_wave_account_subtype_label(self):
+        # Wave's enum (RECEIVABLE_INVOICES) in words: "Receivable invoices".
+        for line in self:
+            code = line.wave_account_subtype or ""
+            line.wave_account_subtype_label = code.replace("_", " ").capitalize()
 
     @api.depends("account_id")
     def _compute_use_suspense(self):

@@ -254,10 +254,11 @@ class WaveApi(models.Model):
         "notes.",
     )
     compensate_odoo_side = fields.Boolean(
+        string="Reset the Odoo invoice to draft when sending fails",
         help="When sending an invoice to Wave still fails after every retry (Wave unreachable "
         "or in error), Odoo deletes the unfinished draft in Wave. Tick this to also reset the "
         "Odoo invoice to draft so it can be corrected and posted again; otherwise it stays "
-        "posted. Either way it is listed in the quarantine."
+        "posted. Either way it is listed in the quarantine.",
     )
     failure_notify_threshold = fields.Integer(
         default=3,
@@ -315,7 +316,15 @@ class WaveApi(models.Model):
     )
     outbound_batch_size = fields.Integer(default=20, help="Records per export job.")
     outbound_ledger_ids = fields.One2many("wave.outbound.ledger", "connection_id")
-    outbound_unknown_count = fields.Integer(compute="_compute_outbound_unknown_count")
+    outbound_unknown_count = fields.Integer(
+        string="Sent, answer lost", compute="_compute_outbound_unknown_count"
+    )
+    webhook_url = fields.Char(
+        string="Webhook address",
+        compute="_compute_webhook_url",
+        help="The address to register in Wave for webhooks: Odoo's public address "
+        "(the web.base.url system parameter) followed by this connection's route.",
+    )
 
     _sql_constraints = [
         (
@@ -329,6 +338,14 @@ class WaveApi(models.Model):
             "The fuzzy match threshold is a percentage between 0 and 100.",
         ),
     ]
+
+    def _compute_webhook_url(self):
+        for connection in self:
+            connection.webhook_url = (
+                f"{connection.get_base_url()}/wave/webhook/{connection.id}"
+                if connection.id
+                else False
+            )
 
     @api.depends("outbound_ledger_ids.state")
     def _compute_outbound_unknown_count(self):
@@ -460,6 +477,38 @@ class WaveApi(models.Model):
             "target": "self",
         }
 
+    def _wave_missing_sign_in(self):
+        """A notification saying how to sign in when nothing to test with is stored."""
+        self.ensure_one()
+        if self._wave_uses_oauth():
+            if self.access_token or self.refresh_token:
+                return False
+            if self.client_id and self.client_secret:
+                action = self._wave_notification(
+                    _("Not signed in to Wave yet"),
+                    _("Odoo has no Wave sign-in to test. %s: Wave asks you to approve Odoo."),
+                    "warning",
+                )
+                action["params"]["links"] = [
+                    {"label": _("Connect to Wave"), "url": f"{START_PATH}?connection_id={self.id}"}
+                ]
+                return action
+            return self._wave_notification(
+                _("Not signed in to Wave yet"),
+                _(
+                    "Enter the client ID and secret of your Wave application, save, then "
+                    "click Connect to Wave."
+                ),
+                "warning",
+            )
+        if self.full_access_token:
+            return False
+        return self._wave_notification(
+            _("Not signed in to Wave yet"),
+            _("Paste a Wave full-access token, save, then click Connect to Wave."),
+            "warning",
+        )
+
     def action_wave_test_connection(self):
         """Ask Wave for the business: show and store its name, currency and scopes."""
         self.ensure_one()
@@ -468,10 +517,15 @@ class WaveApi(models.Model):
         # checked just above: _wave_check_admin (a Wave administrator of this
         # connection's company).
         connection = self.sudo()
+        missing = connection._wave_missing_sign_in()
+        if missing:
+            return missing
         try:
             if not connection.business_id:
                 businesses = self._wave_list_businesses()
-                if len(businesses) != 1:
+                if len(businesses) != 1 or self._wave_switch_needs_confirmation(
+                    businesses[0]["id"]
+                ):
                     return self.action_wave_choose_business(businesses)
                 self._wave_select_business(businesses[0])
             with self._get_client("interactive") as client:
@@ -505,7 +559,7 @@ class WaveApi(models.Model):
         return self._wave_notification(
             _("Connected to Wave"),
             _(
-                "Business: %(name)s. Currency: %(currency)s. Scopes: %(scopes)s.",
+                "Business: %(name)s · Currency: %(currency)s · Permissions: %(scopes)s",
                 name=business.get("name"),
                 currency=currency,
                 scopes=scopes or "-",

@@ -21,6 +21,7 @@ import logging
 import psycopg2.errors
 
 from odoo import SUPERUSER_ID, _, api, models
+from odoo.exceptions import UserError
 
 from ..graphql.connection import BUSINESSES_QUERY
 from ..lib import (
@@ -479,10 +480,16 @@ class WaveApiAuth(models.Model):
         chosen = [b for b in businesses if b["id"] == restricted] if restricted else []
         if not chosen and len(businesses) == 1:
             chosen = businesses
-        if chosen:
+        if chosen and not self._wave_switch_needs_confirmation(chosen[0]["id"]):
             self._wave_select_business(chosen[0])
             return []
-        if self.business_id not in {b["id"] for b in businesses}:
+        if chosen:
+            # Another business while data is linked to the current one: the
+            # administrator confirms in the business selection.
+            return businesses
+        if self.business_id not in {b["id"] for b in businesses} and not any(
+            self._wave_linked_counts().values()
+        ):
             connection.write({"business_id": False, "business_name": False})
         return businesses
 
@@ -508,10 +515,59 @@ class WaveApiAuth(models.Model):
             if not node.get("isArchived")
         ]
 
-    def _wave_select_business(self, business):
-        """Work on ``business`` (a dict of :meth:`_wave_list_businesses`)."""
+    def _wave_linked_counts(self):
+        """Odoo records already linked to Wave for this connection's company.
+
+        ``{"invoices": n, "payments": n, "contacts": n}``: what moving the
+        connection to another Wave business would leave pointing at the old one.
+        """
+        self.ensure_one()
+        company = self.company_id
+        # sudo: counting only, for an administrator of this company (checked by
+        # the callers with _wave_check_admin); every domain is limited to the
+        # connection's company or the connection itself.
+        env = self.sudo().env
+        return {
+            "invoices": env["account.move"].search_count(
+                [("company_id", "=", company.id), ("wave_id", "!=", False)]
+            ),
+            "payments": env["account.payment"].search_count(
+                [("company_id", "=", company.id), ("wave_id", "!=", False)]
+            ),
+            "contacts": env["wave.partner.map"].search_count(
+                [("connection_id", "=", self.id), ("partner_id", "!=", False)]
+            ),
+        }
+
+    def _wave_switch_needs_confirmation(self, business_id):
+        """True when choosing ``business_id`` would move linked data to another business."""
+        self.ensure_one()
+        if business_id == self.business_id:
+            return False
+        return any(self._wave_linked_counts().values())
+
+    def _wave_select_business(self, business, confirmed=False):
+        """Work on ``business`` (a dict of :meth:`_wave_list_businesses`).
+
+        Another business while invoices, payments or contacts are linked to the
+        current one is refused unless ``confirmed`` (the administrator ticked the
+        confirmation of the business selection).
+        """
         self.ensure_one()
         self._wave_check_admin()
+        if not confirmed and self._wave_switch_needs_confirmation(business["id"]):
+            counts = self._wave_linked_counts()
+            raise UserError(
+                _(
+                    "%(invoices)s invoices, %(payments)s payments and %(contacts)s contacts "
+                    "of this company are linked to the Wave business %(old)s. Choosing "
+                    "%(new)s would sync them with another business. Tick the confirmation "
+                    "in the business selection if you really mean it.",
+                    old=self.business_name or self.business_id or _("chosen before"),
+                    new=business["name"],
+                    **counts,
+                )
+            )
         reconnected = self.business_id == business["id"]
         # sudo: business and state are server-owned; checked just above:
         # _wave_check_admin (a Wave administrator of this connection's company).

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Every change the sync made, with the key fields before and after."""
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 
 class WaveAuditLog(models.Model):
@@ -20,6 +20,28 @@ class WaveAuditLog(models.Model):
     values_before = fields.Json()
     values_after = fields.Json()
     note = fields.Text()
+    # Shown instead of the technical model and action names.
+    record_type = fields.Char(string="Record type", compute="_compute_labels")
+    action_label = fields.Char(string="Change", compute="_compute_labels")
+
+    @api.depends("res_model", "action")
+    def _compute_labels(self):
+        actions = {
+            "create": _("Created"),
+            "update": _("Updated"),
+            "cancel": _("Cancelled"),
+            "discard": _("Discarded"),
+            "conflict": _("Conflict"),
+            "replay": _("Replayed"),
+            "resolve": _("Resolved"),
+            "outbound_undone": _("Undone in Wave"),
+        }
+        IrModel = self.env["ir.model"]
+        for line in self:
+            model = IrModel._get(line.res_model) if line.res_model else IrModel
+            line.record_type = model.name or line.res_model
+            action = line.action or ""
+            line.action_label = actions.get(action) or action.replace("_", " ").capitalize()
 
     @api.model
     def _log_many(self, records, action, values_after=None, source=None, values_before=None):

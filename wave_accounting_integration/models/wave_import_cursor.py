@@ -15,7 +15,7 @@ POLL_ENTITIES = [
 
 class WaveImportCursor(models.Model):
     _name = "wave.import.cursor"
-    _description = "Wave Import Watermark"
+    _description = "Wave Import Position"
     _inherit = ["wave.server.fields.mixin"]
     # Written by the sync only (as superuser): users read them.
     _wave_server_fields = "__all__"
@@ -26,14 +26,16 @@ class WaveImportCursor(models.Model):
     company_id = fields.Many2one(
         related="connection_id.company_id", store=True, index=True, precompute=True
     )
-    entity = fields.Selection(POLL_ENTITIES, required=True)
+    entity = fields.Selection(POLL_ENTITIES, string="Records", required=True)
     watermark = fields.Datetime(
+        string="Imported up to",
         help="modifiedAt of the newest Wave record imported: the next poll asks for "
-        "records modified after this moment minus the overlap window."
+        "records modified after this moment minus the overlap window.",
     )
-    last_poll = fields.Datetime(readonly=True)
+    last_poll = fields.Datetime(string="Last import", readonly=True)
     known_total = fields.Integer(
-        help="Number of records Wave reported at the last poll (deletions make it shrink)."
+        string="Records in Wave",
+        help="Number of records Wave reported at the last poll (deletions make it shrink).",
     )
     signature = fields.Char(
         help="Change detector of entities without a modifiedAt filter (accounts: "

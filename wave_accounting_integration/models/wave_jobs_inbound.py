@@ -15,7 +15,7 @@ Declared in ``data/queue_job_data.xml``.
 
 import logging
 
-from odoo import _, models
+from odoo import SUPERUSER_ID, _, models
 from odoo.addons.queue_job.job import identity_exact
 
 from ..lib import WaveError
@@ -62,6 +62,7 @@ class WaveApi(models.Model):
         if not (self.sync_inbound and self._is_ready()):
             _logger.info("Wave connection %s is not ready: %s poll skipped.", self.id, entity)
             return False
+        labels = dict(self.env["wave.sync.job"]._fields["kind"]._description_selection(self.env))
         # sudo: sync runs are written by the sync only, for this connection's company
         # (a manual poll is checked by action_poll_now, the cron runs as superuser).
         job = (
@@ -69,7 +70,7 @@ class WaveApi(models.Model):
             .sudo()
             .create(
                 {
-                    "name": _("Poll %s", entity),
+                    "name": _("Import changes: %s", labels.get(entity, entity)),
                     "connection_id": self.id,
                     "kind": entity,
                     "direction": "inbound",
@@ -184,7 +185,9 @@ class WaveWebhookEvent(models.Model):
     def _enqueue(self):
         """Queue the processing job; one pending job per invoice is enough, since the
         job reads the invoice's current state from Wave whatever event triggered it."""
-        for event in self:
+        # As the superuser (OdooBot): the job, and the chatter notes it writes on the
+        # invoice, are the integration's, not the public user's of the webhook route.
+        for event in self.with_user(SUPERUSER_ID):
             job = (
                 event.with_context(company_id=event.company_id.id)
                 .with_delay(

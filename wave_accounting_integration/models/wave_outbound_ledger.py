@@ -79,12 +79,20 @@ class WaveOutboundLedger(models.Model):
         default="",
         help="Distinguishes several Wave objects of one Odoo record (e.g. a payment per invoice).",
     )
-    record_name = fields.Char(readonly=True)
+    record_name = fields.Char(string="Odoo record", readonly=True)
+    record_type = fields.Char(string="Record type", compute="_compute_record_type")
     version = fields.Integer(default=1, required=True, readonly=True)
     state = fields.Selection(
         LEDGER_STATES, default="pending", required=True, index=True, tracking=True
     )
-    saga_step = fields.Selection(SAGA_STEPS, default="none", required=True, tracking=True)
+    saga_step = fields.Selection(
+        SAGA_STEPS,
+        string="Progress in Wave",
+        default="none",
+        required=True,
+        tracking=True,
+        help="How far Odoo got with this invoice in Wave: created as a draft, approved, sent.",
+    )
     wave_id = fields.Char(string="Wave ID", index=True, tracking=True)
     payload_hash = fields.Char(readonly=True, help="Fingerprint of the data last sent.")
     amount = fields.Monetary(currency_field="currency_id")
@@ -114,6 +122,20 @@ class WaveOutboundLedger(models.Model):
             "One ledger entry per record, sub-key and version.",
         ),
     ]
+
+    @api.depends("res_model")
+    def _compute_record_type(self):
+        IrModel = self.env["ir.model"]
+        for entry in self:
+            model = IrModel._get(entry.res_model) if entry.res_model else IrModel
+            entry.record_type = model.name or entry.res_model
+
+    @api.depends("record_name", "kind")
+    def _compute_display_name(self):
+        # The page title: the Odoo record, not the technical external id.
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for entry in self:
+            entry.display_name = entry.record_name or kinds.get(entry.kind) or entry.external_id
 
     @api.depends("evidence", "request_summary")
     def _compute_evidence_display(self):

@@ -68,7 +68,10 @@ class WaveSyncJob(models.Model):
     resume_page = fields.Integer(
         default=1, help="Next Wave page to fetch: a restarted chunk resumes here."
     )
-    watermark = fields.Datetime(help="modifiedAt of the newest record this run has seen.")
+    watermark = fields.Datetime(
+        string="Newest change seen",
+        help="When the newest Wave record this run has seen was last changed.",
+    )
     records_total = fields.Integer()
     records_done = fields.Integer()
     records_created = fields.Integer()

@@ -217,7 +217,7 @@ class WavePaymentExporter(models.AbstractModel):
                         payment,
                         _(
                             "The journal %(journal)s is not mapped to a Wave payment account "
-                            "(Wave → Mapping → Accounts: set the journal on a bank account).",
+                            "(Wave → Review → Accounts: set the journal on a bank account).",
                             journal=payment.journal_id.display_name,
                         ),
                     )

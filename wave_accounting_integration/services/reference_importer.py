@@ -223,7 +223,9 @@ class WaveReferenceImporter(models.AbstractModel):
             account = Account.create(
                 {
                     "name": SUSPENSE_ACCOUNT_NAME,
-                    "code": Account._search_new_account_code("WSUSP"),
+                    # cache=set(): "WSUSP1" itself when free (the default starts after it,
+                    # and a code without digits becomes "WSUSP.copy").
+                    "code": Account._search_new_account_code("WSUSP1", cache=set()),
                     "account_type": "asset_current",
                     "company_ids": [fields.Command.set(company.ids)],
                 }

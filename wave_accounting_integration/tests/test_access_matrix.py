@@ -20,16 +20,17 @@ OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 #: model -> (Wave administrator, Wave user); accountants, portal and public: nothing.
 #: Logs are append-only, written by the system: nobody edits them, administrators may
 #: purge some. Wizards of the connection (business choice, historical import, secret
-#: rotation) are for administrators only.
+#: rotation) are for administrators only. Sync runs, quarantine entries and the outbound
+#: ledger are written by the sync: nobody creates or deletes them by hand.
 EXPECTED = {
     # configuration and operation
     "wave.api": ("rwcu", "r"),
-    "wave.sync.job": ("rwcu", "rwc"),
+    "wave.sync.job": ("rwc", "rwc"),
     "wave.account.map": ("rwcu", "rwc"),
     "wave.partner.map": ("rwcu", "rwc"),
-    "wave.quarantine": ("rwcu", "rw"),
+    "wave.quarantine": ("rw", "rw"),
     "wave.import.cursor": ("rwcu", "r"),
-    "wave.outbound.ledger": ("rwcu", "rw"),
+    "wave.outbound.ledger": ("rw", "rw"),
     "wave.parity.report": ("rwcu", "rwc"),
     "wave.parity.line": ("rwcu", "rwc"),
     # logs

@@ -47,7 +47,7 @@ ADMIN_MENUS = (
     "menu_wave_settings",
     "menu_wave_connections",
     "menu_wave_golive",
-    "menu_wave_secret_rotation",
+    "menu_wave_historical_import",
 )
 
 

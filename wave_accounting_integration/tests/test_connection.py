@@ -5,7 +5,7 @@ import logging
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.wave_accounting_integration.services.job_guard import job_guard
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from ..lib import (
@@ -77,6 +77,72 @@ class TestConnection(WaveSandboxCommon):
         ).action_select()
         self.assertEqual(self.connection.business_id, self.wave_ca.id)
         self.assertEqual(self.connection.business_currency, "CAD")
+
+    def _business_wizard(self):
+        action = self.connection.with_user(self.wave_admin).action_wave_choose_business()
+        return self.env["wave.business.select"].with_user(self.wave_admin).browse(action["res_id"])
+
+    def test_choosing_another_business_with_linked_data_needs_confirmation(self):
+        invoice = self.init_invoice("out_invoice", products=self.product_a, post=True)
+        invoice.sudo().write({"wave_id": "SW52b2ljZTpsaW5rZWQ="})  # as the sync would
+        wizard = self._business_wizard()
+        self.assertEqual(wizard.display_name, "Choose the Wave business")
+        self.assertEqual(wizard.linked_invoice_count, 1)
+        self.assertEqual(wizard.current_business_name, self.wave_us.name)
+        canada = wizard.line_ids.filtered(lambda line: line.business_id == self.wave_ca.id)
+        # Without the confirmation: refused with an explanation, nothing changes.
+        with self.assertRaisesRegex(UserError, "1 invoices.*linked to the Wave business"):
+            canada.action_select()
+        self.connection.invalidate_recordset()
+        self.assertEqual(self.connection.business_id, self.wave_us.id)
+        self.assertEqual(self.connection.business_currency, "USD")
+        # The same business again needs no confirmation.
+        wizard.line_ids.filtered(lambda line: line.business_id == self.wave_us.id).action_select()
+        self.assertEqual(self.connection.business_id, self.wave_us.id)
+        # Confirmed: the switch happens.
+        wizard.confirm_switch = True
+        canada.action_select()
+        self.assertEqual(self.connection.business_id, self.wave_ca.id)
+        self.assertEqual(self.connection.business_currency, "CAD")
+
+    def test_choosing_another_business_without_linked_data(self):
+        wizard = self._business_wizard()
+        self.assertEqual(wizard.linked_invoice_count, 0)
+        wizard.line_ids.filtered(lambda line: line.business_id == self.wave_ca.id).action_select()
+        self.assertEqual(self.connection.business_id, self.wave_ca.id)
+
+    def test_switching_to_oauth_while_connected_offers_connect(self):
+        self.assertEqual(self.connection.state, "connected")
+        settings = (
+            self.env["res.config.settings"]
+            .with_user(self.wave_admin)
+            .create(
+                {"wave_auth_method": "oauth", "wave_client_id": "cid", "wave_client_secret": "sec"}
+            )
+        )
+        settings.execute()
+        # No longer "Connected": the settings screen shows Connect to Wave again.
+        self.assertEqual(self.connection.state, "disconnected")
+        self.assertIn("Connect to Wave", self.connection.last_error)
+        arch = self.env["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn(
+            "wave_state == 'connected' and wave_auth_method == wave_saved_auth_method", arch
+        )
+        # Test connection says what to do, with the way to do it.
+        settings = self.env["res.config.settings"].with_user(self.wave_admin).create({})
+        action = settings.action_wave_test_connection()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertEqual(
+            action["params"]["links"][0]["url"],
+            f"/wave/oauth/start?connection_id={self.connection.id}",
+        )
+        self.assertIn("%s", action["params"]["message"])
+        action = settings.action_wave_connect()
+        self.assertEqual(action["url"], f"/wave/oauth/start?connection_id={self.connection.id}")
+        # Without a client ID: the message says what to enter first.
+        self.connection.sudo().client_secret = False
+        action = self.connection.with_user(self.wave_admin).action_wave_test_connection()
+        self.assertIn("client ID and secret", action["params"]["message"])
 
     def test_buttons_are_admin_only(self):
         for method in (

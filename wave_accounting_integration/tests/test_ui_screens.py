@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Screens without a browser: actions, views and list actions of the Wave menus."""
 
+import base64
+
 from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -118,3 +120,49 @@ class TestUiScreens(WaveCommon):
         self.assertEqual(lines["dry_run"].state, "fail")
         self.assertEqual(lines["oauth"].action_fix()["res_model"], "wave.api")
         self.assertEqual(checklist.overall_state, "fail")
+
+    def test_connection_form_shows_the_webhook_address(self):
+        connection = self.connection.with_user(self.wave_admin)
+        self.assertEqual(
+            connection.webhook_url,
+            f"{connection.get_base_url()}/wave/webhook/{connection.id}",
+        )
+        arch = connection.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertRegex(arch, r'<field name="webhook_url"[^>]*widget="CopyClipboardChar"')
+        self.assertIn("send a test delivery", arch)
+        self.assertIn("Rotate secrets", arch)
+
+    def test_synced_invoice_shows_wave_number_and_link(self):
+        invoice = self.init_invoice("out_invoice", products=self.product_a, post=True)
+        wave_id = base64.b64encode(b"Business:b-uuid;Invoice:1234").decode()
+        invoice.sudo().write(  # as the inbound sync writes them
+            {
+                "wave_id": wave_id,
+                "wave_origin": "wave",
+                "wave_status": "SAVED",
+                "payment_reference": "INV-0042",
+            }
+        )
+        move = invoice.with_user(self.wave_accountant)
+        self.assertEqual(move.wave_number, "INV-0042")
+        self.assertEqual(move.wave_status_label, "Approved")
+        self.assertEqual(move.wave_url, "https://next.waveapps.com/b-uuid/invoices/1234/view")
+        self.env["ir.config_parameter"].sudo().set_param(
+            "wave_accounting_integration.invoice_url_template",
+            "https://wave.example/{business}/i/{invoice}",
+        )
+        move.invalidate_recordset()
+        self.assertEqual(move.wave_url, "https://wave.example/b-uuid/i/1234")
+        # The sandbox's ids (Invoice:<key>) take the business from the connection.
+        self.connection.sudo().business_id = base64.b64encode(b"Business:conn").decode()
+        invoice.sudo().wave_id = base64.b64encode(b"Invoice:77").decode()
+        move.invalidate_recordset()
+        self.assertEqual(move.wave_url, "https://wave.example/conn/i/77")
+        # Invoice lists: an optional column and a filter.
+        Move = self.env["account.move"].with_user(self.wave_accountant)
+        views = Move.get_views([(False, "list"), (False, "search")])["views"]
+        self.assertIn('name="wave_number"', views["list"]["arch"])
+        self.assertIn('name="wave_synced"', views["search"]["arch"])
+        self.assertIn(invoice, Move.search([("wave_id", "!=", False)]))
+        form = Move.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="wave_url"', form)

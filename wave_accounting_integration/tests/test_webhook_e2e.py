@@ -120,6 +120,9 @@ class TestWebhookEndToEnd(WaveSandboxCommon, HttpCase):
         self.assertEqual(move.move_type, "out_invoice")
         self.assertAlmostEqual(move.amount_total, float(total), places=2)
         self.assertIn(move.payment_state, ("paid", "in_payment"))
+        # The job runs as the integration (OdooBot, whose partner signs the notes it
+        # writes on invoices), not as the public user who called the webhook route.
+        self.assertEqual(jobs.user_id, self.env.ref("base.user_root"))
         wave_payments = {p.id for p in invoice.payment_list}
         payments = self.env["account.payment"].search([("wave_id", "in", list(wave_payments))])
         self.assertEqual(len(payments), 2)

@@ -11,6 +11,32 @@ class WaveBusinessSelect(models.TransientModel):
 
     connection_id = fields.Many2one("wave.api", required=True, ondelete="cascade")
     line_ids = fields.One2many("wave.business.select.line", "wizard_id", string="Businesses")
+    current_business_name = fields.Char(related="connection_id.business_name")
+    linked_invoice_count = fields.Integer(compute="_compute_linked_counts")
+    linked_payment_count = fields.Integer(compute="_compute_linked_counts")
+    linked_contact_count = fields.Integer(compute="_compute_linked_counts")
+    confirm_switch = fields.Boolean(
+        string="I understand",
+        help="Needed to choose another business while invoices, payments or contacts are "
+        "linked to the current one.",
+    )
+
+    def _compute_display_name(self):
+        # The page title when the selection opens as a full page (OAuth callback).
+        for wizard in self:
+            wizard.display_name = _("Choose the Wave business")
+
+    @api.depends("connection_id")
+    def _compute_linked_counts(self):
+        for wizard in self:
+            counts = (
+                wizard.connection_id._wave_linked_counts()
+                if wizard.connection_id
+                else dict.fromkeys(("invoices", "payments", "contacts"), 0)
+            )
+            wizard.linked_invoice_count = counts["invoices"]
+            wizard.linked_payment_count = counts["payments"]
+            wizard.linked_contact_count = counts["contacts"]
 
     @api.model
     def _create_for(self, connection, businesses):
@@ -59,14 +85,15 @@ class WaveBusinessSelectLine(models.TransientModel):
                 "name": self.name,
                 "currency": self.currency,
                 "is_classic": self.is_classic,
-            }
+            },
+            confirmed=self.wizard_id.confirm_switch,
         )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": _("Wave business selected"),
-                "message": _("Odoo now works with %(name)s.", name=self.name),
+                "message": _("Odoo now syncs with the Wave business %(name)s", name=self.name),
                 "type": "success",
                 # Back to the connection (the selection may be a full page).
                 "next": {

@@ -1,0 +1,214 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Every Wave menu opened in headless Chromium by the administrator.
+
+The menus are read from the database (every ``ir.ui.menu`` under the Wave root
+that has an action), not listed by hand. Each screen is opened the way a click
+on the menu opens it; the test fails on a server error logged meanwhile, on a
+browser console error (the test browser turns them into failures) and on a
+title, label, column or value that reads like a technical name
+(``TECHNICAL_PATTERNS``). A screenshot of each screen is kept in
+``<repo>/artifacts/screenshots/menu_<xmlid>.png``.
+"""
+
+import base64
+import json
+import logging
+import re
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tests.common import ChromeBrowser
+
+from .test_tour_ui import SCREENSHOTS, WaveTourCase
+
+#: What a user should never read on a screen.
+TECHNICAL_PATTERNS = (
+    r"\w+\.\w+,\d+",  # a record's technical reference: "wave.business.select,2"
+    r"^[A-Z]+_[A-Z_]+$",  # an enum name: RECEIVABLE_INVOICES
+    r"_id\b",  # a field name: connection_id
+    r"wave\.\w+",  # a model name: wave.sync.job
+)
+
+#: Runs in the browser: open the menu as a click does, wait for the screen, report
+#: its visible texts (``console.log`` line starting with ``WAVE_SCREEN``).
+OPEN_MENU_JS = """
+(async () => {
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+        const env = odoo.__WOWL_DEBUG__.root.env;
+        const menu = env.services.menu.getMenu(%(menu_id)s);
+        if (!menu) {
+            throw new Error("the menu is not in the web client");
+        }
+        // The home screen is open first: wait for the menu's own screen.
+        const screen = () => document.querySelector(".o_action_manager > .o_action");
+        const home = screen();
+        await env.services.menu.selectMenu(menu);
+        const shown = () =>
+            document.querySelector(".modal .modal-body") || (screen() && screen() !== home);
+        const until = Date.now() + 30000;
+        while (!shown()) {
+            if (Date.now() > until) {
+                throw new Error("the screen of the menu did not open");
+            }
+            await sleep(100);
+        }
+        await sleep(1500);  // let the screen finish loading its data
+        %(extra)s
+        const selectors = [
+            ".o_breadcrumb", ".modal-title", "h1", "h2", "label", ".o_form_label",
+            "th", "td", ".o_statusbar_status", ".o_notebook .nav-link", ".btn",
+            ".o_setting_box", ".o_view_nocontent", ".o_field_widget", "p",
+        ];
+        const texts = new Set([document.title]);
+        for (const element of document.querySelectorAll(selectors.join(","))) {
+            for (const line of (element.innerText || "").split("\\n")) {
+                if (line.trim()) {
+                    texts.add(line.trim());
+                }
+            }
+        }
+        console.log("WAVE_SCREEN " + JSON.stringify([...texts]));
+        console.log("test successful");
+    } catch (error) {
+        console.error("Wave menu " + %(menu_id)s + ": " + error);
+    }
+})();
+"""
+
+#: Extra check on the connection form: the webhook address and its copy button.
+WEBHOOK_JS = """
+        const field = document.querySelector("div[name='webhook_url']");
+        if (!field || !field.innerText.includes("/wave/webhook/%(connection_id)s")) {
+            throw new Error("the webhook address is not shown on the connection form");
+        }
+        if (!field.querySelector(".o_clipboard_button")) {
+            throw new Error("the webhook address has no copy button");
+        }
+        console.log("WAVE_WEBHOOK_URL " + field.innerText.trim());
+"""
+
+
+class _ServerErrors(logging.Handler):
+    """Errors logged by the server (tracebacks included) while the browser runs."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records = []
+
+    def emit(self, record):
+        # The browser's own console errors are reported by the test browser.
+        if ".browser" not in record.name:
+            self.records.append(record)
+
+
+@tagged("post_install", "-at_install")
+class TestWaveMenus(WaveTourCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = cls.env.ref("base.user_admin")
+        cls.admin.groups_id |= cls.env.ref("wave_accounting_integration.group_wave_admin")
+        # The administrator works in the company the Wave connection belongs to.
+        company = cls.connection.company_id
+        cls.admin.write({"company_ids": [(4, company.id)], "company_id": company.id})
+
+    def _menus(self):
+        root = self.env.ref("wave_accounting_integration.menu_wave_root")
+        visible = self.env["ir.ui.menu"].with_user(self.admin)._visible_menu_ids()
+        menus = self.env["ir.ui.menu"].search(
+            [("id", "child_of", root.id), ("action", "!=", False)]
+        )
+        return menus.filtered(lambda menu: menu.id in visible)
+
+    def _open(self, url, code, name):
+        """Run ``code`` in the browser on ``url``; screenshot when done; the screen's texts."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        path.unlink(missing_ok=True)
+        original_stop = ChromeBrowser.stop
+        original_console = ChromeBrowser._handle_console
+        lines = []
+
+        def stop(browser):
+            try:
+                future = browser._websocket_send("Page.captureScreenshot", with_future=True)
+                path.write_bytes(base64.b64decode(future.result(timeout=30)["data"]))
+            finally:
+                original_stop(browser)
+
+        def handle_console(browser, type, args=None, **kw):  # pylint: disable=redefined-builtin
+            if args:
+                lines.append(str(browser._from_remoteobject(args[0])))
+            return original_console(browser, type, args=args, **kw)
+
+        errors = _ServerErrors()
+        odoo_logger = logging.getLogger("odoo")
+        odoo_logger.addHandler(errors)
+        try:
+            with (
+                patch.object(ChromeBrowser, "stop", stop),
+                patch.object(ChromeBrowser, "_handle_console", handle_console),
+            ):
+                self.browser_js(
+                    url,
+                    code,
+                    ready="odoo.isReady",
+                    login="admin",
+                    timeout=120,
+                )
+        finally:
+            odoo_logger.removeHandler(errors)
+        self.assertFalse(
+            errors.records,
+            f"{name}: server errors: {[r.getMessage()[:300] for r in errors.records]}",
+        )
+        self.assertTrue(path.is_file(), path)
+        self.assertGreater(path.stat().st_size, 5000, "a real screenshot, not an empty file")
+        screens = [line for line in lines if line.startswith("WAVE_SCREEN ")]
+        self.assertEqual(len(screens), 1, f"{name}: the screen reported no texts")
+        return json.loads(screens[0][len("WAVE_SCREEN ") :]), lines
+
+    def _technical(self, texts):
+        return sorted(
+            {text for text in texts for pattern in TECHNICAL_PATTERNS if re.search(pattern, text)}
+        )
+
+    def test_every_wave_menu_opens_in_plain_words(self):
+        menus = self._menus()
+        # Sections, and every screen the Wave menu offers, read from the database.
+        self.assertGreaterEqual(len(menus), 15, menus.mapped("complete_name"))
+        self.assertFalse(self._technical(menus.mapped("name")))
+        found = {}
+        for menu in menus:
+            xmlid = menu.get_external_id()[menu.id].split(".")[-1] or f"menu_{menu.id}"
+            with self.subTest(menu=menu.complete_name):
+                texts, _lines = self._open(
+                    "/odoo", OPEN_MENU_JS % {"menu_id": menu.id, "extra": ""}, xmlid
+                )
+                found[menu.complete_name] = self._technical(texts)
+        self.assertEqual({name: bad for name, bad in found.items() if bad}, {})
+
+    def test_connection_form_shows_the_webhook_address(self):
+        connection = self.connection
+        code = OPEN_MENU_JS % {
+            "menu_id": self.env.ref("wave_accounting_integration.menu_wave_connections").id,
+            "extra": """
+        document.querySelector(".o_data_row .o_data_cell").click();
+        const until2 = Date.now() + 30000;
+        while (!document.querySelector("div[name='webhook_url']")) {
+            if (Date.now() > until2) {
+                throw new Error("the connection form did not open");
+            }
+            await sleep(100);
+        }
+        await sleep(500);
+"""
+            + WEBHOOK_JS % {"connection_id": connection.id},
+        }
+        texts, lines = self._open("/odoo", code, "wave_connection_form")
+        shown = [line for line in lines if line.startswith("WAVE_WEBHOOK_URL ")]
+        self.assertEqual(len(shown), 1, lines)
+        self.assertIn(connection.webhook_url, shown[0])
+        self.assertIn("send a test delivery", " ".join(texts))
+        self.assertEqual(self._technical(texts), [])
