@@ -133,7 +133,11 @@ class WaveHistoricalImport(models.TransientModel):
         connection._wave_check_admin()
         if not connection._is_ready():
             raise UserError(_("Connect %s to Wave first.", connection.name))
-        self.currency_preview = self._currency_preview()
+        try:
+            self.currency_preview = self._currency_preview()
+        except WaveError as error:
+            # Wave unreachable or the token refused: a plain message, not a crash.
+            raise UserError(error.message) from None
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
