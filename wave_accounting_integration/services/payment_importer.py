@@ -25,7 +25,6 @@ from ..mappers.payment_inbound import (
     payment_voided,
     refund_origin_id,
 )
-
 from .job_guard import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
