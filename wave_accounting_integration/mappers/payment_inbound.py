@@ -3,7 +3,7 @@
 
 from decimal import Decimal
 
-from odoo import fields
+from odoo import Command, fields
 
 from ..lib.dates import parse_wave_datetime
 
@@ -71,6 +71,9 @@ def payment_vals(move, wave_payment, journal, invoice_node, company):
         "date": wave_payment.get("paymentDate") or move.invoice_date,
         "memo": payment_memo(move, wave_payment),
         "destination_account_id": receivable.id,
+        # the invoice stays listed with its payments even when a refund takes a payment
+        # back (its reconciliation is then with the refund, not the invoice)
+        "invoice_ids": [Command.set(move.ids)],
         "wave_id": wave_payment["id"],
         "wave_invoice_id": invoice_node["id"],
         "wave_origin": "wave",

@@ -109,6 +109,34 @@ def tax_match_key(name, rate):
     return ((name or "").strip().lower(), round(rate, 4))
 
 
+# Sequence of an Odoo tax made of a Wave compound tax: after the line's other taxes.
+COMPOUND_TAX_SEQUENCE = 100
+
+
+def tax_compound_vals(node):
+    """How an Odoo tax computes to match Wave's ``isCompound`` ({} when Wave did not say).
+
+    Wave computes every non-compound tax on the line amount alone and a compound tax on
+    the line amount plus the line's non-compound taxes. In Odoo 18 this is: non-compound
+    taxes "affect the base of subsequent taxes" (``include_base_amount``) but are never
+    affected themselves (``is_base_affected`` off), so two non-compound taxes on a line
+    still both use the line amount; a compound tax is affected (``is_base_affected``),
+    affects nothing (so two compound taxes do not stack) and comes after the others
+    (``sequence``). Flags on the shared tax rather than a second Odoo tax per context:
+    one Odoo tax per Wave tax keeps the tax report and the mapping one-to-one, and the
+    flags change no line without a compound tax.
+    """
+    if "isCompound" not in node:
+        return {}
+    if node.get("isCompound"):
+        return {
+            "include_base_amount": False,
+            "is_base_affected": True,
+            "sequence": COMPOUND_TAX_SEQUENCE,
+        }
+    return {"include_base_amount": True, "is_base_affected": False}
+
+
 def new_tax_vals(wave_id, node, name, tax_account, template, company):
     """Values of an Odoo sales tax created for a Wave sales tax named ``name``."""
     repartition = [
@@ -129,6 +157,7 @@ def new_tax_vals(wave_id, node, name, tax_account, template, company):
         "wave_id": wave_id,
         "wave_origin": "wave",
         "wave_modified_at": parse_wave_datetime(node.get("modifiedAt")),
+        **tax_compound_vals(node),
     }
 
 

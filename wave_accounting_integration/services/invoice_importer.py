@@ -23,8 +23,6 @@ known ones through ``wave.invoice.updater``. The Odoo total must equal Wave's
 
 import logging
 
-from psycopg2.errors import UniqueViolation
-
 from odoo import _, api, fields, models
 
 from ..graphql.inbound import INVOICE_WITH_PAYMENTS_SELECTION
@@ -36,6 +34,7 @@ from ..mappers.invoice_inbound import (
     item_tax_ids,
     suspense_account_names,
 )
+from .job_guard import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -378,7 +377,7 @@ class WaveInvoiceImporter(models.AbstractModel):
                     if self._check_totals(connection, move, node):
                         raise InvoiceRejected(["batch has total mismatches"])
                 moves.filtered(lambda m: m.wave_status in POSTED_STATUSES).action_post()
-        except UniqueViolation:
+        except CONCURRENCY_ERRORS:
             raise  # the job guard retries: the other job's copy is found then
         except Exception as error:
             _logger.info("Wave invoice batch failed (%s); importing one by one.", error)
@@ -416,7 +415,7 @@ class WaveInvoiceImporter(models.AbstractModel):
             except InvoiceRejected as error:
                 self._quarantine_invoice(connection, node, error.reasons, error.suggested_fix, job)
                 continue
-            except UniqueViolation:
+            except CONCURRENCY_ERRORS:
                 raise  # the job guard retries: the other job's copy is found then
             except Exception as error:
                 self._quarantine_invoice(connection, node, [str(error)], None, job)

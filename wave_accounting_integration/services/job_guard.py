@@ -15,7 +15,9 @@ Outcome unknown (lost answer)  fails the job: never retried blindly (outbound en
                                record it in the ledger, whose lookup settles it first)
 Wave 5xx / network failure     retry later (``SERVER_RETRY_SECONDS``), bounded by retries
 Same Wave record written by    retry soon (``CONCURRENT_RETRY_SECONDS``): the unique
-another job (unique index)     Wave-id index kept one copy, the retry finds it
+another job (unique index),    Wave-id index kept one copy, the retry finds it; a
+deadlock, serialization        deadlock or lock wait is retried the same way
+failure or lock not granted    (:data:`CONCURRENCY_ERRORS`)
 A service's JobRetryLater      retry later, after its ``seconds`` (else as a 5xx)
 Anything else                  fails the job (queue_job shows it; nothing is hidden)
 =============================  ==========================================================
@@ -26,7 +28,7 @@ import logging
 import math
 
 import psycopg2
-from psycopg2.errors import SerializationFailure, UniqueViolation
+from psycopg2.errors import LockNotAvailable, TransactionRollbackError, UniqueViolation
 
 from odoo import _
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -66,12 +68,18 @@ def _rate_limit_seconds(error):
     return max(1, math.ceil(getattr(error, "retry_after", None) or DEFAULT_RATE_LIMIT_SECONDS))
 
 
+# Database errors caused by another transaction at the same time: the same Wave record
+# inserted by another job (unique index), a serialization failure or a deadlock (both
+# TransactionRollbackError) or a lock not granted. Nothing is wrong with the data: the
+# job runs again. Services that catch errors to quarantine a record re-raise these.
+CONCURRENCY_ERRORS = (UniqueViolation, TransactionRollbackError, LockNotAvailable)
+
 # (exception classes, action, seconds or a function of the error)
 ERROR_POLICY = (
     (WaveRateLimitedError, RETRY_LATER_FREE, _rate_limit_seconds),
     (WaveAuthenticationError, STOP, None),
     ((WaveServerError, WaveTransportError), RETRY_LATER, SERVER_RETRY_SECONDS),
-    ((UniqueViolation, SerializationFailure), RETRY_LATER, CONCURRENT_RETRY_SECONDS),
+    (CONCURRENCY_ERRORS, RETRY_LATER, CONCURRENT_RETRY_SECONDS),
 )
 
 

@@ -25,6 +25,7 @@ from ..mappers.payment_inbound import (
     payment_voided,
     refund_origin_id,
 )
+from .job_guard import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -80,12 +81,16 @@ class WavePaymentImporter(models.AbstractModel):
         try:
             with self.env.cr.savepoint():
                 self._sync_items(connection, items)
+        except CONCURRENCY_ERRORS:
+            raise  # another transaction at the same time: the job guard runs the job again
         except Exception as error:
             _logger.info("Wave payment batch failed (%s); syncing one invoice at a time.", error)
             for item in items:
                 try:
                     with self.env.cr.savepoint():
                         self._sync_items(connection, [item])
+                except CONCURRENCY_ERRORS:
+                    raise
                 except Exception as item_error:
                     self._quarantine_payments(connection, item, item_error, job)
 
@@ -197,22 +202,22 @@ class WavePaymentImporter(models.AbstractModel):
             if payment_is_refund(wave_payment):
                 refunds.append((payment, move, wave_payment))
                 continue
-            receivable = move.line_ids.filtered(
-                lambda line: (
-                    line.account_id.account_type == "asset_receivable" and not line.reconciled
-                )
-            )
-            counterpart = payment.move_id.line_ids.filtered(
-                lambda line, acc=receivable.account_id: (
-                    line.account_id in acc and not line.reconciled
-                )
-            )
-            if receivable and counterpart:
-                plan.append(receivable | counterpart)
+            if pair := self._open_pair(move, payment):
+                plan.append(pair)
         if plan:
             self.env["account.move.line"]._reconcile_plan(plan)
         if refunds:
             self._reconcile_refunds(refunds)
+            # A payment of the same sync found its invoice paid (the refund had not yet
+            # reopened it) and stayed an outstanding credit: match it with the invoice now.
+            again = []
+            for payment, (move, wave_payment) in zip(created, reconcile_with, strict=True):
+                if payment_is_refund(wave_payment):
+                    continue
+                if pair := self._open_pair(move, payment):
+                    again.append(pair)
+            if again:
+                self.env["account.move.line"]._reconcile_plan(again)
         self.env["wave.audit.log"]._log_many(
             created,
             "create",
@@ -223,6 +228,17 @@ class WavePaymentImporter(models.AbstractModel):
                 "date": str(p.date),
             },
         )
+
+    @api.model
+    def _open_pair(self, move, payment):
+        """The open receivable lines of invoice ``move`` and ``payment``, or None."""
+        receivable = move.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+        counterpart = payment.move_id.line_ids.filtered(
+            lambda line, acc=receivable.account_id: line.account_id in acc and not line.reconciled
+        )
+        return (receivable | counterpart) if receivable and counterpart else None
 
     @api.model
     def _reconcile_refunds(self, refunds):

@@ -25,6 +25,7 @@ from ..mappers.reference_inbound import (
     odoo_account_type,
     product_binding_vals,
     product_update_vals,
+    tax_compound_vals,
     tax_match_key,
     tax_rate_percent,
 )
@@ -265,6 +266,7 @@ class WaveReferenceImporter(models.AbstractModel):
         Tax = self.env["account.tax"].with_context(active_test=False)
         bound = Tax.search([("wave_id", "in", list(nodes)), ("company_id", "=", company.id)])
         result = {tax.wave_id: tax for tax in bound}
+        self._apply_compound_flags(bound, nodes)
         missing = {k: v for k, v in nodes.items() if k not in result}
         if not missing:
             return result
@@ -286,6 +288,7 @@ class WaveReferenceImporter(models.AbstractModel):
                     {
                         "wave_id": wave_id,
                         "wave_modified_at": parse_wave_datetime(node.get("modifiedAt")),
+                        **tax_compound_vals(node),
                     }
                 )
                 result[wave_id] = tax
@@ -294,6 +297,19 @@ class WaveReferenceImporter(models.AbstractModel):
         if to_create:
             result.update(self._create_taxes(connection, to_create))
         return result
+
+    @api.model
+    def _apply_compound_flags(self, taxes, nodes):
+        """Keep bound Odoo taxes computing as Wave does (``isCompound``, see
+        :func:`..mappers.reference_inbound.tax_compound_vals`); writes only what differs."""
+        for tax in taxes:
+            vals = {
+                key: value
+                for key, value in tax_compound_vals(nodes.get(tax.wave_id) or {}).items()
+                if tax[key] != value
+            }
+            if vals:
+                tax.write(vals)
 
     @api.model
     def _create_taxes(self, connection, to_create):

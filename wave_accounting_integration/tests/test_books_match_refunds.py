@@ -4,7 +4,12 @@ records, look-alike customers, one-sided edits vs true conflicts. Against the sa
 
 import datetime as dt
 from decimal import Decimal
+from unittest.mock import patch
 
+from psycopg2.errors import DeadlockDetected
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.wave_accounting_integration.services.job_guard import job_guard
 from odoo.tests import tagged
 
 from .common import WaveSandboxCommon
@@ -123,6 +128,123 @@ class TestBooksMatch(WaveSandboxCommon):
         self.assertEqual(len(self.live_payments(inv)), 3)
         self.assertEqual(self.due_in_sql(inv), self.wave_due(inv))
         self.assertFalse(self.env["wave.quarantine"].search([("wave_id", "in", [inv.id, over.id])]))
+
+    def test_new_payment_after_a_full_refund(self):
+        """A payment refunded in full, then a new payment: Odoo's amount due is Wave's,
+        and the refunded payment, its refund and the new payment are all listed for the
+        invoice."""
+        inv = self.wave_invoice(qty=3)
+        pay = self.wave_pay(inv, inv.total.value)
+        self.poll()
+        self.assertEqual(self.due_in_sql(inv), 0)
+        with self.state.lock:
+            self.ops.refund_payment(self.state, pay, Decimal(inv.total.value), self.today)
+        self.poll()
+        self.assertEqual(self.due_in_sql(inv), self.wave_due(inv))
+        self.assertEqual(len(self.live_payments(inv)), 2)
+        third = (Decimal(inv.total.value) / 3).quantize(Decimal("0.01"))
+        new_pay = self.wave_pay(inv, third)
+        self.assertEqual(self.wave_due(inv), Decimal(inv.total.value) - third)
+        self.poll()
+        self.assertEqual(self.due_in_sql(inv), self.wave_due(inv))
+        self.assertEqual(self.move_of(inv).payment_state, "partial")
+        live = self.live_payments(inv)
+        self.assertEqual(len(live), 3)
+        self.assertTrue({pay.id, new_pay.id} <= set(live.mapped("wave_id")))
+        self.assertEqual(len(live.filtered(lambda p: p.payment_type == "outbound")), 1)
+        self.assertFalse(self.env["wave.quarantine"].search([("wave_id", "=", inv.id)]))
+        # the refund and the new payment seen by one sync (as in one change round)
+        other = self.wave_invoice(qty=2)
+        other_pay = self.wave_pay(other, other.total.value)
+        self.poll()
+        with self.state.lock:
+            self.ops.refund_payment(self.state, other_pay, Decimal(other.total.value), self.today)
+        self.wave_pay(other, third)
+        self.poll()
+        self.assertEqual(self.due_in_sql(other), self.wave_due(other))
+        self.assertEqual(len(self.live_payments(other)), 3)
+        # each payment, refunded or not, is still listed with its invoice
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT COUNT(*) FROM account_move__account_payment rel
+                 JOIN account_payment pay ON pay.id = rel.payment_id
+                WHERE rel.invoice_id = %s AND pay.state NOT IN ('canceled', 'rejected')""",
+            [self.move_of(other).id],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 3)
+
+    def test_concurrency_error_in_payments_retries_the_job(self):
+        """A deadlock (any concurrency error) while recording payments is not quarantined:
+        it reaches the job guard, which runs the job again."""
+        inv = self.wave_invoice(qty=1)
+        self.wave_pay(inv, inv.total.value)
+        self.poll()
+        self.wave_pay(inv, 1)  # overpayment: the payments are synced again
+        Importer = type(self.env["wave.payment.importer"])
+        with (
+            patch.object(
+                Importer, "_create_and_reconcile", side_effect=DeadlockDetected("deadlock detected")
+            ),
+            self.assertRaises(RetryableJobError),
+            job_guard(self.connection),
+        ):
+            self.webhook_import(inv)
+        self.assertFalse(self.env["wave.quarantine"].search([("wave_id", "=", inv.id)]))
+
+    # compound taxes ------------------------------------------------------------------
+    def test_compound_tax_to_the_cent(self):
+        """Wave's compound tax is on the line plus its non-compound taxes; two non-compound
+        taxes on a line are each on the line amount: totals equal Wave's to the cent."""
+        b = self.wave_us
+        with self.state.lock:
+            ny = self.ops.create_sales_tax(
+                self.state, b, {"name": "NY Sales", "abbreviation": "NYS", "rate": "0.04"}
+            )
+            county = self.ops.create_sales_tax(
+                self.state, b, {"name": "County Levy", "abbreviation": "CTY", "rate": "0.035"}
+            )
+            lux = self.ops.create_sales_tax(
+                self.state,
+                b,
+                {"name": "Luxury", "abbreviation": "LUXC", "rate": "0.02", "isCompound": True},
+            )
+
+        def invoice(*taxes):
+            data = {
+                "customerId": self.customer.id,
+                "invoiceDate": self.today,
+                "dueDate": self.today + dt.timedelta(days=30),
+                "items": [
+                    {
+                        "productId": self.product.id,
+                        "quantity": Decimal(qty),
+                        "unitPrice": Decimal(price),
+                        "taxes": [{"salesTaxId": t.id} for t in taxes],
+                    }
+                    for qty, price in (("1.5", "33.3333"), ("2", "172.25"), ("0.333", "7.77"))
+                ],
+                "status": "SAVED",
+            }
+            with self.state.lock:
+                return self.ops.create_invoice(self.state, b, data)
+
+        # the compound tax created first in Odoo: its order must not depend on that
+        compound = invoice(lux, ny)
+        simple = invoice(ny, county)
+        alone = invoice(ny)
+        self.poll()
+        self.env.flush_all()
+        for inv in (compound, simple, alone):
+            self.assertFalse(
+                self.env["wave.quarantine"].search([("wave_id", "=", inv.id)]).mapped("reasons")
+            )
+            self.env.cr.execute(
+                "SELECT amount_total, amount_tax FROM account_move WHERE wave_id = %s", [inv.id]
+            )
+            total, tax = self.env.cr.fetchone()
+            cent = Decimal("0.01")
+            self.assertEqual(Decimal(str(total)).quantize(cent), Decimal(inv.total.value))
+            self.assertEqual(Decimal(str(tax)).quantize(cent), Decimal(inv.tax_total.value))
 
     def test_voided_payment_is_undone(self):
         """A payment voided in Wave after its import is cancelled in Odoo (unreconciled);
