@@ -435,7 +435,7 @@ class WaveExportFile(models.AbstractModel):
                 "move_type": "entry",
                 "journal_id": journal.id,
                 "date": head["date"],
-                "ref": head["description"][:200] or head["transaction_id"],
+                "ref": head["description"][:200] or tx_id,
                 "narration": wave_text_as_html(head["memo"]),
                 "wave_id": tx_id,
                 "wave_origin": "wave",

@@ -470,3 +470,13 @@ class TestExportFile(ExportFileCommon):
         self.assertEqual((result["entries"], len(result["errors"])), (1, 3))
         run = self.env["wave.sync.job"].search([("kind", "=", "expense_file")])
         self.assertRecordValues(run, [{"records_total": 1, "records_done": 1, "records_failed": 3}])
+
+    def test_entry_without_description_is_referenced_by_its_transaction_id(self):
+        """Found by the export-file fuzz: a journal entry whose rows have no description
+        raised a KeyError (a server error) instead of using the transaction id."""
+        rows = self.owner_investment_rows(self.rows(self.full_csv)[0])
+        rows = [dict(row, **{"Transaction Description": ""}) for row in rows]
+        result = self.import_text(self.write_csv(rows))
+        self.assertEqual((result["entries"], result["errors"]), (1, []))
+        entry = self.wave_moves().filtered(lambda m: m.wave_id == OWNER_TX)
+        self.assertEqual(entry.ref, OWNER_TX)
