@@ -361,8 +361,15 @@ class WaveReferenceImporter(models.AbstractModel):
         for product in bound:
             node = nodes[product.wave_id]
             modified = parse_wave_datetime(node.get("modifiedAt"))
-            if modified and product.wave_modified_at and modified > product.wave_modified_at:
-                product.write(product_update_vals(node, product, modified))
+            if not (modified and product.wave_modified_at and modified >= product.wave_modified_at):
+                continue
+            vals = product_update_vals(node, product, modified)
+            # Odoo keeps Wave's change time to the second: an edit made in the same
+            # second as the one last seen has an equal time, so the values decide.
+            if modified > product.wave_modified_at or any(
+                product[name] != value for name, value in vals.items() if name != "wave_modified_at"
+            ):
+                product.write(vals)
         missing = {k: v for k, v in nodes.items() if k not in result}
         if missing:
             result.update(self._bind_or_create_products(connection, missing, taxes))
