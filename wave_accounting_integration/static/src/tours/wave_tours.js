@@ -200,7 +200,8 @@ tours.add("wave_connection_tour", {
         },
         {
             content: "No secret is sent to the browser",
-            trigger: ".o_form_view:not(:contains(SECRET))",
+            // the client secret's value (":contains" ignores case: "secret" is a plain word on the form)
+            trigger: ".o_form_view:not(:contains(odoo-tour-SECRET))",
         },
     ],
 });
