@@ -13,6 +13,8 @@ line on the mapped DISCOUNTS account. A foreign-currency invoice uses Wave's
 ``exchangeRate`` as its rate.
 """
 
+import hashlib
+import json
 from decimal import Decimal
 
 from odoo import Command, fields
@@ -127,6 +129,20 @@ def invoice_vals(node, refs, company, discount_name):
     if currency != company.currency_id:
         vals["invoice_currency_rate"] = invoice_currency_rate(node)
     return vals
+
+
+#: Keys of a Wave invoice that change without its content changing.
+VOLATILE_INVOICE_KEYS = frozenset(
+    {"modifiedAt", "status", "amountDue", "amountPaid", "lastSentAt", "lastSentVia",
+     "lastViewedAt", "payments", "pdfUrl", "viewUrl"}
+)  # fmt: skip
+
+
+def wave_version_key(node):
+    """A fingerprint of a Wave invoice's content: tells two versions apart when Odoo
+    holds their change times to the same second."""
+    content = {k: v for k, v in node.items() if k not in VOLATILE_INVOICE_KEYS}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def snapshot_from_vals(vals):

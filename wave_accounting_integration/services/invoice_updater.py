@@ -24,6 +24,7 @@ from ..mappers.invoice_inbound import (
     POSTED_STATUSES,
     line_update_commands,
     snapshot_from_vals,
+    wave_version_key,
 )
 from .invoice_importer import InvoiceRejected
 
@@ -74,6 +75,10 @@ class WaveInvoiceUpdater(models.AbstractModel):
             and modified
             and modified <= kept_until
             and not self.env.context.get("wave_force_wave")
+            and (
+                modified < kept_until
+                or self._declined_version(move) in (None, wave_version_key(node))
+            )
         ):
             # "Keep Odoo's" was chosen for this Wave version: nothing to do until Wave
             # changes the invoice again.
@@ -256,8 +261,35 @@ class WaveInvoiceUpdater(models.AbstractModel):
         self.env["wave.audit.log"]._log_many(
             move,
             "conflict",
-            {"kept_odoo": "all", "wave_modified_at": str(modified)},
+            {
+                "kept_odoo": "all",
+                "wave_modified_at": str(modified),
+                "wave_version": wave_version_key(node),
+            },
         )
+
+    @api.model
+    def _declined_version(self, move):
+        """The fingerprint of the Wave version last declined for ``move`` ("Keep Odoo's",
+        kept in the audit log), or None. Odoo keeps change times to the second, so a
+        Wave edit made in the same second as the declined version is told apart by it."""
+        # sudo: the audit log is only read, for the move the sync is updating, in the
+        # move's own company.
+        entry = (
+            self.env["wave.audit.log"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "=", move.id),
+                    ("action", "=", "conflict"),
+                    ("company_id", "=", move.company_id.id),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        )
+        return (entry.values_after or {}).get("wave_version") if entry else None
 
     @api.model
     def _quarantine_conflict(self, connection, move, node, decisions, job):

@@ -550,3 +550,25 @@ class TestBooksMatch(WaveSandboxCommon):
         self.wave_edit_qty(keep, 6)
         self.webhook_import(keep)
         self.assertTrue(self.open_entries(keep))
+
+    def test_wave_edit_in_the_same_second_as_the_kept_version_is_seen(self):
+        """Odoo holds Wave's change times to the second: a Wave edit made in the same
+        second as the version declined with "Keep Odoo's" is still a new version."""
+        keep = self.wave_invoice(qty=2)
+        self.poll()
+        self.odoo_edit_qty(self.move_of(keep), 3)
+        self.wave_edit_qty(keep, 4)
+        second = keep.modified_at.replace(microsecond=0) + dt.timedelta(minutes=1)
+        with self.state.lock:
+            keep.modified_at = second.replace(microsecond=100_000)
+        self.webhook_import(keep)
+        entry = self.open_entries(keep)
+        self.assertEqual(len(entry), 1)
+        entry.action_keep_odoo()
+        self.webhook_import(keep)
+        self.assertFalse(self.open_entries(keep), "the declined version does not come back")
+        self.wave_edit_qty(keep, 6)
+        with self.state.lock:
+            keep.modified_at = second.replace(microsecond=900_000)
+        self.webhook_import(keep)
+        self.assertTrue(self.open_entries(keep), "a new Wave version in the same second")
