@@ -27,6 +27,7 @@ from ..mappers.invoice_inbound import (
     wave_version_key,
 )
 from .invoice_importer import InvoiceRejected
+from .job_guard import CONCURRENCY_ERRORS
 
 
 class WaveInvoiceUpdater(models.AbstractModel):
@@ -49,6 +50,8 @@ class WaveInvoiceUpdater(models.AbstractModel):
             Importer._quarantine_invoice(
                 connection, node, error.reasons, error.suggested_fix, job, move=move
             )
+        except CONCURRENCY_ERRORS:
+            raise  # another transaction at the same time: the job guard runs the job again
         except Exception as error:
             Importer._quarantine_invoice(connection, node, [str(error)], None, job, move=move)
         return "quarantined"
