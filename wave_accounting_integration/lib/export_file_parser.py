@@ -208,11 +208,14 @@ TEXT_KEYS = (
 
 
 class FileError(ValueError):
-    """The file as a whole cannot be read: ``missing`` columns, or a CSV ``error``."""
+    """The file as a whole cannot be read: ``missing`` columns, ``duplicated`` columns,
+    a CSV ``error`` near ``line``, or a row cut short before its Transaction ID
+    (``cut_row``: its line), which cannot be told apart from the transactions."""
 
-    def __init__(self, missing=(), line=None, error=None):
-        super().__init__(missing or error)
+    def __init__(self, missing=(), line=None, error=None, duplicated=(), cut_row=None):
+        super().__init__(missing or duplicated or error or cut_row)
         self.missing, self.line, self.error = list(missing), line, error
+        self.duplicated, self.cut_row = list(duplicated), cut_row
 
 
 class RowError(ValueError):
@@ -232,6 +235,11 @@ def open_reader(text):
     except csv.Error as error:
         raise FileError(line=1, error=str(error)) from None
     col = EXPORT_COLUMNS
+    # A column we read that appears twice is ambiguous (csv.DictReader would keep the
+    # last cell and, on a short row, none at all): the whole file is refused.
+    duplicated = [name for name in col.values() if (reader.fieldnames or []).count(name) > 1]
+    if duplicated:
+        raise FileError(duplicated=duplicated)
     missing = [col[key] for key in ("transaction_id", "date") if col[key] not in headers]
     if col["account_id"] not in headers and col["account_name"] not in headers:
         missing.append(col["account_id"])
@@ -253,6 +261,10 @@ def iter_rows(reader):
         except csv.Error as error:
             raise FileError(line=reader.line_num, error=str(error)) from None
         tx_id = neutralise(clean(row.get(EXPORT_COLUMNS["transaction_id"]) or "").strip())
+        if not tx_id and row.get(EXPORT_COLUMNS["transaction_id"]) is None:
+            # The row is cut short before its Transaction ID: some transaction of the
+            # file misses a row and nothing tells which, so none can be booked safely.
+            raise FileError(cut_row=reader.line_num)
         yield reader.line_num, row, tx_id[:MAX_TRANSACTION_ID]
 
 

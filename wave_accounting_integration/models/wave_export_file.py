@@ -165,6 +165,23 @@ class WaveExportFile(models.AbstractModel):
         return transactions
 
     def _file_error(self, error):
+        if error.duplicated:
+            return UserError(
+                self.env._(
+                    "The column(s) %s appear more than once in the file, so it is not clear "
+                    "which one to read. Nothing was imported: export the file from Wave again.",
+                    ", ".join(error.duplicated),
+                )
+            )
+        if error.cut_row:
+            return UserError(
+                self.env._(
+                    "Line %s of the file is cut short before its Transaction ID, so the "
+                    "transaction it belongs to cannot be told. Nothing was imported: export "
+                    "the file from Wave again.",
+                    error.cut_row,
+                )
+            )
         if error.missing:
             return UserError(
                 self.env._(

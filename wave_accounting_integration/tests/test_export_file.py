@@ -480,3 +480,42 @@ class TestExportFile(ExportFileCommon):
         self.assertEqual((result["entries"], result["errors"]), (1, []))
         entry = self.wave_moves().filtered(lambda m: m.wave_id == OWNER_TX)
         self.assertEqual(entry.ref, OWNER_TX)
+
+    def test_row_that_cannot_be_told_apart_refuses_the_file(self):
+        """Found by the export-file fuzz (``WAVE_FUZZ_SEED=446741205``): with the
+        Transaction ID column twice in the header, a row cut short lost its id (the csv
+        reader keeps the last, missing, cell) and its transaction was booked from the
+        other rows plus a copied one. A duplicated column, or a row cut before its
+        Transaction ID, now refuses the whole file: nothing is booked."""
+        rows = self.owner_investment_rows(self.rows(self.full_csv)[0])
+        columns = list(rows[0])
+        header = ",".join(f'"{c}"' for c in [*columns, "Transaction ID"])
+
+        def line(row, cut=False):
+            values = [row[c] for c in columns] + [row["Transaction ID"]]
+            values = values[: len(values) // 2] if cut else values
+            return ",".join(f'"{v}"' for v in values)
+
+        # The first row twice (a copy), then cut short: the copy and the second row
+        # balance, so only the cut row's loss makes the transaction wrong.
+        text = "\n".join([header, line(rows[0]), line(rows[0], cut=True), line(rows[1])])
+        with self.assertRaisesRegex(UserError, "appear more than once"):
+            self.import_text(text + "\n")
+        self.assertFalse(self.wave_moves())
+        # The same rows with the columns reversed: the cut row has no Transaction ID.
+        columns.reverse()
+        header = ",".join(f'"{c}"' for c in columns)
+        cut = ",".join(f'"{rows[0][c]}"' for c in columns[: len(columns) // 2])
+        full = [",".join(f'"{row[c]}"' for c in columns) for row in rows]
+        with self.assertRaisesRegex(UserError, "Line 3 of the file is cut short"):
+            self.import_text("\n".join([header, full[0], cut, *full[1:]]) + "\n")
+        self.assertFalse(self.wave_moves())
+        # A column the import does not read may appear twice.
+        columns = [*rows[0], "Extra", "Extra"]
+        text = "\n".join(
+            [
+                ",".join(columns),
+                *(",".join([*(f'"{row[c]}"' for c in rows[0]), "", ""]) for row in rows),
+            ]
+        )
+        self.assertEqual(self.import_text(text + "\n")["entries"], 1)
