@@ -12,28 +12,23 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.wave_accounting_integration.services.job_guard import job_guard
 from odoo.tests import tagged
 
-from .common import WaveSandboxCommon
+from .books_common import WaveBooksCommon
 
 
 @tagged("post_install", "-at_install")
-class TestBooksMatch(WaveSandboxCommon):
+class TestBooksMatch(WaveBooksCommon):
     sandbox_invoices = 0
     sandbox_customers = 8
     sandbox_vendors = 1
 
     @classmethod
+    def _books_product(cls, business):
+        return next(p for p in business.products if p.default_sales_taxes)
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from wave_sandbox import ops
-
-        cls.ops = ops
-        cls.state = cls.sandbox.state
-        b = cls.wave_us
-        cls.bank = ops.system_account(b, "CASH_AND_BANK", "Checking Account")
-        cls.customer = next(c for c in b.customers if not c.currency_code)
-        cls.product = next(p for p in b.products if p.default_sales_taxes)
-        cls.today = cls.state.today()
-        cls.env["wave.reference.importer"]._sync_accounts(cls.connection)
+        cls.bank = cls.ops.system_account(cls.wave_us, "CASH_AND_BANK", "Checking Account")
 
     # helpers -----------------------------------------------------------------
     def wave_invoice(self, qty=2, customer=None, product=None):
