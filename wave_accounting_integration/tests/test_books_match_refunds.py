@@ -546,6 +546,31 @@ class TestBooksMatch(WaveBooksCommon):
         self.webhook_import(keep)
         self.assertTrue(self.open_entries(keep))
 
+    def test_product_edit_in_the_same_second_as_the_last_seen_is_applied(self):
+        """Odoo holds a product's Wave change time to the second: a Wave edit made in the
+        same second with other values is applied, one from an earlier second is not."""
+        Refs = self.env["wave.reference.importer"]
+        node = {
+            "id": "UHJvZHVjdDpzYW1lLXNlY29uZA==",
+            "name": "Same-second widget",
+            "unitPrice": "10.00",
+            "modifiedAt": "2025-03-04T10:20:30.100Z",
+        }
+        product = Refs._resolve_products(self.connection, [node])[node["id"]]
+        self.assertEqual(product.wave_modified_at, dt.datetime(2025, 3, 4, 10, 20, 30))
+        same_second = dict(
+            node, name="Same-second widget v2", modifiedAt="2025-03-04T10:20:30.900Z"
+        )
+        self.assertEqual(
+            Refs._resolve_products(self.connection, [same_second])[node["id"]], product
+        )
+        self.assertEqual((product.name, product.list_price), ("Same-second widget v2", 10.0))
+        earlier = dict(
+            node, name="Stale widget", unitPrice="9", modifiedAt="2025-03-04T10:20:29.999Z"
+        )
+        Refs._resolve_products(self.connection, [earlier])
+        self.assertEqual((product.name, product.list_price), ("Same-second widget v2", 10.0))
+
     def test_wave_edit_in_the_same_second_as_the_kept_version_is_seen(self):
         """Odoo holds Wave's change times to the second: a Wave edit made in the same
         second as the version declined with "Keep Odoo's" is still a new version."""
