@@ -3,7 +3,9 @@
 # demo data, the connection configured to it, and Odoo on http://localhost:8069
 # with the queue_job runner (server_wide_modules=web,queue_job, 2 workers).
 #
-# Knobs (environment): WAVE_DEMO_DB (wave_demo), WAVE_DEMO_PORT (8069),
+# Knobs (environment): WAVE_DEMO_DATA (realistic: the awkward cases of real books,
+# see tests/wave_sandbox/realistic.py; plain: the simple generated data),
+# WAVE_DEMO_INVOICES (200 per Wave business), WAVE_DEMO_DB (wave_demo), WAVE_DEMO_PORT (8069),
 # WAVE_DEMO_GEVENT_PORT (8072, Odoo's real-time websocket port), WAVE_SANDBOX_PORT
 # (8765), WAVE_DEMO_TEMPLATE (copy this database instead of installing; used by
 # the tests).
@@ -17,6 +19,13 @@ db="${WAVE_DEMO_DB:-wave_demo}"
 port="${WAVE_DEMO_PORT:-8069}"
 gevent_port="${WAVE_DEMO_GEVENT_PORT:-8072}"
 sandbox_port="${WAVE_SANDBOX_PORT:-8765}"
+export WAVE_DEMO_DATA="${WAVE_DEMO_DATA:-realistic}"
+invoices="${WAVE_DEMO_INVOICES:-200}"
+case "$WAVE_DEMO_DATA" in
+    realistic) data_args=(--realistic) ;;
+    plain) data_args=() ;;
+    *) die "WAVE_DEMO_DATA is '$WAVE_DEMO_DATA': use realistic (the default) or plain." ;;
+esac
 # The sandbox's OAuth client, as the demo connection knows it.
 export WAVE_SANDBOX_CLIENT_ID="${WAVE_SANDBOX_CLIENT_ID:-sandbox-client}"
 export WAVE_SANDBOX_CLIENT_SECRET="${WAVE_SANDBOX_CLIENT_SECRET:-sandbox-secret}"
@@ -64,9 +73,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 if [ -d "$ROOT/tests/wave_sandbox" ]; then
-    state="$CACHE/sandbox-state-$sandbox_port.json"
+    # One saved sandbox per kind of data and size: the data is seeded on a fresh state only.
+    state="$CACHE/sandbox-state-$sandbox_port-$WAVE_DEMO_DATA-$invoices.json"
+    say "Seeding the Wave sandbox with $WAVE_DEMO_DATA demo data ($invoices invoices per business; WAVE_DEMO_DATA=plain for the simple data)"
     (cd "$ROOT/tests" && exec "$PYTHON" -m wave_sandbox --host 127.0.0.1 --port "$sandbox_port" \
-        --seed 42 --state-file "$state" --demo --admin-token "${WAVE_SANDBOX_ADMIN_TOKEN:-sandbox-admin}" \
+        --seed 42 --state-file "$state" --demo --invoices "$invoices" "${data_args[@]}" --admin-token "${WAVE_SANDBOX_ADMIN_TOKEN:-sandbox-admin}" \
         --client-id "$WAVE_SANDBOX_CLIENT_ID" --client-secret "$WAVE_SANDBOX_CLIENT_SECRET" \
         --redirect-uri "http://localhost:$port/wave/oauth/callback" \
         --redirect-uri "http://127.0.0.1:$port/wave/oauth/callback") \

@@ -43,7 +43,8 @@ from reliability.e2e import (
     OdooServer,
     Rpc,
     Sandbox,
-    oauth_connect,
+    connect_with_webhook,
+    register_oauth_client,
     wait_for_jobs,
 )
 
@@ -138,16 +139,7 @@ class BooksRun:
         self.editor = WaveEditor(sandbox.base + "/graphql/public", self.token, self.business_id)
         self.rpc = rpc = Rpc(self.odoo)
         rpc("ir.config_parameter", "set_param", "web.base.url", self.odoo.base)
-        sandbox.admin(
-            "POST",
-            "/sandbox/oauth/clients",
-            {
-                "client_id": OAUTH_CLIENT[0],
-                "client_secret": OAUTH_CLIENT[1],
-                "redirect_uris": [self.odoo.base + "/wave/oauth/callback"],
-                "name": "Odoo acceptance",
-            },
-        )
+        register_oauth_client(sandbox, self.odoo, "Odoo acceptance")
         company = rpc.search_read("res.company", [], ["id", "currency_id"], limit=1)[0]
         # What a connection needs, nothing else: every policy keeps its default.
         values = {
@@ -161,22 +153,7 @@ class BooksRun:
             "allow_insecure_loopback": True,  # the sandbox listens on http://127.0.0.1
             "webhook_secret": WEBHOOK_SECRET,
         }
-        existing = rpc("wave.api", "search", [("company_id", "=", company["id"])])
-        if existing:
-            rpc("wave.api", "write", existing, values)
-            self.connection_id = existing[0]
-        else:
-            self.connection_id = rpc("wave.api", "create", values)
-        oauth_connect(rpc, sandbox, self.connection_id, self.business_id)
-        sandbox.admin(
-            "POST",
-            "/sandbox/webhooks/subscriptions",
-            {
-                "url": f"{self.odoo.base}/wave/webhook/{self.connection_id}",
-                "secret": WEBHOOK_SECRET,
-                "business_id": self.business_id,
-            },
-        )
+        self.connection_id = connect_with_webhook(rpc, sandbox, self.odoo, values, self.business_id)
         self.active_currencies_at_start = {
             c["name"] for c in rpc.search_read("res.currency", [], ["name"])
         }

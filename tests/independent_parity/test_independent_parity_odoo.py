@@ -90,13 +90,7 @@ class TestIndependentParityOdoo(AccountTestInvoicingCommon):
 
     def setUp(self):
         super().setUp()
-        self.wave = WaveReader(
-            self.sandbox.graphql_url,
-            self.token,
-            self.business.id,
-            admin_url=self.sandbox.base_url,
-            admin_token=self.sandbox.admin_token,
-        )
+        self.wave = WaveReader.of_sandbox(self.sandbox, self.token, self.business.id)
 
     def check(self):
         odoo = OdooReader(env=self.env, company_id=self.connection.company_id.id)

@@ -98,13 +98,7 @@ class TestIndependentParitySandbox(unittest.TestCase):
         cls.token = cls.sandbox.issue_full_access_token()
 
     def setUp(self):
-        self.wave = WaveReader(
-            self.sandbox.graphql_url,
-            self.token,
-            self.business.id,
-            admin_url=self.sandbox.base_url,
-            admin_token=self.sandbox.admin_token,
-        )
+        self.wave = WaveReader.of_sandbox(self.sandbox, self.token, self.business.id)
         self.editor = WaveEditor(self.sandbox.graphql_url, self.token, self.business.id)
         self.odoo = mirror(self.wave)
 
@@ -215,13 +209,7 @@ class TestIndependentParitySandbox(unittest.TestCase):
 
     def test_money_transactions_from_the_admin_api(self):
         business = self.sandbox.create_business(name="Bills paid", currency="USD", country="US")
-        wave = WaveReader(
-            self.sandbox.graphql_url,
-            self.token,
-            business.id,
-            admin_url=self.sandbox.base_url,
-            admin_token=self.sandbox.admin_token,
-        )
+        wave = WaveReader.of_sandbox(self.sandbox, self.token, business.id)
         editor = WaveEditor(self.sandbox.graphql_url, self.token, business.id)
         odoo = MemoryOdoo([], {}, [], [])
         day = date(2026, 3, 4)

@@ -92,6 +92,18 @@ class WaveReader:
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.requests = 0
 
+    @classmethod
+    def of_sandbox(cls, sandbox, token, business_id):
+        """A reader of ``business_id`` in an in-process :class:`wave_sandbox.WaveSandbox`,
+        its admin API included."""
+        return cls(
+            sandbox.graphql_url,
+            token,
+            business_id,
+            admin_url=sandbox.base_url,
+            admin_token=sandbox.admin_token,
+        )
+
     # -- transport -----------------------------------------------------------
     def query(self, document, variables, tolerate_not_found=False):
         """``data`` of one GraphQL request; any error raises :class:`WaveReadError`

@@ -163,6 +163,43 @@ def oauth_connect(rpc, sandbox, connection_id, business_id):
         raise RuntimeError(f"the connection is {state} after the OAuth callback")
 
 
+def register_oauth_client(sandbox, odoo, name):
+    """The sandbox's OAuth client ``OAUTH_CLIENT``, redirecting to this Odoo's callback."""
+    sandbox.admin(
+        "POST",
+        "/sandbox/oauth/clients",
+        {
+            "client_id": OAUTH_CLIENT[0],
+            "client_secret": OAUTH_CLIENT[1],
+            "redirect_uris": [odoo.base + "/wave/oauth/callback"],
+            "name": name,
+        },
+    )
+
+
+def connect_with_webhook(rpc, sandbox, odoo, values, business_id):
+    """The company's connection (``values["company_id"]``): ``values`` written on the one
+    it has or a new one created, connected through OAuth, and Odoo's webhook subscribed
+    in the sandbox for the business (secret ``WEBHOOK_SECRET``); returns its id."""
+    existing = rpc("wave.api", "search", [("company_id", "=", values["company_id"])])
+    if existing:
+        rpc("wave.api", "write", existing, values)
+        connection_id = existing[0]
+    else:
+        connection_id = rpc("wave.api", "create", values)
+    oauth_connect(rpc, sandbox, connection_id, business_id)
+    sandbox.admin(
+        "POST",
+        "/sandbox/webhooks/subscriptions",
+        {
+            "url": f"{odoo.base}/wave/webhook/{connection_id}",
+            "secret": WEBHOOK_SECRET,
+            "business_id": business_id,
+        },
+    )
+    return connection_id
+
+
 def job_counts(rpc):
     groups = rpc("queue.job", "read_group", [], ["state"], ["state"], lazy=False)
     return {group["state"]: group["__count"] for group in groups}

@@ -13,14 +13,13 @@ line on the mapped DISCOUNTS account. A foreign-currency invoice uses Wave's
 ``exchangeRate`` as its rate.
 """
 
-import hashlib
-import json
 from decimal import Decimal
 
 from odoo import Command, fields
 from odoo.tools import plaintext2html
 
 from ..lib.dates import parse_wave_datetime
+from ..lib.wave_versions import content_fingerprint
 
 # Wave statuses of an invoice Odoo posts (DRAFT stays a draft).
 POSTED_STATUSES = {"SAVED", "SENT", "VIEWED", "UNPAID", "PARTIAL", "PAID", "OVERPAID", "OVERDUE"}
@@ -140,9 +139,8 @@ VOLATILE_INVOICE_KEYS = frozenset(
 
 def wave_version_key(node):
     """A fingerprint of a Wave invoice's content: tells two versions apart when Odoo
-    holds their change times to the same second."""
-    content = {k: v for k, v in node.items() if k not in VOLATILE_INVOICE_KEYS}
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+    holds their change times to the same second (see ``lib/wave_versions``)."""
+    return content_fingerprint(node, VOLATILE_INVOICE_KEYS)
 
 
 def snapshot_from_vals(vals):

@@ -18,6 +18,7 @@ An invoice deleted at Wave is cancelled (draft) or reversed by a credit note
 from odoo import _, api, fields, models
 
 from ..lib.dates import parse_wave_datetime
+from ..lib.wave_versions import is_newer_wave_version
 from ..mappers.invoice_inbound import (
     CONFLICT_GROUPS,
     OTHER_GROUP_FIELDS,
@@ -76,11 +77,12 @@ class WaveInvoiceUpdater(models.AbstractModel):
         if (
             kept_until
             and modified
-            and modified <= kept_until
             and not self.env.context.get("wave_force_wave")
-            and (
-                modified < kept_until
-                or self._declined_version(move) in (None, wave_version_key(node))
+            # same second as the declined version: its content decides (lib/wave_versions)
+            and not is_newer_wave_version(
+                modified,
+                kept_until,
+                lambda: self._declined_version(move) not in (None, wave_version_key(node)),
             )
         ):
             # "Keep Odoo's" was chosen for this Wave version: nothing to do until Wave

@@ -14,6 +14,7 @@ from odoo import api, fields, models
 
 from ..graphql.inbound import ACCOUNTS_QUERY
 from ..lib.dates import parse_wave_datetime
+from ..lib.wave_versions import is_newer_wave_version
 from ..mappers.reference_inbound import (
     ACCOUNT_CODE_PREFIX,
     PAYMENT_SUBTYPES,
@@ -361,13 +362,18 @@ class WaveReferenceImporter(models.AbstractModel):
         for product in bound:
             node = nodes[product.wave_id]
             modified = parse_wave_datetime(node.get("modifiedAt"))
-            if not (modified and product.wave_modified_at and modified >= product.wave_modified_at):
+            if not (modified and product.wave_modified_at):
                 continue
             vals = product_update_vals(node, product, modified)
-            # Odoo keeps Wave's change time to the second: an edit made in the same
-            # second as the one last seen has an equal time, so the values decide.
-            if modified > product.wave_modified_at or any(
-                product[name] != value for name, value in vals.items() if name != "wave_modified_at"
+            # Same second as the change last seen: the values decide (lib/wave_versions).
+            if is_newer_wave_version(
+                modified,
+                product.wave_modified_at,
+                lambda vals=vals, product=product: any(
+                    product[name] != value
+                    for name, value in vals.items()
+                    if name != "wave_modified_at"
+                ),
             ):
                 product.write(vals)
         missing = {k: v for k, v in nodes.items() if k not in result}

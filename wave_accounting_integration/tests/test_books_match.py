@@ -13,7 +13,7 @@ from unittest.mock import patch
 from odoo.tests import tagged
 
 from ..services import inbound_poller
-from .common import WaveSandboxCommon
+from .books_common import WaveBooksCommon
 from .test_outbound import OutboundCommon
 
 # Wave prices and quantities Odoo rounds with its default 2 decimals.
@@ -25,23 +25,10 @@ FRACTIONAL_LINES = [
 
 
 @tagged("post_install", "-at_install")
-class TestBooksMatchInbound(WaveSandboxCommon):
+class TestBooksMatchInbound(WaveBooksCommon):
     sandbox_invoices = 24
     sandbox_customers = 6
     sandbox_vendors = 23
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        from wave_sandbox import ops
-
-        cls.ops = ops
-        cls.state = cls.sandbox.state
-        b = cls.wave_us
-        cls.customer = next(c for c in b.customers if not c.currency_code)
-        cls.product = b.products[0]
-        cls.today = cls.state.today()
-        cls.env["wave.reference.importer"]._sync_accounts(cls.connection)
 
     # helpers -----------------------------------------------------------------
     def wave_invoice(self, lines, status="SAVED", **extra):

@@ -12,28 +12,23 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.wave_accounting_integration.services.job_guard import job_guard
 from odoo.tests import tagged
 
-from .common import WaveSandboxCommon
+from .books_common import WaveBooksCommon
 
 
 @tagged("post_install", "-at_install")
-class TestBooksMatch(WaveSandboxCommon):
+class TestBooksMatch(WaveBooksCommon):
     sandbox_invoices = 0
     sandbox_customers = 8
     sandbox_vendors = 1
 
     @classmethod
+    def _books_product(cls, business):
+        return next(p for p in business.products if p.default_sales_taxes)
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from wave_sandbox import ops
-
-        cls.ops = ops
-        cls.state = cls.sandbox.state
-        b = cls.wave_us
-        cls.bank = ops.system_account(b, "CASH_AND_BANK", "Checking Account")
-        cls.customer = next(c for c in b.customers if not c.currency_code)
-        cls.product = next(p for p in b.products if p.default_sales_taxes)
-        cls.today = cls.state.today()
-        cls.env["wave.reference.importer"]._sync_accounts(cls.connection)
+        cls.bank = cls.ops.system_account(cls.wave_us, "CASH_AND_BANK", "Checking Account")
 
     # helpers -----------------------------------------------------------------
     def wave_invoice(self, qty=2, customer=None, product=None):
@@ -550,6 +545,31 @@ class TestBooksMatch(WaveSandboxCommon):
         self.wave_edit_qty(keep, 6)
         self.webhook_import(keep)
         self.assertTrue(self.open_entries(keep))
+
+    def test_product_edit_in_the_same_second_as_the_last_seen_is_applied(self):
+        """Odoo holds a product's Wave change time to the second: a Wave edit made in the
+        same second with other values is applied, one from an earlier second is not."""
+        Refs = self.env["wave.reference.importer"]
+        node = {
+            "id": "UHJvZHVjdDpzYW1lLXNlY29uZA==",
+            "name": "Same-second widget",
+            "unitPrice": "10.00",
+            "modifiedAt": "2025-03-04T10:20:30.100Z",
+        }
+        product = Refs._resolve_products(self.connection, [node])[node["id"]]
+        self.assertEqual(product.wave_modified_at, dt.datetime(2025, 3, 4, 10, 20, 30))
+        same_second = dict(
+            node, name="Same-second widget v2", modifiedAt="2025-03-04T10:20:30.900Z"
+        )
+        self.assertEqual(
+            Refs._resolve_products(self.connection, [same_second])[node["id"]], product
+        )
+        self.assertEqual((product.name, product.list_price), ("Same-second widget v2", 10.0))
+        earlier = dict(
+            node, name="Stale widget", unitPrice="9", modifiedAt="2025-03-04T10:20:29.999Z"
+        )
+        Refs._resolve_products(self.connection, [earlier])
+        self.assertEqual((product.name, product.list_price), ("Same-second widget v2", 10.0))
 
     def test_wave_edit_in_the_same_second_as_the_kept_version_is_seen(self):
         """Odoo holds Wave's change times to the second: a Wave edit made in the same
