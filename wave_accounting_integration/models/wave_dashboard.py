@@ -127,8 +127,10 @@ class WaveDashboard(models.TransientModel):
         }
 
     def action_refresh(self):
+        """Compute the figures again on the same screen (no new breadcrumb: the
+        form reloads its record after a button that returns no action)."""
         self.invalidate_recordset()
-        return self._reopen()
+        return True
 
     # ------------------------------------------------------------------
     # Figures

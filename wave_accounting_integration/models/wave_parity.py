@@ -202,7 +202,7 @@ class WaveParityLine(models.Model):
     wave_id = fields.Char(string="Wave ID", readonly=True)
     wave_shown = fields.Char(compute="_compute_shown", string="In Wave")
     odoo_shown = fields.Char(compute="_compute_shown", string="In Odoo")
-    difference_shown = fields.Char(compute="_compute_shown", string="Difference")
+    difference_shown = fields.Char(compute="_compute_shown", string="Wave minus Odoo")
 
     @api.depends("currency_id", "wave_value", "odoo_value", "wave_amount", "odoo_amount")
     def _compute_shown(self):
