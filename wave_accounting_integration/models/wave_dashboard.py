@@ -51,9 +51,7 @@ class WaveDashboard(models.TransientModel):
     last_connection_check = fields.Datetime(related="connection_id.last_connection_check")
     period_days = fields.Integer(default=7, string="Period (days)")
 
-    connection_error = fields.Text(
-        related="connection_id.last_error", string="Why", readonly=True
-    )
+    connection_error = fields.Text(related="connection_id.last_error", string="Why", readonly=True)
 
     quarantine_count = fields.Integer(compute="_compute_figures", string="In quarantine")
     unmapped_account_count = fields.Integer(compute="_compute_figures", string="Unmapped accounts")
@@ -179,7 +177,9 @@ class WaveDashboard(models.TransientModel):
         return _table([self.env._("Data"), self.env._("Last successful sync")], rows)
 
     def _render_per_day(self, per_day):
-        rows = [(fields.Date.to_string(day), done, failed) for day, done, failed in reversed(per_day)]
+        rows = [
+            (fields.Date.to_string(day), done, failed) for day, done, failed in reversed(per_day)
+        ]
         rows = [row for row in rows if row[1] or row[2]]
         if not rows:
             return Markup("<p class='text-muted'>%s</p>") % self.env._("Nothing synced yet.")
@@ -201,9 +201,16 @@ class WaveDashboard(models.TransientModel):
         for index, (day, done, failed) in enumerate(per_day):
             x = index * slot
             label = Markup("%s: %s %s, %s %s") % (
-                fields.Date.to_string(day), done, synced_label, failed, failed_label
+                fields.Date.to_string(day),
+                done,
+                synced_label,
+                failed,
+                failed_label,
             )
-            for offset, value, css in ((0, done, "o_wave_bar_synced"), (bar, failed, "o_wave_bar_failed")):
+            for offset, value, css in (
+                (0, done, "o_wave_bar_synced"),
+                (bar, failed, "o_wave_bar_failed"),
+            ):
                 bar_height = value * scale
                 parts.append(
                     Markup(

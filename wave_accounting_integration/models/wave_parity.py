@@ -67,7 +67,8 @@ class WaveParityReport(models.Model):
         help="Whether Wave and Odoo match, and the invoice totals per currency.",
     )
     quarantine_count = fields.Integer(
-        compute="_compute_summary_html", string="In quarantine",
+        compute="_compute_summary_html",
+        string="In quarantine",
         help="Records of this connection waiting in the quarantine.",
     )
 

@@ -261,17 +261,17 @@ class TestMetricsEndpoint(WaveCommon, HttpCase):
         self.connection.sudo().write(
             {"state": "disconnected", "last_error": "Wave refused the token (revoked)."}
         )
-        dashboard = self.env["wave.dashboard"].with_user(self.wave_admin).create(
-            {"connection_id": self.connection.id}
+        dashboard = (
+            self.env["wave.dashboard"]
+            .with_user(self.wave_admin)
+            .create({"connection_id": self.connection.id})
         )
         self.assertEqual(dashboard.connection_error, "Wave refused the token (revoked).")
         arch = dashboard.get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn('name="action_reconnect"', arch)
         self.assertIn('name="connection_error"', arch)
-        accountant_arch = (
-            dashboard.with_user(self.wave_accountant).get_views([(False, "form")])["views"]["form"][
-                "arch"
-            ]
-        )
+        accountant_arch = dashboard.with_user(self.wave_accountant).get_views([(False, "form")])[
+            "views"
+        ]["form"]["arch"]
         self.assertNotIn('name="action_reconnect"', accountant_arch)
         self.assertIn("Ask a Wave administrator", accountant_arch)

@@ -38,7 +38,9 @@ class TestGoLiveReadyTours(WaveTourCase):
         # invoice fixed (its account mapped, replayed), the contact confirmed, every
         # Wave account mapped, one verified webhook delivery.
         Map = cls.env["wave.account.map"]
-        unmapped = Map.search([("connection_id", "=", cls.connection.id), ("account_id", "=", False)])
+        unmapped = Map.search(
+            [("connection_id", "=", cls.connection.id), ("account_id", "=", False)]
+        )
         unmapped.account_id = cls.tour_account
         cls.quarantine.action_replay()
         cls.globex_map.action_confirm()
