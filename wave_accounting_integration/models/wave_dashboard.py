@@ -7,6 +7,8 @@ once (``action_open``); *Refresh* recomputes them. The figures come from
 Prometheus endpoint (``controllers/metrics.py``).
 """
 
+from datetime import timedelta
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -49,17 +51,32 @@ class WaveDashboard(models.TransientModel):
     last_connection_check = fields.Datetime(related="connection_id.last_connection_check")
     period_days = fields.Integer(default=7, string="Period (days)")
 
+    connection_error = fields.Text(related="connection_id.last_error", string="Why", readonly=True)
+
     quarantine_count = fields.Integer(compute="_compute_figures", string="In quarantine")
     unmapped_account_count = fields.Integer(compute="_compute_figures", string="Unmapped accounts")
     partner_review_count = fields.Integer(compute="_compute_figures", string="Contacts to review")
     running_count = fields.Integer(compute="_compute_figures", string="Running")
-    records_synced = fields.Integer(compute="_compute_figures", string="Records synced")
-    records_failed = fields.Integer(compute="_compute_figures", string="Records failed")
+    records_synced = fields.Integer(
+        compute="_compute_figures",
+        string="Records synced",
+        help="Records the runs of the period handled (a historical import counts once).",
+    )
+    records_failed = fields.Integer(
+        compute="_compute_figures",
+        string="Records failed",
+        help="Records put in quarantine during the period, still waiting or fixed since.",
+    )
     runs_count = fields.Integer(compute="_compute_figures", string="Runs")
+    runs_failed = fields.Integer(
+        compute="_compute_figures",
+        string="Runs failed",
+        help="Runs of the period that stopped on an error.",
+    )
     error_rate = fields.Float(
         compute="_compute_figures",
         string="Error rate (%)",
-        help="Share of the finished runs of the period that failed or had failed records.",
+        help="Records failed out of the records synced in the period.",
     )
     queue_depth = fields.Integer(
         compute="_compute_figures", help="Wave background jobs not finished yet."
@@ -67,10 +84,12 @@ class WaveDashboard(models.TransientModel):
     latency_avg = fields.Char(
         compute="_compute_figures",
         string="Average latency",
-        help="From the change in Wave to the record in Odoo (imported records of the period).",
+        help="From the change in Wave to the record in Odoo (records of the period; "
+        "historical imports are left out).",
     )
     latency_p95 = fields.Char(compute="_compute_figures", string="95th percentile latency")
     job_duration_avg = fields.Char(compute="_compute_figures", string="Average run duration")
+    chart_html = fields.Html(compute="_compute_figures", sanitize=False)
     last_sync_html = fields.Html(compute="_compute_figures", sanitize=False)
     per_day_html = fields.Html(compute="_compute_figures", sanitize=False)
     queue_html = fields.Html(compute="_compute_figures", sanitize=False)
@@ -106,8 +125,10 @@ class WaveDashboard(models.TransientModel):
         }
 
     def action_refresh(self):
+        """Compute the figures again on the same screen (no new breadcrumb: the
+        form reloads its record after a button that returns no action)."""
         self.invalidate_recordset()
-        return self._reopen()
+        return True
 
     # ------------------------------------------------------------------
     # Figures
@@ -127,12 +148,14 @@ class WaveDashboard(models.TransientModel):
                     "records_synced": stats["records_done"],
                     "records_failed": stats["records_failed"],
                     "runs_count": stats["runs_finished"],
+                    "runs_failed": stats["runs_failed"],
                     "error_rate": stats["error_rate"],
                     "queue_depth": sum(stats["queue"].values()),
                     "latency_avg": _format_seconds(stats["latency_avg"]),
                     "latency_p95": _format_seconds(stats["latency_p95"]),
                     "job_duration_avg": _format_seconds(stats["duration_avg"]),
                     "last_sync_html": dashboard._render_last_sync(stats["last_sync"]),
+                    "chart_html": dashboard._render_chart(stats["per_day"]),
                     "per_day_html": dashboard._render_per_day(stats["per_day"]),
                     "queue_html": dashboard._render_queue(stats["queue"]),
                 }
@@ -154,11 +177,83 @@ class WaveDashboard(models.TransientModel):
         return _table([self.env._("Data"), self.env._("Last successful sync")], rows)
 
     def _render_per_day(self, per_day):
-        if not per_day:
+        rows = [
+            (fields.Date.to_string(day), done, failed) for day, done, failed in reversed(per_day)
+        ]
+        rows = [row for row in rows if row[1] or row[2]]
+        if not rows:
             return Markup("<p class='text-muted'>%s</p>") % self.env._("Nothing synced yet.")
         return _table(
-            [self.env._("Day"), self.env._("Records synced"), self.env._("Failed")],
-            [(day, done, failed) for day, done, failed in per_day],
+            [self.env._("Day"), self.env._("Records synced"), self.env._("Records failed")], rows
+        )
+
+    def _render_chart(self, per_day):
+        """Bars of records synced and failed per day (last 30 days), as inline SVG."""
+        width, height, top, bottom = 600, 160, 12, 22
+        synced_label = self.env._("Records synced")
+        failed_label = self.env._("Records failed")
+        peak = max([max(done, failed) for _day, done, failed in per_day] + [1])
+        slot = width / max(len(per_day), 1)
+        bar = max(slot / 2 - 1, 1)
+        scale = (height - top - bottom) / peak
+        base = height - bottom
+        parts = []
+        for index, (day, done, failed) in enumerate(per_day):
+            x = index * slot
+            label = Markup("%s: %s %s, %s %s") % (
+                fields.Date.to_string(day),
+                done,
+                synced_label,
+                failed,
+                failed_label,
+            )
+            for offset, value, css in (
+                (0, done, "o_wave_bar_synced"),
+                (bar, failed, "o_wave_bar_failed"),
+            ):
+                bar_height = value * scale
+                parts.append(
+                    Markup(
+                        "<rect class='%s' x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'>"
+                        "<title>%s</title></rect>"
+                    )
+                    % (
+                        css,
+                        x + offset,
+                        base - bar_height,
+                        bar,
+                        bar_height,
+                        "#017e84" if css == "o_wave_bar_synced" else "#d44c59",
+                        label,
+                    )
+                )
+        first = fields.Date.to_string(per_day[0][0]) if per_day else ""
+        last = fields.Date.to_string(per_day[-1][0]) if per_day else ""
+        legend = Markup(
+            "<p class='small mb-1'><span style='color:#017e84'>&#9632;</span> %s &#160; "
+            "<span style='color:#d44c59'>&#9632;</span> %s &#160; "
+            "<span class='text-muted'>%s</span></p>"
+        ) % (synced_label, failed_label, self.env._("highest day: %s", peak))
+        return legend + Markup(
+            "<svg class='o_wave_chart' role='img' viewBox='0 0 %s %s' width='100%%' "
+            "style='max-width:%spx' aria-label='%s'>%s"
+            "<line x1='0' y1='%s' x2='%s' y2='%s' stroke='#999' />"
+            "<text x='0' y='%s' font-size='11' fill='#666'>%s</text>"
+            "<text x='%s' y='%s' font-size='11' fill='#666' text-anchor='end'>%s</text></svg>"
+        ) % (
+            width,
+            height,
+            width,
+            self.env._("Records synced and failed per day, last 30 days"),
+            Markup("").join(parts),
+            base,
+            width,
+            base,
+            height - 6,
+            first,
+            width,
+            height - 6,
+            last,
         )
 
     def _render_queue(self, queue):
@@ -180,8 +275,52 @@ class WaveDashboard(models.TransientModel):
             action["context"] = context
         return action
 
+    def _since(self):
+        return fields.Datetime.now() - timedelta(days=self.period_days or 7)
+
     def action_open_quarantine(self):
         return self._open_xmlid("wave_accounting_integration.wave_quarantine_action")
+
+    def action_open_failed_records(self):
+        """The records counted by *Records failed*: quarantined in the period."""
+        self.ensure_one()
+        Stats = self.env["wave.dashboard.stats"]
+        action = self._open_xmlid(
+            "wave_accounting_integration.wave_quarantine_action",
+            domain=Stats._failed_records_domain(self.connection_id, self._since()),
+            context={},
+        )
+        action["name"] = self.env._("Records failed in the last %s days", self.period_days or 7)
+        return action
+
+    def action_open_runs(self):
+        """The runs counted by *Runs* and *Records synced*."""
+        self.ensure_one()
+        Stats = self.env["wave.dashboard.stats"]
+        action = self._open_xmlid(
+            "wave_accounting_integration.wave_sync_job_action",
+            domain=Stats._runs_domain(self.connection_id, self._since()),
+            context={},
+        )
+        action["name"] = self.env._("Runs of the last %s days", self.period_days or 7)
+        return action
+
+    def action_open_failed_runs(self):
+        """The runs counted by *Runs failed*."""
+        self.ensure_one()
+        Stats = self.env["wave.dashboard.stats"]
+        action = self._open_xmlid(
+            "wave_accounting_integration.wave_sync_job_action",
+            domain=Stats._failed_runs_domain(self.connection_id, self._since()),
+            context={},
+        )
+        action["name"] = self.env._("Runs failed in the last %s days", self.period_days or 7)
+        return action
+
+    def action_reconnect(self):
+        """Connect the connection again (administrators: the button is theirs)."""
+        self.ensure_one()
+        return self.connection_id.action_wave_connect()
 
     def action_open_sync_graph(self):
         action = self._open_xmlid("wave_accounting_integration.wave_sync_job_action")

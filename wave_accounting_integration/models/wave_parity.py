@@ -10,7 +10,10 @@ amount due. Aggregate lines are always kept (they are
 the summary of the range); invoice lines only when they differ.
 """
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.tools.misc import formatLang
 
 CATEGORIES = [
     ("status_count", "Invoice count per status"),
@@ -20,6 +23,14 @@ CATEGORIES = [
     ("tax", "Tax total"),
     ("invoice", "Invoice"),
 ]
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 class WaveParityReport(models.Model):
@@ -49,6 +60,17 @@ class WaveParityReport(models.Model):
     difference_count = fields.Integer(
         compute="_compute_difference_count", store=True, help="Lines whose two sides differ."
     )
+    summary_html = fields.Html(
+        compute="_compute_summary_html",
+        sanitize=False,
+        string="Verdict",
+        help="Whether Wave and Odoo match, and the invoice totals per currency.",
+    )
+    quarantine_count = fields.Integer(
+        compute="_compute_summary_html",
+        string="In quarantine",
+        help="Records of this connection waiting in the quarantine.",
+    )
 
     @api.depends("date_from", "date_to")
     def _compute_name(self):
@@ -70,6 +92,74 @@ class WaveParityReport(models.Model):
         )
         for report in self:
             report.difference_count = counts.get(report, 0)
+
+    @api.depends("difference_count", "line_ids")
+    def _compute_summary_html(self):
+        for report in self:
+            report.quarantine_count = self.env["wave.quarantine"].search_count(
+                [("connection_id", "=", report.connection_id.id), ("state", "=", "open")]
+            )
+            report.summary_html = report._render_summary()
+
+    def _render_summary(self):
+        """A headline (match, or how many differences) and the totals per currency:
+        amounts in different currencies are never added together."""
+        self.ensure_one()
+        _ = self.env._
+        if self.difference_count:
+            headline = Markup("<div class='alert alert-danger o_wave_parity_verdict'>%s</div>") % (
+                _("%s differences between Wave and Odoo", self.difference_count)
+                if self.difference_count > 1
+                else _("1 difference between Wave and Odoo")
+            )
+        else:
+            headline = Markup("<div class='alert alert-success o_wave_parity_verdict'>%s</div>") % (
+                _("Wave and Odoo match")
+            )
+        totals = {}
+        for line in self.line_ids.filtered(
+            lambda ln: ln.category == "status_total" and ln.currency_id
+        ):
+            wave, odoo = totals.get(line.currency_id, (0.0, 0.0))
+            totals[line.currency_id] = (wave + line.wave_amount, odoo + line.odoo_amount)
+        if not totals:
+            return headline
+        rows = Markup("").join(
+            Markup("<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>")
+            % (
+                currency.name,
+                formatLang(self.env, wave, currency_obj=currency),
+                formatLang(self.env, odoo, currency_obj=currency),
+            )
+            for currency, (wave, odoo) in sorted(totals.items(), key=lambda kv: kv[0].name)
+        )
+        return headline + Markup(
+            "<table class='table table-sm o_wave_parity_totals'><thead><tr><th>%s</th>"
+            "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead>"
+            "<tbody>%s</tbody></table>"
+        ) % (_("Currency"), _("Invoices in Wave"), _("Invoices in Odoo"), rows)
+
+    def action_open_report(self):
+        """The report with its verdict."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.name,
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    def action_open_quarantine(self):
+        """The quarantine of the report's connection: what the sync could not bring in."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wave_accounting_integration.wave_quarantine_action"
+        )
+        action["domain"] = [("connection_id", "=", self.connection_id.id)]
+        return action
 
     def action_open_lines(self, only_differences=False):
         """The report's lines, grouped by category."""
@@ -111,6 +201,35 @@ class WaveParityLine(models.Model):
     res_model = fields.Char(string="Odoo Model", readonly=True)
     res_id = fields.Many2oneReference(string="Odoo Record", model_field="res_model", readonly=True)
     wave_id = fields.Char(string="Wave ID", readonly=True)
+    wave_shown = fields.Char(compute="_compute_shown", string="In Wave")
+    odoo_shown = fields.Char(compute="_compute_shown", string="In Odoo")
+    difference_shown = fields.Char(compute="_compute_shown", string="Wave minus Odoo")
+
+    @api.depends("currency_id", "wave_value", "odoo_value", "wave_amount", "odoo_amount")
+    def _compute_shown(self):
+        """Amounts as money in their own currency; counts and statuses as they are."""
+        for line in self:
+            currency = line.currency_id
+            if not currency:
+                line.wave_shown, line.odoo_shown = line.wave_value, line.odoo_value
+                line.difference_shown = ""
+                if line.category == "status_count" and line.is_difference:
+                    line.difference_shown = str(round(line.difference))
+                continue
+
+            def money(value, raw, currency=currency):
+                text = formatLang(self.env, value, currency_obj=currency)
+                if raw and not _is_number(raw):
+                    return f"{raw} ({text})"  # a missing invoice: its status and total
+                return text
+
+            line.wave_shown = money(line.wave_amount, line.wave_value)
+            line.odoo_shown = money(line.odoo_amount, line.odoo_value)
+            line.difference_shown = (
+                formatLang(self.env, line.difference, currency_obj=currency)
+                if line.is_difference
+                else ""
+            )
 
     def action_open_record(self):
         """Open the Odoo record the line is about."""

@@ -16,13 +16,26 @@ LATENCY_BUCKETS = (60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600)
 DURATION_BUCKETS = (1, 5, 15, 60, 300, 900, 3600)
 QUEUE_OPEN_STATES = ("wait_dependencies", "pending", "enqueued", "started", "failed")
 WAVE_CHANNEL_PREFIX = "root.wave"
+CHART_DAYS = 30
 
-# Seconds from the change in Wave to the creation of the imported move.
+# Seconds from the change in Wave to the creation of the imported move (moves
+# created by a historical import are left out: see the audit log's source).
 LATENCY_SUBQUERY = """
     SELECT GREATEST(0, EXTRACT(EPOCH FROM (create_date - wave_modified_at))) AS lat
       FROM account_move
      WHERE company_id = %s AND wave_origin = 'wave' AND wave_modified_at IS NOT NULL
+       -- A historical import brings old records: their age is not a sync delay.
+       AND NOT EXISTS (
+           SELECT 1 FROM wave_audit_log h
+            WHERE h.res_model = 'account.move' AND h.res_id = account_move.id
+              AND h.source = 'historical_import'
+       )
 """
+
+
+def _day(value):
+    """The date of a ``create_date:day`` group (a datetime at midnight)."""
+    return value.date() if hasattr(value, "date") else value
 
 
 class WaveDashboardStats(models.AbstractModel):
@@ -40,6 +53,7 @@ class WaveDashboardStats(models.AbstractModel):
             **self._finished_runs(connection, since),
             **self._records(connection, since),
             **self._backlog(connection),
+            "per_day": self._per_day(connection),
             "queue": self._queue_depth(connection.company_id),
             "latency_avg": latency["avg"],
             "latency_p95": latency["p95"],
@@ -56,55 +70,80 @@ class WaveDashboardStats(models.AbstractModel):
             )
         )
 
+    # The domains below are the ones the dashboard's buttons open: a figure and
+    # the list behind it always count the same records.
+    @api.model
+    def _runs_domain(self, connection, since):
+        """Runs (not their chunks) started in the period."""
+        return [
+            ("connection_id", "=", connection.id),
+            ("parent_id", "=", False),
+            ("create_date", ">=", since),
+        ]
+
+    @api.model
+    def _failed_runs_domain(self, connection, since):
+        """Runs of the period that stopped on an error."""
+        return [*self._runs_domain(connection, since), ("state", "=", "failed")]
+
+    @api.model
+    def _failed_records_domain(self, connection, since):
+        """Records quarantined in the period, still open or fixed since."""
+        return [("connection_id", "=", connection.id), ("create_date", ">=", since)]
+
     @api.model
     def _finished_runs(self, connection, since):
-        """Top-level runs finished since ``since`` and the share that went wrong."""
-        finished = dict(
-            self.env["wave.sync.job"]._read_group(
-                [
-                    ("connection_id", "=", connection.id),
-                    ("parent_id", "=", False),
-                    ("date_finished", ">=", since),
-                    ("state", "in", ("done", "partial", "failed")),
-                ],
-                ["state"],
-                ["__count"],
-            )
-        )
-        runs_finished = sum(finished.values())
-        runs_bad = finished.get("failed", 0) + finished.get("partial", 0)
+        """Runs of the period, and those that stopped on an error."""
+        Job = self.env["wave.sync.job"]
         return {
-            "runs_finished": runs_finished,
-            "error_rate": 100.0 * runs_bad / runs_finished if runs_finished else 0.0,
+            "runs_finished": Job.search_count(self._runs_domain(connection, since)),
+            "runs_failed": Job.search_count(self._failed_runs_domain(connection, since)),
         }
 
     @api.model
     def _records(self, connection, since):
-        """Records synced and failed since ``since``, per day and in total."""
-        Job = self.env["wave.sync.job"]
-        domain = [
-            ("connection_id", "=", connection.id),
-            ("create_date", ">=", since),
-            ("state", "!=", "cancelled"),
-        ]
-        per_day = Job._read_group(
-            domain,
-            ["create_date:day"],
-            ["records_done:sum", "records_failed:sum"],
-            order="create_date:day desc",
-        )
-        done, failed, duration = Job._read_group(
-            domain, [], ["records_done:sum", "records_failed:sum", "duration:avg"]
+        """Records synced and records that failed in the period, and their ratio.
+
+        Synced: the records the runs of the period handled (a historical import
+        counts once, not once more for each of its chunks). Failed: the records
+        put in quarantine in the period, the list the figure opens.
+        """
+        done, duration = self.env["wave.sync.job"]._read_group(
+            self._runs_domain(connection, since), [], ["records_done:sum", "duration:avg"]
         )[0]
+        failed = self.env["wave.quarantine"].search_count(
+            self._failed_records_domain(connection, since)
+        )
+        done = done or 0
+        handled = max(done, failed)
         return {
-            "per_day": [
-                (fields.Date.to_string(day), day_done or 0, day_failed or 0)
-                for day, day_done, day_failed in per_day
-            ],
-            "records_done": done or 0,
-            "records_failed": failed or 0,
+            "records_done": done,
+            "records_failed": failed,
+            "error_rate": 100.0 * failed / handled if handled else 0.0,
             "duration_avg": duration or None,
         }
+
+    @api.model
+    def _per_day(self, connection, days=CHART_DAYS):
+        """``[(date, records synced, records failed)]`` of the last ``days`` days, oldest
+        first, every day present (zero when nothing happened)."""
+        today = fields.Date.context_today(self)
+        first = today - timedelta(days=days - 1)
+        since = fields.Datetime.to_datetime(first)
+        done = dict(
+            self.env["wave.sync.job"]._read_group(
+                self._runs_domain(connection, since), ["create_date:day"], ["records_done:sum"]
+            )
+        )
+        failed = dict(
+            self.env["wave.quarantine"]._read_group(
+                self._failed_records_domain(connection, since), ["create_date:day"], ["__count"]
+            )
+        )
+        done = {_day(key): value for key, value in done.items()}
+        failed = {_day(key): value for key, value in failed.items()}
+        days_list = [first + timedelta(days=offset) for offset in range(days)]
+        return [(day, done.get(day) or 0, failed.get(day) or 0) for day in days_list]
 
     @api.model
     def _backlog(self, connection):

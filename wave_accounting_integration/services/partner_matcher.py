@@ -13,6 +13,7 @@ silently: the second waits for review (``_guard_shared_partners``).
 
 from odoo import api, models
 
+from ..lib.text import one_final_period
 from ..mappers.partner_inbound import (
     contact_refresh_vals,
     new_partner_vals,
@@ -161,12 +162,14 @@ class WavePartnerMatcher(models.AbstractModel):
                 )
             elif first[partner.id] != wave_id:
                 other = first[partner.id]
-                reason = _(
-                    "%(name)s and %(other)s, two different Wave contacts, both look like the "
-                    "Odoo contact %(partner)s. Only %(other)s was linked; check %(name)s.",
-                    name=nodes[wave_id].get("name") or wave_id,
-                    other=nodes[other].get("name") or other,
-                    partner=partner.display_name,
+                reason = one_final_period(
+                    _(
+                        "%(name)s and %(other)s, two different Wave contacts, both look like "
+                        "the Odoo contact %(partner)s. Only %(other)s was linked; check %(name)s.",
+                        name=nodes[wave_id].get("name") or wave_id,
+                        other=nodes[other].get("name") or other,
+                        partner=partner.display_name,
+                    )
                 )
             else:
                 continue

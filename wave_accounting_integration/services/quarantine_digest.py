@@ -13,6 +13,8 @@ from markupsafe import Markup
 
 from odoo import api, models
 
+from ..lib.text import one_final_period
+
 DIGEST_MAX_LINES = 20
 
 
@@ -69,10 +71,12 @@ class WaveQuarantineDigest(models.AbstractModel):
             "<p>%s</p><ul>%s</ul><table class='table table-sm'><tr><th>%s</th><th>%s</th>"
             "<th>%s</th><th>%s</th></tr>%s</table>%s"
         ) % (
-            self.env._(
-                "%(count)s Wave records are waiting in quarantine for %(name)s.",
-                count=len(records),
-                name=connection.display_name,
+            one_final_period(
+                self.env._(
+                    "%(count)s Wave records are waiting in quarantine for %(name)s.",
+                    count=len(records),
+                    name=connection.display_name,
+                )
             ),
             summary,
             self.env._("Record"),

@@ -165,18 +165,113 @@ class TestMetricsEndpoint(WaveCommon, HttpCase):
             value("wave_queue_jobs", connection=None, channel="root.wave", state="pending"), 0
         )
 
+    def _sql(self, query, *params):
+        self.env.flush_all()
+        self.env.cr.execute(query, params)
+        return self.env.cr.fetchone()[0]
+
     def test_dashboard_figures(self):
         dashboard = (
             self.env["wave.dashboard"]
             .with_user(self.wave_accountant)
             .create({"connection_id": self.connection.id})
         )
-        self.assertEqual(dashboard.quarantine_count, 1)
-        self.assertEqual(dashboard.records_synced, 7)
-        self.assertEqual(dashboard.records_failed, 2)
-        self.assertEqual(dashboard.runs_count, 2)
-        self.assertEqual(dashboard.error_rate, 50.0)
+        since = fields.Datetime.now() - timedelta(days=7)
+        conn = self.connection.id
+        # Each figure against the database, and against the list its button opens.
+        expected = {
+            "quarantine_count": self._sql(
+                "SELECT count(*) FROM wave_quarantine WHERE connection_id = %s AND state = 'open'",
+                conn,
+            ),
+            "records_synced": self._sql(
+                "SELECT coalesce(sum(records_done), 0) FROM wave_sync_job WHERE connection_id = %s"
+                " AND parent_id IS NULL AND create_date >= %s",
+                conn,
+                since,
+            ),
+            "records_failed": self._sql(
+                "SELECT count(*) FROM wave_quarantine WHERE connection_id = %s"
+                " AND create_date >= %s",
+                conn,
+                since,
+            ),
+            "runs_count": self._sql(
+                "SELECT count(*) FROM wave_sync_job WHERE connection_id = %s"
+                " AND parent_id IS NULL AND create_date >= %s",
+                conn,
+                since,
+            ),
+            "runs_failed": self._sql(
+                "SELECT count(*) FROM wave_sync_job WHERE connection_id = %s"
+                " AND parent_id IS NULL AND create_date >= %s AND state = 'failed'",
+                conn,
+                since,
+            ),
+        }
+        self.assertEqual(expected["records_synced"], 7)
+        self.assertEqual(expected["records_failed"], 1)
+        self.assertEqual({key: dashboard[key] for key in expected}, expected)
+        self.assertAlmostEqual(dashboard.error_rate, 100.0 / 7, places=2)
+        for method, figure in (
+            ("action_open_failed_records", "records_failed"),
+            ("action_open_failed_runs", "runs_failed"),
+            ("action_open_runs", "runs_count"),
+        ):
+            with self.subTest(method=method):
+                action = getattr(dashboard, method)()
+                found = self.env[action["res_model"]].with_user(self.wave_accountant)
+                self.assertEqual(found.search_count(action["domain"]), dashboard[figure])
         self.assertRegex(dashboard.latency_avg, r"^2 min 0\d s$")
         self.assertEqual(dashboard.latency_p95, dashboard.latency_avg)
         self.assertIn("Invoices", dashboard.last_sync_html)
         self.assertIn(str(fields.Date.today()), dashboard.per_day_html)
+        # The chart: 30 days, one bar of records synced and one of records failed each.
+        chart = str(dashboard.chart_html)
+        self.assertEqual(chart.count("o_wave_bar_synced"), 30)
+        self.assertEqual(chart.count("o_wave_bar_failed"), 30)
+        self.assertIn(f"{fields.Date.today()}: 7 Records synced, 1 Records failed", chart)
+
+    def test_latency_leaves_historical_imports_out(self):
+        """An invoice a historical import brought in, changed in Wave a year ago, is no
+        sync delay: the latency stays the live invoice's 2 minutes."""
+        old = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.partner_a.id,
+                "invoice_date": fields.Date.today(),
+                "invoice_line_ids": [Command.create({"name": "old", "price_unit": 5.0})],
+            }
+        )
+        old.write(
+            {
+                "wave_id": "SW52b2ljZTpvbGQ=",
+                "wave_origin": "wave",
+                "wave_modified_at": old.create_date - timedelta(days=365),
+            }
+        )
+        self.env["wave.audit.log"].with_context(wave_source="historical_import")._log_many(
+            old, "create"
+        )
+        dashboard = self.env["wave.dashboard"].create({"connection_id": self.connection.id})
+        self.assertRegex(dashboard.latency_avg, r"^2 min 0\d s$")
+        self.assertEqual(dashboard.latency_p95, dashboard.latency_avg)
+
+    def test_disconnected_connection_shows_why_and_reconnect(self):
+        self.connection.sudo().write(
+            {"state": "disconnected", "last_error": "Wave refused the token (revoked)."}
+        )
+        dashboard = (
+            self.env["wave.dashboard"]
+            .with_user(self.wave_admin)
+            .create({"connection_id": self.connection.id})
+        )
+        self.assertEqual(dashboard.connection_error, "Wave refused the token (revoked).")
+        arch = dashboard.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="action_reconnect"', arch)
+        self.assertIn('name="connection_error"', arch)
+        accountant_arch = dashboard.with_user(self.wave_accountant).get_views([(False, "form")])[
+            "views"
+        ]["form"]["arch"]
+        self.assertNotIn('name="action_reconnect"', accountant_arch)
+        self.assertIn("Ask a Wave administrator", accountant_arch)

@@ -11,6 +11,7 @@ import datetime
 
 from odoo import Command, fields
 from odoo.tests import tagged
+from odoo.tools.misc import formatLang
 
 from .common import WaveSandboxCommon
 
@@ -231,6 +232,15 @@ class TestParity(WaveSandboxCommon):
         balances = report.line_ids.filtered(lambda ln: ln.category == "partner")
         self.assertEqual(sorted(balances.mapped("wave_value")), ["104.00", "53.20"])
         self.assertEqual(set(balances.mapped("res_id")), set(self.partners.ids))
+        # What the screen shows: a verdict, amounts as money, counts as counts.
+        self.assertIn("Wave and Odoo match", report.summary_html)
+        usd = self.env.ref("base.USD")
+        self.assertEqual(
+            self._figure(report, "status_total", "Paid (USD)").wave_shown,
+            formatLang(self.env, 260.0, currency_obj=usd),
+        )
+        self.assertIn("$", self._figure(report, "status_total", "Paid (USD)").odoo_shown)
+        self.assertEqual(self._figure(report, "status_count", "Paid").wave_shown, "1")
 
     def test_odoo_amount_changed(self):
         self.move_a.button_draft()
@@ -251,6 +261,8 @@ class TestParity(WaveSandboxCommon):
             },
         )
         self.assertEqual(report.difference_count, 6)
+        self.assertIn("6 differences between Wave and Odoo", report.summary_html)
+        self.assertNotIn("Wave and Odoo match", report.summary_html)
         total = self._figure(report, "invoice", f"{number}: total")
         self.assertEqual((total.res_model, total.res_id), ("account.move", self.move_a.id))
         self.assertEqual(total.wave_id, self.wave_a["id"])
@@ -310,9 +322,52 @@ class TestParity(WaveSandboxCommon):
         self.assertEqual(wizard.connection_id, self.connection)
         action = wizard.action_compute()
         report = self.connection.last_parity_report_id
-        self.assertEqual(action["res_model"], "wave.parity.line")
-        self.assertEqual(action["domain"], [("report_id", "=", report.id)])
+        # The result opens on the report and its verdict; the lines and the
+        # quarantine are one click away.
+        self.assertEqual((action["res_model"], action["res_id"]), ("wave.parity.report", report.id))
+        lines = report.with_user(self.wave_accountant).action_open_lines()
+        self.assertEqual(lines["res_model"], "wave.parity.line")
+        self.assertEqual(lines["domain"], [("report_id", "=", report.id)])
+        quarantine = report.with_user(self.wave_accountant).action_open_quarantine()
+        self.assertEqual(quarantine["res_model"], "wave.quarantine")
+        self.assertIn(("connection_id", "=", self.connection.id), quarantine["domain"])
         self.assertEqual(report.create_uid, self.wave_accountant)
         self.assertEqual(report.difference_count, 0)
         # Two invoices a page: two requests for the four invoices of the range.
         self.assertEqual(self._parity(page_size=2).request_count, 2)
+
+    def test_totals_per_currency_never_added(self):
+        """Lines in two currencies: the verdict shows one total per currency, as money."""
+        cad, eur = self.env.ref("base.CAD"), self.env.ref("base.EUR")
+        report = (
+            self.env["wave.parity.report"]
+            .sudo()  # reports are written by the parity checker; same company's connection
+            .create(
+                {
+                    "connection_id": self.connection.id,
+                    "date_from": self.date_from,
+                    "date_to": self.date_to,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "category": "status_total",
+                                "key": f"Paid ({currency.name})",
+                                "currency_id": currency.id,
+                                "wave_value": f"{amount:.2f}",
+                                "odoo_value": f"{amount:.2f}",
+                                "wave_amount": amount,
+                                "odoo_amount": amount,
+                            }
+                        )
+                        for currency, amount in ((cad, 1000.0), (eur, 250.5))
+                    ],
+                }
+            )
+        )
+        self.assertEqual(report.company_id, self.connection.company_id)
+        html = str(report.with_user(self.wave_accountant).summary_html)
+        self.assertIn(formatLang(self.env, 1000.0, currency_obj=cad), html)
+        self.assertIn(formatLang(self.env, 250.5, currency_obj=eur), html)
+        for added in (1250.5, 1250.50):
+            self.assertNotIn(formatLang(self.env, added), html)
+        self.assertIn("Wave and Odoo match", html)

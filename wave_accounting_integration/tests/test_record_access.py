@@ -131,6 +131,9 @@ NAVIGATION = {
     "action_open_quarantine",
     "action_open_running",
     "action_open_sync_graph",
+    "action_open_runs",
+    "action_open_failed_runs",
+    "action_open_failed_records",
     "action_fix",
 }
 

@@ -7,6 +7,7 @@ Screenshots of the dashboard and the quarantine are kept in
 
 import base64
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 from unittest.mock import patch
@@ -16,7 +17,11 @@ from odoo.tests.common import ChromeBrowser
 
 from .common import WaveSandboxCommon
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+#: Test artefacts: ``$WAVE_ARTIFACTS`` (a CI's artefact directory) or ``<repo>/artifacts``.
+ARTIFACTS = Path(
+    os.environ.get("WAVE_ARTIFACTS") or Path(__file__).resolve().parents[2] / "artifacts"
+)
+SCREENSHOTS = ARTIFACTS / "screenshots"
 
 
 class WaveTourCase(WaveSandboxCommon, HttpCase):

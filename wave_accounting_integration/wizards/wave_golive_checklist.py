@@ -479,14 +479,10 @@ class WaveGoliveChecklistLine(models.TransientModel):
                 "views": [(False, "form")],
             }
         if self.fix == "webhook_log":
-            return {
-                "type": "ir.actions.act_window",
-                "name": self.env._("Webhook deliveries"),
-                "res_model": "wave.webhook.event",
-                "view_mode": "list,form",
-                "views": [(False, "list"), (False, "form")],
-                "domain": [("connection_id", "=", connection.id)],
-            }
+            # The menu's action: its empty screen explains what the list shows.
+            action = Action._for_xml_id("wave_accounting_integration.wave_webhook_event_action")
+            action["domain"] = [("connection_id", "=", connection.id)]
+            return action
         if self.fix == "users":
             group = self.env.ref(ADMIN_GROUP)
             return {

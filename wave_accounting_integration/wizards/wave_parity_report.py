@@ -39,7 +39,7 @@ class WaveParityReportWizard(models.TransientModel):
         except WaveError as error:
             # Wave unreachable or the token refused: a plain message, not a crash.
             raise UserError(error.message) from None
-        return report.action_open_lines()
+        return report.action_open_report()
 
     def action_open_reports(self):
         """The reports computed so far for this connection."""

@@ -205,3 +205,28 @@ tours.add("wave_connection_tour", {
         },
     ],
 });
+
+// Issue 19: the go-live checklist reaches Ready (a full-access token or OAuth).
+tours.add("wave_golive_ready_tour", {
+    url: "/odoo/action-wave_accounting_integration.wave_dashboard_action",
+    steps: () => [
+        {
+            content: "Open the go-live checklist from the dashboard",
+            trigger: "button[name=action_open_golive]",
+            run: "click",
+        },
+        {
+            content: "The permissions check passes",
+            trigger: ".modal .o_data_row.text-success:contains(Permissions granted by Wave)",
+        },
+        {
+            content: "Ready (with or without warnings), never Not ready",
+            trigger:
+                ".modal:not(:has(.alert-danger)):has(.o_data_row) .alert:contains(ready)",
+        },
+        {
+            content: "No failed check",
+            trigger: ".modal:not(:has(.o_data_row.text-danger)) .o_data_row",
+        },
+    ],
+});
