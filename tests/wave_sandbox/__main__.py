@@ -33,6 +33,9 @@ def main(argv=None) -> int:
     p.add_argument("--admin-token", default="sandbox-admin")
     p.add_argument("--demo", action="store_true", help="seed demo data on a fresh state")
     p.add_argument("--invoices", type=int, default=200, help="demo invoices per business")
+    p.add_argument(
+        "--estimates", type=int, default=18, help="demo estimates per business (every status)"
+    )
     p.add_argument("--realistic", action="store_true", help="demo data with real books' cases")
     p.add_argument("--client-id", default="sandbox-client")
     p.add_argument("--client-secret", default="sandbox-secret")
@@ -60,6 +63,7 @@ def main(argv=None) -> int:
         demo=args.demo,
         invoices_per_business=args.invoices,
         realistic=args.realistic,
+        estimates_per_business=args.estimates,
     )
     if args.redirect_uri or args.client_id not in sb.state.oauth_clients:
         sb.register_oauth_client(
