@@ -14,6 +14,7 @@ import threading
 import time
 
 from .sandbox import WaveSandbox
+from .store import business_estimates
 
 DEFAULT_REDIRECT_URIS = [
     "http://localhost:8069/wave/oauth/callback",
@@ -81,7 +82,10 @@ def main(argv=None) -> int:
     print(f"  Redirect URIs:  {', '.join(client['redirect_uris'])}")
     print(f"  Admin token (X-Sandbox-Admin-Token): {args.admin_token}")
     for b in sb.state.businesses:
-        print(f"  Business {b.name} ({b.currency_code}): {b.id}  invoices={len(b.invoices)}")
+        print(
+            f"  Business {b.name} ({b.currency_code}): {b.id}  "
+            f"estimates={len(business_estimates(b))}  invoices={len(b.invoices)}"
+        )
     done = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: done.set())
