@@ -337,6 +337,8 @@ class AdminAPI:
             self.sb.state.businesses[0] if self.sb.state.businesses else None
         )
         inv = self.sb.state.get(body.get("invoice_id"), Invoice)
+        if inv is None and body.get("estimate_id"):
+            inv = self.sb.state.get(body["estimate_id"], Estimate)  # an estimate event
         if inv is None and b is not None and b.invoices:
             inv = b.invoices[-1]
         events = []

@@ -173,7 +173,16 @@ class WaveGoliveChecklist(models.TransientModel):
             return scope in granted or f"{resource}:*" in granted
 
         missing = sorted(scope for scope in needed if not covered(scope))
-        if missing:
+        if not missing and connection.sync_inbound and connection.sync_estimates:
+            if not covered("estimate:read"):
+                return (
+                    "warning",
+                    _(
+                        "Estimates are not imported: Wave did not grant estimate:read. "
+                        "Connect again to grant it, or switch off the import of estimates."
+                    ),
+                    "connection",
+                )
             return (
                 "fail",
                 _(
