@@ -58,9 +58,7 @@ class EstimateCase:
         return self.mutate(name, {"estimateId": estimate_id, **extra})
 
     def wave_estimate(self, estimate_id):
-        return self.gql(ESTIMATE, {"b": self.wave_us.id, "id": estimate_id})["business"][
-            "estimate"
-        ]
+        return self.gql(ESTIMATE, {"b": self.wave_us.id, "id": estimate_id})["business"]["estimate"]
 
     def create_estimate(self, **extra):
         b = self.wave_us
@@ -119,7 +117,9 @@ class EstimateCase:
         discount = order.order_line - lines
         if float(estimate["discountTotal"]["value"]):
             self.assertEqual(len(discount), 1)
-            self.assertFalse(cents(-discount.price_total, float(estimate["discountTotal"]["value"])))
+            self.assertFalse(
+                cents(-discount.price_total, float(estimate["discountTotal"]["value"]))
+            )
         else:
             self.assertFalse(discount)
 
@@ -194,15 +194,15 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         for line in order.order_line:
             self.assertEqual(line.qty_invoiced, line.product_uom_qty)
         self.assertFalse(
-            move.currency_id.compare_amounts(move.amount_total, float(wave_invoice["total"]["value"]))
+            move.currency_id.compare_amounts(
+                move.amount_total, float(wave_invoice["total"]["value"])
+            )
         )
         self.assertFalse(move.currency_id.compare_amounts(move.amount_total, order.amount_total))
         # polled again: nothing doubles, nothing changes
         self.poll("invoices", "estimates")
         self.assertEqual(self.count_rows(eid), 1)
-        self.env.cr.execute(
-            "SELECT count(*) FROM account_move WHERE wave_estimate_id = %s", [eid]
-        )
+        self.env.cr.execute("SELECT count(*) FROM account_move WHERE wave_estimate_id = %s", [eid])
         self.assertEqual(self.env.cr.fetchone()[0], 1)
 
     def test_invoice_before_its_estimate_is_linked_later(self):
