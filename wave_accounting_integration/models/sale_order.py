@@ -34,8 +34,9 @@ class SaleOrder(models.Model):
         string="Accepted in Wave",
         copy=False,
         readonly=True,
-        help='The customer accepted the estimate in Wave. With the setting "When Wave '
-        'says accepted: mark it", the quotation is not confirmed for all that.',
+        help='The customer accepted the estimate in Wave. When the setting "When Wave says '
+        'an estimate is accepted" is "Mark the quotation as accepted", the quotation is '
+        "not confirmed for all that.",
     )
     wave_cancel_reason = fields.Char(
         string="Cancelled in Wave because", copy=False, readonly=True, groups=WAVE_USER

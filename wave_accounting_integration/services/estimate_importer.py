@@ -248,7 +248,8 @@ class WaveEstimateImporter(models.AbstractModel):
         changed = lines_changed or any(
             order[key] != value
             for key, value in header.items()
-            if key not in ("wave_modified_at", "date_order", "pricelist_id", "partner_id")
+            # the note is compared after Odoo's HTML cleaning: written, not compared
+            if key not in ("wave_modified_at", "date_order", "pricelist_id", "partner_id", "note")
         )
         if order.state in ("draft", "sent"):
             if lines_changed:
