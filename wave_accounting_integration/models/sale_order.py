@@ -15,9 +15,7 @@ class SaleOrder(models.Model):
     _name = "sale.order"
     _inherit = ["sale.order", "wave.binding.mixin"]
 
-    wave_estimate_number = fields.Char(
-        string="Wave Estimate Number", copy=False, readonly=True, groups=WAVE_USER
-    )
+    wave_estimate_number = fields.Char(copy=False, readonly=True, groups=WAVE_USER)
     wave_status = fields.Char(string="Wave Status Code", copy=False, readonly=True)
     wave_status_label = fields.Char(
         string="Wave Status", compute="_compute_wave_link", groups=WAVE_USER
@@ -42,7 +40,6 @@ class SaleOrder(models.Model):
         string="Cancelled in Wave because", copy=False, readonly=True, groups=WAVE_USER
     )
     wave_exchange_rate = fields.Float(
-        string="Wave Exchange Rate",
         copy=False,
         readonly=True,
         digits=0,
