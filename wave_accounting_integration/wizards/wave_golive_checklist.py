@@ -173,22 +173,23 @@ class WaveGoliveChecklist(models.TransientModel):
             return scope in granted or f"{resource}:*" in granted
 
         missing = sorted(scope for scope in needed if not covered(scope))
-        if not missing and connection.sync_inbound and connection.sync_estimates:
-            if not covered("estimate:read"):
-                return (
-                    "warning",
-                    _(
-                        "Estimates are not imported: Wave did not grant estimate:read. "
-                        "Connect again to grant it, or switch off the import of estimates."
-                    ),
-                    "connection",
-                )
+        if missing:
             return (
                 "fail",
                 _(
                     "Missing permissions for the enabled features: %(scopes)s. Connect again "
                     "to grant them.",
                     scopes=", ".join(missing),
+                ),
+                "connection",
+            )
+        estimates = connection.sync_inbound and connection.sync_estimates
+        if estimates and not covered("estimate:read"):
+            return (
+                "warning",
+                _(
+                    "Estimates are not imported: Wave did not grant estimate:read. "
+                    "Connect again to grant it, or switch off the import of estimates."
                 ),
                 "connection",
             )
