@@ -403,7 +403,9 @@ def _cli_invoice_counts(*flags):
 
 def test_cli_realistic_flag():
     # the realistic mode walks through every case at least once, whatever --invoices says
-    assert _cli_invoice_counts() == [5, 5]
+    assert _cli_invoice_counts("--estimates", "0") == [5, 5]
+    # the default demo has 18 estimates per business, 2 of them converted to invoices
+    assert _cli_invoice_counts() == [7, 7]
     realistic = _cli_invoice_counts("--realistic")
     assert len(realistic) == 2 and min(realistic) > 20
 

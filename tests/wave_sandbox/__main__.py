@@ -14,6 +14,7 @@ import threading
 import time
 
 from .sandbox import WaveSandbox
+from .store import business_estimates
 
 DEFAULT_REDIRECT_URIS = [
     "http://localhost:8069/wave/oauth/callback",
@@ -33,6 +34,9 @@ def main(argv=None) -> int:
     p.add_argument("--admin-token", default="sandbox-admin")
     p.add_argument("--demo", action="store_true", help="seed demo data on a fresh state")
     p.add_argument("--invoices", type=int, default=200, help="demo invoices per business")
+    p.add_argument(
+        "--estimates", type=int, default=18, help="demo estimates per business (every status)"
+    )
     p.add_argument("--realistic", action="store_true", help="demo data with real books' cases")
     p.add_argument("--client-id", default="sandbox-client")
     p.add_argument("--client-secret", default="sandbox-secret")
@@ -60,6 +64,7 @@ def main(argv=None) -> int:
         demo=args.demo,
         invoices_per_business=args.invoices,
         realistic=args.realistic,
+        estimates_per_business=args.estimates,
     )
     if args.redirect_uri or args.client_id not in sb.state.oauth_clients:
         sb.register_oauth_client(
@@ -77,7 +82,10 @@ def main(argv=None) -> int:
     print(f"  Redirect URIs:  {', '.join(client['redirect_uris'])}")
     print(f"  Admin token (X-Sandbox-Admin-Token): {args.admin_token}")
     for b in sb.state.businesses:
-        print(f"  Business {b.name} ({b.currency_code}): {b.id}  invoices={len(b.invoices)}")
+        print(
+            f"  Business {b.name} ({b.currency_code}): {b.id}  "
+            f"estimates={len(business_estimates(b))}  invoices={len(b.invoices)}"
+        )
     done = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: done.set())

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from . import ops
 from .export import export_csv
-from .store import Business, Invoice, InvoicePayment, fmt_datetime
+from .store import Business, Estimate, Invoice, InvoicePayment, fmt_datetime
 
 GET, POST, DELETE = ["GET"], ["POST"], ["DELETE"]
 
@@ -43,6 +43,7 @@ URLS = Map(
         Rule("/money-transactions", endpoint="money_transactions", methods=GET),
         Rule("/payments/<any(refund, void):action>", endpoint="payment_action", methods=POST),
         Rule("/invoices/view", endpoint="view_invoice", methods=POST),
+        Rule("/estimates/<any(view, reject):action>", endpoint="estimate_action", methods=POST),
         Rule("/export", endpoint="export", methods=GET),
         Rule("/webhooks/subscriptions", endpoint="webhook_subscriptions", methods=GET),
         Rule("/webhooks/subscriptions", endpoint="webhook_subscribe", methods=POST),
@@ -194,6 +195,20 @@ class AdminAPI:
             ops.mark_viewed(sb.state, inv)
         return 200, {"status": inv.status}
 
+    def estimate_action(self, action, body, **_kw):
+        """What only the customer does at Wave: view or reject an estimate."""
+        sb = self.sb
+        with sb.state.lock:
+            est = sb.state.get(body.get("estimate_id"), Estimate)
+            if est is None:
+                return 404, {"error": "estimate not found"}
+            fn = ops.view_estimate if action == "view" else ops.reject_estimate
+            try:
+                fn(sb.state, est)
+            except ops.InputErrors as exc:
+                return 409, {"error": exc.errors[0]["message"]}
+        return 200, {"status": est.status}
+
     def export(self, params, **_kw):
         return self._export(params)
 
@@ -281,7 +296,11 @@ class AdminAPI:
 
     def webhook_subscribe(self, body, **_kw):
         return 200, self.sb.webhooks.subscribe(
-            body["url"], body["secret"], body.get("event_types"), body.get("business_id")
+            body["url"],
+            body["secret"],
+            body.get("event_types"),
+            body.get("business_id"),
+            body.get("scopes"),
         )
 
     def webhook_unsubscribe(self, sub_id, **_kw):
@@ -318,6 +337,8 @@ class AdminAPI:
             self.sb.state.businesses[0] if self.sb.state.businesses else None
         )
         inv = self.sb.state.get(body.get("invoice_id"), Invoice)
+        if inv is None and body.get("estimate_id"):
+            inv = self.sb.state.get(body["estimate_id"], Estimate)  # an estimate event
         if inv is None and b is not None and b.invoices:
             inv = b.invoices[-1]
         events = []

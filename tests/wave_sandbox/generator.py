@@ -120,6 +120,7 @@ def seed_demo(
     seed: int | None = None,
     today: dt.date | None = None,
     realistic: bool = False,
+    estimates_per_business: int = 0,
 ):
     """Populate ``state``; returns the list of created businesses.
 
@@ -131,9 +132,11 @@ def seed_demo(
     start = today - dt.timedelta(days=365 * years)
     if realistic:
         rng = random.Random(f"realistic:{state.seed if seed is None else seed}")
-        return seed_realistic(
+        businesses = seed_realistic(
             state, user, rng, invoices_per_business, customers, vendors, start, today
         )
+        seed_estimates(state, businesses, estimates_per_business, seed, today, realistic=True)
+        return businesses
     base_when = dt.datetime.combine(start, dt.time(9), UTC) - dt.timedelta(days=1)
     us = ops.create_business(state, user, "Acme Widgets Inc.", "USD", "US", "US-NY", when=base_when)
     ca = ops.create_business(
@@ -166,7 +169,93 @@ def seed_demo(
             today,
             base_when,
         )
+    # after everything else, with their own random stream: the data of a seed without
+    # estimates never changes
+    seed_estimates(state, [us, ca], estimates_per_business, seed, today)
     return [us, ca]
+
+
+# The life of a demo estimate: the actions taken after creation, in order.
+ESTIMATE_PATHS = (
+    (),  # DRAFT
+    ("approve",),  # APPROVED
+    ("approve", "send"),  # SENT
+    ("approve", "send", "view"),  # VIEWED
+    ("approve", "send", "view", "accept"),  # ACCEPTED
+    ("approve", "send", "reject"),  # REJECTED
+    ("approve", "send", "accept", "convert"),  # CONVERTED (+ a draft invoice)
+    ("approve", "send", "expire"),  # EXPIRED (valid-until date in the past)
+    ("approve", "delete"),  # DELETED
+)
+
+
+def seed_estimates(state, businesses, count, seed=None, today=None, realistic=False):
+    """``count`` estimates per business walking through every status (``ESTIMATE_PATHS``),
+    some in a second currency, with discounts and deposits; realistic mode adds a
+    multi-rate tax line and a fixed discount on every third one."""
+    if count <= 0:
+        return
+    rng = random.Random(f"estimates:{state.seed if seed is None else seed}:{realistic}")
+    today = today or state.today()
+    for b in businesses:
+        customers = [c for c in b.customers if not getattr(c, "deleted", False)]
+        products = [p for p in b.products if not p.is_archived]
+        taxes = [t for t in b.sales_taxes if not t.is_archived]
+        for k in range(count):
+            path = ESTIMATE_PATHS[k % len(ESTIMATE_PATHS)]
+            customer = customers[k % len(customers)]
+            day = today - dt.timedelta(days=rng.randrange(1, 60))
+            items = []
+            for _ in range(rng.choice((1, 2, 3))):
+                p = rng.choice(products)
+                item = {
+                    "productId": p.id,
+                    "quantity": Decimal(rng.choice(("1", "2", "2.5", "4"))),
+                    "unitPrice": p.unit_price,
+                }
+                if realistic and k % 3 == 0 and taxes:
+                    item["taxes"] = [{"salesTaxId": t.id} for t in taxes[:2]]
+                items.append(item)
+            data = {
+                "customerId": customer.id,
+                "estimateDate": day,
+                "dueDate": (day + dt.timedelta(days=5))
+                if "expire" in path
+                else today + dt.timedelta(days=30),
+                "items": items,
+                "poNumber": f"PO-{1000 + k}" if k % 4 == 0 else None,
+            }
+            if k % 5 == 1:
+                data["discounts"] = [
+                    {"discountType": "PERCENTAGE", "percentage": Decimal(5), "name": "Volume"}
+                ]
+            elif realistic and k % 3 == 2:
+                data["discounts"] = [
+                    {"discountType": "FIXED", "amount": Decimal("25.50"), "name": "Goodwill"}
+                ]
+            if k % 4 == 2:
+                data["depositStatus"], data["depositUnit"] = "ENABLED_OPTIONAL", "PERCENTAGE"
+                data["depositValue"] = Decimal(25)
+            if customer.currency_code is None and k % 7 == 3:
+                code = "EUR" if b.currency_code != "EUR" else "USD"
+                data["currency"] = code
+                data["exchangeRate"] = ops.exchange_rate(code, b.currency_code)
+            est = ops.create_estimate(state, b, data, emit=False)
+            for action in path:
+                if action == "approve":
+                    ops.approve_estimate(state, est)
+                elif action == "send":
+                    ops.mark_estimate_sent(state, est, rng.choice(("WAVE", "MARKED_SENT")))
+                elif action == "view":
+                    ops.view_estimate(state, est)
+                elif action == "accept":
+                    ops.accept_estimate(state, est)
+                elif action == "reject":
+                    ops.reject_estimate(state, est)
+                elif action == "convert":
+                    ops.convert_estimate(state, est)
+                elif action == "delete":
+                    ops.delete_estimate(state, est)
 
 
 def _populate(

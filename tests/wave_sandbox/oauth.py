@@ -24,6 +24,11 @@ SCOPES = {
     "customer:read",
     "customer:write",
     "customer:*",
+    # not on Wave's scopes page; named by its webhooks guide (estimate events need
+    # estimate:read or estimate:*). ASSUMPTION: estimate:write as for the other objects.
+    "estimate:read",
+    "estimate:write",
+    "estimate:*",
     "invoice:read",
     "invoice:write",
     "invoice:send",

@@ -18,6 +18,8 @@ from .store import (
     Address,
     Business,
     Customer,
+    Estimate,
+    EstimateSource,
     Invoice,
     InvoiceDiscount,
     InvoiceItem,
@@ -32,6 +34,7 @@ from .store import (
     State,
     User,
     Vendor,
+    business_estimates,
     currency,
     decode_id,
     global_id,
@@ -164,6 +167,7 @@ def create_business(
     b.accounts, b.customers, b.vendors, b.products, b.sales_taxes = [], [], [], [], []
     b.invoices, b.money_transactions, b.extra_transactions = [], [], []
     b.next_invoice_number, b.invoice_version, b.sort_cache = 1, 0, {}
+    b.estimates, b.next_estimate_number = [], 1
     b.by_customer, b.account_cache = {}, {}
     b.owner_id, b.payment_terms_days = user.id, 30
     for acc_name, subtype in DEFAULT_CHART:
@@ -600,6 +604,7 @@ def compute_invoice(inv: Invoice) -> None:
     compound taxes apply to the subtotal plus the line's non-compound taxes.
     """
     exp = currency(inv.currency_code).exponent
+    day = inv.estimate_date if isinstance(inv, Estimate) else inv.invoice_date
     subtotal = tax_total = 0
     for item in inv.items:
         item.subtotal_minor = to_minor(item.quantity * item.unit_price, exp)
@@ -607,15 +612,13 @@ def compute_invoice(inv: Invoice) -> None:
         base = item.subtotal_minor
         simple = 0
         for t in item.taxes:
-            t.rate = t.sales_tax.rate_on(inv.invoice_date)  # the deprecated InvoiceItemTax.rate
+            t.rate = t.sales_tax.rate_on(day)  # the deprecated InvoiceItemTax.rate
             if not t.sales_tax.is_compound:
-                t.amount_minor = to_minor(Decimal(base) * t.sales_tax.rate_on(inv.invoice_date), 0)
+                t.amount_minor = to_minor(Decimal(base) * t.sales_tax.rate_on(day), 0)
                 simple += t.amount_minor
         for t in item.taxes:
             if t.sales_tax.is_compound:
-                t.amount_minor = to_minor(
-                    Decimal(base + simple) * t.sales_tax.rate_on(inv.invoice_date), 0
-                )
+                t.amount_minor = to_minor(Decimal(base + simple) * t.sales_tax.rate_on(day), 0)
             tax_total += t.amount_minor
     discount = 0
     for d in inv.discounts:
@@ -1185,3 +1188,329 @@ def add_extra_transaction(
     _post(lines, 1)
     b.extra_transactions.append(t)
     return t
+
+
+# --------------------------------------------------------------------------- estimates
+#
+# Status rules (Wave documents the statuses, not the transitions; see README):
+#   estimateCreate -> DRAFT; estimateApprove: DRAFT -> APPROVED;
+#   estimateMarkSent / estimateSend: APPROVED, SENT, VIEWED -> SENT (VIEWED stays VIEWED);
+#   the customer viewing it (admin ``/sandbox/estimates/view``): SENT -> VIEWED;
+#   estimateMarkAccepted: APPROVED, SENT, VIEWED, EXPIRED, REJECTED -> ACCEPTED;
+#   the customer rejecting it (admin ``/sandbox/estimates/reject``): SENT, VIEWED -> REJECTED;
+#   estimateResetAcceptance: ACCEPTED, REJECTED -> VIEWED, SENT or APPROVED (as before);
+#   convertEstimateToInvoice: any but DRAFT, CONVERTED, DELETED -> CONVERTED (+ a draft
+#   invoice whose ``source`` is the estimate);
+#   estimateDelete: any but CONVERTED -> DELETED (still readable by id, never listed);
+#   estimatePatch: not on CONVERTED / DELETED estimates; ``status`` must restate the
+#   current status (or APPROVED for a DRAFT, which approves it).
+
+_ESTIMATE_SIMPLE = (
+    ("title", "title", "Estimate"),
+    ("subhead", "subhead", None),
+    ("poNumber", "po_number", None),
+    ("memo", "memo", None),
+    ("footer", "footer", None),
+    ("amountTitle", "amount_title", None),
+    ("itemTitle", "item_title", None),
+    ("priceTitle", "price_title", None),
+    ("unitTitle", "unit_title", None),
+    ("hideAmount", "hide_amount", False),
+    ("hideDescription", "hide_description", False),
+    ("hideName", "hide_name", False),
+    ("hidePrice", "hide_price", False),
+    ("hideUnit", "hide_unit", False),
+    ("disableAmexPayments", "disable_amex_payments", False),
+    ("disableBankPayments", "disable_bank_payments", False),
+    ("disableCreditCardPayments", "disable_credit_card_payments", False),
+    ("requireTermsOfServiceAgreement", "require_terms_of_service_agreement", False),
+    ("depositStatus", "deposit_status", "DISABLED"),
+    ("depositUnit", "deposit_unit", None),
+)
+ESTIMATE_ACCEPTABLE = {"APPROVED", "SENT", "VIEWED", "EXPIRED", "REJECTED"}
+ESTIMATE_SENDABLE = {"APPROVED", "SENT", "VIEWED", "EXPIRED"}
+
+
+def _estimate_items(state, b, est, items_in):
+    for i, item in enumerate(items_in):
+        if item.get("unitPrice") is None:  # the schema requires it too
+            raise err("REQUIRED", "unitPrice is required.", "items", i, "unitPrice")
+    return _build_items(state, b, est, items_in)
+
+
+def _estimate_item_ids(est):
+    """Stable item ids; ASSUMPTION: items replaced by ``estimatePatch`` get new ids."""
+    raw = decode_id(est.id)[1]
+    for k, item in enumerate(est.items):
+        name = f"{raw}:estimate:{est.version}:{k}"
+        item.id = global_id("EstimateItem", str(uuid.uuid5(uuid.NAMESPACE_OID, name)))
+
+
+def _estimate_deposit(est, data):
+    value = data.get("depositValue")
+    if value is not None:
+        est.deposit_value = as_decimal(value, ["depositValue"])
+        if est.deposit_value < 0:
+            raise err("INVALID", "depositValue cannot be negative.", "depositValue")
+    if est.deposit_status not in (None, "DISABLED"):
+        if est.deposit_unit is None or est.deposit_value is None:
+            raise err(
+                "REQUIRED",
+                "depositUnit and depositValue are required when deposits are enabled.",
+                "depositValue",
+            )
+        if est.deposit_unit == "PERCENTAGE" and est.deposit_value > 100:
+            raise err("INVALID", "A deposit percentage cannot exceed 100.", "depositValue")
+
+
+def _estimate_event(state, est, event_type):
+    state.emit(event_type, est.business, est)
+
+
+def create_estimate(state, b, data, *, when=None, emit=True) -> Estimate:
+    customer = state.get(data.get("customerId"), Customer, b)
+    if customer is None:
+        raise err(
+            "NOT_FOUND", f"Customer '{data.get('customerId')}' could not be found.", "customerId"
+        )
+    est = Estimate()
+    est.id, est.state, est.customer, est.version = None, state, customer, 0
+    est.currency_code = data.get("currency") or customer.currency_code or b.currency_code
+    rate = data.get("exchangeRate")
+    est.exchange_rate = (
+        exchange_rate(est.currency_code, b.currency_code)
+        if rate is None
+        else as_decimal(rate, ["exchangeRate"], positive=True)
+    )
+    for key, attr, default in _ESTIMATE_SIMPLE:
+        value = data.get(key)
+        setattr(est, attr, default if value is None else value)
+    est.deposit_value = None
+    _estimate_deposit(est, data)
+    est.estimate_date = data.get("estimateDate") or state.today()
+    est.due_date = data.get("dueDate") or est.estimate_date + dt.timedelta(b.payment_terms_days)
+    if est.due_date < est.estimate_date:
+        raise err("INVALID", "Due date cannot be before the estimate date.", "dueDate")
+    estimates = business_estimates(b)
+    number = data.get("estimateNumber")
+    if number is None:
+        number = str(b.next_estimate_number)
+    est.estimate_number = number
+    est.discounts = _build_discounts(state, data.get("discounts"))
+    est.items = _estimate_items(state, b, est, data.get("items") or [])
+    est.base_status, est.invoice_id = "DRAFT", None
+    est.last_sent_at = est.last_sent_via = est.last_viewed_at = None
+    compute_invoice(est)
+    state.register(est, b, when=when)
+    _estimate_item_ids(est)
+    if number.isdigit():
+        b.next_estimate_number = max(b.next_estimate_number, int(number) + 1)
+    estimates.append(est)
+    if emit:
+        _estimate_event(state, est, "estimate.created")
+    return est
+
+
+def _check_open(est, action):
+    if est.base_status in ("CONVERTED", "DELETED"):
+        raise err(
+            "INVALID",
+            f"A {est.base_status.lower()} estimate cannot be {action}.",
+            "estimateId" if action != "edited" else "id",
+        )
+
+
+def patch_estimate(state, est: Estimate, data) -> Estimate:
+    _check_open(est, "edited")
+    b = est.business
+    current = est.status
+    wanted = data["status"]
+    approve = current == "DRAFT" and wanted == "APPROVED"
+    if wanted != current and not approve:
+        raise err(
+            "INVALID",
+            f"Status cannot be changed from {current} to {wanted} by a patch.",
+            "status",
+        )
+    customer = state.get(data["customerId"], Customer, b)
+    if customer is None:
+        raise err("NOT_FOUND", "Customer could not be found.", "customerId")
+    estimate_date, due_date = data["estimateDate"], data["dueDate"]
+    if due_date < estimate_date:
+        raise err("INVALID", "Due date cannot be before the estimate date.", "dueDate")
+    old_unit, old_value, old_status = est.deposit_unit, est.deposit_value, est.deposit_status
+    est.deposit_status = data.get("depositStatus") or est.deposit_status
+    est.deposit_unit = data.get("depositUnit") or est.deposit_unit
+    try:
+        _estimate_deposit(est, data)
+    except InputErrors:
+        est.deposit_unit, est.deposit_value, est.deposit_status = old_unit, old_value, old_status
+        raise
+    discounts = (
+        _build_discounts(state, data["discounts"]) if data.get("discounts") is not None else None
+    )
+    est.version += 1
+    items = _estimate_items(state, b, est, data["items"]) if data.get("items") is not None else None
+    est.customer, est.currency_code = customer, data["currency"]
+    est.exchange_rate = as_decimal(data["exchangeRate"], ["exchangeRate"], positive=True)
+    est.estimate_date, est.due_date, est.title = estimate_date, due_date, data["title"]
+    for key, attr, _default in _ESTIMATE_SIMPLE:
+        if key not in ("title", "depositStatus", "depositUnit") and data.get(key) is not None:
+            setattr(est, attr, data[key])
+    if data.get("estimateNumber") is not None:
+        est.estimate_number = data["estimateNumber"]
+    if discounts is not None:
+        est.discounts = discounts
+    if items is not None:
+        est.items = items
+        _estimate_item_ids(est)
+    for item in est.items:
+        item.code = est.currency_code
+        for t in item.taxes:
+            t.code = est.currency_code
+    compute_invoice(est)
+    if approve:
+        est.base_status = "APPROVED"
+    state.touch(est)
+    _estimate_event(state, est, "estimate.updated")
+    if approve:
+        _estimate_event(state, est, "estimate.approved")
+    return est
+
+
+def approve_estimate(state, est):
+    if est.base_status != "DRAFT":
+        raise err("INVALID", "Only a draft estimate can be approved.", "estimateId")
+    if not est.items:
+        raise err("INVALID", "An estimate needs at least one item to be approved.", "estimateId")
+    est.base_status = "APPROVED"
+    state.touch(est)
+    _estimate_event(state, est, "estimate.approved")
+    return est
+
+
+def mark_estimate_sent(state, est, method, sent_at=None):
+    if est.base_status == "DRAFT":
+        raise err("INVALID", "Draft estimates must be approved before they are sent.", "estimateId")
+    if est.status not in ESTIMATE_SENDABLE:
+        raise err("INVALID", f"A {est.status.lower()} estimate cannot be sent.", "estimateId")
+    est.last_sent_via, est.last_sent_at = method, sent_at or state.now()
+    if est.base_status == "APPROVED":
+        est.base_status = "SENT"
+    state.touch(est)
+    _estimate_event(state, est, "estimate.sent")
+    return est
+
+
+def send_estimate(state, est, data):
+    if not est.business.email_send_enabled:
+        raise err(
+            "INVALID",
+            "Sending estimates by email requires Business.emailSendEnabled.",
+            "estimateId",
+        )
+    if not data.get("to"):
+        raise err("REQUIRED", "At least one recipient is required.", "to")
+    for i, addr in enumerate(data["to"]):
+        if not EMAIL_RE.match(addr):
+            raise err("INVALID", f"'{addr}' is not a valid email address.", "to", i)
+    return mark_estimate_sent(state, est, "WAVE")
+
+
+def view_estimate(state, est):
+    """The customer opens the estimate (no API mutation; admin endpoint)."""
+    if est.base_status not in ("SENT", "VIEWED"):
+        raise err("INVALID", "Only a sent estimate can be viewed by the customer.", "estimateId")
+    est.last_viewed_at, est.base_status = state.now(), "VIEWED"
+    state.touch(est)
+    _estimate_event(state, est, "estimate.viewed")
+    return est
+
+
+def reject_estimate(state, est):
+    """The customer declines the estimate (no API mutation; admin endpoint)."""
+    if est.status not in ("SENT", "VIEWED"):
+        raise err("INVALID", "Only a sent estimate can be rejected.", "estimateId")
+    est.base_status = "REJECTED"
+    state.touch(est)
+    _estimate_event(state, est, "estimate.rejected")
+    return est
+
+
+def accept_estimate(state, est):
+    if est.status not in ESTIMATE_ACCEPTABLE:
+        raise err("INVALID", f"A {est.status.lower()} estimate cannot be accepted.", "estimateId")
+    est.base_status = "ACCEPTED"
+    state.touch(est)
+    _estimate_event(state, est, "estimate.accepted")
+    return est
+
+
+def reset_estimate_acceptance(state, est):
+    if est.base_status not in ("ACCEPTED", "REJECTED"):
+        raise err("INVALID", "Only an accepted or rejected estimate can be reset.", "estimateId")
+    if est.last_viewed_at is not None:
+        est.base_status = "VIEWED"
+    elif est.last_sent_at is not None:
+        est.base_status = "SENT"
+    else:
+        est.base_status = "APPROVED"
+    state.touch(est)
+    _estimate_event(state, est, "estimate.updated")
+    return est
+
+
+def delete_estimate(state, est):
+    if est.base_status == "CONVERTED":
+        raise err("INVALID", "A converted estimate cannot be deleted.", "estimateId")
+    if est.base_status == "DELETED":
+        raise err("NOT_FOUND", f"AREstimate '{est.id}' could not be found.", "estimateId")
+    est.base_status = "DELETED"
+    business_estimates(est.business).remove(est)
+    state.touch(est)
+    _estimate_event(state, est, "estimate.deleted")
+
+
+def convert_estimate(state, est) -> Invoice:
+    """A draft invoice with the estimate's customer, currency, rate, items and discount.
+
+    ASSUMPTION: Wave makes a draft invoice dated today (due by the business's terms),
+    title "Invoice", the estimate's PO number, memo and footer."""
+    _check_open(est, "converted")
+    if est.base_status == "DRAFT":
+        raise err("INVALID", "Draft estimates must be approved before conversion.", "estimateId")
+    b = est.business
+    data = {
+        "customerId": est.customer.id,
+        "currency": est.currency_code,
+        "exchangeRate": est.exchange_rate,
+        "poNumber": est.po_number,
+        "memo": est.memo,
+        "footer": est.footer,
+        "items": [
+            {
+                "productId": item.product.id,
+                "description": item.description,
+                "quantity": item.quantity,
+                "unitPrice": item.unit_price,
+                "taxes": [{"salesTaxId": t.sales_tax.id} for t in item.taxes],
+            }
+            for item in est.items
+        ],
+        "discounts": [
+            {
+                "discountType": d.discount_type,
+                "amount": d.amount,
+                "percentage": d.percentage,
+                "name": d.name,
+            }
+            for d in est.discounts
+        ],
+    }
+    inv = create_invoice(state, b, data, emit=False)
+    inv.source_estimate = EstimateSource(est)
+    est.base_status, est.invoice_id = "CONVERTED", inv.id
+    state.touch(est)
+    state.emit("invoice.created", b, inv)
+    _estimate_event(state, est, "estimate.converted")
+    return inv

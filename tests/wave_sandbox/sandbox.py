@@ -50,6 +50,7 @@ class WaveSandbox:
         demo=False,
         invoices_per_business=200,
         realistic=False,
+        estimates_per_business=0,
         webhook_retry_delays=(0.5, 1, 2, 4),
         autosave_interval=60.0,
         max_page_size=DEFAULT_MAX_PAGE_SIZE,
@@ -74,7 +75,11 @@ class WaveSandbox:
             self.state = State(seed)
             ensure_user(self.state)
             if demo:
-                self.seed_demo(invoices_per_business=invoices_per_business, realistic=realistic)
+                self.seed_demo(
+                    invoices_per_business=invoices_per_business,
+                    realistic=realistic,
+                    estimates_per_business=estimates_per_business,
+                )
         self.state.access_token_ttl = access_token_ttl
         self.webhooks = Webhooks(self.state, retry_delays=webhook_retry_delays)
         self._attach()
@@ -189,7 +194,13 @@ class WaveSandbox:
         return self
 
     def seed_demo(
-        self, invoices_per_business=200, customers=40, vendors=15, years=3, realistic=False
+        self,
+        invoices_per_business=200,
+        customers=40,
+        vendors=15,
+        years=3,
+        realistic=False,
+        estimates_per_business=0,
     ):
         """Create the demo US (USD) and Canadian (CAD) businesses; returns them.
 
@@ -202,6 +213,7 @@ class WaveSandbox:
                 vendors=vendors,
                 years=years,
                 realistic=realistic,
+                estimates_per_business=estimates_per_business,
             )
         gc.collect()
         gc.freeze()  # long-lived data: keep it out of future GC passes (latency)

@@ -3,7 +3,7 @@
 Type, field, argument and enum names are re-typed from Wave's live-introspected schema
 (``rhanka/mcp-wave:data/wave-schema.graphql``) so that introspection of the sandbox shows
 Wave's names.  Only the subset used by the connector is declared, but every type declared
-here has Wave's fields and nullability (estimates and OAuth applications are left out).
+here has Wave's fields and nullability (OAuth applications are left out).
 """
 
 # Wave's CurrencyCode enum, complete (160 values, legacy codes such as BYR, EEK, LTL, ZMK
@@ -157,9 +157,149 @@ def _connections() -> str:
         ("Product", "!"),
         ("SalesTax", ""),
         ("Invoice", "!"),
+        ("Estimate", "!"),
     ):
         out.append(_CONN.format(t=t, bang=bang))
-    return "".join(out)
+    # Wave: ``EstimateEdge.node`` is an ``AREstimate!`` (``Estimate`` is the invoice-source stub)
+    return "".join(out).replace(
+        "type EstimateEdge { node: Estimate! }", "type EstimateEdge { node: AREstimate! }"
+    )
+
+
+# Estimates, re-typed from Wave's introspected schema (``AREstimate`` is the estimate;
+# ``Estimate`` is only the stub an invoice names as its ``source``).
+ESTIMATE_SDL = (
+    """enum EstimateStatus {
+  ACCEPTED APPROVED CONVERTED DELETED DRAFT EXPIRED REJECTED SENT VIEWED
+}
+enum EstimateListStatusFilter {
+  ACCEPTED ACTIVE APPROVED CONVERTED DRAFT EXPIRED PAID PARTIAL REJECTED SENT UNPAID VIEWED
+}
+enum EstimateCreateStatus { DRAFT }
+enum EstimateDiscountType { FIXED PERCENTAGE }
+enum EstimateDepositPaymentStatus { PAID_FULL PAID_PARTIAL UNPAID }
+enum EstimateDepositStatusType { DISABLED ENABLED_MANDATORY ENABLED_OPTIONAL }
+enum EstimateDepositUnitType { AMOUNT PERCENTAGE }
+enum EstimateHistoryEntityType { BUSINESS_OWNER CUSTOMER }
+enum EstimatePaymentMethod { BANK_TRANSFER CASH CHEQUE CREDIT_CARD OTHER PAYPAL UNSPECIFIED }
+enum EstimatePaymentProvider { ADYEN MANUAL WPP }
+enum EstimateTransactionType { DEPOSIT REFUND VOID }
+enum EstimateSendMethod {
+  EXPORT_PDF GMAIL MARKED_SENT NOT_SENT OUTLOOK SHARED_LINK SKIPPED WAVE YAHOO
+}
+enum EstimateSort { """
+    + _sorts(
+        "AMOUNT_DUE",
+        "AMOUNT_PAID",
+        "CREATED_AT",
+        "CUSTOMER_NAME",
+        "DUE_AT",
+        "ESTIMATE_DATE",
+        "ESTIMATE_NUMBER",
+        "MODIFIED_AT",
+        "STATUS",
+        "TOTAL",
+    )
+    + """ }
+interface EstimateDiscount { createdAt: DateTime! modifiedAt: DateTime! name: String }
+type FixedEstimateDiscount implements EstimateDiscount {
+  amount: Decimal createdAt: DateTime! modifiedAt: DateTime! name: String
+}
+type PercentageEstimateDiscount implements EstimateDiscount {
+  createdAt: DateTime! modifiedAt: DateTime! name: String percentage: Decimal
+}
+type EstimateItemTax { amount: Money salesTax: SalesTax! }
+type EstimateItem {
+  account: Account! description: String id: ID! product: Product! quantity: Decimal!
+  subtotal: Money! taxes: [EstimateItemTax!]! total: Money! unitPrice: Decimal!
+}
+type AREstimateAcceptanceHistory {
+  email: String! entityId: String! entityType: EstimateHistoryEntityType! name: String!
+  state: String! timestamp: DateTime!
+}
+type EstimatePaymentDetail {
+  cardExpiryMonth: String cardExpiryYear: String cardSource: String cardType: String
+  lastFour: String
+}
+type EstimatePayment {
+  active: Boolean amount: String confirmationCode: String createdAt: DateTime!
+  currency: Currency estimate: AREstimate id: ID! memo: String modifiedAt: DateTime!
+  origin: String originPaymentId: String paymentAccountId: String! paymentDate: Date
+  paymentDetails: EstimatePaymentDetail paymentMethod: EstimatePaymentMethod
+  paymentMethodId: String paymentProvider: EstimatePaymentProvider readonlyUrl: String
+  state: String transactionId: String transactionType: EstimateTransactionType
+}
+"""
+    + '"An approximate bill given to a buyer indicating the products or services, '
+    + 'quantities, and expected prices (not a request for payment)."'
+    + """
+type AREstimate {
+  amountDue: Money! amountPaid: Money! amountTitle: String! attachments: [ARAttachment!]
+  createdAt: DateTime! currency: Currency! customer: Customer!
+  depositPaymentStatus: EstimateDepositPaymentStatus! depositStatus: EstimateDepositStatusType!
+  depositTotal: Money! depositUnit: EstimateDepositUnitType depositValue: Decimal
+  disableAmexPayments: Boolean! disableBankPayments: Boolean!
+  disableCreditCardPayments: Boolean! discountTotal: Money! discounts: [EstimateDiscount!]
+  dueDate: Date! estimateDate: Date! estimateNumber: String! exchangeRate: Decimal!
+  footer: String hideAmount: Boolean! hideDescription: Boolean! hideName: Boolean!
+  hidePrice: Boolean! hideUnit: Boolean! history: [AREstimateAcceptanceHistory!] id: ID!
+  itemTitle: String! items: [EstimateItem!] lastSentAt: DateTime
+  lastSentVia: EstimateSendMethod lastViewedAt: DateTime memo: String modifiedAt: DateTime!
+  payments: [EstimatePayment] pdfUrl: String! poNumber: String priceTitle: String!
+  requireTermsOfServiceAgreement: Boolean! status: EstimateStatus! subhead: String
+  subtotal: Money! taxTotal: Money! title: String! total: Money! unitTitle: String!
+  viewUrl: String!
+}
+"""
+)
+
+ESTIMATE_INPUTS_SDL = """
+input EstimateCreateDiscountInput {
+  amount: Decimal discountType: EstimateDiscountType! name: String percentage: Decimal
+}
+input EstimateCreateItemTaxInput { salesTaxId: ID! }
+input EstimateCreateItemInput {
+  description: String name: String productId: ID! quantity: Decimal
+  taxes: [EstimateCreateItemTaxInput!] unitPrice: Decimal!
+}
+input EstimateCreateInput {
+  amountTitle: String attachmentIds: [String!] businessId: ID! currency: CurrencyCode
+  customerId: ID! depositStatus: EstimateDepositStatusType depositUnit: EstimateDepositUnitType
+  depositValue: Decimal disableAmexPayments: Boolean disableBankPayments: Boolean
+  disableCreditCardPayments: Boolean discounts: [EstimateCreateDiscountInput!] dueDate: Date
+  estimateDate: Date estimateNumber: String exchangeRate: Decimal footer: String
+  hideAmount: Boolean hideDescription: Boolean hideName: Boolean hidePrice: Boolean
+  hideUnit: Boolean itemTitle: String items: [EstimateCreateItemInput!] memo: String
+  poNumber: String priceTitle: String requireTermsOfServiceAgreement: Boolean
+  status: EstimateCreateStatus = DRAFT subhead: String title: String unitTitle: String
+}
+"Input to the `estimatePatch` mutation. For each value if it's not provided - do not update it."
+input EstimatePatchInput {
+  amountTitle: String attachmentIds: [String!] currency: CurrencyCode! customerId: ID!
+  depositStatus: EstimateDepositStatusType depositUnit: EstimateDepositUnitType
+  depositValue: Decimal disableAmexPayments: Boolean disableBankPayments: Boolean
+  disableCreditCardPayments: Boolean discounts: [EstimateCreateDiscountInput!] dueDate: Date!
+  estimateDate: Date! estimateNumber: String exchangeRate: Decimal! footer: String
+  hideAmount: Boolean hideDescription: Boolean hideName: Boolean hidePrice: Boolean
+  hideUnit: Boolean id: ID! itemTitle: String items: [EstimateCreateItemInput!] memo: String
+  poNumber: String priceTitle: String requireTermsOfServiceAgreement: Boolean
+  status: EstimateStatus! subhead: String title: String! unitTitle: String
+}
+input EstimateApproveInput { estimateId: ID! }
+input EstimateDeleteInput { estimateId: ID! }
+input EstimateMarkAcceptedInput { estimateId: ID! }
+input EstimateResetAcceptanceInput { estimateId: ID! }
+input EstimateMarkSentInput { estimateId: ID! sendMethod: EstimateSendMethod! sentAt: DateTime }
+input EstimateSendInput {
+  attachPDF: Boolean! = false ccMyself: Boolean estimateId: ID! fromAddress: String
+  hideGrandTotal: Boolean = false includeAttachments: Boolean = false message: String
+  subject: String to: [String!]!
+}
+input ConvertEstimateToInvoiceInput { estimateId: ID! }
+type ConvertEstimateToInvoiceOutput {
+  didSucceed: Boolean! inputErrors: [InputError!] invoiceId: ID!
+}
+"""
 
 
 def _output(name: str, entity: str = "") -> str:
@@ -314,6 +454,13 @@ type Business implements Node {
   salesTaxes(isArchived: Boolean = false, modifiedAtAfter: DateTime, modifiedAtBefore: DateTime,
              page: Int = 1, pageSize: Int = 45): SalesTaxConnection
   invoice(id: ID!): Invoice
+  estimate(embedAttachments: Boolean, embedDepositPayments: Boolean, embedHistory: Boolean,
+           id: ID!): AREstimate
+  estimates(amountDue: Decimal, currency: CurrencyCode, customerId: ID, estimateDateEnd: Date,
+            estimateDateStart: Date, estimateNumber: String, modifiedAtAfter: DateTime,
+            modifiedAtBefore: DateTime, page: Int = 1, pageSize: Int = 45,
+            sort: EstimateSort! = CREATED_AT_DESC,
+            status: EstimateListStatusFilter): EstimateConnection
   invoicePayment(id: ID!): InvoicePayment
   invoices(amountDue: Decimal, currency: CurrencyCode, customerId: ID, invoiceDateEnd: Date,
            invoiceDateStart: Date, invoiceNumber: String, modifiedAtAfter: DateTime,
@@ -555,6 +702,8 @@ input MoneyTransactionsCreateInput { businessId: ID! transactions: [MoneyTransac
 
 """
     + _connections()
+    + ESTIMATE_SDL
+    + ESTIMATE_INPUTS_SDL
     + _output("CustomerCreateOutput", "customer: Customer")
     + _output("CustomerPatchOutput", "customer: Customer")
     + _output("CustomerDeleteOutput")
@@ -576,6 +725,19 @@ input MoneyTransactionsCreateInput { businessId: ID! transactions: [MoneyTransac
     + _output("InvoicePaymentCreateManualOutput", "invoicePayment: InvoicePayment")
     + _output("InvoicePaymentPatchOutput", "invoicePayment: InvoicePayment")
     + _output("InvoicePaymentDeleteOutput")
+    + "".join(
+        _output(f"Estimate{m}Output", "estimate: AREstimate")
+        for m in (
+            "Create",
+            "Patch",
+            "Approve",
+            "MarkSent",
+            "Send",
+            "MarkAccepted",
+            "ResetAcceptance",
+        )
+    )
+    + _output("EstimateDeleteOutput")
     + _output("MoneyTransactionCreateOutput", "transaction: Transaction")
     + _output("MoneyTransactionsCreateOutput", "transactions: [Transaction]")
     + """
@@ -603,6 +765,15 @@ type Mutation {
   ): InvoicePaymentCreateManualOutput
   invoicePaymentPatch(input: InvoicePaymentPatchInput!): InvoicePaymentPatchOutput
   invoicePaymentDelete(input: InvoicePaymentDeleteInput!): InvoicePaymentDeleteOutput
+  estimateCreate(input: EstimateCreateInput!): EstimateCreateOutput
+  estimatePatch(input: EstimatePatchInput!): EstimatePatchOutput
+  estimateApprove(input: EstimateApproveInput!): EstimateApproveOutput
+  estimateMarkSent(input: EstimateMarkSentInput!): EstimateMarkSentOutput
+  estimateSend(input: EstimateSendInput!): EstimateSendOutput
+  estimateMarkAccepted(input: EstimateMarkAcceptedInput!): EstimateMarkAcceptedOutput
+  estimateResetAcceptance(input: EstimateResetAcceptanceInput!): EstimateResetAcceptanceOutput
+  estimateDelete(input: EstimateDeleteInput!): EstimateDeleteOutput
+  convertEstimateToInvoice(input: ConvertEstimateToInvoiceInput!): ConvertEstimateToInvoiceOutput
   "BETA: Create money transaction. Requires `isClassicAccounting` to be `false`."
   moneyTransactionCreate(input: MoneyTransactionCreateInput!): MoneyTransactionCreateOutput
   "BETA: Create money transactions. Requires `isClassicAccounting` to be `false`."

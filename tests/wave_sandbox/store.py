@@ -263,6 +263,7 @@ class Business(Entity):
         "currency_code",
         "customers",
         "email_send_enabled",
+        "estimates",
         "extra_transactions",
         "invoice_version",
         "invoices",
@@ -272,6 +273,7 @@ class Business(Entity):
         "is_personal",
         "money_transactions",
         "name",
+        "next_estimate_number",
         "next_invoice_number",
         "organizational_type",
         "owner_id",
@@ -504,6 +506,7 @@ class Invoice(Entity):
         "price_title",
         "require_terms_of_service_agreement",
         "seq",
+        "source_estimate",
         "state",
         "subhead",
         "subtotal_minor",
@@ -552,8 +555,13 @@ class Invoice(Entity):
         """ASSUMPTION: the PublicInvoice id shares the invoice's uuid."""
         return global_id("PublicInvoice", decode_id(self.id)[1])
 
-    attachments = source = None
+    attachments = None
     invoice_reminders = ()
+
+    @property
+    def source(self):
+        """The estimate this invoice was converted from (``convertEstimateToInvoice``)."""
+        return getattr(self, "source_estimate", None)
 
     @property
     def view_url(self):
@@ -585,6 +593,154 @@ class Invoice(Entity):
 
 
 SENT_VIA_WAVE = {"WAVE", "GMAIL", "OUTLOOK", "YAHOO"}
+
+
+def business_estimates(b) -> list:
+    """The estimates of ``b`` (states saved before estimates existed have none)."""
+    try:
+        return b.estimates
+    except AttributeError:
+        b.estimates, b.next_estimate_number = [], 1
+        return b.estimates
+
+
+# Statuses an estimate is kept in (``EXPIRED`` is derived from ``dueDate``, see below).
+ESTIMATE_EXPIRING = {"APPROVED", "SENT", "VIEWED"}
+
+
+class Estimate(Entity):
+    """Wave's ``AREstimate``: an approximate bill, not a request for payment.
+
+    ``base_status`` is the status the last action left (DRAFT, APPROVED, SENT,
+    VIEWED, ACCEPTED, REJECTED, CONVERTED, DELETED). ASSUMPTION (Wave documents no
+    expiry rule): an APPROVED, SENT or VIEWED estimate whose ``dueDate`` (Wave's
+    "valid until") has passed reads ``EXPIRED``.
+    """
+
+    __slots__ = (
+        "amount_title",
+        "base_status",
+        "currency_code",
+        "customer",
+        "deposit_status",
+        "deposit_unit",
+        "deposit_value",
+        "disable_amex_payments",
+        "disable_bank_payments",
+        "disable_credit_card_payments",
+        "discount_total_minor",
+        "discounts",
+        "due_date",
+        "estimate_date",
+        "estimate_number",
+        "exchange_rate",
+        "footer",
+        "hide_amount",
+        "hide_description",
+        "hide_name",
+        "hide_price",
+        "hide_unit",
+        "invoice_id",
+        "item_title",
+        "items",
+        "last_sent_at",
+        "last_sent_via",
+        "last_viewed_at",
+        "memo",
+        "po_number",
+        "price_title",
+        "require_terms_of_service_agreement",
+        "state",
+        "subhead",
+        "subtotal_minor",
+        "tax_total_minor",
+        "title",
+        "total_minor",
+        "unit_title",
+        "version",
+    )
+    TYPE = "AREstimate"
+    attachments = None
+    history = ()
+    payments = ()
+    deposit_payment_status = "UNPAID"  # ASSUMPTION: no deposit payments in the sandbox
+    paid_minor = 0
+
+    @property
+    def deleted(self):
+        """Deleted estimates stay readable by id (status DELETED), see README."""
+        return False
+
+    @property
+    def currency(self):
+        return currency(self.currency_code)
+
+    @property
+    def subtotal(self):
+        return Money(self.subtotal_minor, self.currency_code)
+
+    @property
+    def tax_total(self):
+        return Money(self.tax_total_minor, self.currency_code)
+
+    @property
+    def discount_total(self):
+        return Money(self.discount_total_minor, self.currency_code)
+
+    @property
+    def total(self):
+        return Money(self.total_minor, self.currency_code)
+
+    @property
+    def amount_paid(self):
+        return Money(0, self.currency_code)
+
+    @property
+    def amount_due(self):
+        return Money(self.total_minor, self.currency_code)
+
+    @property
+    def deposit_total_minor(self) -> int:
+        """ASSUMPTION: ``depositValue`` is in cents for AMOUNT (as Wave's input doc
+        says), a percentage of ``total`` for PERCENTAGE; 0 while deposits are DISABLED."""
+        if self.deposit_status in (None, "DISABLED") or self.deposit_value is None:
+            return 0
+        if self.deposit_unit == "PERCENTAGE":
+            return to_minor(Decimal(self.total_minor) * self.deposit_value / 100, 0)
+        return min(int(self.deposit_value), self.total_minor)
+
+    @property
+    def deposit_total(self):
+        return Money(self.deposit_total_minor, self.currency_code)
+
+    @property
+    def pdf_url(self):
+        return f"https://sandbox.invalid/estimate/{self.id}/pdf"
+
+    @property
+    def view_url(self):
+        return f"https://sandbox.invalid/estimate/{self.id}"
+
+    def status_on(self, today: dt.date) -> str:
+        if self.base_status in ESTIMATE_EXPIRING and self.due_date < today:
+            return "EXPIRED"
+        return self.base_status
+
+    @property
+    def status(self):
+        return self.status_on(self.state.today())
+
+
+class EstimateSource:
+    """``Invoice.source`` of an invoice converted from an estimate (Wave's ``Estimate``
+    type: business and id, the id being the AREstimate's)."""
+
+    __slots__ = ("business", "id")
+    TYPE = "Estimate"
+    internal_id = None
+
+    def __init__(self, estimate):
+        self.business, self.id = estimate.business, estimate.id
 
 
 class InvoicePayment(Entity):

@@ -31,7 +31,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odoo import http
 from odoo.http import request
 
-from ..models.wave_webhook_engine import INVOICE_EVENTS
+from ..models.wave_webhook_engine import ESTIMATE_EVENTS, INVOICE_EVENTS
 from ..models.wave_webhook_event import WebhookRejected
 
 _logger = logging.getLogger(__name__)
@@ -129,11 +129,19 @@ class WaveWebhookController(http.Controller):
     def _record(self, connection, values, length):
         """Store the delivery (or count a duplicate); enqueue a new relevant event."""
         ignored = None
+        estimate_id = None
+        if values["event_type"] in ESTIMATE_EVENTS:
+            # the estimate is the subject (a converted one's invoice comes by its own event)
+            estimate_id, values["invoice_id"] = values["estimate_id"], None
         if values["business_id"] != connection.business_id:
             ignored = "event of another business"
-        elif values["event_type"] not in INVOICE_EVENTS:
+        elif estimate_id is None and values["event_type"] not in INVOICE_EVENTS:
             ignored = "unsupported event type"
-        elif not values["invoice_id"]:
+        elif values["event_type"] in ESTIMATE_EVENTS and not estimate_id:
+            ignored = "no estimate id"
+        elif estimate_id and not connection._estimates_enabled():
+            ignored = "estimates are not imported"
+        elif not estimate_id and not values["invoice_id"]:
             ignored = "no invoice id"
         # sudo: the signature is verified; the event model is not writable by the public
         # user. The row belongs to the connection's company.
@@ -148,6 +156,7 @@ class WaveWebhookController(http.Controller):
                 values["invoice_id"],
                 state="ignored" if ignored else "received",
                 facts=values,
+                estimate_id=estimate_id,
             )
         )
         log_args = (connection.id, values["event_id"], values["event_type"], length)

@@ -30,6 +30,23 @@ INVOICE_NODE_SELECTION = f"""
         product {{ id name description unitPrice isArchived isSold isBought modifiedAt }}
         taxes {{ amount {{ value }} salesTax {{ {SALES_TAX_NODE_SELECTION} }} }}
     }}
+    source {{ __typename ... on Estimate {{ id }} }}
+"""
+# A Wave estimate (``AREstimate``): the same lines as an invoice, deposits, its status.
+ESTIMATE_NODE_SELECTION = f"""
+    id estimateNumber status createdAt modifiedAt estimateDate dueDate exchangeRate
+    memo poNumber title currency {{ code }}
+    customer {{ {CUSTOMER_NODE_SELECTION} }}
+    subtotal {{ value }} taxTotal {{ value }} discountTotal {{ value }} total {{ value }}
+    depositStatus depositUnit depositValue depositTotal {{ value }}
+    discounts {{ name ... on FixedEstimateDiscount {{ amount }}
+                ... on PercentageEstimateDiscount {{ percentage }} }}
+    items {{
+        description quantity unitPrice subtotal {{ value }}
+        account {{ {ACCOUNT_NODE_SELECTION} }}
+        product {{ id name description unitPrice isArchived isSold isBought modifiedAt }}
+        taxes {{ amount {{ value }} salesTax {{ {SALES_TAX_NODE_SELECTION} }} }}
+    }}
 """
 # ``transactionType`` (PAYMENT / REFUND), ``state`` / ``active`` (a voided payment stays
 # listed with ``state: VOIDED``, ``active: false``) and the payment a refund gives back.
@@ -55,6 +72,14 @@ ACCOUNTS_QUERY = (
     " pageInfo { currentPage totalPages totalCount }"
     f" edges {{ node {{ {ACCOUNT_NODE_SELECTION} }} }} }} }} }}"
 )
+# The estimates dated within a period, oldest created first (historical import).
+ESTIMATES_BY_DATE_QUERY = (
+    "query WaveHistoricalEstimates($businessId: ID!, $start: Date, $end: Date, $page: Int!, "
+    "$pageSize: Int!) { business(id: $businessId) { estimates(estimateDateStart: $start, "
+    "estimateDateEnd: $end, page: $page, pageSize: $pageSize, sort: CREATED_AT_ASC) { "
+    "pageInfo { currentPage totalPages totalCount } "
+    f"edges {{ node {{ {ESTIMATE_NODE_SELECTION} }} }} }} }} }}"
+)
 # The invoices dated within a period, oldest created first (historical import).
 INVOICES_BY_DATE_QUERY = (
     "query WaveHistoricalChunk($businessId: ID!, $start: Date, $end: Date, $page: Int!, "
@@ -75,14 +100,21 @@ _MODIFIED_SINCE = {
     "customers": ("customers", CUSTOMER_NODE_SELECTION, ", sort: [MODIFIED_AT_ASC]"),
     "vendors": ("vendors", VENDOR_NODE_SELECTION, ""),
     "invoices": ("invoices", INVOICE_NODE_SELECTION, ", sort: [MODIFIED_AT_ASC]"),
+    # Wave's estimates take one sort value, not a list as the others.
+    "estimates": ("estimates", ESTIMATE_NODE_SELECTION, ", sort: MODIFIED_AT_ASC"),
 }
 # The invoices query also asks for the number of all invoices, to notice deletions.
 _ALL_INVOICES_COUNT = " everything: invoices(page: 1, pageSize: 1) { pageInfo { totalCount } }"
 
 
+# Deleted estimates are not listed: the count of all of them tells of deletions too.
+_ALL_ESTIMATES_COUNT = " everything: estimates(page: 1, pageSize: 1) { pageInfo { totalCount } }"
+_ALL_COUNTS = {"invoices": _ALL_INVOICES_COUNT, "estimates": _ALL_ESTIMATES_COUNT}
+
+
 def _modified_since_query(entity):
     field, selection, extra = _MODIFIED_SINCE[entity]
-    total = _ALL_INVOICES_COUNT if entity == "invoices" else ""
+    total = _ALL_COUNTS.get(entity, "")
     return (
         f"query WavePoll_{entity}($businessId: ID!, $after: DateTime, $page: Int!, "
         f"$pageSize: Int!) {{ business(id: $businessId) {{ changed: {field}("

@@ -51,6 +51,8 @@ FEATURE_SCOPES = {
     "inbound_invoices": _INBOUND_INVOICE_SCOPES,
     "inbound_payments": ("invoice:read", "account:read"),
     "inbound_vendors": ("vendor:read",),
+    # estimate:read is not on Wave's scopes page, only in its webhooks guide
+    "inbound_estimates": ("estimate:read",),
     "outbound_invoices": (
         *_INBOUND_INVOICE_SCOPES,
         "invoice:write",

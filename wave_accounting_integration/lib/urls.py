@@ -279,3 +279,23 @@ def wave_invoice_url(template, business_global_id, invoice_global_id):
         )
     except (KeyError, IndexError, ValueError):
         return None
+
+
+#: Where an estimate opens in Wave's web app. ASSUMPTION (as for invoices, unverified):
+#: ``/<business uuid>/estimates/<estimate key>/view``. Replaced by the
+#: ``wave_accounting_integration.estimate_url_template`` system parameter.
+WAVE_ESTIMATE_URL_TEMPLATE = "https://next.waveapps.com/{business}/estimates/{estimate}/view"
+
+
+def wave_estimate_url(template, business_global_id, estimate_global_id):
+    """The estimate's page in Wave's web app per ``template``, or None when unknown."""
+    parts = decode_global_id(estimate_global_id)
+    business = decode_global_id(business_global_id)
+    key = parts.get("AREstimate") or parts.get("Estimate")
+    business_raw = parts.get("Business") or business.get("Business")
+    if not key or not business_raw:
+        return None
+    try:
+        return template.format(business=business_raw, estimate=key, wave_id=estimate_global_id)
+    except (KeyError, IndexError, ValueError):
+        return None

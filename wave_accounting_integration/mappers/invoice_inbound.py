@@ -93,6 +93,12 @@ def discount_line_vals(node, refs, default_name):
     }
 
 
+def source_estimate_id(node):
+    """The id of the Wave estimate an invoice was converted from, or None."""
+    source = node.get("source") or {}
+    return source.get("id") if source.get("__typename") == "Estimate" else None
+
+
 def invoice_currency_rate(node):
     """Odoo's ``invoice_currency_rate`` from Wave's ``exchangeRate`` (None when unusable)."""
     rate = Decimal(str(node.get("exchangeRate") or "0"))
@@ -124,6 +130,7 @@ def invoice_vals(node, refs, company, discount_name):
         "wave_origin": "wave",
         "wave_status": node.get("status"),
         "wave_modified_at": parse_wave_datetime(node.get("modifiedAt")),
+        "wave_estimate_id": source_estimate_id(node) or False,
     }
     if currency != company.currency_id:
         vals["invoice_currency_rate"] = invoice_currency_rate(node)

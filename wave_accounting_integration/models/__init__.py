@@ -8,6 +8,7 @@ from . import wave_partner_map
 from . import wave_quarantine
 from . import wave_audit_log
 from . import account_move
+from . import sale_order
 from . import account_payment
 from . import account_payment_register
 from . import account_partial_reconcile

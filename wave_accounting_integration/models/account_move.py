@@ -29,6 +29,13 @@ class AccountMove(models.Model):
         help="Amount paid at Wave when the payments were last synced.",
     )
     wave_synced_at = fields.Datetime(copy=False, readonly=True)
+    wave_estimate_id = fields.Char(
+        string="Wave Estimate ID",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The Wave estimate this invoice was converted from (its quotation is linked).",
+    )
     wave_kept_odoo_until = fields.Datetime(
         copy=False,
         readonly=True,

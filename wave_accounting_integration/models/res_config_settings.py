@@ -31,6 +31,8 @@ CONNECTION_FIELDS = {
     "wave_sync_inbound": "sync_inbound",
     "wave_sync_outbound": "sync_outbound",
     "wave_import_draft_invoices": "import_draft_invoices",
+    "wave_sync_estimates": "sync_estimates",
+    "wave_estimate_accept_policy": "estimate_accept_policy",
     "wave_currency_policy": "currency_policy",
     "wave_export_on_post": "export_on_post",
     "wave_invoice_send_mode": "invoice_send_mode",
@@ -90,6 +92,15 @@ class ResConfigSettings(models.TransientModel):
     wave_sync_inbound = fields.Boolean(string="Import from Wave", default=True)
     wave_sync_outbound = fields.Boolean(string="Export to Wave")
     wave_import_draft_invoices = fields.Boolean(string="Import draft invoices")
+    wave_sync_estimates = fields.Boolean(string="Import estimates as quotations", default=True)
+    wave_estimate_accept_policy = fields.Selection(
+        [
+            ("confirm", "Confirm the order"),
+            ("mark", "Mark the quotation as accepted, do not confirm it"),
+        ],
+        string="When Wave says an estimate is accepted",
+        default="confirm",
+    )
     wave_currency_policy = fields.Selection(
         CURRENCY_POLICIES, string="Currencies used in Wave", default="activate"
     )

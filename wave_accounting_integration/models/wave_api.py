@@ -153,10 +153,39 @@ class WaveApi(models.Model):
         help="Send what is posted in Odoo to Wave: customer invoices and their payments, paid "
         "vendor bills and bank journal entries. What came from Wave is never sent back.",
     )
+    sync_estimates = fields.Boolean(
+        string="Import estimates as quotations",
+        default=True,
+        help="Bring Wave's estimates into Odoo as quotations, kept in step with their Wave "
+        "status (sent, accepted, declined, turned into an invoice). Only when Wave gave the "
+        "permission to read estimates (a full-access token has it).",
+    )
+    estimate_accept_policy = fields.Selection(
+        [
+            ("confirm", "Confirm the order"),
+            ("mark", "Mark the quotation as accepted, do not confirm it"),
+        ],
+        string="When Wave says an estimate is accepted",
+        default="confirm",
+        required=True,
+    )
     import_draft_invoices = fields.Boolean(
         help="Also import Wave invoices that are still drafts. They stay drafts in Odoo, "
         "outside your books, and are posted when they are approved in Wave."
     )
+
+    def _estimates_enabled(self):
+        """Estimates are imported: the switch is on and Wave granted ``estimate:read``
+        (or ``estimate:*``; a full-access token has every permission of its user)."""
+        self.ensure_one()
+        if not (self.sync_inbound and self.sync_estimates):
+            return False
+        if self.auth_method == "token":
+            return True
+        # sudo: the granted permission names only (no secret), of this connection.
+        granted = set((self.sudo().granted_scopes or "").replace(",", " ").split())
+        return bool(granted & {"estimate:read", "estimate:*"})
+
     currency_policy = fields.Selection(
         CURRENCY_POLICIES,
         string="Currencies used in Wave",

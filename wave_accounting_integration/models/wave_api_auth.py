@@ -405,6 +405,8 @@ class WaveApiAuth(models.Model):
         features = []
         if self.sync_inbound:
             features += ["inbound_invoices", "inbound_payments", "inbound_vendors"]
+            if self.sync_estimates:
+                features.append("inbound_estimates")
         if self.sync_outbound:
             features += ["outbound_invoices", "outbound_payments", "outbound_bills"]
             if self.invoice_send_mode == "send":

@@ -10,6 +10,7 @@ POLL_ENTITIES = [
     ("customers", "Customers"),
     ("vendors", "Vendors"),
     ("invoices", "Invoices"),
+    ("estimates", "Estimates"),
 ]
 
 

@@ -34,6 +34,8 @@ class WaveApi(models.Model):
         """Enqueue one incremental poll job per entity (deduplicated by identity)."""
         for connection in self:
             for priority, entity in enumerate(POLL_ORDER):
+                if entity == "estimates" and not connection._estimates_enabled():
+                    continue
                 # company_id (context): the job is counted for the connection's company.
                 connection.with_context(company_id=connection.company_id.id).with_delay(
                     channel="root.wave.inbound",
@@ -179,7 +181,7 @@ class WaveWebhookEvent(models.Model):
 
     def _identity_key(self):
         self.ensure_one()
-        subject = self.wave_invoice_id or self.event_id
+        subject = self.wave_invoice_id or self.wave_estimate_id or self.event_id
         return f"wave-webhook:{self.connection_id.id}:{subject}"
 
     def _enqueue(self):
@@ -221,7 +223,7 @@ class WaveWebhookEvent(models.Model):
         if not connection._is_ready():
             Processor._settle(connection, siblings, self.env._("The Wave connection is not ready."))
             return "connection not ready"
-        echo = Processor._echo_move(connection, siblings)
+        echo = not self.wave_estimate_id and Processor._echo_move(connection, siblings)
         if echo:
             Processor._settle_echo(connection, siblings, echo)
             return f"echo of our own export for {len(siblings)} event(s)"
@@ -242,4 +244,5 @@ class WaveWebhookEvent(models.Model):
             Processor._settle(connection, siblings, guard.error)
             return "connection disconnected"
         Processor._settle(connection, siblings)
-        return f"imported invoice for {len(siblings)} event(s)"
+        what = "estimate" if self.wave_estimate_id else "invoice"
+        return f"imported {what} for {len(siblings)} event(s)"

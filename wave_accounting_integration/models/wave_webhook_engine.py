@@ -52,6 +52,22 @@ INVOICE_EVENTS = frozenset(
         "invoice.deleted",
     }
 )
+# Events that change an estimate: the job re-reads the estimate (names as unverified as
+# the invoice ones; Wave delivers them only with the estimate:read permission).
+ESTIMATE_EVENTS = frozenset(
+    {
+        "estimate.created",
+        "estimate.updated",
+        "estimate.approved",
+        "estimate.sent",
+        "estimate.viewed",
+        "estimate.accepted",
+        "estimate.rejected",
+        "estimate.expired",
+        "estimate.converted",
+        "estimate.deleted",
+    }
+)
 
 
 class WaveApi(models.Model):

@@ -11,8 +11,8 @@ Limits on a delivery's body (``_validate_payload``; anything else is refused wit
 * ``event_id``: 1 to 200 printable ASCII characters, no space (Wave's ids are
   UUIDs or base64 global ids);
 * ``event_type``: 1 to 100 characters among letters, digits and ``. _ : -``;
-* ``business_id`` and ``data.invoice_id``: absent, or up to 200 printable ASCII
-  characters, no space;
+* ``business_id``, ``data.invoice_id`` and ``data.estimate_id``: absent, or up to 200
+  printable ASCII characters, no space;
 * ``data``: an object, or absent;
 * anywhere in the body: no NUL character and no lone surrogate (in text or in
   keys), no integer beyond 64 bits, no ``NaN``/``Infinity``, at most 32 levels of
@@ -178,6 +178,7 @@ class WaveWebhookEvent(models.Model):
     event_type = fields.Char(readonly=True, index=True)
     business_id = fields.Char(string="Wave Business ID", readonly=True)
     wave_invoice_id = fields.Char(string="Wave Invoice ID", readonly=True, index=True)
+    wave_estimate_id = fields.Char(string="Wave Estimate ID", readonly=True, index="btree_not_null")
     received_at = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
     processed_at = fields.Datetime(readonly=True)
     state = fields.Selection(EVENT_STATES, default="received", required=True, index=True)
@@ -226,6 +227,7 @@ class WaveWebhookEvent(models.Model):
             "event_type": event_type,
             "business_id": _optional_id(payload.get("business_id"), "business id"),
             "invoice_id": _optional_id((data or {}).get("invoice_id"), "invoice id"),
+            "estimate_id": _optional_id((data or {}).get("estimate_id"), "estimate id"),
             # What the event says of the invoice (never trusted for importing: only to
             # recognise the echo of our own export, see wave.webhook.processor).
             "modified_at": _optional_datetime((data or {}).get("modified_at")),
@@ -288,6 +290,7 @@ class WaveWebhookEvent(models.Model):
         invoice_id,
         state="received",
         facts=None,
+        estimate_id=None,
     ):
         """Store a delivery; return ``(event, is_new)``.
 
@@ -304,11 +307,11 @@ class WaveWebhookEvent(models.Model):
             """
             INSERT INTO wave_webhook_event (
                 connection_id, company_id, event_id, event_type, business_id,
-                wave_invoice_id, received_at, state, delivery_count, attempts,
+                wave_invoice_id, wave_estimate_id, received_at, state, delivery_count, attempts,
                 wave_modified_at, wave_status, wave_total, wave_amount_paid,
                 create_uid, create_date, write_uid, write_date
             )
-            VALUES (%s, %s, %s, %s, %s, %s, now() at time zone 'UTC', %s, 1, 0,
+            VALUES (%s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', %s, 1, 0,
                     %s, %s, %s, %s,
                     %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
             ON CONFLICT (connection_id, event_id) DO UPDATE
@@ -323,6 +326,7 @@ class WaveWebhookEvent(models.Model):
                 event_type,
                 business_id,
                 invoice_id,
+                estimate_id,
                 state,
                 (facts or {}).get("modified_at"),
                 (facts or {}).get("status"),

@@ -17,6 +17,7 @@ from . import partner_matcher
 from . import payment_importer
 from . import invoice_importer
 from . import invoice_updater
+from . import estimate_importer
 from . import inbound_poller
 from . import historical_importer
 from . import webhook_processor

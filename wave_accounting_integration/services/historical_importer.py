@@ -13,7 +13,7 @@ savepoint, commit and resume point.
 
 from odoo import api, fields, models
 
-from ..graphql.inbound import INVOICES_BY_DATE_QUERY
+from ..graphql.inbound import ESTIMATES_BY_DATE_QUERY, INVOICES_BY_DATE_QUERY
 from ..models.wave_runtime import can_commit
 from .inbound_poller import INBOUND_PAGE_SIZE
 
@@ -55,7 +55,29 @@ class WaveHistoricalImporter(models.AbstractModel):
         )
         chunk.requests_count += 1
         self._import_page(connection, chunk, nodes, page_info.get("totalCount") or 0, page_size)
-        return not nodes or chunk.resume_page >= (page_info.get("totalPages") or 0)
+        last = not nodes or chunk.resume_page >= (page_info.get("totalPages") or 0)
+        if last and connection._estimates_enabled():
+            self._import_estimates(connection, chunk, client, page_size)
+        return last
+
+    @api.model
+    def _import_estimates(self, connection, chunk, client, page_size):
+        """The estimates dated in ``chunk`` (after its invoices; idempotent, so a chunk
+        resumed or retried imports them again as "unchanged")."""
+        pages = client.iterate_pages(
+            ESTIMATES_BY_DATE_QUERY,
+            {
+                "businessId": connection.business_id,
+                "start": fields.Date.to_string(chunk.date_from),
+                "end": fields.Date.to_string(chunk.date_to),
+            },
+            "business.estimates",
+            page_size=page_size,
+        )
+        for _data, nodes, _page_info in pages:
+            chunk.requests_count += 1
+            if nodes:
+                self.env["wave.estimate.importer"]._import_nodes(connection, nodes, source="wizard")
 
     @api.model
     def _page_done(self, connection, chunk, last):

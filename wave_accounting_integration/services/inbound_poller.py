@@ -31,7 +31,15 @@ INBOUND_PAGE_SIZE = 100
 MAX_PASSES = 12
 # Records Wave changed shortly before the last poll may be indexed late: read again.
 OVERLAP = datetime.timedelta(minutes=5)
-POLL_ORDER = ("accounts", "sales_taxes", "products", "customers", "vendors", "invoices")
+POLL_ORDER = (
+    "accounts",
+    "sales_taxes",
+    "products",
+    "customers",
+    "vendors",
+    "invoices",
+    "estimates",
+)
 
 
 class WaveInboundPoller(models.AbstractModel):
@@ -44,6 +52,8 @@ class WaveInboundPoller(models.AbstractModel):
         if entity == "accounts":
             changed = self.env["wave.reference.importer"]._sync_accounts(connection, job=job)
             job.write({"records_done": changed, "records_updated": changed})
+        elif entity == "estimates" and not connection._estimates_enabled():
+            return  # switched off, or Wave did not grant estimate:read
         else:
             self._poll_entity(connection, entity, job)
 
@@ -74,6 +84,10 @@ class WaveInboundPoller(models.AbstractModel):
                 break
         if entity == "invoices" and walk["wave_total"] is not None:
             self._detect_invoice_deletions(
+                connection, cursor, walk["wave_total"], walk["created_since"], job
+            )
+        if entity == "estimates" and walk["wave_total"] is not None:
+            self._detect_estimate_deletions(
                 connection, cursor, walk["wave_total"], walk["created_since"], job
             )
         vals = {"last_poll": fields.Datetime.now()}
@@ -125,6 +139,11 @@ class WaveInboundPoller(models.AbstractModel):
 
     @api.model
     def _import_entity_nodes(self, connection, entity, nodes, job):
+        if entity == "estimates":
+            self.env["wave.estimate.importer"]._import_nodes(
+                connection, nodes, source=job.trigger, job=job
+            )
+            return
         if entity == "invoices":
             self.env["wave.invoice.importer"]._import_nodes(
                 connection, nodes, source=job.trigger, job=job
@@ -195,3 +214,26 @@ class WaveInboundPoller(models.AbstractModel):
                 missing -= len(deleted)
             if missing <= 0:
                 return
+
+    @api.model
+    def _detect_estimate_deletions(self, connection, cursor, wave_total, created_since, job):
+        """Wave no longer lists deleted estimates: when their count shrank, the quotations
+        still open in Odoo are read again by id (a deleted one reads DELETED, or is not
+        found) and cancelled. No extra request otherwise."""
+        known = cursor.known_total
+        cursor.known_total = wave_total
+        if not cursor.last_poll or wave_total >= known + created_since:
+            return
+        orders = self.env["sale.order"].search(
+            [
+                ("wave_id", "!=", False),
+                ("company_id", "=", connection.company_id.id),
+                ("state", "!=", "cancel"),
+            ]
+        )
+        if orders:
+            results = self.env["wave.estimate.importer"]._import_by_ids(
+                connection, orders.mapped("wave_id"), source=job.trigger
+            )
+            job.requests_count += -(-len(orders) // 50)
+            job.records_updated += sum(1 for r in results.values() if r == "updated")

@@ -30,6 +30,8 @@ class WaveInboundReplay(models.AbstractModel):
         """Import the record of quarantine ``entry`` again; returns its outcome."""
         if entry.record_type in ("Invoice", "InvoicePayments"):
             return self._replay_invoice(connection, entry)
+        if entry.record_type == "Estimate":
+            return self._replay_estimate(connection, entry)
         if entry.record_type in ("Customer", "Vendor"):
             maps = self.env["wave.partner.matcher"]._match_contacts(
                 connection, entry.record_type.lower(), [entry.payload or {}]
@@ -37,6 +39,24 @@ class WaveInboundReplay(models.AbstractModel):
             mapping = maps.get(entry.wave_id)
             return "updated" if mapping and mapping.partner_id else "quarantined"
         raise UserError(_("Records of type %s cannot be replayed.", entry.record_type))
+
+    @api.model
+    def _replay_estimate(self, connection, entry):
+        """As an invoice: Wave's current version when reachable, else the payload."""
+        Importer = self.env["wave.estimate.importer"]
+        if connection._is_ready():
+            try:
+                return Importer._import_by_ids(connection, [entry.wave_id], source="replay").get(
+                    entry.wave_id
+                )
+            except WaveError as error:
+                if policy_for(error)[0]:
+                    raise
+                _logger.info(
+                    "Replay of %s: Wave refused it (%s), using the payload.", entry.wave_id, error
+                )
+        node = entry.payload or {}
+        return Importer._import_nodes(connection, [node], source="replay").get(entry.wave_id)
 
     @api.model
     def _replay_invoice(self, connection, entry):

@@ -169,6 +169,7 @@ class WaveInvoiceImporter(models.AbstractModel):
         self.env["wave.payment.importer"]._sync_invoice_payments(
             connection, done, existing, payments=payments, job=job
         )
+        self.env["wave.estimate.importer"]._note_invoice_sources(connection, done, existing)
         self.env["wave.quarantine"]._resolve_open(
             connection,
             "inbound",

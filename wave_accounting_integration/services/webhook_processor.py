@@ -33,6 +33,11 @@ class WaveWebhookProcessor(models.AbstractModel):
     @api.model
     def _pending_siblings(self, connection, event):
         """``event`` and the other pending events of the same Wave invoice."""
+        subject = (
+            ("wave_estimate_id", "=", event.wave_estimate_id)
+            if event.wave_estimate_id
+            else ("wave_invoice_id", "=", event.wave_invoice_id)
+        )
         # sudo: events are written by the sync only (state, attempts); these are the
         # events of this connection only.
         return (
@@ -41,7 +46,7 @@ class WaveWebhookProcessor(models.AbstractModel):
             .search(
                 [
                     ("connection_id", "=", connection.id),
-                    ("wave_invoice_id", "=", event.wave_invoice_id),
+                    subject,
                     ("state", "in", PENDING_STATES),
                 ]
             )
@@ -120,7 +125,14 @@ class WaveWebhookProcessor(models.AbstractModel):
 
     @api.model
     def _import_event(self, connection, event):
-        """Import the current state of the event's invoice (and its payments) from Wave."""
+        """Import the current state of the event's invoice (and its payments), or of its
+        estimate, from Wave."""
+        if event.wave_estimate_id:
+            return self.env["wave.estimate.importer"]._import_by_ids(
+                connection.with_context(wave_source=f"webhook:{event.event_id}"),
+                [event.wave_estimate_id],
+                source="webhook",
+            )
         return self.env["wave.invoice.importer"]._import_by_ids(
             connection.with_context(wave_source=f"webhook:{event.event_id}"),
             [event.wave_invoice_id],

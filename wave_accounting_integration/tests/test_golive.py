@@ -99,8 +99,19 @@ class TestGoLiveChecklist(WaveSandboxCommon):
             "default_account_revenue"
         ]
         _checklist, lines = self._run()
-        self.assertEqual(lines["scopes"].state, "ok")
+        # estimates are imported by default: without estimate:read they are not (warning)
+        self.assertEqual(lines["scopes"].state, "warning")
+        self.assertIn("estimate:read", lines["scopes"].message)
         self.assertEqual(lines["mappings"].state, "ok")
+        self.connection.sudo().granted_scopes += " estimate:read"
+        _checklist, lines = self._run()
+        self.assertEqual(lines["scopes"].state, "ok")
+        self.connection.sudo().granted_scopes = self.connection.sudo().granted_scopes.replace(
+            " estimate:read", ""
+        )
+        self.connection.sync_estimates = False
+        _checklist, lines = self._run()
+        self.assertEqual(lines["scopes"].state, "ok")
 
     def test_dry_run_compares_last_month_with_wave(self):
         checklist, lines = self._run()

@@ -362,11 +362,20 @@ class TestInbound(WaveSandboxCommon):
             .mapped("kind")
         )
         self.assertEqual(
-            kinds, {"accounts", "sales_taxes", "products", "customers", "vendors", "invoices"}
+            kinds,
+            {
+                "accounts",
+                "sales_taxes",
+                "products",
+                "customers",
+                "vendors",
+                "invoices",
+                "estimates",
+            },
         )
         self.assertEqual(
             len(
                 self.env["wave.import.cursor"].search([("connection_id", "=", self.connection.id)])
             ),
-            6,
+            7,
         )

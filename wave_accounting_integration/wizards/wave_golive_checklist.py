@@ -183,6 +183,16 @@ class WaveGoliveChecklist(models.TransientModel):
                 ),
                 "connection",
             )
+        estimates = connection.sync_inbound and connection.sync_estimates
+        if estimates and not covered("estimate:read"):
+            return (
+                "warning",
+                _(
+                    "Estimates are not imported: Wave did not grant estimate:read. "
+                    "Connect again to grant it, or switch off the import of estimates."
+                ),
+                "connection",
+            )
         return "ok", _("All %(count)s permissions needed are granted.", count=len(needed)), False
 
     def _check_webhook(self):

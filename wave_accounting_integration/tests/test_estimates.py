@@ -1,0 +1,371 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Wave estimates -> Odoo quotations, against the sandbox over HTTP.
+
+Wave is read with plain GraphQL (not the addon's client), Odoo with the ORM and SQL.
+"""
+
+import datetime as dt
+import time
+from decimal import Decimal
+
+import requests
+
+from odoo.addons.queue_job.job import Job
+from odoo.tests import HttpCase, tagged
+from odoo.tools import config
+
+from .common import WaveSandboxCommon
+
+ESTIMATE = """
+query($b: ID!, $id: ID!) { business(id: $b) { estimate(id: $id) {
+  id status estimateNumber dueDate exchangeRate currency { code }
+  customer { id name } subtotal { value } taxTotal { value } discountTotal { value }
+  total { value } items { quantity unitPrice product { id name }
+  taxes { amount { value } salesTax { id } } } } } }
+"""
+INVOICE = """
+query($b: ID!, $id: ID!) { business(id: $b) { invoice(id: $id) {
+  id status total { value } source { __typename ... on Estimate { id } } } } }
+"""
+
+
+class EstimateCase:
+    """Helpers shared by the poll and webhook tests (mixed into a WaveSandboxCommon)."""
+
+    def gql(self, query, variables):
+        response = requests.post(
+            self.sandbox.graphql_url,
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {self.wave_token}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        body = response.json()
+        self.assertNotIn("errors", body, body.get("errors"))
+        return body["data"]
+
+    def mutate(self, name, data, selection=""):
+        kind = name[0].upper() + name[1:]
+        out = self.gql(
+            f"mutation($i: {kind}Input!) {{ {name}(input: $i) {{ didSucceed "
+            f"inputErrors {{ message }} {selection} }} }}",
+            {"i": data},
+        )[name]
+        self.assertTrue(out["didSucceed"], out)
+        return out
+
+    def act(self, name, estimate_id, **extra):
+        return self.mutate(name, {"estimateId": estimate_id, **extra})
+
+    def wave_estimate(self, estimate_id):
+        return self.gql(ESTIMATE, {"b": self.wave_us.id, "id": estimate_id})["business"]["estimate"]
+
+    def create_estimate(self, **extra):
+        b = self.wave_us
+        taxed = next(p for p in b.products if p.default_sales_taxes)
+        untaxed = next(p for p in b.products if not p.default_sales_taxes)
+        customer = next(c for c in b.customers if not c.currency_code)
+        data = {
+            "businessId": b.id,
+            "customerId": customer.id,
+            "items": [
+                {"productId": taxed.id, "quantity": "3", "unitPrice": "33.33"},
+                {"productId": untaxed.id, "quantity": "1.5", "unitPrice": "19.99"},
+            ],
+            "poNumber": "PO-77",
+        }
+        data.update(extra)
+        return self.mutate("estimateCreate", data, "estimate { id }")["estimate"]["id"]
+
+    def order_of(self, estimate_id):
+        return self.env["sale.order"].search([("wave_id", "=", estimate_id)])
+
+    def count_rows(self, estimate_id):
+        self.env.flush_all()
+        self.env.cr.execute("SELECT count(*) FROM sale_order WHERE wave_id = %s", [estimate_id])
+        return self.env.cr.fetchone()[0]
+
+    def assert_same_as_wave(self, order, estimate):
+        """Customer, lines, taxes, discount, currency and totals to the cent."""
+        mapping = self.env["wave.partner.map"].search(
+            [("wave_id", "=", estimate["customer"]["id"])], limit=1
+        )
+        self.assertEqual(order.partner_id, mapping.partner_id)
+        self.assertEqual(order.currency_id.name, estimate["currency"]["code"])
+        self.assertEqual(order.validity_date, dt.date.fromisoformat(estimate["dueDate"]))
+        self.assertEqual(order.wave_estimate_number, estimate["estimateNumber"])
+        self.assertEqual(order.client_order_ref, "PO-77")
+        cents = order.currency_id.compare_amounts
+        self.assertFalse(cents(order.amount_total, float(estimate["total"]["value"])))
+        self.assertFalse(cents(order.amount_tax, float(estimate["taxTotal"]["value"])))
+        self.assertFalse(
+            cents(
+                order.amount_untaxed,
+                float(estimate["subtotal"]["value"]) - float(estimate["discountTotal"]["value"]),
+            )
+        )
+        lines = order.order_line.filtered(lambda line: line.price_unit >= 0)
+        self.assertEqual(
+            [(line.product_uom_qty, line.price_unit) for line in lines],
+            [(float(i["quantity"]), float(i["unitPrice"])) for i in estimate["items"]],
+        )
+        for line, item in zip(lines, estimate["items"], strict=True):
+            self.assertEqual(
+                sorted(line.tax_id.mapped("wave_id")),
+                sorted(t["salesTax"]["id"] for t in item["taxes"]),
+            )
+        discount = order.order_line - lines
+        if float(estimate["discountTotal"]["value"]):
+            self.assertEqual(len(discount), 1)
+            self.assertFalse(
+                cents(-discount.price_total, float(estimate["discountTotal"]["value"]))
+            )
+        else:
+            self.assertFalse(discount)
+
+
+@tagged("post_install", "-at_install")
+class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
+    sandbox_invoices = 0
+    sandbox_customers = 14
+    sandbox_vendors = 2
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("base.EUR").active = True
+        cls.env["wave.reference.importer"]._sync_accounts(cls.connection)
+
+    def poll(self, *entities):
+        for entity in entities or ("estimates",):
+            self.connection._job_poll(entity, trigger="manual")
+        self.env.invalidate_all()
+
+    def test_every_status_to_conversion(self):
+        eid = self.create_estimate(
+            currency="EUR",
+            exchangeRate="1.08",
+            discounts=[{"discountType": "PERCENTAGE", "percentage": "10", "name": "Loyal"}],
+        )
+        self.poll("customers", "estimates")
+        order = self.order_of(eid)
+        self.assertEqual(len(order), 1)
+        self.assertEqual(order.state, "draft")
+        self.assert_same_as_wave(order, self.wave_estimate(eid))
+        self.assertAlmostEqual(order.wave_exchange_rate, 1.08)
+        self.assertTrue(order.wave_url)
+
+        steps = [
+            ("estimateApprove", {}, "draft", "APPROVED"),
+            ("estimateMarkSent", {"sendMethod": "MARKED_SENT"}, "sent", "SENT"),
+            ("view", {}, "sent", "VIEWED"),
+            ("estimateMarkAccepted", {}, "sale", "ACCEPTED"),
+            ("estimateResetAcceptance", {}, "sent", "VIEWED"),
+            ("estimateMarkAccepted", {}, "sale", "ACCEPTED"),
+        ]
+        for action, extra, state, status in steps:
+            if action == "view":
+                self.sandbox_admin("POST", "/sandbox/estimates/view", json={"estimate_id": eid})
+            else:
+                self.act(action, eid, **extra)
+            self.poll()
+            self.assertEqual(self.wave_estimate(eid)["status"], status)
+            self.assertEqual((order.state, order.wave_status), (state, status), action)
+            self.assertEqual(self.count_rows(eid), 1)
+        self.assertTrue(order.wave_accepted)
+
+        invoice_id = self.mutate("convertEstimateToInvoice", {"estimateId": eid}, "invoiceId")[
+            "invoiceId"
+        ]
+        self.mutate("invoiceApprove", {"invoiceId": invoice_id})
+        wave_invoice = self.gql(INVOICE, {"b": self.wave_us.id, "id": invoice_id})["business"][
+            "invoice"
+        ]
+        self.assertEqual(wave_invoice["source"], {"__typename": "Estimate", "id": eid})
+        self.poll("invoices", "estimates")
+        self.assertEqual(order.wave_status, "CONVERTED")
+        self.assertEqual(order.state, "sale")
+        move = self.env["account.move"].search([("wave_id", "=", invoice_id)])
+        self.assertEqual(len(move), 1)
+        self.assertEqual(move.state, "posted")
+        self.assertEqual(move.wave_estimate_id, eid)
+        self.assertEqual(order.invoice_ids, move)
+        self.assertEqual(order.invoice_status, "invoiced")
+        for line in order.order_line:
+            self.assertEqual(line.qty_invoiced, line.product_uom_qty)
+        self.assertFalse(
+            move.currency_id.compare_amounts(
+                move.amount_total, float(wave_invoice["total"]["value"])
+            )
+        )
+        self.assertFalse(move.currency_id.compare_amounts(move.amount_total, order.amount_total))
+        # polled again: nothing doubles, nothing changes
+        self.poll("invoices", "estimates")
+        self.assertEqual(self.count_rows(eid), 1)
+        self.env.cr.execute("SELECT count(*) FROM account_move WHERE wave_estimate_id = %s", [eid])
+        self.assertEqual(self.env.cr.fetchone()[0], 1)
+
+    def test_invoice_before_its_estimate_is_linked_later(self):
+        eid = self.create_estimate()
+        self.act("estimateApprove", eid)
+        self.act("estimateMarkAccepted", eid)
+        invoice_id = self.mutate("convertEstimateToInvoice", {"estimateId": eid}, "invoiceId")[
+            "invoiceId"
+        ]
+        self.mutate("invoiceApprove", {"invoiceId": invoice_id})
+        self.poll("customers", "invoices")
+        move = self.env["account.move"].search([("wave_id", "=", invoice_id)])
+        self.assertEqual(move.wave_estimate_id, eid)
+        self.assertFalse(move.invoice_line_ids.sale_line_ids)
+        self.poll("estimates")
+        order = self.order_of(eid)
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.invoice_ids, move)
+        self.assertEqual(order.invoice_status, "invoiced")
+
+    def test_rejected_expired_deleted_cancelled_with_reason(self):
+        rejected = self.create_estimate()
+        expired = self.create_estimate(estimateDate="2026-01-01", dueDate="2026-01-10")
+        deleted = self.create_estimate()
+        for eid in (rejected, expired, deleted):
+            self.act("estimateApprove", eid)
+        self.act("estimateMarkSent", rejected, sendMethod="GMAIL")
+        self.poll("customers", "estimates")
+        self.assertEqual(self.order_of(rejected).state, "sent")
+        self.assertEqual(self.order_of(expired).wave_status, "EXPIRED")
+        self.assertEqual(self.order_of(expired).state, "cancel")
+        self.assertIn("2026-01-10", self.order_of(expired).wave_cancel_reason)
+        self.assertEqual(self.order_of(deleted).state, "draft")
+
+        self.sandbox_admin("POST", "/sandbox/estimates/reject", json={"estimate_id": rejected})
+        self.act("estimateDelete", deleted)
+        self.assertEqual(self.wave_estimate(deleted)["status"], "DELETED")
+        self.poll()
+        order = self.order_of(rejected)
+        self.assertEqual((order.state, order.wave_status), ("cancel", "REJECTED"))
+        self.assertIn("declined", order.wave_cancel_reason)
+        order = self.order_of(deleted)
+        self.assertEqual((order.state, order.wave_status), ("cancel", "DELETED"))
+        self.assertIn("deleted", order.wave_cancel_reason)
+        # the reset in Wave reopens the quotation
+        self.act("estimateResetAcceptance", rejected)
+        self.poll()
+        self.assertEqual(self.order_of(rejected).state, "sent")
+        self.assertFalse(self.order_of(rejected).wave_cancel_reason)
+
+    def test_accept_marks_without_confirming(self):
+        self.connection.estimate_accept_policy = "mark"
+        eid = self.create_estimate()
+        self.act("estimateApprove", eid)
+        self.act("estimateMarkAccepted", eid)
+        self.poll("customers", "estimates")
+        order = self.order_of(eid)
+        self.assertEqual((order.state, order.wave_accepted), ("sent", True))
+
+    def test_switched_off_imports_nothing(self):
+        self.connection.sync_estimates = False
+        eid = self.create_estimate()
+        self.poll("customers", "estimates")
+        self.assertFalse(self.order_of(eid))
+
+
+@tagged("post_install", "-at_install")
+class TestEstimatesWebhook(EstimateCase, WaveSandboxCommon, HttpCase):
+    sandbox_invoices = 0
+    sandbox_customers = 14
+    sandbox_vendors = 2
+    secret = "estimate-webhook-SECRET"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.connection.sudo().webhook_secret = cls.secret
+        cls.env["wave.reference.importer"]._sync_accounts(cls.connection)
+        b = cls.wave_us
+        customers = [c for c in b.customers if not c.currency_code]
+        cls.env["wave.partner.matcher"]._match_contacts(
+            cls.connection,
+            "customer",
+            [{"id": c.id, "name": c.name, "email": c.email} for c in customers],
+        )
+
+    def setUp(self):
+        super().setUp()
+        url = f"http://127.0.0.1:{config['http_port']}/wave/webhook/{self.connection.id}"
+        subscription = self.sandbox_admin(
+            "POST",
+            "/sandbox/webhooks/subscriptions",
+            json={
+                "url": url,
+                "secret": self.secret,
+                "business_id": self.wave_us.id,
+                "scopes": ["invoice:read", "estimate:read"],
+            },
+        )
+        self.addCleanup(
+            self.sandbox_admin, "DELETE", f"/sandbox/webhooks/subscriptions/{subscription['id']}"
+        )
+
+    def wait_deliveries(self, count, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.sandbox_admin("GET", "/sandbox/webhooks/deliveries")
+            done = [d for d in log["deliveries"] if d["status"] == "delivered"]
+            if len(done) >= count and not log["pending"]:
+                return done
+            time.sleep(0.1)
+        self.fail(f"only {len(done)} of {count} webhook deliveries arrived: {log}")
+
+    def run_jobs(self):
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search([("model_name", "=", "wave.webhook.event"), ("state", "=", "pending")])
+        )
+        for record in jobs:
+            job = Job.load(self.env, record.uuid)
+            job.perform()
+            job.set_done()
+            job.store()
+        self.env.flush_all()
+        self.env.invalidate_all()
+        return jobs
+
+    def test_duplicate_and_out_of_order_events_nothing_doubled(self):
+        self.sandbox_admin("POST", "/sandbox/webhooks/duplicate", json={"next": 1})
+        eid = self.create_estimate(
+            discounts=[{"discountType": "FIXED", "amount": "12.34", "name": "Promo"}]
+        )
+        # approved and sent arrive in reverse order
+        self.sandbox_admin("POST", "/sandbox/webhooks/out-of-order", json={"next": 2})
+        self.act("estimateApprove", eid)
+        self.act("estimateMarkSent", eid, sendMethod="WAVE")
+        delivered = self.wait_deliveries(4)
+        types = [d["event_type"] for d in delivered]
+        self.assertEqual(types[:2], ["estimate.created", "estimate.created"])
+        self.assertLess(types.index("estimate.sent"), types.index("estimate.approved"))
+        events = self.env["wave.webhook.event"].search([("wave_estimate_id", "=", eid)])
+        self.assertEqual(len(events), 3)
+        self.assertEqual(sum(events.mapped("delivery_count")), 4)
+        jobs = self.run_jobs()
+        self.assertEqual(len(jobs), 1, "one pending job per estimate")
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        order = self.order_of(eid)
+        self.assertEqual(self.count_rows(eid), 1)
+        self.assertEqual((order.state, order.wave_status), ("sent", "SENT"))
+        self.assert_same_as_wave(order, self.wave_estimate(eid))
+
+        # a late, older event re-reads Wave: nothing doubles or rolls back
+        self.sandbox_admin(
+            "POST",
+            "/sandbox/webhooks/test",
+            json={"event_type": "estimate.created", "estimate_id": eid},
+        )
+        self.act("estimateDelete", eid)
+        self.wait_deliveries(6)
+        self.run_jobs()
+        self.assertEqual(self.count_rows(eid), 1)
+        order = self.order_of(eid)
+        self.assertEqual((order.state, order.wave_status), ("cancel", "DELETED"))
+        total = Decimal(self.wave_estimate(eid)["total"]["value"])
+        self.assertFalse(order.currency_id.compare_amounts(order.amount_total, float(total)))
