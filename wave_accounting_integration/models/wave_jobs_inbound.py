@@ -126,9 +126,7 @@ class WaveSyncJob(models.Model):
         for run in runs.filtered(lambda r: r.state == "cancelled" or r.cancel_requested):
             for chunk in run.child_ids.filtered(lambda c: c.state == "cancelled"):
                 started = chunk.resume_page > 1 or chunk.records_done
-                chunk.write(
-                    {"state": "running" if started else "pending", "date_finished": False}
-                )
+                chunk.write({"state": "running" if started else "pending", "date_finished": False})
             run.write({"state": "running", "cancel_requested": False, "date_finished": False})
         runs._enqueue_chunks()
         runs._send_progress()

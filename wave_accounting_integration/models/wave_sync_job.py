@@ -215,9 +215,7 @@ class WaveSyncJob(models.Model):
 
     def _with_working_job(self):
         """The parts whose queue job is being run (or about to be) by a worker."""
-        working = {
-            job.uuid for job in self._queue_jobs() if job.state in ("enqueued", "started")
-        }
+        working = {job.uuid for job in self._queue_jobs() if job.state in ("enqueued", "started")}
         return self.filtered(lambda j: j.queue_job_uuid in working)
 
     def _cancel_queued_jobs(self):

@@ -183,9 +183,7 @@ class WaveHistoricalImporter(models.AbstractModel):
         """True when somebody cancelled ``chunk`` or its run (read again from the database)."""
         (chunk | chunk.parent_id).invalidate_recordset(["state", "cancel_requested"])
         return (
-            chunk.state == "cancelled"
-            or chunk.cancel_requested
-            or chunk.parent_id.cancel_requested
+            chunk.state == "cancelled" or chunk.cancel_requested or chunk.parent_id.cancel_requested
         )
 
     @api.model
