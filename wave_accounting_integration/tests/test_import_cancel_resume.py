@@ -31,8 +31,7 @@ class TestImportCancelResume(WaveSandboxCommon):
         queue_job = self.env["queue.job"].sudo().search([("uuid", "=", chunk.queue_job_uuid)])
         self.assertEqual(queue_job.state, "pending")
         self.assertEqual(
-            (queue_job.model_name, queue_job.record_ids, queue_job.method_name),
-            ("wave.sync.job", chunk.ids, "_job_import_chunk"),
+            (queue_job.model_name, queue_job.method_name), ("wave.sync.job", "_job_import_chunk")
         )
         queue_job.write({"state": "started"})
         try:

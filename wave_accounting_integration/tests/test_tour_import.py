@@ -8,6 +8,7 @@ The bus cannot hear PostgreSQL's NOTIFY inside a test transaction, so the test
 relays it to the websockets, as Odoo's own bus tests do.
 """
 
+import logging
 import threading
 import time
 from unittest.mock import patch
@@ -20,6 +21,8 @@ from odoo.tests import HttpCase, tagged
 from .common import WaveSandboxCommon
 
 PAGE_SIZE = 4
+
+_logger = logging.getLogger(__name__)
 
 
 @tagged("post_install", "-at_install")
@@ -63,7 +66,7 @@ class TestImportTours(WaveSandboxCommon, HttpCase):
                 read_again[len(reads) - 1].set()
             return result
 
-        outcome = {}
+        outcome = {"steps": []}
 
         def run_pages(max_pages):
             # the queue job's method, on a cursor of its own (as a worker would)
@@ -75,7 +78,12 @@ class TestImportTours(WaveSandboxCommon, HttpCase):
                         if max_pages:
                             break
             # what PostgreSQL's NOTIFY would wake: the websockets of this channel
-            for websocket in list(dispatch._channels_to_ws.get(channel, ())):
+            websockets = list(dispatch._channels_to_ws.get(channel, ()))
+            with self.registry.cursor() as cr:
+                cr.execute("SELECT count(*) FROM bus_bus WHERE message LIKE '%wave_sync_progress%'")
+                notes = cr.fetchone()[0]
+            outcome["steps"].append(f"pages {max_pages}: {len(websockets)} ws, {notes} notes")
+            for websocket in websockets:
                 websocket.trigger_notification_dispatching()
 
         def worker():
@@ -103,10 +111,18 @@ class TestImportTours(WaveSandboxCommon, HttpCase):
             patch.object(Run, "web_read", web_read),
         ):
             thread.start()
-            self.start_tour(
-                self._url(run), "wave_import_progress_tour", login="wave_accountant", timeout=180
-            )
-            thread.join(60)
+            try:
+                self.start_tour(
+                    self._url(run),
+                    "wave_import_progress_tour",
+                    login="wave_accountant",
+                    timeout=180,
+                )
+            finally:
+                thread.join(60)
+                outcome["reads"] = len(reads)
+                outcome["channels"] = [c for c in dispatch._channels_to_ws if "res.partner" in c]
+                _logger.warning("import progress tour: %s", outcome)
         self.assertFalse(outcome.get("error"), outcome)
         self.assertGreaterEqual(len(reads), 3, "read when shown, after a page, at the end")
         self.assertIn(run.state, ("done", "partial"))
