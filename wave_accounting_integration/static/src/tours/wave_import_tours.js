@@ -3,32 +3,6 @@
 import { registry } from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
-// Set on the page when the run is first shown: a full page reload would drop it.
-const NO_RELOAD = "o_wave_tour_no_reload";
-
-tours.add("wave_import_progress_tour", {
-    steps: () => [
-        {
-            content: "The import runs and nothing is imported yet",
-            trigger:
-                ".o_form_view:has(.o_statusbar_status .o_arrow_button_current:contains(Running)) " +
-                ".o_field_widget[name=records_done] span:contains(0)",
-            run() {
-                document.body.classList.add(NO_RELOAD);
-            },
-        },
-        {
-            content: "A page of invoices is imported: the figure changes on its own",
-            trigger: `body.${NO_RELOAD} .o_form_view .o_field_widget[name=records_done] span:not(:contains(0))`,
-            timeout: 30000,
-        },
-        {
-            content: "The last page is imported: the import is done, still without reload",
-            trigger: `body.${NO_RELOAD} .o_form_view .o_statusbar_status .o_arrow_button_current:contains(Done)`,
-            timeout: 60000,
-        },
-    ],
-});
 
 tours.add("wave_import_cancel_resume_tour", {
     steps: () => [
