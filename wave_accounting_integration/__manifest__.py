@@ -44,6 +44,9 @@
         "views/wave_dashboard_views.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "wave_accounting_integration/static/src/js/*.js",
+        ],
         "web.assets_tests": [
             "wave_accounting_integration/static/src/tours/*.js",
         ],

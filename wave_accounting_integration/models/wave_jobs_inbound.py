@@ -114,16 +114,36 @@ class WaveSyncJob(models.Model):
         return True
 
     def action_resume(self):
-        """Re-enqueue interrupted chunks (after a server restart, for instance)."""
+        """Go on with interrupted or cancelled historical imports, from their last page.
+
+        A run (or a part, for its run) is reopened if it was cancelled, then one
+        job per unfinished part is enqueued; each part goes on from its
+        ``resume_page`` (committed after each page), so nothing is imported twice
+        nor skipped.
+        """
         self.connection_id._wave_check_admin()
         # sudo: chunks record their queue job (server-owned); checked above: a Wave
         # administrator of the runs' companies.
-        for job in self.sudo():
-            if job.child_ids:
-                job._enqueue_chunks()
-            elif job.parent_id:
-                job.parent_id._enqueue_chunks()
-        return True
+        runs = self.sudo().mapped(lambda job: job.parent_id or job).filtered("child_ids")
+        for run in runs.filtered(lambda r: r.state == "cancelled" or r.cancel_requested):
+            for chunk in run.child_ids.filtered(lambda c: c.state == "cancelled"):
+                started = chunk.resume_page > 1 or chunk.records_done
+                chunk.write({"state": "running" if started else "pending", "date_finished": False})
+            run.write({"state": "running", "cancel_requested": False, "date_finished": False})
+        runs._enqueue_chunks()
+        runs._send_progress()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": _(
+                    "Import resumed: it goes on from where it stopped, "
+                    "without importing anything twice."
+                ),
+                "type": "info",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def _job_import_chunk(self, max_pages=None):
         """Queue job: import the invoices of this chunk from ``resume_page`` on.
@@ -139,16 +159,23 @@ class WaveSyncJob(models.Model):
         connection = self.connection_id
         if self.state in ("done", "cancelled", "failed"):
             return False
+        Importer = self.env["wave.historical.importer"]
+        if Importer._is_cancelled(connection, run):
+            Importer._stop_cancelled(connection, run)
+            return False
         if not connection._is_ready():
             run.write({"error_message": _("The Wave connection is not ready.")})
             return False
         if self.state == "pending":
             run._mark_running()
-        Importer = self.env["wave.historical.importer"]
         client = connection._get_client(priority="bulk")
         page_size = Importer._page_size()
         pages = 0
-        while not Importer._is_cancelled(connection, run):
+        while True:
+            if Importer._is_cancelled(connection, run):
+                # Cancelled between two pages: the pages done stay, committed.
+                Importer._stop_cancelled(connection, run)
+                return False
             # Budget or Wave trouble (the page or its payments) → the job is retried
             # later; a revoked grant → the connection is disconnected and this chunk
             # stops cleanly at this page (reconnecting resumes it, see
@@ -173,7 +200,6 @@ class WaveSyncJob(models.Model):
             pages += 1
             if max_pages and pages >= max_pages:
                 return False
-        return False
 
 
 class WaveWebhookEvent(models.Model):

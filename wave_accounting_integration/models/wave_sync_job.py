@@ -85,6 +85,10 @@ class WaveSyncJob(models.Model):
     duration = fields.Float(compute="_compute_duration", string="Duration (s)", store=True)
     error_message = fields.Text()
     queue_job_uuid = fields.Char(index=True, copy=False)
+    cancel_requested = fields.Boolean(
+        copy=False,
+        help="Set by Cancel on a run: its parts stop before their next page of Wave records.",
+    )
 
     _sql_constraints = [
         (
@@ -153,13 +157,89 @@ class WaveSyncJob(models.Model):
             )
 
     def action_cancel(self):
+        """Cancel runs (a part cancels its whole run); say what happened.
+
+        Parts whose queue job is not working are cancelled here. A part whose job
+        is working is left to that job: it sees the run's ``cancel_requested``
+        between two pages, keeps the page it finished and stops (writing the part
+        from here as well would make that job fail on a concurrent update).
+        """
         self._wave_check_button_access()
-        running = self.filtered(lambda j: j.state in ("pending", "running"))
-        if not running:
+        runs = (self.parent_id | self.filtered(lambda j: not j.parent_id)).filtered(
+            lambda j: j.state in ("pending", "running")
+        )
+        if not runs:
             raise UserError(_("Only pending or running sync runs can be cancelled."))
         # sudo: the state is server-owned; checked above (Wave user, own company).
-        running = running.sudo()
-        (running | running.child_ids.filtered(lambda j: j.state in ("pending", "running"))).write(
-            {"state": "cancelled", "date_finished": fields.Datetime.now()}
+        runs = runs.sudo()
+        now = fields.Datetime.now()
+        runs.write({"state": "cancelled", "cancel_requested": True, "date_finished": now})
+        parts = runs.child_ids.filtered(lambda j: j.state in ("pending", "running"))
+        working = parts._with_working_job()
+        idle = parts - working
+        idle.write({"state": "cancelled", "date_finished": now})
+        idle._cancel_queued_jobs()
+        imported = sum(runs.child_ids.mapped("records_done")) or sum(runs.mapped("records_done"))
+        if working:
+            message = _(
+                "Import cancelled. The %(count)s records already imported stay in Odoo; "
+                "the part being imported stops after its current page. "
+                "Resume continues from where it stopped.",
+                count=imported,
+            )
+        else:
+            message = _(
+                "Import cancelled. The %(count)s records already imported stay in Odoo. "
+                "Resume continues from where it stopped.",
+                count=imported,
+            )
+        runs._send_progress()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": message,
+                "type": "warning",
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _queue_jobs(self):
+        # sudo: queue jobs are technical records; these are the runs' own jobs.
+        return (
+            self.env["queue.job"]
+            .sudo()
+            .search([("uuid", "in", [u for u in self.mapped("queue_job_uuid") if u])])
         )
-        return True
+
+    def _with_working_job(self):
+        """The parts whose queue job is being run (or about to be) by a worker."""
+        working = {job.uuid for job in self._queue_jobs() if job.state in ("enqueued", "started")}
+        return self.filtered(lambda j: j.queue_job_uuid in working)
+
+    def _cancel_queued_jobs(self):
+        """Cancel the waiting queue jobs of these parts (they would only stop at once)."""
+        self._queue_jobs().filtered(
+            lambda job: job.state in ("pending", "wait_dependencies")
+        ).button_cancelled()
+
+    def _send_progress(self):
+        """Tell the screens of the runs' company that these runs moved (the bus).
+
+        Only ids go out; a screen showing one of them reads it again, with the
+        reader's own access rights.
+        """
+        runs = self | self.parent_id
+        group = self.env.ref("wave_accounting_integration.group_wave_user")
+        for company in runs.company_id:
+            # sudo: who may see this company's runs (the job's user may not read
+            # users); limited to Wave users of this very company.
+            users = (
+                self.env["res.users"]
+                .sudo()
+                .search([("groups_id", "in", group.ids), ("company_ids", "in", company.ids)])
+            )
+            ids = runs.filtered(lambda r, c=company: r.company_id == c).ids
+            for partner in users.partner_id:
+                partner._bus_send("wave_sync_progress", {"ids": ids})

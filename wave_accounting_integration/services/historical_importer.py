@@ -9,7 +9,16 @@ before its next page. The job that walks the pages is
 ``wave.sync.job._job_import_chunk`` (``models/wave_jobs_inbound.py``); pages are
 walked there, not with ``client.iterate``, because each page is its own
 savepoint, commit and resume point.
+
+After every page the run shows the sum of its chunks and the screens showing
+it are told over the bus (``wave.sync.job._send_progress``). Cancel sets the
+run's ``cancel_requested``: a working chunk sees it between two pages, keeps
+what it committed and ends cancelled; Resume goes on from ``resume_page``.
 """
+
+import logging
+
+from psycopg2.errors import TransactionRollbackError
 
 from odoo import api, fields, models
 
@@ -20,6 +29,17 @@ from .inbound_poller import INBOUND_PAGE_SIZE
 MAX_PAGE_SIZE = 200
 PAGE_SIZE_PARAM = "wave_accounting_integration.import_page_size"
 FINISHED_STATES = ("done", "partial", "failed", "cancelled")
+SUMMED_FIELDS = (
+    "records_done",
+    "records_total",
+    "records_created",
+    "records_updated",
+    "records_skipped",
+    "records_failed",
+    "requests_count",
+)
+
+_logger = logging.getLogger(__name__)
 
 
 class WaveHistoricalImporter(models.AbstractModel):
@@ -88,8 +108,43 @@ class WaveHistoricalImporter(models.AbstractModel):
         else:
             chunk.resume_page += 1
         if can_commit(self.env):
-            # Progress is visible live, and a restart resumes from here.
+            # A restart resumes from here.
             self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._show_progress(chunk)
+
+    @api.model
+    def _show_progress(self, chunk):
+        """The run shows the sum of its chunks; the screens showing them are told.
+
+        Its own short transaction: a Cancel clicked at this very moment writes
+        the run too; then this sum waits for the next page (or the run's close)
+        instead of failing the job on the concurrent update.
+        """
+        run = chunk.parent_id
+        try:
+            with self.env.cr.savepoint():
+                if run:
+                    run.write(self._chunk_sums(run))
+                chunk._send_progress()
+        except TransactionRollbackError:
+            _logger.info("Wave sync run %s: progress not shown (changed meanwhile).", run.id)
+        if can_commit(self.env):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _chunk_sums(self, run):
+        chunks = run.child_ids
+        return {name: sum(chunks.mapped(name)) for name in SUMMED_FIELDS}
+
+    @api.model
+    def _stop_cancelled(self, connection, chunk):
+        """End a chunk whose run was cancelled: what it committed stays; sum up the run."""
+        if chunk.state != "cancelled":
+            chunk.write({"state": "cancelled", "date_finished": fields.Datetime.now()})
+        self._close_run(connection, chunk.parent_id)
+        if can_commit(self.env):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._show_progress(chunk)
 
     @api.model
     def _import_page(self, connection, chunk, nodes, total, page_size):
@@ -147,9 +202,11 @@ class WaveHistoricalImporter(models.AbstractModel):
 
     @api.model
     def _is_cancelled(self, connection, chunk):
-        """True when somebody cancelled ``chunk`` (read again from the database)."""
-        chunk.invalidate_recordset(["state"])
-        return chunk.state == "cancelled"
+        """True when somebody cancelled ``chunk`` or its run (read again from the database)."""
+        (chunk | chunk.parent_id).invalidate_recordset(["state", "cancel_requested"])
+        return (
+            chunk.state == "cancelled" or chunk.cancel_requested or chunk.parent_id.cancel_requested
+        )
 
     @api.model
     def _close_run(self, connection, runs):
@@ -158,16 +215,6 @@ class WaveHistoricalImporter(models.AbstractModel):
             chunks = run.child_ids
             if not chunks or not all(c.state in FINISHED_STATES for c in chunks):
                 continue
-            run.write(
-                {
-                    "records_done": sum(chunks.mapped("records_done")),
-                    "records_total": sum(chunks.mapped("records_total")),
-                    "records_created": sum(chunks.mapped("records_created")),
-                    "records_updated": sum(chunks.mapped("records_updated")),
-                    "records_skipped": sum(chunks.mapped("records_skipped")),
-                    "records_failed": sum(chunks.mapped("records_failed")),
-                    "requests_count": sum(chunks.mapped("requests_count")),
-                }
-            )
+            run.write(self._chunk_sums(run))
             if run.state != "cancelled":
                 run._mark_finished()

@@ -106,16 +106,15 @@ class TestInboundHistorical(WaveSandboxCommon):
         second.sudo().write({"state": "running", "resume_page": 1, "date_finished": False})
         parent.sudo().state = "running"
 
-        # 5. cancelled chunks stop before their next page
-        victim.action_cancel()
+        # 5. Cancel (clicked on one part) cancels the run: parts stop before their next page
+        victim.with_user(self.wave_accountant).action_cancel()
+        self.assertEqual(parent.state, "cancelled")
         self.assertFalse(victim._job_import_chunk())
         self.assertEqual((victim.requests_count, victim.records_done), (0, 0))
         requests = biggest.requests_count
-        biggest.action_cancel()
         self.assertFalse(biggest._job_import_chunk())
         self.assertEqual((biggest.resume_page, biggest.records_done), (2, PAGE_SIZE))
         self.assertEqual(biggest.requests_count, requests)
-        (victim | biggest).sudo().write({"state": "running"})  # sudo: see above
 
         # 6. resume: a job per interrupted or pending chunk, each run to its end as
         # the job runner would (allow_commit jobs run in a cursor of their own, which
