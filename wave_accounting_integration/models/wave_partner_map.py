@@ -93,7 +93,11 @@ class WavePartnerMap(models.Model):
 
     def action_create_contact(self):
         """Create an Odoo contact from the Wave customer or vendor and link it."""
-        Partner = self.env["res.partner"]
+        self._wave_check_button_access()
+        # sudo: a Wave user may lack the right to create contacts; the contact is made
+        # from the Wave customer or vendor as the sync would (its creation policy),
+        # in the mapping's own company, checked above (Wave user, own company).
+        Partner = self.env["res.partner"].sudo()
         for mapping in self:
             if mapping.partner_id and mapping.state == "matched":
                 raise UserError(_("%s already has its Odoo contact.", mapping.wave_name))

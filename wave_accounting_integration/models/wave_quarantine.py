@@ -13,7 +13,6 @@ from ..mappers.invoice_inbound import item_account_id
 from ..services.inbound_replay import SUCCESS as REPLAY_SUCCESS
 from ..services.job_guard import replay_guard
 
-
 # A menu named in a suggested fix: "[[menu:module.xmlid]]", shown as the path the
 # reader sees in their own app (Invoicing or Accounting), or a plain word when the
 # menu is not theirs.
@@ -212,12 +211,15 @@ class WaveQuarantine(models.Model):
             menu = self.env.ref(match.group(1), raise_if_not_found=False)
             if visible is None:
                 visible = self.env["ir.ui.menu"]._visible_menu_ids()
-            if not menu or menu.id not in visible:
-                return self.env._("a menu of your accounting administrator")
             names = []
             while menu:
+                # A menu shows only when each of its parents shows too.
+                if menu.id not in visible:
+                    return self.env._("a menu of your accounting administrator")
                 names.insert(0, menu.name)
                 menu = menu.parent_id
+            if not names:
+                return self.env._("a menu of your accounting administrator")
             return " > ".join(names)
 
         return MENU_TOKEN.sub(path, text)
@@ -470,8 +472,7 @@ class WaveQuarantine(models.Model):
                 fixed += 1
         remaining = self.filtered(lambda r: r.state == "open")
         summary = _(
-            "Replay finished: %(fixed)s of %(total)s records fixed, %(left)s still in "
-            "quarantine.",
+            "Replay finished: %(fixed)s of %(total)s records fixed, %(left)s still in quarantine.",
             fixed=fixed,
             total=len(self),
             left=len(remaining),
