@@ -170,7 +170,7 @@ class TestQuarantineScreens(WaveSandboxCommon):
         result = (
             self.env["wave.partner.map"]
             .with_user(self.wave_accountant)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .browse(mapping.id)
             .action_create_contact()
         )
