@@ -89,7 +89,7 @@ class WaveQuarantine(models.Model):
     has_summary = fields.Boolean(compute="_compute_summary")
     summary_customer = fields.Char(string="Customer", compute="_compute_summary")
     summary_number = fields.Char(string="Wave number", compute="_compute_summary")
-    summary_date = fields.Char(string="Date", compute="_compute_summary")
+    summary_date = fields.Char(string="Invoice date", compute="_compute_summary")
     summary_total = fields.Char(string="Total", compute="_compute_summary")
     summary_line_count = fields.Integer(string="Lines", compute="_compute_summary")
     record_name = fields.Char(string="Odoo record", compute="_compute_summary")
