@@ -1,7 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Wave chart-of-accounts entries and the Odoo accounts they are booked to."""
 
-from odoo import api, fields, models, tools
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError
 
 WAVE_ACCOUNT_TYPES = [
     ("ASSET", "Asset"),
@@ -75,6 +76,30 @@ class WaveAccountMap(models.Model):
     def _compute_use_suspense(self):
         for mapping in self:
             mapping.use_suspense = not mapping.account_id
+
+    def action_accept_suggestion(self):
+        """Book these Wave accounts to their suggested Odoo accounts."""
+        todo = self.filtered(lambda m: m.suggested_account_id and not m.account_id)
+        for mapping in todo:
+            mapping.account_id = mapping.suggested_account_id
+        return True
+
+    @api.model
+    def action_accept_all_suggestions(self):
+        """Accept the suggestion of every unmapped Wave account that has one."""
+        todo = self.search([("account_id", "=", False), ("suggested_account_id", "!=", False)])
+        if not todo:
+            raise UserError(_("No suggestion waits: every suggested account is mapped."))
+        todo.action_accept_suggestion()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": _("%s suggested accounts accepted.", len(todo)),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     # Map look-ups of the import are cached; any change of a map clears the cache.
     @api.model

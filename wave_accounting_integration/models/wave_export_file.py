@@ -437,7 +437,7 @@ class WaveExportFile(models.AbstractModel):
             return None
         raise TransactionError(
             self.env._(
-                "Vendor %s has no Odoo contact yet: match it in Wave > Mapping > Contacts, "
+                "Vendor %s has no Odoo contact yet: match it in Wave > Review > Contacts, "
                 "or set the vendor creation policy to create contacts.",
                 name,
             )

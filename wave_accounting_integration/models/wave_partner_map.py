@@ -1,8 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Wave customers and vendors and the Odoo contacts they match."""
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+
+from ..mappers.partner_inbound import new_partner_vals, partner_id_field
 
 MATCH_METHODS = [
     ("wave_id", "Wave ID"),
@@ -66,8 +68,61 @@ class WavePartnerMap(models.Model):
             if not mapping.partner_id:
                 raise UserError(_("Choose the Odoo contact of %s first.", mapping.wave_name))
         self.write({"state": "matched", "match_method": "manual"})
-        return True
+        return self._after_contact_fix()
 
     def action_reject(self):
         self.write({"state": "rejected", "partner_id": False})
         return True
+
+    @api.model
+    def action_accept_all_suggestions(self):
+        """Confirm every contact waiting for review that has a suggested contact."""
+        mappings = self.search([("state", "=", "review"), ("partner_id", "!=", False)])
+        if not mappings:
+            raise UserError(_("No suggested contact waits for review."))
+        mappings.write({"state": "matched", "match_method": "manual"})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": _("%s suggested contacts accepted.", len(mappings)),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_create_contact(self):
+        """Create an Odoo contact from the Wave customer or vendor and link it."""
+        self._wave_check_button_access()
+        # sudo: a Wave user may lack the right to create contacts; the contact is made
+        # from the Wave customer or vendor as the sync would (its creation policy),
+        # in the mapping's own company, checked above (Wave user, own company).
+        Partner = self.env["res.partner"].sudo()
+        for mapping in self:
+            if mapping.partner_id and mapping.state == "matched":
+                raise UserError(_("%s already has its Odoo contact.", mapping.wave_name))
+            node = {"id": mapping.wave_id, "name": mapping.wave_name, "email": mapping.wave_email}
+            vals = new_partner_vals(mapping.company_id, mapping.wave_type, node)
+            # The Wave id stays on the contact it already belongs to, if any.
+            if Partner.with_context(active_test=False).search_count(
+                [(partner_id_field(mapping.wave_type), "=", mapping.wave_id)], limit=1
+            ):
+                vals.pop(partner_id_field(mapping.wave_type))
+            partner = Partner.create(vals)
+            self.env["wave.audit.log"]._log_many(
+                partner, "create", {"name": partner.name, "email": partner.email or False}
+            )
+            mapping.write({"partner_id": partner.id, "state": "matched", "match_method": "created"})
+        return self._after_contact_fix()
+
+    def _after_contact_fix(self):
+        """Opened from a quarantined record: replay it and say how it went."""
+        quarantine_id = self.env.context.get("wave_replay_quarantine_id")
+        if not quarantine_id:
+            return True
+        entry = self.env["wave.quarantine"].browse(quarantine_id).exists()
+        if not entry or entry.state != "open":
+            return {"type": "ir.actions.act_window_close"}
+        action = entry.with_context(wave_replay_quarantine_id=False).action_replay()
+        action["params"]["next"] = {"type": "ir.actions.act_window_close"}
+        return action

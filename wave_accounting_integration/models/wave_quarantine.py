@@ -2,14 +2,21 @@
 """Records that failed validation, kept with their payload until an accountant fixes them."""
 
 import json
+import re
 
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..mappers.invoice_inbound import item_account_id
 from ..services.inbound_replay import SUCCESS as REPLAY_SUCCESS
 from ..services.job_guard import replay_guard
+
+# A menu named in a suggested fix: "[[menu:module.xmlid]]", shown as the path the
+# reader sees in their own app (Invoicing or Accounting), or a plain word when the
+# menu is not theirs.
+MENU_TOKEN = re.compile(r"\[\[menu:([\w.]+)\]\]")
 
 
 class WaveQuarantine(models.Model):
@@ -75,6 +82,147 @@ class WaveQuarantine(models.Model):
         help="The record needs this currency, which is not active in Odoo.",
     )
     fix_currency_active = fields.Boolean(related="fix_currency_id.active")
+    suggested_fix_display = fields.Text(
+        string="How to fix", compute="_compute_suggested_fix_display"
+    )
+    # What the record is, read from the payload (Wave's invoice or contact).
+    has_summary = fields.Boolean(compute="_compute_summary")
+    summary_customer = fields.Char(string="Customer", compute="_compute_summary")
+    summary_number = fields.Char(string="Wave number", compute="_compute_summary")
+    summary_date = fields.Char(string="Invoice date", compute="_compute_summary")
+    summary_total = fields.Char(string="Total", compute="_compute_summary")
+    summary_line_count = fields.Integer(string="Lines", compute="_compute_summary")
+    record_name = fields.Char(string="Odoo record", compute="_compute_summary")
+    # The fixes that apply now (only their buttons are shown).
+    needs_currency = fields.Boolean(compute="_compute_fixes")
+    unmapped_account_map_ids = fields.Many2many(
+        "wave.account.map", string="Wave accounts to map", compute="_compute_fixes"
+    )
+    contact_map_id = fields.Many2one(
+        "wave.partner.map", string="Wave contact to match", compute="_compute_fixes"
+    )
+
+    def _wave_node(self):
+        """Wave's side of the payload (an invoice, a customer...), or {}."""
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        if isinstance(payload.get("wave"), dict):
+            return payload["wave"]
+        return payload
+
+    @api.depends("payload", "res_model", "res_id")
+    def _compute_summary(self):
+        for record in self:
+            node = record._wave_node()
+            customer = node.get("customer") if isinstance(node.get("customer"), dict) else {}
+            total = node.get("total") if isinstance(node.get("total"), dict) else {}
+            currency = (node.get("currency") or {}).get("code") or ""
+            amount = ""
+            if total.get("value") not in (None, ""):
+                try:
+                    amount = f"{float(total['value']):,.2f} {currency}".strip()
+                except (TypeError, ValueError):
+                    amount = f"{total['value']} {currency}".strip()
+            items = node.get("items")
+            record.summary_customer = customer.get("name") or (
+                node.get("name") if record.record_type in ("Customer", "Vendor") else False
+            )
+            record.summary_number = node.get("invoiceNumber") or False
+            record.summary_date = node.get("invoiceDate") or False
+            record.summary_total = amount or False
+            record.summary_line_count = len(items) if isinstance(items, list) else 0
+            record.has_summary = bool(
+                record.summary_customer or record.summary_number or record.summary_total
+            )
+            target = record._odoo_record()
+            record.record_name = target.display_name if target else False
+
+    def _odoo_record(self):
+        """The Odoo record the entry concerns, if it still exists and may be read."""
+        self.ensure_one()
+        if not (self.res_model and self.res_id and self.res_model in self.env):
+            return None
+        target = self.env[self.res_model].browse(self.res_id).exists()
+        if not target or not target.has_access("read"):
+            return None
+        return target
+
+    @api.depends("payload", "record_type", "state", "fix_currency_id", "connection_id")
+    def _compute_fixes(self):
+        AccountMap = self.env["wave.account.map"]
+        PartnerMap = self.env["wave.partner.map"]
+        for record in self:
+            record.needs_currency = bool(
+                record.state == "open"
+                and record.fix_currency_id
+                and not record.fix_currency_id.active
+            )
+            record.unmapped_account_map_ids = AccountMap
+            record.contact_map_id = PartnerMap
+            if record.state != "open" or record.direction != "inbound":
+                continue
+            node = record._wave_node()
+            if record.record_type == "Invoice":
+                account_ids = {
+                    item_account_id(item)
+                    for item in node.get("items") or []
+                    if isinstance(item, dict) and item_account_id(item)
+                }
+                if account_ids:
+                    record.unmapped_account_map_ids = AccountMap.search(
+                        [
+                            ("connection_id", "=", record.connection_id.id),
+                            ("wave_account_id", "in", list(account_ids)),
+                            ("account_id", "=", False),
+                        ]
+                    )
+                wave_type, wave_id = "customer", (node.get("customer") or {}).get("id")
+            elif record.record_type in ("Customer", "Vendor"):
+                wave_type, wave_id = record.record_type.lower(), record.wave_id
+            else:
+                continue
+            if wave_id:
+                mapping = PartnerMap.search(
+                    [
+                        ("connection_id", "=", record.connection_id.id),
+                        ("wave_type", "=", wave_type),
+                        ("wave_id", "=", wave_id),
+                    ],
+                    limit=1,
+                )
+                if mapping and not (mapping.partner_id and mapping.state == "matched"):
+                    record.contact_map_id = mapping
+
+    @api.depends("suggested_fix")
+    @api.depends_context("uid")
+    def _compute_suggested_fix_display(self):
+        for record in self:
+            record.suggested_fix_display = (
+                self._menu_paths(record.suggested_fix) if record.suggested_fix else False
+            )
+
+    @api.model
+    def _menu_paths(self, text):
+        """``text`` with each ``[[menu:xmlid]]`` replaced by that menu's path as the
+        current user sees it, or by a plain word when the menu is not in their app."""
+        visible = None
+
+        def path(match):
+            nonlocal visible
+            menu = self.env.ref(match.group(1), raise_if_not_found=False)
+            if visible is None:
+                visible = self.env["ir.ui.menu"]._visible_menu_ids()
+            names = []
+            while menu:
+                # A menu shows only when each of its parents shows too.
+                if menu.id not in visible:
+                    return self.env._("a menu of your accounting administrator")
+                names.insert(0, menu.name)
+                menu = menu.parent_id
+            if not names:
+                return self.env._("a menu of your accounting administrator")
+            return " > ".join(names)
+
+        return MENU_TOKEN.sub(path, text)
 
     @api.depends("payload")
     def _compute_payload_display(self):
@@ -242,7 +390,167 @@ class WaveQuarantine(models.Model):
                 self.env["wave.outbound.replay"].sudo()._replay(record.connection_id, record)
             else:
                 record._replay_inbound()
-        return True
+        return self._replay_feedback()
+
+    def _replay_feedback(self):
+        """The notification after a replay: done, or failed again with the reason."""
+        self.invalidate_recordset(["state", "reasons"])
+        remaining = self.filtered(lambda r: r.state == "open")
+        if not remaining:
+            message = (
+                _("%s was replayed and is now in sync.", self.name)
+                if len(self) == 1
+                else _("All %s records were replayed and are now in sync.", len(self))
+            )
+            kind = "success"
+        elif len(self) == 1:
+            message = _(
+                "The replay of %(name)s failed again: %(reason)s",
+                name=self.name,
+                reason=self.reasons,
+            )
+            kind = "warning"
+        else:
+            message = _(
+                "%(fixed)s of %(total)s records were fixed; %(left)s still wait in quarantine "
+                "with their updated reason.",
+                fixed=len(self) - len(remaining),
+                total=len(self),
+                left=len(remaining),
+            )
+            kind = "warning"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": message,
+                "type": kind,
+                "sticky": kind == "warning",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_replay_in_background(self):
+        """Bulk replay from the list: one background job, a message when it ends."""
+        records = self.filtered(lambda r: r.state == "open")
+        if not records:
+            raise UserError(_("None of the selected records waits in quarantine."))
+        records._check_replay_allowed()
+        # company_id (context): the job is counted for the entries' company.
+        records.with_context(company_id=records[0].company_id.id).with_delay(
+            channel="root.wave.inbound",
+            priority=15,
+            description=_("Wave: replay %s quarantined records", len(records)),
+        )._job_replay_many()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": _(
+                    "The replay of %s records runs in the background; a message tells you "
+                    "the result when it ends.",
+                    len(records),
+                ),
+                "type": "info",
+            },
+        }
+
+    def _job_replay_many(self):
+        """Queue job: replay each entry on its own (one failure never stops the rest),
+        then tell the person who asked how many were fixed and how many remain."""
+        fixed, errors = 0, []
+        for record in self:
+            if record.state != "open":
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    record.action_replay()
+            except UserError as error:
+                errors.append(f"{record.name}: {error.args[0]}")
+            record.invalidate_recordset(["state"])
+            if record.state != "open":
+                fixed += 1
+        remaining = self.filtered(lambda r: r.state == "open")
+        summary = _(
+            "Replay finished: %(fixed)s of %(total)s records fixed, %(left)s still in quarantine.",
+            fixed=fixed,
+            total=len(self),
+            left=len(remaining),
+        )
+        body = Markup("<p>%s</p>") % summary
+        if remaining:
+            body += Markup("<ul>%s</ul>") % Markup("").join(
+                Markup("<li>%s: %s</li>") % (r.name, ((r.reasons or "").splitlines() or [""])[0])
+                for r in remaining[:20]
+            )
+        if errors:
+            body += Markup("<p>%s</p>") % "; ".join(errors[:5])
+        user = self.env.user
+        for connection in self.connection_id:
+            # sudo: the note is posted on the entries' own connection (the job runs as
+            # the person who asked, checked by action_replay_in_background) and
+            # addressed to them.
+            connection.sudo().message_post(
+                body=body,
+                subject=_("Wave: quarantine replay"),
+                partner_ids=user.partner_id.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        user._bus_send(
+            "simple_notification",
+            {
+                "type": "success" if not remaining else "warning",
+                "title": _("Wave: quarantine replay"),
+                "message": summary,
+                "sticky": bool(remaining),
+            },
+        )
+        return summary
+
+    def action_open_record(self):
+        """Open the Odoo record the entry concerns."""
+        self.ensure_one()
+        target = self._odoo_record()
+        if not target:
+            raise UserError(_("The Odoo record of %s no longer exists.", self.name))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": target._name,
+            "res_id": target.id,
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    def action_map_accounts(self):
+        """Map the Wave accounts of this invoice that have no Odoo account yet."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wave_accounting_integration.wave_account_map_action"
+        )
+        action.update(
+            name=_("Accounts to map for %s", self.name),
+            domain=[("id", "in", self.unmapped_account_map_ids.ids)],
+            context={"create": False},
+        )
+        return action
+
+    def action_choose_contact(self):
+        """Choose or create the Odoo contact of the Wave customer; replay on confirm."""
+        self.ensure_one()
+        if not self.contact_map_id:
+            raise UserError(_("The contact of %s is already matched.", self.name))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Contact for %s", self.contact_map_id.wave_name),
+            "res_model": "wave.partner.map",
+            "res_id": self.contact_map_id.id,
+            "views": [
+                (self.env.ref("wave_accounting_integration.wave_partner_map_view_form").id, "form")
+            ],
+            "target": "new",
+            "context": {"wave_replay_quarantine_id": self.id},
+        }
 
     def _replay_inbound(self):
         self.ensure_one()

@@ -317,8 +317,8 @@ class WaveInvoiceImporter(models.AbstractModel):
             reasons.append(_("Currency %s is not active in Odoo.", code))
             fixes.append(
                 _(
-                    'Press "Activate the currency and replay" (or activate %s in Accounting > '
-                    "Settings > Currencies, then replay).",
+                    'Press "Activate the currency and replay" (or activate %s in '
+                    "[[menu:account.menu_action_currency_form]], then replay).",
                     code,
                 )
             )
@@ -333,7 +333,12 @@ class WaveInvoiceImporter(models.AbstractModel):
             )
             if mapping and mapping.review_reason:
                 reasons.append(mapping.review_reason)
-            fixes.append(_("Confirm the contact mapping in Wave > Mapping > Contacts."))
+            fixes.append(
+                _(
+                    'Press "Choose or create the contact" (or confirm it in '
+                    "[[menu:wave_accounting_integration.menu_wave_partner_map]]), then replay."
+                )
+            )
         for index, item in enumerate(node.get("items") or []):
             for tax in item.get("taxes") or []:
                 sales_tax = tax.get("salesTax") or {}
@@ -484,7 +489,10 @@ class WaveInvoiceImporter(models.AbstractModel):
             wave_id=node["id"],
             record=move or None,
             payload=node,
-            suggested_fix=_("Map the Wave account(s) in Wave > Mapping > Accounts, then replay."),
+            suggested_fix=_(
+                'Press "Map the accounts" (or map them in '
+                "[[menu:wave_accounting_integration.menu_wave_account_map]]), then replay."
+            ),
             name=_("Invoice %s", node.get("invoiceNumber")),
             sync_job=job,
         )

@@ -227,7 +227,7 @@ class WaveInvoiceUpdater(models.AbstractModel):
             record=move,
             payload={"wave": node, "odoo": self._odoo_version(move)},
             suggested_fix=_(
-                "Unlock the period (Accounting > Settings > Lock dates) and replay, or "
+                "Have an accounting administrator unlock the period (lock dates) and replay, or "
                 "book the difference yourself with a credit note and discard this entry."
             ),
             name=_("Locked period: %s", move.name or node.get("invoiceNumber")),

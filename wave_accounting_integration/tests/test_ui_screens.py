@@ -106,8 +106,15 @@ class TestUiScreens(WaveCommon):
         )
         self.assertEqual(server_action.binding_model_id.model, "wave.quarantine")
         server_action.with_user(self.wave_accountant).with_context(
-            active_model="wave.quarantine", active_ids=entry.ids, active_id=entry.id
+            active_model="wave.quarantine",
+            active_ids=entry.ids,
+            active_id=entry.id,
+            queue_job__no_delay=False,
         ).run()
+        self.assertEqual(entry.state, "open")  # replayed in the background
+        job = self.env["queue.job"].sudo().search([("method_name", "=", "_job_replay_many")])
+        self.assertEqual(job.records, entry)
+        job.records.with_user(job.user_id)._job_replay_many()
         self.assertEqual(entry.state, "resolved")
 
     def test_golive_wizard_from_dashboard(self):

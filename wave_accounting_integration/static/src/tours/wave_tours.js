@@ -230,3 +230,44 @@ tours.add("wave_golive_ready_tour", {
         },
     ],
 });
+
+// A quarantined invoice in an inactive currency: the form says what it is and why, offers
+// only the currency fix, and that one click books the invoice.
+tours.add("wave_quarantine_currency_fix_tour", {
+    url: "/odoo/action-wave_accounting_integration.wave_quarantine_action",
+    steps: () => [
+        {
+            content: "Open the invoice waiting for its currency",
+            trigger: ".o_data_row:contains(SEK) td[name=name]",
+            run: "click",
+        },
+        {
+            content: "The summary shows the customer, the total and its currency",
+            trigger: ".o_wave_quarantine_summary .o_field_widget[name=summary_total]:contains(SEK)",
+        },
+        {
+            trigger: ".o_wave_quarantine_summary .o_field_widget[name=summary_customer]:not(:empty)",
+        },
+        {
+            content: "The reason is in plain words",
+            trigger: ".o_field_widget[name=reasons]:contains(Currency SEK is not active)",
+        },
+        {
+            content: "Only the currency fix is offered, the raw data is folded away",
+            trigger:
+                ".o_form_view:not(:has(button[name=action_map_accounts])):not(:has(button[name=action_choose_contact])):not(:has(.o_field_widget[name=payload_display]:visible)) button[name=action_activate_currency_and_replay]",
+        },
+        {
+            content: "Activate the currency and replay",
+            trigger: "button[name=action_activate_currency_and_replay]",
+            run: "click",
+        },
+        {
+            content: "Resolved, and said so",
+            trigger: ".o_notification:contains(now in sync)",
+        },
+        {
+            trigger: ".o_statusbar_status .o_arrow_button_current:contains(Resolved)",
+        },
+    ],
+});
