@@ -38,7 +38,14 @@ def read_conf(path):
 
 #: The job role's channels: the tests run with production's (docker/odoo-jobs.conf).
 JOB_CHANNELS = read_conf(JOB_CONF)["queue_job"]["channels"]
-LONG_LIMITS = ["--limit-time-real=3600", "--limit-time-cpu=3600", "--log-level=warn"]
+RUNNER_LOGGER = "odoo.addons.queue_job.jobrunner.runner"
+NODE_ARGS = [
+    "--limit-time-real=3600",  # historical import chunks may run for minutes
+    "--limit-time-cpu=3600",
+    "--log-level=warn",
+    # queue_job's runner says when it is ready and each job it hands to Odoo.
+    f"--log-handler={RUNNER_LOGGER}:INFO",
+]
 
 
 def role_conf(base_conf, path, channels=JOB_CHANNELS):
@@ -61,7 +68,7 @@ def http_node(db, conf, log_dir, workers=1):
         log_dir=log_dir,
         workers=workers,
         job_runner=False,
-        extra_args=[f"--load={HTTP_LOAD}", *LONG_LIMITS],
+        extra_args=[f"--load={HTTP_LOAD}", *NODE_ARGS],
     )
 
 
@@ -73,14 +80,18 @@ def job_node(db, conf, log_dir, workers=2):
         log_dir=log_dir,
         workers=workers,
         job_runner=True,
-        extra_args=[f"--load={JOB_LOAD}", *LONG_LIMITS],
+        extra_args=[f"--load={JOB_LOAD}", *NODE_ARGS],
     )
 
 
-def runner_started(server):
-    """Whether queue_job's runner announced itself in the node's log."""
+def runner_activity(server):
+    """What queue_job's runner wrote in the node's log: ready for a database, and how
+    many jobs it handed to Odoo (the runner's own words, logged at INFO)."""
     text = server.log_text()
-    return "starting jobrunner" in text or "WorkerJobRunner" in text or "queue_job runner" in text
+    return {
+        "ready": "queue job runner ready for db" in text,
+        "jobs_dispatched": text.count("asking Odoo to run job"),
+    }
 
 
 class LimitedSandbox(Sandbox):
