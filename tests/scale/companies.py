@@ -21,9 +21,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from harness import SandboxProcess, ScratchDatabase, psql
-from reliability.e2e import ADMIN_TOKEN, Rpc, json_dump  # noqa: F401 (json_dump re-exported)
+from reliability.e2e import ADMIN_TOKEN
 
-from .topology import LimitedSandbox, budget_bound, job_node, role_conf, window_peak
+from .topology import LimitedSandbox, NodeRpc, budget_bound, job_node, role_conf, window_peak
 
 MODULE = "wave_accounting_integration"
 
@@ -70,7 +70,7 @@ class ManyCompanies:
             job_node(db, conf, self.workdir) as jobs,
         ):
             self.sandbox, self.storm, self.db, self.jobs = sandbox, storm, db, jobs
-            self.rpc = Rpc(jobs)
+            self.rpc = NodeRpc(jobs)
             self._setup()
             self._poll_all()
             self._measure()
@@ -91,7 +91,7 @@ class ManyCompanies:
                     "years": 1,
                 },
             )
-            ids += seeded["businesses"]
+            ids += [business["id"] for business in seeded["businesses"]]
         return ids[: self.size.companies]
 
     def _setup(self):
@@ -105,7 +105,7 @@ class ManyCompanies:
         if storm_business is None:
             storm_business = self.storm.admin("POST", "/sandbox/seed", {
                 "invoices_per_business": 1, "customers": 2, "vendors": 1, "years": 1,
-            })["businesses"][0]  # fmt: skip
+            })["businesses"][0]["id"]  # fmt: skip
         main = rpc("res.company", "search", [], limit=1)[0]
         chart = rpc("res.company", "read", [main], ["chart_template"])[0]["chart_template"]
         rpc("wave.api", "write", rpc("wave.api", "search", []), {"sync_inbound": False})
@@ -140,6 +140,7 @@ class ManyCompanies:
                     "company_id": company["company_id"],
                     "auth_method": "token",
                     "full_access_token": company["token"],
+                    "business_id": company["business_id"],
                     "api_url": wave.base + "/graphql/public",
                     "allow_insecure_loopback": True,
                     "rate_limit": size.budget,

@@ -42,8 +42,9 @@ def test_two_http_nodes_and_a_job_node(tmp_path, capsys):
     assert sandbox["status_429"] == 0, sandbox
     for window, seen in sandbox["windows"].items():
         assert seen["peak"] <= seen["bound"], (window, sandbox)
-    # The load was large enough for the budget to matter (the check could fail).
-    assert sandbox["windows"][str(BUDGET_PERIOD)]["peak"] >= 0.75 * BUDGET * 2, sandbox
+    # The load was large enough for the budget to matter (the check could fail): in
+    # some window the nodes sent more than a full bucket, so they ran on its refill.
+    assert sandbox["windows"][str(BUDGET_PERIOD)]["peak"] > BUDGET, sandbox
     # One refresh per expiry across the nodes: never refused (a second refresh of a
     # rotated token would be), never two for one token's life.
     assert sandbox["refreshes"] >= 1, sandbox

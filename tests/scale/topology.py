@@ -21,7 +21,7 @@ from pathlib import Path
 
 import harness
 from harness import ROOT, SandboxProcess
-from reliability.e2e import ADMIN_TOKEN, Sandbox
+from reliability.e2e import ADMIN_TOKEN, Rpc, RpcError, Sandbox
 
 HTTP_LOAD = "base,web"
 JOB_LOAD = "base,web,queue_job"
@@ -136,3 +136,21 @@ def first_after(times, moment):
     """The first of the sorted ``times`` at or after ``moment`` (None if none)."""
     index = bisect_left(times, moment)
     return times[index] if index < len(times) else None
+
+
+class NodeRpc(Rpc):
+    """An administrator's JSON-RPC session; a method returning None is fine (Odoo then
+    leaves ``result`` out of the answer)."""
+
+    def _call(self, path, params, timeout=600):
+        response = self.http.post(
+            self.server.base + path,
+            json={"jsonrpc": "2.0", "method": "call", "params": params},
+            timeout=timeout,
+        )
+        response.raise_for_status()
+        body = response.json()
+        if "error" in body:
+            data = body["error"].get("data") or {}
+            raise RpcError(data.get("message") or body["error"])
+        return body.get("result")
