@@ -5,7 +5,7 @@
 # The Odoo benchmarks copy one database upgraded here once from `wave_dev` (created
 # when missing) and drop their copies; it is dropped at the end.
 # Smaller runs (smoke tests): BENCH_SYNC_ARGS, BENCH_WEBHOOK_ARGS, BENCH_MEMORY_ARGS,
-# BENCH_CLIENT_ARGS, BENCH_SANDBOX_ARGS are added to each script's arguments, e.g.
+# BENCH_CLIENT_ARGS, BENCH_SANDBOX_ARGS, BENCH_COMPANIES_ARGS are added to each script's arguments, e.g.
 #   BENCH_SYNC_ARGS="--invoices 60 --export 40" BENCH_MEMORY_ARGS="--sizes 40 320" make bench
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -39,6 +39,7 @@ odoo_args=(--template "$template" --no-upgrade)
     run tests/bench/bench_sync.py "${odoo_args[@]}" "$@" ${BENCH_SYNC_ARGS:-}
     run tests/bench/bench_webhook.py "${odoo_args[@]}" "$@" ${BENCH_WEBHOOK_ARGS:-}
     run tests/bench/bench_memory.py "${odoo_args[@]}" "$@" ${BENCH_MEMORY_ARGS:-}
+    run tests/bench/bench_companies.py "${odoo_args[@]}" "$@" ${BENCH_COMPANIES_ARGS:-}
 }
 "$PYTHON" tests/bench/summary.py --since "$started" --elapsed "$(($(date +%s) - started))" \
     || status=1

@@ -15,7 +15,12 @@ def _load():
 
 def test_services_and_images():
     services = _load()["services"]
-    assert set(services) == {"db", "odoo", "wave-sandbox"}
+    # The default profile (services without a profile); "scale": tests/scale.
+    assert {name for name, s in services.items() if not s.get("profiles")} == {
+        "db",
+        "odoo",
+        "wave-sandbox",
+    }
     assert services["odoo"]["image"] == "odoo:18"
     assert services["db"]["image"] == "postgres:16"
     assert "db" in services["odoo"]["depends_on"]

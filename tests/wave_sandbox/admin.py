@@ -40,6 +40,7 @@ URLS = Map(
         Rule("/faults/<int:fault_id>", endpoint="remove_fault", methods=DELETE),
         Rule("/counters", endpoint="counters"),
         Rule("/counters/reset", endpoint="reset_counters", methods=POST),
+        Rule("/journal", endpoint="journal", methods=GET),
         Rule("/money-transactions", endpoint="money_transactions", methods=GET),
         Rule("/payments/<any(refund, void):action>", endpoint="payment_action", methods=POST),
         Rule("/invoices/view", endpoint="view_invoice", methods=POST),
@@ -175,6 +176,11 @@ class AdminAPI:
 
     def counters(self, **_kw):
         return 200, self.sb.counters.as_dict()
+
+    def journal(self, params, **_kw):
+        """Every GraphQL request and token grant since ``since`` (Unix time):
+        ``{t, kind, key, status}``; ``key`` is the token (GraphQL) or the client id."""
+        return 200, {"entries": self.sb.counters.journal_since(float(params.get("since") or 0))}
 
     def reset_counters(self, **_kw):
         self.sb.counters.reset()

@@ -77,6 +77,18 @@ class Counters:
         self.by_operation_name: dict[str, int] = {}
         self.by_token: dict[str, int] = {}
         self.by_status: dict[str, int] = {}
+        # The journal: one entry per GraphQL request and per OAuth token grant, with its
+        # time, so that a test counts requests per token per window on Wave's side.
+        self.journal: list[dict] = []
+
+    def record(self, kind, key, status):
+        """Journal ``kind`` ("graphql" or "grant:<grant_type>") for ``key`` (a token)."""
+        with self.lock:
+            self.journal.append({"t": time.time(), "kind": kind, "key": key, "status": status})
+
+    def journal_since(self, since=0.0):
+        with self.lock:
+            return [entry for entry in self.journal if entry["t"] >= since]
 
     def add(self, token, roots, op_name):
         with self.lock:
@@ -163,6 +175,9 @@ class SandboxApp:
         while request.stream.read(65536):
             pass
         self.sandbox.counters.status(response.status_code)
+        journal = request.environ.get("wave_sandbox.journal")
+        if journal:
+            self.sandbox.counters.record(*journal, response.status_code)
         return response(environ, start_response)
 
     def dispatch(self, request):
@@ -187,7 +202,10 @@ class SandboxApp:
                 return raw_response(*oauth.oauth_error("invalid_request", "Use POST.", 405))
             auth = request.authorization
             basic = (auth.username, auth.password) if auth and auth.type == "basic" else None
-            return raw_response(*oauth.token(self.sandbox, request.form.to_dict(), basic))
+            form = request.form.to_dict()
+            client = basic[0] if basic else form.get("client_id")
+            request.environ["wave_sandbox.journal"] = (f"grant:{form.get('grant_type')}", client)
+            return raw_response(*oauth.token(self.sandbox, form, basic))
         return self.sandbox.admin.handle(request, args.get("route", ""))
 
     # GraphQL ----------------------------------------------------------------------
@@ -219,6 +237,7 @@ class SandboxApp:
             if not roots and op_name is None and len(prepared.roots) == 1:
                 label, roots = next(iter(prepared.roots.items()))
         sb.counters.add(token_str or "(none)", roots, label)
+        request.environ["wave_sandbox.journal"] = ("graphql", token_str or "(none)")
         if token is None or not token.valid(time.time()):
             return json_response(
                 200, {"errors": [error(UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED")], "data": None}

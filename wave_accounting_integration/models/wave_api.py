@@ -6,11 +6,14 @@ endpoints, the credentials (readable by Wave administrators only), the sync
 switches and policies of its company.
 """
 
+import datetime
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..graphql.connection import BUSINESS_QUERY
 from ..lib import WaveError
+from ..lib.schedule import POLL_SPREAD_PARAM, poll_offsets
 from ..services.books_setup import CURRENCY_POLICIES
 
 WAVE_GRAPHQL_URL = "https://gql.waveapps.com/graphql/public"
@@ -438,9 +441,20 @@ class WaveApi(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_poll_inbound(self):
-        for connection in self.search([("sync_inbound", "=", True)]):
-            if connection._is_ready():
-                connection._enqueue_poll(trigger="cron")
+        """Enqueue the hourly poll of every ready connection, staggered: connection n
+        of N starts ``n * spread / N`` seconds after the cron (spread: the system
+        parameter ``wave_accounting_integration.poll_spread_seconds``, default
+        1800), so that many companies do not all poll Wave in the same minute."""
+        ready = self.search([("sync_inbound", "=", True)], order="id").filtered(
+            lambda connection: connection._is_ready()
+        )
+        # sudo: a technical setting read by the cron (superuser already); no company data.
+        raw = self.env["ir.config_parameter"].sudo().get_param(POLL_SPREAD_PARAM)
+        now = fields.Datetime.now()
+        for connection, offset in zip(ready, poll_offsets(len(ready), raw), strict=True):
+            connection._enqueue_poll(
+                trigger="cron", eta=now + datetime.timedelta(seconds=offset) if offset else None
+            )
 
     @api.model
     def _cron_export_outbound(self):

@@ -30,8 +30,9 @@ SYNC_JOB_TRIGGERS = ("cron", "webhook", "manual", "wizard")
 class WaveApi(models.Model):
     _inherit = "wave.api"
 
-    def _enqueue_poll(self, trigger="cron"):
-        """Enqueue one incremental poll job per entity (deduplicated by identity)."""
+    def _enqueue_poll(self, trigger="cron", eta=None):
+        """Enqueue one incremental poll job per entity (deduplicated by identity);
+        ``eta``: not before this time (the cron's staggered start)."""
         for connection in self:
             for priority, entity in enumerate(POLL_ORDER):
                 if entity == "estimates" and not connection._estimates_enabled():
@@ -41,6 +42,7 @@ class WaveApi(models.Model):
                     channel="root.wave.inbound",
                     identity_key=identity_exact,
                     priority=20 + priority,
+                    eta=eta,
                     description=_(
                         "Wave: import %(entity)s changes (%(name)s)",
                         entity=entity,
