@@ -399,7 +399,7 @@ def run_import(args, sandbox, seed, db, capacity, sample=None):
     with JobServer(db, capacity, log_dir=args.log_dir) as server:
         rpc = rpc_session(server)
         ctx = {"allowed_company_ids": [seed["company_id"]]}
-        rpc("res.partner", "search_count", [], context=ctx)  # warm up a worker
+        warm_up(server, ctx)
         date_from, date_to = date_range()
         wizard = rpc(
             "wave.historical.import",
@@ -413,6 +413,8 @@ def run_import(args, sandbox, seed, db, capacity, sample=None):
         )
         sandbox.admin("POST", "/sandbox/counters/reset", {})
         samples = []
+        # RSS of each process of the warmed-up server just before the import
+        rss_before = {p: rss_kib(p) for p in server_pids(server)} if sample else {}
         started = time.perf_counter()
         run_id = rpc("wave.historical.import", "action_import", [wizard], context=ctx)["res_id"]
         while True:
@@ -448,7 +450,21 @@ def run_import(args, sandbox, seed, db, capacity, sample=None):
             figures["parity_differences"] = parity(sandbox, db, args.business_id)
     if sample:
         figures["samples"] = samples
+        figures["rss_before"] = rss_before
     return figures
+
+
+def warm_up(server, ctx, rounds=3):
+    """Every HTTP worker loads the registry before the clock starts (concurrent calls)."""
+    import concurrent.futures
+
+    def call(_i):
+        rpc = rpc_session(server)
+        return rpc("account.move", "search_count", [], context=ctx)
+
+    with concurrent.futures.ThreadPoolExecutor(server.workers * 2) as pool:
+        for _round in range(rounds):
+            list(pool.map(call, range(server.workers * 2)))
 
 
 def db_checks(db):
@@ -682,16 +698,20 @@ def drive_large(args, sandbox, seed, seed_db, load_start, made):
         if b > a
     ]
 
-    # RSS of the job workers: largest worker RSS when the first segment was done
-    # (warmed up: registry loaded, first pages imported) and at the end
-    def worker_rss(sample):
-        return max(sample[2].values()) if sample[2] else 0
+    # RSS attributable to the import: growth of each server process over its RSS when
+    # warmed up (registry loaded, before the import); the largest growth of any
+    # process when the first segment was done, and at the end
+    before = {int(pid): kib for pid, kib in figures.pop("rss_before").items()}
+
+    def growth(sample):
+        return max((kib - before.get(pid, kib) for pid, kib in sample[2].items()), default=0)
 
     first = next((s for s in samples if s[1] >= min(segment, invoices)), samples[-1])
-    rss_first, rss_end = worker_rss(first), max(worker_rss(s) for s in samples)
-    base_rss = worker_rss(samples[0])
-    growth_first = max(rss_first - base_rss, 1)
-    growth_end = max(rss_end - base_rss, 1)
+    growth_first = max(growth(first), 1)
+    growth_end = max(max(growth(s) for s in samples), 1)
+    base_rss = max(before.values(), default=0)
+    rss_first = growth_first
+    rss_end = growth_end
     per_invoice = figures["requests"] / max(invoices, 1)
     cost_ratio = (
         segments[-1]["ms_per_invoice"] / segments[0]["ms_per_invoice"] if segments else None
@@ -702,7 +722,11 @@ def drive_large(args, sandbox, seed, seed_db, load_start, made):
         "sizes": {"invoices": invoices, "payments": figures["payments"], "segment": segment},
         "import": figures,
         "segments": segments,
-        "rss_kib": {"at_start": base_rss, "after_first_segment": rss_first, "peak": rss_end},
+        "rss_kib": {
+            "largest_process_warmed_up": base_rss,
+            "growth_after_first_segment": rss_first,
+            "growth_peak": rss_end,
+        },
         "targets": {
             "wall_minutes": {
                 "value": round(figures["wall_s"] / 60, 2),
@@ -716,7 +740,7 @@ def drive_large(args, sandbox, seed, seed_db, load_start, made):
             },
             "rss_growth_end_vs_first_segment": {
                 "value": rss_ratio,
-                "target": "<= 1.3 (growth of the largest worker over its start)",
+                "target": "<= 1.3 (RSS growth over the warmed-up workers, end / first segment)",
                 "ok": rss_ratio <= 1.3,
             },
             "cost_last_vs_first_segment": {
