@@ -73,7 +73,6 @@ CHANNELS = (
     "root:3,root.wave:3,root.wave.webhook:1,root.wave.inbound:1,"
     "root.wave.outbound:1,root.wave.import:{n}"
 )
-BATCH = 100
 REF_ENTITIES = ("accounts", "sales_taxes", "products", "customers")
 FINISHED = ("done", "partial", "failed", "cancelled")
 TARGET_RATIO = 1.5
@@ -144,6 +143,10 @@ def worker_seed(args):
             cr.commit()
         # the incremental poll is not part of the measured import: off again
         connection.sync_inbound = False
+        # invoices per Wave page (and per baseline batch); a chunk is up to 4 pages
+        env["ir.config_parameter"].set_param(
+            "wave_accounting_integration.import_page_size", str(args.page_size)
+        )
         cr.commit()
         out = {
             "company_id": company.id,
@@ -284,8 +287,9 @@ def worker_baseline(args):
     wall, cpu = time.perf_counter(), time.process_time()
     mismatches, move_ids = 0, []
     invoices = data["invoices"]
-    for start in range(0, len(invoices), BATCH):
-        part = invoices[start : start + BATCH]
+    batch = args.page_size  # the import's page: one create and one post per page
+    for start in range(0, len(invoices), batch):
+        part = invoices[start : start + batch]
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, context)
             moves = env["account.move"].create([item["vals"] for item in part])
@@ -300,8 +304,8 @@ def worker_baseline(args):
             ).action_post()
             move_ids += moves.ids
     payments = data["payments"]
-    for start in range(0, len(payments), BATCH):
-        part = payments[start : start + BATCH]
+    for start in range(0, len(payments), batch):
+        part = payments[start : start + batch]
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, context)
             pays = env["account.payment"].create([vals for _i, vals in part])
@@ -352,16 +356,10 @@ class JobServer(OdooServer):
             db,
             workers=3,
             log_dir=log_dir,
+            channels=CHANNELS.format(n=capacity),
             extra_args=["--limit-time-real=7200", "--limit-time-cpu=7200", "--log-level=warn"],
         )
         self.capacity = capacity
-
-    def start(self):
-        os.environ["ODOO_QUEUE_JOB_CHANNELS"] = CHANNELS.format(n=self.capacity)
-        try:
-            return super().start()
-        finally:
-            os.environ.pop("ODOO_QUEUE_JOB_CHANNELS", None)
 
 
 def rpc_session(server):
@@ -438,7 +436,7 @@ def run_import(args, sandbox, seed, db, capacity, sample=None):
         jobs = (
             psql(
                 db,
-                "SELECT count(*), coalesce(sum(retry), 0), "
+                "SELECT count(*), coalesce(sum(retry - 1), 0), "
                 "count(*) FILTER (WHERE state = 'failed') FROM queue_job "
                 "WHERE method_name = '_job_import_chunk'",
             )
@@ -523,7 +521,8 @@ def parity(sandbox, db, business_id):
 
 
 def run_baseline(args, db, seed):
-    figures = run_worker("baseline", db, ["--values", args.values, "--seed-json", json.dumps(seed)])
+    extra = ["--values", args.values, "--seed-json", json.dumps(seed)]
+    figures = run_worker("baseline", db, [*extra, "--page-size", str(args.page_size)])
     figures.update(db_checks(db))
     return figures
 
@@ -576,7 +575,14 @@ def drive(args):
             seed = run_worker(
                 "seed",
                 seed_db,
-                ["--sandbox-url", sandbox.url, "--business-id", args.business_id],
+                [
+                    "--sandbox-url",
+                    sandbox.url,
+                    "--business-id",
+                    args.business_id,
+                    "--page-size",
+                    str(args.page_size),
+                ],
                 env=env,
             )
             print(f"seed: {seed}", file=sys.stderr)
@@ -637,6 +643,7 @@ def report(args, seed, dry, runs, load_start):
             "payments": len(json.loads(Path(args.values).read_text())["payments"]),
             "reps": args.reps,
             "import_channel_capacity": args.parallel,
+            "page_size_and_baseline_batch": args.page_size,
             "chunks": dry["chunks"],
         },
         "invoices_per_s": {
@@ -719,7 +726,13 @@ def drive_large(args, sandbox, seed, seed_db, load_start, made):
     rss_ratio = round(growth_end / growth_first, 3)
     result = {
         **header(args, load_start),
-        "sizes": {"invoices": invoices, "payments": figures["payments"], "segment": segment},
+        "sizes": {
+            "invoices": invoices,
+            "payments": figures["payments"],
+            "segment": segment,
+            "page_size": args.page_size,
+            "chunk_jobs": figures["chunk_jobs"],
+        },
         "import": figures,
         "segments": segments,
         "rss_kib": {
@@ -780,6 +793,13 @@ def main():
     ap.add_argument("--with-serial", action="store_true", help="also the import at capacity 1")
     ap.add_argument("--large", type=int, help="one import of this many invoices (issue 18: 10000)")
     ap.add_argument("--segment", type=int, default=1000)
+    ap.add_argument(
+        "--page-size",
+        type=int,
+        default=100,
+        help="invoices per Wave page and per baseline batch (a chunk is up to 4 pages; "
+        "smaller for small runs so that there are several chunks)",
+    )
     ap.add_argument("--no-parity", dest="parity", action="store_false")
     ap.add_argument("--profile", help="cProfile stats file of the dry run")
     ap.add_argument("--template", default="wave_dev")

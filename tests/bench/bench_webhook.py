@@ -8,14 +8,17 @@ webhook secret, then, in the same run and against the same server:
   * fires N signed deliveries (distinct event ids and distinct Wave invoice ids,
     so that every delivery gets its own job: the job identity key is per invoice)
     to ``POST /wave/webhook/<connection id>`` at concurrency C;
-  * fires the same count at the same concurrency to the trivial ``GET /web/health``.
+  * fires the same count at the same concurrency to the trivial ``GET /web/health``,
+    in ``--rounds`` (5) interleaved rounds (webhook then bare route, then bare route
+    then webhook, ...); the verdict is the median of the rounds' p99 ratios (<= 1.5),
+    their spread is kept.
 
 Both routes are warmed up first. It measures p50/p99 latency and throughput of
 each and checks the targets: webhook p99 <= 2 x /web/health p99, 0 errors, and
 every delivery stored (``wave.webhook.event`` rows in state ``queued``) with its
 own ``queue.job`` row.
 
-Writes the figures as JSON to ``bench-results-webhook.json`` (repository root).
+Writes the figures as JSON to ``docs/results/bench-webhook.json``.
 
 Run:  cd /work/main && python3 tests/bench/bench_webhook.py [--deliveries 2000] [--full]
 (``--full``: 10,000 deliveries each.) It creates a throwaway database from
@@ -295,6 +298,9 @@ def report(args, health, hook):
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, "
         f"load {os.getloadavg()[0]:.1f}",
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip(),
         "load_start": args.load_start,
         "load_end": [round(x, 2) for x in os.getloadavg()],
         "sizes": {"deliveries": n, "rounds": len(hook["rounds"]), "concurrency": args.concurrency},
@@ -361,7 +367,7 @@ def main():
         action="store_true",
         help="the template already has this code's fields (skip -u)",
     )
-    ap.add_argument("--output", default=str(ROOT / "bench-results-webhook.json"))
+    ap.add_argument("--output", default=str(ROOT / "docs" / "results" / "bench-webhook.json"))
     args = ap.parse_args()
     if args.full:
         args.deliveries = 10000

@@ -47,14 +47,7 @@ class ParallelServer(OdooServer):
     the configuration's ``[queue_job] channels``)."""
 
     def __init__(self, db, conf, log_dir=None):
-        super().__init__(db, conf, log_dir=log_dir, workers=3)
-
-    def start(self):
-        os.environ["ODOO_QUEUE_JOB_CHANNELS"] = CHANNELS
-        try:
-            return super().start()
-        finally:
-            os.environ.pop("ODOO_QUEUE_JOB_CHANNELS", None)
+        super().__init__(db, conf, log_dir=log_dir, workers=3, channels=CHANNELS)
 
 
 class ParallelImport(Scenario):
@@ -96,7 +89,7 @@ class ParallelImport(Scenario):
         result["retry_reasons"] = psql(
             db,
             "SELECT coalesce(left(result, 120), ''), exc_name FROM queue_job "
-            "WHERE method_name = '_job_import_chunk' AND retry > 0",
+            "WHERE method_name = '_job_import_chunk' AND retry > 1",
         )
         # Pages of two chunks committed in between each other: the moves of each chunk
         # (by invoice date) were created over overlapping spans of time.
@@ -111,7 +104,8 @@ class ParallelImport(Scenario):
             )
         )
         result["chunk_jobs"] = len(spans)
-        result["chunk_retries"] = sum(retry for *_rest, retry in spans)
+        # queue_job counts the attempt itself: retry = 1 for a job that ran once
+        result["chunk_retries"] = sum(retry - 1 for *_rest, retry in spans)
         # Two chunk jobs overlapped when one started before another one ended.
         result["overlaps"] = sum(
             1
