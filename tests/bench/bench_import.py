@@ -445,7 +445,9 @@ def run_import(args, sandbox, seed, db, capacity, sample=None):
         )
         figures["chunk_jobs"], figures["chunk_retries"], figures["failed_jobs"] = map(int, jobs)
         if args.parity:
-            figures["parity_differences"] = parity(sandbox, db, args.business_id)
+            figures["parity_differences"] = parity(
+                sandbox, db, args.business_id, seed["company_id"]
+            )
     if sample:
         figures["samples"] = samples
         figures["rss_before"] = rss_before
@@ -500,7 +502,7 @@ def db_checks(db):
     return {"moves": moves, "payments": payments, "duplicates": dup, "sequences_with_gaps": gaps}
 
 
-def parity(sandbox, db, business_id):
+def parity(sandbox, db, business_id, company_id):
     from independent_parity import OdooReader, WaveReader, check_parity
 
     env = pg_env()
@@ -515,7 +517,7 @@ def parity(sandbox, db, business_id):
         admin_url=sandbox.url,
         admin_token=sandbox.admin_token,
     )
-    with OdooReader(dsn=dsn) as odoo:
+    with OdooReader(dsn=dsn, company_id=company_id) as odoo:
         report = check_parity(wave, odoo, wave_drafts=True)
     return len(report.differences)
 
