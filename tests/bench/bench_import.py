@@ -445,7 +445,7 @@ def run_import(args, sandbox, seed, db, capacity, sample=None):
         )
         figures["chunk_jobs"], figures["chunk_retries"], figures["failed_jobs"] = map(int, jobs)
         if args.parity:
-            figures["parity_differences"] = parity(
+            figures["parity_differences"], figures["parity_lines"] = parity(
                 sandbox, db, args.business_id, seed["company_id"]
             )
     if sample:
@@ -519,7 +519,7 @@ def parity(sandbox, db, business_id, company_id):
     )
     with OdooReader(dsn=dsn, company_id=company_id) as odoo:
         report = check_parity(wave, odoo, wave_drafts=True)
-    return len(report.differences)
+    return len(report.differences), str(report)[-3000:] if report.differences else ""
 
 
 def run_baseline(args, db, seed):

@@ -165,11 +165,11 @@ def test_parallel_chunks_keep_the_books(tmp_path, capsys):
     with capsys.disabled():
         print(f"\nparallel import: {result}\n")
     assert result["chunk_jobs"] >= 3, result
-    assert result["interleaved_chunks"] >= 1, "the chunks never ran at the same time"
     assert result["jobs"].get("failed", 0) == 0, result["jobs"]
+    assert result["lost"] == [], result
     assert not parity.differences, str(parity)[:4000]
     assert result["duplicates"] == 0, result
-    assert result["lost"] == [], result
+    assert result["interleaved_chunks"] >= 1, "the chunks never ran at the same time"
     assert result["sequence_gaps"] == "", result["sequence_gaps"]
     run = result["run"]
     assert run["state"] == "done", run
