@@ -519,7 +519,18 @@ def parity(sandbox, db, business_id, company_id):
     )
     with OdooReader(dsn=dsn, company_id=company_id) as odoo:
         report = check_parity(wave, odoo, wave_drafts=True)
-    return len(report.differences), str(report)[-3000:] if report.differences else ""
+    # Two records sharing a name in Wave (the sandbox's seed has two customers called
+    # "Evergreen Foods") are mirrored as two in Odoo: that pair is Wave's data, not a
+    # difference the import made. Every other difference counts.
+    in_wave = {(d.record, d.key) for d in report.differences if d.kind == "duplicate_in_wave"}
+    counted = [
+        d
+        for d in report.differences
+        if not (
+            d.kind in ("duplicate_in_wave", "duplicate_in_odoo") and (d.record, d.key) in in_wave
+        )
+    ]
+    return len(counted), str(report)[-3000:] if report.differences else ""
 
 
 def run_baseline(args, db, seed):
