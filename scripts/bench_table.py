@@ -3,8 +3,8 @@
 
 The block between ``<!-- bench-table -->`` and ``<!-- /bench-table -->`` in README.md is
 replaced by one row per target of every ``docs/results/bench-*.json`` (written by
-``make bench``): file, figure, value, target, verdict, and the date, commit and load of
-the run. ``--check``: change nothing, exit 1 when the block differs from the files
+``make bench``): file, sizes, figure, value, target, verdict, and the date, commit and
+load of the run. ``--check``: change nothing, exit 1 when the block differs from the files
 (``tests/foundation/test_bench_table.py`` does the same).
 
 Run:  python3 scripts/bench_table.py [--check]
@@ -36,18 +36,19 @@ def cell(value):
 
 def render_table(results):
     lines = [
-        "| Result file | Figure | Value | Target | Verdict "
+        "| Result file | Sizes | Figure | Value | Target | Verdict "
         "| Run (UTC, commit, load 1 min start→end) |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, data in results.items():
         load_start = (data.get("load_start") or ["?"])[0]
         load_end = (data.get("load_end") or ["?"])[0]
         run = f"{data.get('date', '?')}, {data.get('commit', '?')}, {load_start}→{load_end}"
+        sizes = ", ".join(f"{key} {cell(value)}" for key, value in data.get("sizes", {}).items())
         for figure, target in data.get("targets", {}).items():
             verdict = "PASS" if target.get("ok") else "FAIL"
             lines.append(
-                f"| `{name}.json` | {cell(figure)} | {cell(target.get('value'))} | "
+                f"| `{name}.json` | {sizes} | {cell(figure)} | {cell(target.get('value'))} | "
                 f"{cell(target.get('target'))} | {verdict} | {run} |"
             )
     return "\n".join(lines)
