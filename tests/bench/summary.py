@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # (file, target key, label); the order of the issue's items
 ROWS = (
-    ("sync", "throughput_ratio", "1. import / ORM baseline, invoices per s"),
+    ("import", "import_vs_fair_baseline", "1. import / fair baseline, invoices per s"),
+    ("import", "books_identical_no_duplicates_no_gaps", "1. books = Wave, no double, no gap"),
     ("sync", "requests_per_imported_invoice", "2. requests per imported invoice"),
     ("sync", "requests_per_exported_invoice", "2. requests per exported invoice"),
     (
@@ -32,14 +33,27 @@ ROWS = (
     ("webhook", "p99_ratio", "3. webhook p99 / trivial route p99"),
     ("webhook", "errors", "3. webhook and trivial route errors"),
     ("webhook", "queue_jobs", "3. deliveries with their job enqueued"),
-    ("memory", "peak_rss_ratio", "4. worker peak RSS, large / small"),
-    ("memory", "cost_growth_ratio", "5. ms/invoice, last segment / lowest"),
+    ("large", "wall_minutes", "6. large history through the job runner (min)"),
+    ("large", "requests_per_invoice", "6. large history: requests per invoice"),
+    ("large", "rss_growth_end_vs_first_segment", "6. job worker RSS growth, end / 1st seg."),
+    ("large", "cost_last_vs_first_segment", "6. ms/invoice, last segment / first"),
+    ("large", "books_clean", "6. large history: no double, no gap"),
     ("sync", "wave_id_lookup_uses_index", "5. wave_id look-up uses the index"),
 )
 
 
+# issue 18's results are kept in docs/results (the README table is made from them)
+RESULT_FILES = {
+    "webhook": "docs/results/bench-webhook.json",
+    "import": "docs/results/bench-import.json",
+    "large": "docs/results/bench-large-history.json",
+}
+
+
 def load(directory, name, since=None):
     path = Path(directory) / f"bench-results-{name}.json"
+    if name in RESULT_FILES:
+        path = ROOT / RESULT_FILES[name]
     if not path.exists() or (since and path.stat().st_mtime < since):
         return None
     data = json.loads(path.read_text())
@@ -60,6 +74,13 @@ def sizes(results):
         parts.append(
             f"webhook {hook['deliveries']} deliveries at concurrency {hook['concurrency']}"
         )
+    if results["import"]:
+        size = results["import"]["sizes"]
+        parts.append(
+            f"import {size['invoices']} invoices vs fair baseline, {size['reps']} repetitions"
+        )
+    if results["large"]:
+        parts.append(f"large history {results['large']['sizes']['invoices']} invoices")
     if results["memory"]:
         small, large = results["memory"]["sizes"]
         parts.append(f"memory {small} vs {large} invoices")
@@ -72,9 +93,10 @@ def main():
     ap.add_argument("--since", type=float, help="ignore files older than this (epoch s)")
     ap.add_argument("--elapsed", type=float, help="total run time in seconds")
     args = ap.parse_args()
-    results = {name: load(args.dir, name, args.since) for name in ("sync", "memory", "webhook")}
+    names = ("sync", "memory", "webhook", "import", "large")
+    results = {name: load(args.dir, name, args.since) for name in names}
     machines = {r["machine"].split(", load")[0] for r in results.values() if r}
-    print("\nIssue 10 benchmark summary")
+    print("\nIssue 10 and 18 benchmark summary")
     print(f"machine: {', '.join(sorted(machines)) or '?'}")
     print(f"sizes: {sizes(results)}")
     print(f"\n{'figure':42}{'value':>20}  {'target':<16}verdict")

@@ -19,8 +19,9 @@ def run_odoo(*args, input_text=None, timeout=900):
 class OdooServer:
     """``odoo --workers=N`` on ``db``, in its own process group, stopped on exit.
 
-    ``job_runner``: queue_job's runner on (the channels of the configuration) or
-    off (``root:0``: queued jobs stay pending). ``extra_args`` are added to the
+    ``job_runner``: queue_job's runner on (the channels of the configuration, or
+    ``channels`` when given, e.g. ``"root:3,root.wave.import:2"``) or off (``root:0``:
+    queued jobs stay pending). ``extra_args`` are added to the
     command line (e.g. time limits). :meth:`kill9` and :meth:`start` again
     restart it on the same database and ports.
     """
@@ -34,6 +35,7 @@ class OdooServer:
         workers=2,
         http_port=None,
         job_runner=True,
+        channels=None,
         extra_args=(),
         start_timeout=180,
     ):
@@ -42,6 +44,7 @@ class OdooServer:
         self.gevent_port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.job_runner, self.extra_args = job_runner, list(extra_args)
+        self.channels = channels
         self.start_timeout = start_timeout
         self.log_dir = log_dir
         self.group = None
@@ -73,6 +76,8 @@ class OdooServer:
         self.starts += 1
         env = pg_env()
         env.pop("ODOO_QUEUE_JOB_CHANNELS", None)
+        if self.channels:
+            env["ODOO_QUEUE_JOB_CHANNELS"] = self.channels
         if not self.job_runner:
             env["ODOO_QUEUE_JOB_CHANNELS"] = "root:0"
         if self.group is None:

@@ -87,12 +87,13 @@ class Sandbox(SandboxProcess):
 class OdooServer(harness.OdooServer):
     """``odoo --workers=2`` with queue_job's runner, long time limits for import chunks."""
 
-    def __init__(self, db, conf, log_dir=None, workers=2):
+    def __init__(self, db, conf, log_dir=None, workers=2, channels=None):
         super().__init__(
             db,
             conf,
             log_dir=log_dir,
             workers=workers,
+            channels=channels,
             # queue_job: long import chunks must not hit the default 120 s limit.
             extra_args=["--limit-time-real=3600", "--limit-time-cpu=3600", "--log-level=warn"],
         )

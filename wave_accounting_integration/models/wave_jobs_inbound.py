@@ -92,12 +92,31 @@ class WaveApi(models.Model):
         return job.id
 
 
+def _chunk_order(chunk):
+    """Sort key of a chunk: day of its year it starts on, then the year (see
+    ``wave.sync.job._enqueue_chunks``); chunks without dates keep their id order."""
+    start = chunk.date_from
+    if not start:
+        return (0, 0, chunk.id)
+    return (start.timetuple().tm_yday, start.year, chunk.id)
+
+
 class WaveSyncJob(models.Model):
     _inherit = "wave.sync.job"
 
     def _enqueue_chunks(self):
-        """Enqueue one import job per pending or interrupted chunk of this run."""
-        for chunk in self.child_ids.filtered(lambda c: c.state in ("pending", "running")):
+        """Enqueue one import job per pending or interrupted chunk of this run.
+
+        Chunks run side by side on the job workers (channel ``root.wave.import``).
+        Invoice and payment numbers are sequences per journal and year, and Odoo holds
+        a year's sequence from a page's first posting to its commit: two chunks of the
+        same year would mostly wait for each other. So the chunks are enqueued (and
+        taken by the runner) by their place within their year first, then by year:
+        January of each year, then February of each year, ... and chunks running at
+        the same time post into different sequences whenever the history spans years.
+        """
+        todo = self.child_ids.filtered(lambda c: c.state in ("pending", "running"))
+        for chunk in todo.sorted(_chunk_order):
             job = (
                 chunk.with_context(company_id=chunk.company_id.id)
                 .with_delay(

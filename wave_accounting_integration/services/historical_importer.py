@@ -21,6 +21,7 @@ import logging
 from psycopg2.errors import TransactionRollbackError
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..graphql.inbound import ESTIMATES_BY_DATE_QUERY, INVOICES_BY_DATE_QUERY
 from ..models.wave_runtime import can_commit
@@ -210,7 +211,25 @@ class WaveHistoricalImporter(models.AbstractModel):
 
     @api.model
     def _close_run(self, connection, runs):
-        """Sum up and finish the runs whose chunks are all finished."""
+        """Sum up and finish the runs whose chunks are all finished.
+
+        Chunks run in parallel on the job workers, so two may finish at the same
+        time: each would see the other still running in its own snapshot and
+        nobody would close the run. Each finishing chunk therefore updates the
+        run's row first: the second one waits for the first one's commit, then
+        fails with a serialization error, and its job runs again (queue_job
+        retries it; the page it had done is rolled back and done again, its
+        ``resume_page`` unchanged) with a snapshot where every chunk is finished.
+        """
+        if runs:
+            runs.flush_recordset()
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE wave_sync_job SET write_date = write_date WHERE id IN %s",
+                    tuple(runs.ids),
+                )
+            )
+            runs.child_ids.invalidate_recordset(["state"])
         for run in runs:
             chunks = run.child_ids
             if not chunks or not all(c.state in FINISHED_STATES for c in chunks):
