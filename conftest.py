@@ -15,6 +15,7 @@ if TESTS_DIR not in sys.path:
 def pytest_sessionstart(session):
     if session.config.pluginmanager.hasplugin("odoo"):  # pytest-odoo: Odoo in test mode
         _give_chrome_time_to_start()
+        _give_pages_time_to_load()
 
 
 def _give_chrome_time_to_start():
@@ -28,6 +29,27 @@ def _give_chrome_time_to_start():
     odoo_test_common.BROWSER_WAIT = (
         odoo_test_common.CHECK_BROWSER_SLEEP * odoo_test_common.CHECK_BROWSER_ITERATIONS
     )
+
+
+# What a browser test waits for its first page: the first page of a fresh database
+# builds the asset bundles, which took over Odoo's 60 s on the loaded 2-core machine
+# (a tour failed with "The ready code was always falsy" before any step ran).
+PAGE_READY_TIMEOUT = 240
+
+
+def _give_pages_time_to_load():
+    """Raise the time Odoo's ChromeBrowser gives a page to become ready (60 s) to
+    ``PAGE_READY_TIMEOUT``; what must be ready and every tour step's own timeout are
+    unchanged."""
+    from odoo.tests import common as odoo_test_common
+
+    browser = odoo_test_common.ChromeBrowser
+    wait_ready = browser._wait_ready
+
+    def _wait_ready(self, ready_code=None, timeout=60):
+        return wait_ready(self, ready_code, timeout=max(timeout, PAGE_READY_TIMEOUT))
+
+    browser._wait_ready = _wait_ready
 
 
 def pytest_sessionfinish(session, exitstatus):
