@@ -39,7 +39,7 @@ class Size:
 
 
 SIZES = {
-    "ci": Size(companies=20, invoices=3, spread=60, budget=10, period=20, timeout=900),
+    "ci": Size(companies=20, invoices=3, spread=120, budget=10, period=20, timeout=900),
     "bench": Size(companies=20, invoices=200, spread=300, budget=60, period=60, timeout=7200),
 }
 
