@@ -289,6 +289,9 @@ class ManyCompanies:
         starts = sorted(
             row["first_request_s"] for row in healthy if row["first_request_s"] is not None
         )
+        scheduled = sorted(
+            row["scheduled_s"] for row in healthy if row["scheduled_s"] is not None
+        )
         storm_counters = self.storm.admin("GET", "/sandbox/counters")
         states = self.rpc.search_read(
             "wave.api",
@@ -304,6 +307,13 @@ class ManyCompanies:
                 "starts_s": starts,
                 "start_span_s": round(starts[-1] - starts[0], 1) if starts else 0,
                 "most_starts_in_quarter_spread": window_peak(starts, size.spread / 4),
+                "scheduled_s": scheduled,
+                "scheduled_span_s": round(scheduled[-1] - scheduled[0], 1) if scheduled else 0,
+                "most_scheduled_in_quarter_spread": window_peak(scheduled, size.spread / 4),
+                "earliest_start_delay_s": min(
+                    (row["start_delay_s"] for row in healthy if row["start_delay_s"] is not None),
+                    default=None,
+                ),
                 "budget_bound_per_window": budget_bound(size.budget, size.period, size.period),
                 "max_peak_per_window": max(row["peak_per_window"] for row in healthy),
                 "status_429": sum(
