@@ -289,9 +289,7 @@ class ManyCompanies:
         starts = sorted(
             row["first_request_s"] for row in healthy if row["first_request_s"] is not None
         )
-        scheduled = sorted(
-            row["scheduled_s"] for row in healthy if row["scheduled_s"] is not None
-        )
+        scheduled = sorted(row["scheduled_s"] for row in healthy if row["scheduled_s"] is not None)
         storm_counters = self.storm.admin("GET", "/sandbox/counters")
         states = self.rpc.search_read(
             "wave.api",

@@ -30,9 +30,7 @@ def test_twenty_companies_polled_by_the_cron(tmp_path, capsys):
     # Staggered: the addon schedules the polls (queue_job's eta, read from the
     # database) over the spread, never most of them in the same quarter of it ...
     assert result["scheduled_span_s"] >= 0.5 * size.spread, result["scheduled_s"]
-    assert result["most_scheduled_in_quarter_spread"] <= len(healthy) / 4 + 3, result[
-        "scheduled_s"
-    ]
+    assert result["most_scheduled_in_quarter_spread"] <= len(healthy) / 4 + 3, result["scheduled_s"]
     # ... and Wave sees it: the first requests spread too, none before its company's
     # scheduled time. (How tightly the first requests follow the schedule depends on
     # the machine's load: on a loaded 2-core CI runner polls queue behind one another,
