@@ -3,12 +3,10 @@ then installed by Odoo from the wheel's location into a new database."""
 
 import glob
 import os
-import subprocess
 import sys
 from importlib.metadata import version
 
-import pytest
-from harness import ROOT, ScratchDatabase, harness_env, psql
+from harness import ROOT, ScratchDatabase, harness_env, psql, run_checked
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
@@ -26,25 +24,6 @@ print("LOADED_FROM=" + get_module_path("{ADDON}"))
 """
 
 
-def _run(cmd, *, cwd, input_text=None, timeout=300):
-    completed = subprocess.run(
-        cmd,
-        input=input_text,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        cwd=cwd,
-    )
-    if completed.returncode:
-        pytest.fail(
-            f"{' '.join(cmd)} exited {completed.returncode}\n"
-            f"--- stdout ---\n{completed.stdout[-4000:]}\n"
-            f"--- stderr ---\n{completed.stderr[-4000:]}"
-        )
-    return completed
-
-
 def _venv_python(venv):
     return os.path.join(venv, "bin", "python")
 
@@ -54,7 +33,9 @@ def _make_venv(venv, cwd):
     # come from the machine's python3, as they would on a server where Odoo is installed.
     # --without-pip: the machine's pip (seen through the system site-packages)
     # installs into the venv; bootstrapping a pip of its own takes minutes.
-    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv], cwd=cwd)
+    run_checked(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv], cwd=cwd
+    )
     return _venv_python(venv)
 
 
@@ -63,14 +44,14 @@ def _build_python(cwd):
     stamp = os.path.join(BUILD_VENV, "tools.ok")
     if not os.path.exists(stamp):
         _make_venv(BUILD_VENV, cwd)
-        _run([python, "-m", "pip", "install", "-q", *BUILD_TOOLS], cwd=cwd)
+        run_checked([python, "-m", "pip", "install", "-q", *BUILD_TOOLS], cwd=cwd)
         with open(stamp, "w", encoding="utf-8") as handle:
             handle.write("\n".join(BUILD_TOOLS))
     return python
 
 
 def _site_packages(python, cwd):
-    return _run(
+    return run_checked(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=cwd
     ).stdout.strip()
 
@@ -90,7 +71,7 @@ def test_wheel_builds_installs_and_odoo_installs_it(tmp_path):
     work = str(tmp_path)
     build_python = _build_python(work)
     dist = os.path.join(work, "dist")
-    _run(
+    run_checked(
         [
             build_python,
             "-m",
@@ -111,8 +92,8 @@ def test_wheel_builds_installs_and_odoo_installs_it(tmp_path):
     # the tested range, requests, rapidfuzz, prometheus_client) must be satisfied by
     # what is installed, so a wrong or missing requirement fails here.
     python = _make_venv(os.path.join(work, "venv"), work)
-    _run([python, "-m", "pip", "install", "-q", "--no-index", wheels[0]], cwd=work)
-    requires = _run(
+    run_checked([python, "-m", "pip", "install", "-q", "--no-index", wheels[0]], cwd=work)
+    requires = run_checked(
         [
             python,
             "-c",
@@ -133,7 +114,7 @@ def test_wheel_builds_installs_and_odoo_installs_it(tmp_path):
     assert version("odoo") in requires["odoo"].specifier  # the Odoo 18.0 installed here
 
     site = _site_packages(python, work)
-    imported = _run(
+    imported = run_checked(
         [python, "-c", f"import odoo.addons.{ADDON} as m; print(m.__file__)"], cwd=work
     ).stdout.strip()
     assert imported.startswith(os.path.join(site, "odoo", "addons", ADDON) + os.sep), imported
@@ -145,13 +126,13 @@ def test_wheel_builds_installs_and_odoo_installs_it(tmp_path):
     conf = harness_env("WAVE_ODOO_CONF")
     common = ["-c", conf, f"--addons-path={addons_path}", "--log-level=warn"]
     with ScratchDatabase(harness_env("WAVE_BASE_DB")) as db:
-        _run(
+        run_checked(
             [python, "-m", "odoo", *common, "-d", db, "-i", ADDON, "--stop-after-init"],
             cwd=work,
         )
         state = psql(db, f"SELECT state FROM ir_module_module WHERE name = '{ADDON}'")
         assert state == "installed"
-        shell = _run(
+        shell = run_checked(
             [python, "-m", "odoo", "shell", *common, "-d", db, "--no-http"],
             cwd=work,
             input_text=WHERE_LOADED,

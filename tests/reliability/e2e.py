@@ -114,7 +114,8 @@ class Rpc:
             {"db": server.db, "login": login, "password": password},
         )
 
-    def _call(self, path, params, timeout=600):
+    def _post(self, path, params, timeout=600):
+        """The JSON-RPC answer's body; :class:`RpcError` when it holds an error."""
         response = self.http.post(
             self.server.base + path,
             json={"jsonrpc": "2.0", "method": "call", "params": params},
@@ -125,7 +126,10 @@ class Rpc:
         if "error" in body:
             data = body["error"].get("data") or {}
             raise RpcError(data.get("message") or body["error"])
-        return body["result"]
+        return body
+
+    def _call(self, path, params, timeout=600):
+        return self._post(path, params, timeout)["result"]
 
     def __call__(self, model, method, *args, **kwargs):
         return self._call(

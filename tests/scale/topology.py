@@ -21,7 +21,7 @@ from pathlib import Path
 
 import harness
 from harness import ROOT, SandboxProcess
-from reliability.e2e import ADMIN_TOKEN, Rpc, RpcError, Sandbox
+from reliability.e2e import ADMIN_TOKEN, Rpc, Sandbox
 
 HTTP_LOAD = "base,web"
 JOB_LOAD = "base,web,queue_job"
@@ -143,14 +143,4 @@ class NodeRpc(Rpc):
     leaves ``result`` out of the answer)."""
 
     def _call(self, path, params, timeout=600):
-        response = self.http.post(
-            self.server.base + path,
-            json={"jsonrpc": "2.0", "method": "call", "params": params},
-            timeout=timeout,
-        )
-        response.raise_for_status()
-        body = response.json()
-        if "error" in body:
-            data = body["error"].get("data") or {}
-            raise RpcError(data.get("message") or body["error"])
-        return body.get("result")
+        return self._post(path, params, timeout).get("result")
