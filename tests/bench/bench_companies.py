@@ -21,7 +21,6 @@ Run:  python3 tests/bench/bench_companies.py --template <db with the addon>
 """
 
 import argparse
-import datetime
 import json
 import os
 import platform
@@ -31,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
 
+from bench_common import load, run_header
 from harness import ROOT, odoo_conf, pg_env
 from scale.companies import REVOKED, SIZES, STORM, ManyCompanies, Size
 
@@ -52,6 +52,7 @@ def main():
     parser.add_argument("--output", default=str(OUTPUT))
     args = parser.parse_args()
     os.environ.update({k: v for k, v in pg_env().items() if k.startswith("PG")})
+    load_start = load()
     size = Size(
         companies=args.companies,
         invoices=args.invoices,
@@ -86,12 +87,9 @@ def main():
         "revoked_state": result["revoked_state"],
         "storm_503": result["storm_statuses"].get("503", 0),
     }
-    result["machine"] = {
-        "cpus": os.cpu_count(),
-        "load": os.getloadavg(),
-        "python": platform.python_version(),
-        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-    }
+    # where and when (scripts/bench_table.py prints it beside the README's figures)
+    result.update(run_header(load_start))
+    result["python"] = platform.python_version()
     stats = result.get("pg_stats_delta") or {}
     result["summary"]["postgres_per_invoice"] = {
         key: round(value / imported, 1) for key, value in stats.items() if imported

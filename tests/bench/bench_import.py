@@ -45,7 +45,6 @@ import cProfile
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -56,13 +55,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
 
 import itertools
 
+from bench_common import bench_connection, load, open_registry, reconcile_payments, run_header
 from harness import (
     ROOT,
     OdooServer,
     SandboxProcess,
     copy_database,
     drop_database,
-    odoo_conf,
     pg_env,
     prepare_database,
     psql,
@@ -83,57 +82,20 @@ def date_range():
     return today - datetime.timedelta(days=365 * 3 + 7), today + datetime.timedelta(days=1)
 
 
-def load():
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 # ---------------------------------------------------------------------------
 # Workers: Odoo in this process, on one database
 # ---------------------------------------------------------------------------
-def open_registry(db):
-    import odoo
-    from odoo.modules.registry import Registry
-
-    odoo.tools.config.parse_config(["-c", str(odoo_conf()), "-d", db, "--log-level=warn"])
-    return odoo, Registry(db)
-
-
 def worker_seed(args):
     odoo, registry = open_registry(args.db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        company = env["res.company"].create(
-            {
-                "name": "Bench import",
-                "currency_id": env.ref("base.USD").id,
-                "country_id": env.ref("base.us").id,
-            }
-        )
-        for user in env.user | env.ref("base.user_admin"):
-            user.write({"company_ids": [(4, company.id)]})
-        env["account.chart.template"].try_loading(
-            "generic_coa", company=company, install_demo=False
-        )
-        for code in ("base.EUR", "base.CAD"):
-            env.ref(code).active = True
-        connection = env["wave.api"].create(
-            {
-                "name": "Bench import",
-                "company_id": company.id,
-                "auth_method": "token",
-                "full_access_token": os.environ["BENCH_WAVE_TOKEN"],
-                "api_url": f"{args.sandbox_url}/graphql/public",
-                "authorize_url": f"{args.sandbox_url}/oauth2/authorize/",
-                "token_url": f"{args.sandbox_url}/oauth2/token/",
-                "allow_insecure_loopback": True,
-                "business_id": args.business_id,
-                "business_name": "Bench import",
-                "business_currency": "USD",
-                "state": "connected",
-                "rate_limit": 100000,
-                "import_draft_invoices": True,
-                "sync_inbound": True,
-            }
+        company, connection = bench_connection(
+            env,
+            "Bench import",
+            sandbox_url=args.sandbox_url,
+            business_id=args.business_id,
+            token=os.environ["BENCH_WAVE_TOKEN"],
+            sync_inbound=True,
         )
         cr.commit()
         cenv = env(context={"allowed_company_ids": [company.id]})
@@ -308,21 +270,11 @@ def worker_baseline(args):
         part = payments[start : start + batch]
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, context)
-            pays = env["account.payment"].create([vals for _i, vals in part])
-            pays.action_post()
-            plan = []
-            for pay, (index, _vals) in zip(pays, part, strict=True):
-                move = env["account.move"].browse(move_ids[index])
-                receivable = move.line_ids.filtered(
-                    lambda x: x.account_id.account_type == "asset_receivable" and not x.reconciled
-                )
-                counterpart = pay.move_id.line_ids.filtered(
-                    lambda x, acc=receivable.account_id: x.account_id in acc and not x.reconciled
-                )
-                if receivable and counterpart:
-                    plan.append(receivable | counterpart)
-            if plan:
-                env["account.move.line"]._reconcile_plan(plan)
+            reconcile_payments(
+                env,
+                [vals for _i, vals in part],
+                env["account.move"].browse([move_ids[index] for index, _vals in part]),
+            )
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     out = {
         "wall_s": round(wall, 2),
@@ -541,26 +493,9 @@ def run_baseline(args, db, seed):
     return figures
 
 
-def git_commit():
-    out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    )
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip()
-    return out.stdout.strip() + ("+changes" if dirty else "")
-
-
 def header(args, load_start):
     return {
-        "commit": git_commit(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu",
-        "load_start": load_start,
-        "load_end": load(),
+        **run_header(load_start),
         "load_note": "shared machine: other sessions ran beside this benchmark; compare the "
         "ratios measured inside this run, not absolute times",
     }

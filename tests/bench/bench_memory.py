@@ -47,7 +47,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -56,12 +55,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
 
+from bench_common import add_database_args, bench_connection, machine, open_registry
 from harness import (
     ROOT,
     SandboxProcess,
     copy_database,
     drop_database,
-    odoo_conf,
     pg_env,
     prepare_database,
 )
@@ -86,43 +85,15 @@ def worker(args):
     import resource
     import tracemalloc
 
-    import odoo
-    from odoo.modules.registry import Registry
-
-    odoo.tools.config.parse_config(["-c", str(odoo_conf()), "-d", args.db, "--log-level=warn"])
-    registry = Registry(args.db)
+    odoo, registry = open_registry(args.db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        company = env["res.company"].create(
-            {
-                "name": f"Bench memory {args.worker}",
-                "currency_id": env.ref("base.USD").id,
-                "country_id": env.ref("base.us").id,
-            }
-        )
-        env.user.write({"company_ids": [(4, company.id)]})
-        env["account.chart.template"].try_loading(
-            "generic_coa", company=company, install_demo=False
-        )
-        for code in ("base.EUR", "base.CAD"):
-            env.ref(code).active = True
-        connection = env["wave.api"].create(
-            {
-                "name": "Bench memory",
-                "company_id": company.id,
-                "auth_method": "token",
-                "full_access_token": os.environ["BENCH_WAVE_TOKEN"],
-                "api_url": f"{args.sandbox_url}/graphql/public",
-                "authorize_url": f"{args.sandbox_url}/oauth2/authorize/",
-                "token_url": f"{args.sandbox_url}/oauth2/token/",
-                "allow_insecure_loopback": True,
-                "business_id": args.business_id,
-                "business_name": "Bench memory",
-                "business_currency": "USD",
-                "state": "connected",
-                "rate_limit": 100000,
-                "import_draft_invoices": True,
-            }
+        company, connection = bench_connection(
+            env,
+            f"Bench memory {args.worker}",
+            sandbox_url=args.sandbox_url,
+            business_id=args.business_id,
+            token=os.environ["BENCH_WAVE_TOKEN"],
         )
         company_id, connection_id = company.id, connection.id
     rss_before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -292,8 +263,7 @@ def report(args, rows):
         else None
     )
     result = {
-        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, "
-        f"load {os.getloadavg()[0]:.1f}",
+        "machine": machine(),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "sizes": [small["size"], large["size"]],
         "runs": rows,
@@ -374,13 +344,7 @@ def main():
     )
     ap.add_argument("--no-tracemalloc", dest="tracemalloc", action="store_false")
     ap.set_defaults(tracemalloc=False)
-    ap.add_argument(
-        "--no-upgrade",
-        action="store_true",
-        help="the template already has this code's fields (skip -u)",
-    )
-    ap.add_argument("--db", default=f"bench_memory_{os.getpid()}")
-    ap.add_argument("--template", default="wave_dev")
+    add_database_args(ap, "memory")
     ap.add_argument("--output", default=str(ROOT / "bench-results-memory.json"))
     # internal: the measured worker process
     ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
@@ -403,7 +367,8 @@ def main():
             Path(args.output).write_text(json.dumps({"partial": True, "runs": rows}, indent=2))
         report(args, rows)
     finally:
-        drop_database(base)
+        if not args.keep:
+            drop_database(base)
 
 
 if __name__ == "__main__":

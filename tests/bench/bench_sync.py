@@ -33,8 +33,6 @@ at the end (``--keep`` keeps it).
 import argparse
 import datetime
 import json
-import os
-import platform
 import re
 import sys
 import time
@@ -42,7 +40,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
 
-from harness import ROOT, drop_database, odoo_conf, prepare_database
+from bench_common import (
+    add_database_args,
+    bench_connection,
+    machine,
+    open_registry,
+    reconcile_payments,
+)
+from harness import ROOT, drop_database, prepare_database
 
 POLL_ENTITIES = ("accounts", "sales_taxes", "products", "customers", "vendors", "invoices")
 
@@ -57,36 +62,6 @@ class Clock:
     def __exit__(self, *exc):
         self.wall = time.perf_counter() - self.wall
         self.cpu = time.process_time() - self.cpu
-
-
-def setup_company(env, name):
-    company = env["res.company"].create(
-        {"name": name, "currency_id": env.ref("base.USD").id, "country_id": env.ref("base.us").id}
-    )
-    env.user.write({"company_ids": [(4, company.id)]})
-    env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
-    return company
-
-
-def setup_connection(env, company, sandbox, business, token):
-    return env["wave.api"].create(
-        {
-            "name": f"Bench {company.name}",
-            "company_id": company.id,
-            "auth_method": "token",
-            "full_access_token": token,
-            "api_url": sandbox.graphql_url,
-            "authorize_url": sandbox.authorize_url,
-            "token_url": sandbox.token_url,
-            "allow_insecure_loopback": True,
-            "business_id": business.id,
-            "business_name": business.name,
-            "business_currency": business.currency_code,
-            "state": "connected",
-            "rate_limit": 100000,
-            "import_draft_invoices": True,
-        }
-    )
 
 
 def run_import(env, connection, business):
@@ -163,7 +138,7 @@ def baseline_values(env, company, moves):
 
 def run_baseline(env, invoices, payments, posted, batch=100):
     """Create, post and reconcile the same invoices and payments with the plain ORM."""
-    Move, Payment = env["account.move"], env["account.payment"]
+    Move = env["account.move"]
     created = Move
     for start in range(0, len(invoices), batch):
         vals_list = invoices[start : start + batch]
@@ -179,21 +154,11 @@ def run_baseline(env, invoices, payments, posted, batch=100):
         env.cr.commit()
     for start in range(0, len(payments), batch):
         part = payments[start : start + batch]
-        pays = Payment.create([vals for _index, vals in part])
-        pays.action_post()
-        plan = []
-        for pay, (index, _vals) in zip(pays, part, strict=True):
-            move = created[index]
-            receivable = move.line_ids.filtered(
-                lambda x: x.account_id.account_type == "asset_receivable" and not x.reconciled
-            )
-            counterpart = pay.move_id.line_ids.filtered(
-                lambda x, acc=receivable.account_id: x.account_id in acc and not x.reconciled
-            )
-            if receivable and counterpart:
-                plan.append(receivable | counterpart)
-        if plan:
-            env["account.move.line"]._reconcile_plan(plan)
+        reconcile_payments(
+            env,
+            [vals for _index, vals in part],
+            created.browse([created.ids[index] for index, _vals in part]),
+        )
         env.cr.commit()
     return created
 
@@ -366,10 +331,15 @@ def measure(env, size, label, sandbox_cls, with_baseline=False, export=0):
     try:
         wave_us, _wave_ca = sandbox.seed_demo(invoices_per_business=size, customers=30, vendors=5)
         token = sandbox.issue_full_access_token()
-        company = setup_company(env, f"Bench {label} {size}")
-        for code in ("base.EUR", "base.CAD"):
-            env.ref(code).active = True
-        connection = setup_connection(env, company, sandbox, wave_us, token)
+        company, connection = bench_connection(
+            env,
+            f"Bench {label} {size}",
+            sandbox_url=sandbox.base_url,
+            business_id=wave_us.id,
+            token=token,
+            business_name=wave_us.name,
+            business_currency=wave_us.currency_code,
+        )
         env.cr.commit()
         invoices = [inv for inv in wave_us.invoices if not inv.deleted]
         wave_payments = sum(len(inv.payment_list) for inv in invoices)
@@ -424,28 +394,17 @@ def main():
     ap.add_argument("--invoices", type=int, default=2000, help="invoices imported (and baseline)")
     ap.add_argument("--export", type=int, default=200, help="Odoo invoices exported")
     ap.add_argument("--full", action="store_true", help="10,000 invoices, 1,000 exported")
-    ap.add_argument("--db", default=f"bench_sync_{os.getpid()}")
-    ap.add_argument("--template", default="wave_dev")
-    ap.add_argument("--keep", action="store_true", help="do not drop the database")
-    ap.add_argument(
-        "--no-upgrade",
-        action="store_true",
-        help="the template already has this code's fields (skip -u)",
-    )
+    add_database_args(ap, "sync")
     ap.add_argument("--output", default=str(ROOT / "bench-results-sync.json"))
     args = ap.parse_args()
     if args.full:
         args.invoices, args.export = 10000, 1000
 
     prepare_database(args.db, args.template, upgrade=not args.no_upgrade)
-    import odoo
-    from odoo.modules.registry import Registry
-
-    odoo.tools.config.parse_config(["-c", str(odoo_conf()), "-d", args.db, "--log-level=warn"])
     from wave_sandbox import WaveSandbox
 
     try:
-        registry = Registry(args.db)
+        odoo, registry = open_registry(args.db)
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "en_US"})
             row = measure(
@@ -474,8 +433,7 @@ def report(args, row):
         export["requests_per_invoice"] <= 0.5 and export["exported_sent"] == export["invoices"]
     )
     result = {
-        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, "
-        f"load {os.getloadavg()[0]:.1f}",
+        "machine": machine(),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "invoices": row["size"],
         "import": row,

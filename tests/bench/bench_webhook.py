@@ -34,7 +34,6 @@ import hmac
 import json
 import math
 import os
-import platform
 import secrets
 import signal
 import statistics
@@ -48,6 +47,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
 
+from bench_common import add_database_args, load, run_header
 from harness import (
     ROOT,
     OdooServer,
@@ -295,14 +295,7 @@ def report(args, health, hook):
         },
     }
     result = {
-        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, "
-        f"load {os.getloadavg()[0]:.1f}",
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-        ).stdout.strip(),
-        "load_start": args.load_start,
-        "load_end": [round(x, 2) for x in os.getloadavg()],
+        **run_header(args.load_start),
         "sizes": {"deliveries": n, "rounds": len(hook["rounds"]), "concurrency": args.concurrency},
         "workers": args.workers,
         "concurrency": args.concurrency,
@@ -359,19 +352,12 @@ def main():
         "--rounds", type=int, default=5, help="interleaved rounds (webhook, bare route, ...)"
     )
     ap.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
-    ap.add_argument("--db", default=f"bench_webhook_{os.getpid()}")
-    ap.add_argument("--template", default="wave_dev")
-    ap.add_argument("--keep", action="store_true", help="do not drop the database")
-    ap.add_argument(
-        "--no-upgrade",
-        action="store_true",
-        help="the template already has this code's fields (skip -u)",
-    )
+    add_database_args(ap, "webhook")
     ap.add_argument("--output", default=str(ROOT / "docs" / "results" / "bench-webhook.json"))
     args = ap.parse_args()
     if args.full:
         args.deliveries = 10000
-    args.load_start = [round(x, 2) for x in os.getloadavg()]
+    args.load_start = load()
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C: servers stopped, databases dropped
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
