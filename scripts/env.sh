@@ -10,7 +10,11 @@ ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 CACHE="${WAVE_CACHE_DIR:-$ROOT/.cache}"
 ODOO_CONF="$CACHE/odoo.conf"
 PYTHON="${PYTHON:-python3}"
-ODOO_BRANCH_URL="${ODOO_SOURCE_URL:-https://github.com/odoo/odoo/archive/refs/heads/18.0.tar.gz}"
+# The Odoo 18.0 build tested with queue_job 18.0.3.1.2 (README, "Requirements"): Odoo's
+# official nightly source archive of 2025-05-06. ODOO_SOURCE_URL replaces it (another
+# build, or a mirror once nightly.odoo.com no longer keeps this one).
+ODOO_TESTED_BUILD="18.0-20250506"
+ODOO_SOURCE_URL="${ODOO_SOURCE_URL:-https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.20250506.tar.gz}"
 mkdir -p "$CACHE"
 
 say() { printf '\033[1m[wave]\033[0m %s\n' "$*" >&2; }
@@ -24,26 +28,32 @@ EOF
 }
 
 # Odoo 18 must be importable by the machine's python3 (no venv hides it). When
-# it is not, install Odoo's official 18.0 source, except in CI, which must be
-# given an Odoo and fails loudly without one.
+# it is not, install Odoo's official 18.0 source (the tested build), except in CI,
+# which must be given an Odoo and fails loudly without one.
 ensure_odoo() {
     if odoo_importable; then
+        local build
+        build="$("$PYTHON" -c 'import odoo.release as r; print(r.version)' 2>/dev/null)"
+        [ "$build" = "$ODOO_TESTED_BUILD" ] \
+            || say "Odoo $build is not the tested build $ODOO_TESTED_BUILD (README, 'Requirements'): running on it all the same"
         return 0
     fi
     if [ -n "${CI:-}" ]; then
         die "Odoo 18 is not importable by $PYTHON. Install Odoo 18.0 (its requirements.txt, then 'pip install -e <odoo-src> --config-settings editable_mode=compat') and run again."
     fi
-    say "Odoo 18 is not importable by $PYTHON: installing Odoo's official 18.0 source ($ODOO_BRANCH_URL)"
-    local src="$CACHE/odoo-src"
+    say "Odoo 18 is not importable by $PYTHON: installing Odoo's official 18.0 source, build $ODOO_TESTED_BUILD ($ODOO_SOURCE_URL)"
+    # one folder per source URL: a changed ODOO_SOURCE_URL never reuses another build's tree
+    local src
+    src="$CACHE/odoo-src/$(printf %s "$ODOO_SOURCE_URL" | sha1sum | cut -c1-12)"
     mkdir -p "$src"
-    if ! timeout 900 "$PYTHON" - "$ODOO_BRANCH_URL" "$src" <<'EOF'; then
+    if ! timeout 900 "$PYTHON" - "$ODOO_SOURCE_URL" "$src" <<'EOF'; then
 import sys, tarfile, urllib.request
 url, dest = sys.argv[1:]
 with urllib.request.urlopen(url, timeout=60) as response:
     with tarfile.open(fileobj=response, mode="r|gz") as archive:
         archive.extractall(dest)
 EOF
-        die "Could not download Odoo 18.0 from $ODOO_BRANCH_URL (offline?). Install Odoo 18.0 Community so that 'python3 -c \"import odoo\"' works (see README, 'Requirements'), then run again."
+        die "Could not download Odoo 18.0 from $ODOO_SOURCE_URL (offline?). Install Odoo 18.0 Community so that 'python3 -c \"import odoo\"' works (see README, 'Requirements'), then run again."
     fi
     local tree
     tree=$(find "$src" -maxdepth 1 -mindepth 1 -type d | head -n 1)
