@@ -29,3 +29,33 @@ def test_every_result_file_names_its_run_and_targets():
         # the table shows each target of the file
         table = bench_table.render_table({path.stem: data})
         assert len(table.splitlines()) == 2 + len(data["targets"]), path.name
+
+
+def test_readme_scale_limits_are_generated_from_the_scale_result_file():
+    """ "Limits, on paper" holds only the block written from scale-companies.json."""
+    text = (ROOT / "README.md").read_text()
+    data = json.loads(bench_table.SCALE.read_text())
+    section = text[text.index("### Limits, on paper") :]
+    heading_end = section.index("\n") + 1
+    start = section.index(bench_table.SCALE_START)
+    end = section.index(bench_table.SCALE_END) + len(bench_table.SCALE_END)
+    # nothing hand-written between the heading, the block and what follows from it
+    assert section[heading_end:start].strip() == ""
+    assert section[end : section.index("What follows from it:")].strip() == ""
+    block = section[start + len(bench_table.SCALE_START) : end - len(bench_table.SCALE_END)]
+    assert block.strip() == bench_table.render_scale(data), (
+        "README.md's scale figures differ from docs/results: run scripts/bench_table.py"
+    )
+    # the issue's figures, with the run's provenance
+    summary = data["summary"]
+    for key in (
+        "total_time_s",
+        "invoices_per_hour",
+        "requests_per_minute",
+        "max_requests_per_company_per_window",
+        "slowest_start_delay_s",
+        "slowest_done_after_scheduled_s",
+    ):
+        assert bench_table.cell(summary[key]) in block, key
+    date, commit, _cpus, _load = bench_table.provenance(data)
+    assert f"({date}, commit {commit}," in block

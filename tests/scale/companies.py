@@ -44,13 +44,14 @@ SIZES = {
 }
 
 REVOKED, STORM = 0, 1  # the two failing companies
+JOB_WORKERS = 2  # the job node's --workers (recorded in the result)
 
 
 class ManyCompanies:
     def __init__(self, workdir, size, template, conf, seed=20261222):
         self.workdir, self.size, self.seed = workdir, size, seed
         self.template, self.conf = template, conf
-        self.result = {"size": vars(size).copy()}
+        self.result = {"size": vars(size).copy(), "job_workers": JOB_WORKERS}
 
     def run(self):
         began = time.monotonic()
@@ -67,7 +68,7 @@ class ManyCompanies:
                 seed=self.seed + 1, admin_token=ADMIN_TOKEN, log_dir=self.workdir
             ) as storm,
             ScratchDatabase(self.template, prefix="scale_mc") as db,
-            job_node(db, conf, self.workdir) as jobs,
+            job_node(db, conf, self.workdir, workers=JOB_WORKERS) as jobs,
         ):
             self.sandbox, self.storm, self.db, self.jobs = sandbox, storm, db, jobs
             self.rpc = NodeRpc(jobs)
