@@ -36,6 +36,7 @@ from ..lib import (
     refresh_token,
     scopes_for_features,
 )
+from ..lib.text import by_count
 from .wave_rate_bucket import PgTokenBucket
 from .wave_runtime import in_test_mode
 
@@ -607,6 +608,10 @@ class WaveApiAuth(models.Model):
         if runs:
             runs.action_resume()
             self.message_post(
-                body=_("%(count)s interrupted historical import(s) resumed.", count=len(runs)),
+                body=by_count(
+                    len(runs),
+                    _("One interrupted historical import resumed."),
+                    _("%(count)s interrupted historical imports resumed."),
+                ),
                 subtype_xmlid="mail.mt_note",
             )

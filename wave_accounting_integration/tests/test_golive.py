@@ -164,6 +164,19 @@ class TestGoLiveChecklist(WaveSandboxCommon):
         )
         _checklist, lines = self._run()
         self.assertEqual(lines["webhook"].state, "ok")
+        # one delivery reads in the singular, two in the plural
+        self.assertIn("1 verified delivery in the last", lines["webhook"].message)
+        self.env["wave.webhook.event"].sudo().create(
+            {
+                "connection_id": self.connection.id,
+                "event_id": "evt-golive-2",
+                "event_type": "invoice.viewed",
+                "state": "done",
+                "received_at": fields.Datetime.now() - timedelta(days=1),
+            }
+        )
+        _checklist, lines = self._run()
+        self.assertIn("2 verified deliveries in the last", lines["webhook"].message)
 
     def test_action_open_as_accountant(self):
         action = self.env["wave.golive.checklist"].with_user(self.wave_accountant).action_open()
