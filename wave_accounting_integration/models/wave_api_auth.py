@@ -562,13 +562,15 @@ class WaveApiAuth(models.Model):
             counts = self._wave_linked_counts()
             raise UserError(
                 _(
-                    "%(invoices)s invoices, %(payments)s payments and %(contacts)s contacts "
-                    "of this company are linked to the Wave business %(old)s. Choosing "
-                    "%(new)s would sync them with another business. Tick the confirmation "
-                    "in the business selection if you really mean it.",
+                    "%(invoices)s, %(payments)s and %(contacts)s of this company are linked "
+                    "to the Wave business %(old)s. Choosing %(new)s would sync them with "
+                    "another business. Tick the confirmation in the business selection if "
+                    "you really mean it.",
                     old=self.business_name or self.business_id or _("chosen before"),
                     new=business["name"],
-                    **counts,
+                    invoices=by_count(counts["invoices"], _("1 invoice"), _("%(count)s invoices")),
+                    payments=by_count(counts["payments"], _("1 payment"), _("%(count)s payments")),
+                    contacts=by_count(counts["contacts"], _("1 contact"), _("%(count)s contacts")),
                 )
             )
         reconnected = self.business_id == business["id"]

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib.text import by_count
 from ..mappers.invoice_inbound import item_account_id
 from ..services.inbound_replay import SUCCESS as REPLAY_SUCCESS
 from ..services.job_guard import replay_guard
@@ -458,12 +459,18 @@ class WaveQuarantine(models.Model):
             )
             kind = "warning"
         else:
-            message = _(
-                "%(fixed)s of %(total)s records were fixed; %(left)s still wait in quarantine "
-                "with their updated reason.",
+            message = by_count(
+                len(remaining),
+                _(
+                    "%(fixed)s of %(total)s records were fixed; 1 still waits in quarantine "
+                    "with its updated reason."
+                ),
+                _(
+                    "%(fixed)s of %(total)s records were fixed; %(count)s still wait in "
+                    "quarantine with their updated reason."
+                ),
                 fixed=len(self) - len(remaining),
                 total=len(self),
-                left=len(remaining),
             )
             kind = "warning"
         return {
@@ -518,10 +525,14 @@ class WaveQuarantine(models.Model):
             if record.state != "open":
                 fixed += 1
         remaining = self.filtered(lambda r: r.state == "open")
-        summary = _(
-            "Replay finished: %(fixed)s of %(total)s records fixed, %(left)s still in quarantine.",
+        summary = by_count(
+            len(self),
+            _("Replay finished: %(fixed)s of 1 record fixed, %(left)s still in quarantine."),
+            _(
+                "Replay finished: %(fixed)s of %(count)s records fixed, %(left)s still in "
+                "quarantine."
+            ),
             fixed=fixed,
-            total=len(self),
             left=len(remaining),
         )
         body = Markup("<p>%s</p>") % summary
