@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Tours of the historical import: live progress over the bus; cancel and resume.
+"""Tours of the historical import: live progress over the bus; cancel and resume;
+starting an import from the connection shows the run alone (no breadcrumb pile-up).
 
 The progress tour opens a running import; while the browser shows it, the
 import's job runs in a thread of the test (the queue job's method, on a cursor
@@ -11,7 +12,6 @@ started, before the last minute that the bus's first poll reads).
 """
 
 import datetime
-import logging
 import threading
 import time
 from unittest.mock import patch
@@ -24,8 +24,6 @@ from odoo.tests import HttpCase, tagged
 from .common import WaveSandboxCommon
 
 PAGE_SIZE = 4
-
-_logger = logging.getLogger(__name__)
 
 
 @tagged("post_install", "-at_install")
@@ -85,13 +83,12 @@ class TestImportTours(WaveSandboxCommon, HttpCase):
             with self.registry.cursor() as cr:
                 # A test transaction stamps its rows with its own start time; a real
                 # commit stamps them now (the bus's first poll reads the last minute).
+                # Raw SQL: create_date is a magic field the ORM does not let one write.
                 cr.execute(
                     "UPDATE bus_bus SET create_date = %s WHERE create_date < %s",
                     [datetime.datetime.utcnow(), datetime.datetime.utcnow()],
                 )
-                cr.execute("SELECT count(*) FROM bus_bus WHERE message LIKE '%wave_sync_progress%'")
-                notes = cr.fetchone()[0]
-            outcome["steps"].append(f"pages {max_pages}: {len(websockets)} ws, {notes} notes")
+            outcome["steps"].append(f"pages {max_pages}: {len(websockets)} websockets told")
             for websocket in websockets:
                 websocket.trigger_notification_dispatching()
 
@@ -130,16 +127,13 @@ class TestImportTours(WaveSandboxCommon, HttpCase):
             finally:
                 thread.join(60)
                 outcome["reads"] = len(reads)
-                outcome["channels"] = [c for c in dispatch._channels_to_ws if "res.partner" in c]
-                _logger.warning("import progress tour: %s", outcome)
         self.assertFalse(outcome.get("error"), outcome)
         self.assertGreaterEqual(len(reads), 3, "read when shown, after a page, at the end")
         self.assertIn(run.state, ("done", "partial"))
-        self.env.cr.execute(
-            "SELECT count(*) FROM account_move WHERE company_id = %s AND wave_id IS NOT NULL",
-            [self.connection.company_id.id],
+        imported = self.env["account.move"].search_count(
+            [("company_id", "=", self.connection.company_id.id), ("wave_id", "!=", False)]
         )
-        self.assertGreater(self.env.cr.fetchone()[0], PAGE_SIZE)
+        self.assertGreater(imported, PAGE_SIZE)
 
     def test_cancel_asks_then_resume(self):
         run = self._start_import()

@@ -422,10 +422,10 @@ class WaveGoliveChecklist(models.TransientModel):
         # Formatted before the call: Odoo's term extractor reads _()'s arguments.
         wave_amount, odoo_amount = f"{wave_total:.2f}", f"{odoo_total:.2f}"
         message = _(
-            "%(period)s: Wave %(wave_count)s invoices for %(wave_total)s, Odoo %(odoo_count)s "
+            "%(period)s: Wave %(wave_invoices)s for %(wave_total)s, Odoo %(odoo_count)s "
             "for %(odoo_total)s.",
             period=period,
-            wave_count=wave_count,
+            wave_invoices=by_count(wave_count, _("1 invoice"), _("%(count)s invoices")),
             wave_total=wave_amount,
             odoo_count=len(moves),
             odoo_total=odoo_amount,
