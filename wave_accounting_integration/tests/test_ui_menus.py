@@ -152,7 +152,16 @@ class TestWaveMenus(WaveTourCase):
         menus = self.env["ir.ui.menu"].search(
             [("id", "child_of", root.id), ("action", "!=", False)]
         )
-        return menus.filtered(lambda menu: menu.id in visible)
+
+        def shown(menu):
+            # the menu and every menu above it (a hidden folder hides what it holds)
+            while menu and menu != root.parent_id:
+                if menu.id not in visible:
+                    return False
+                menu = menu.parent_id
+            return True
+
+        return menus.filtered(shown)
 
     def _open(self, url, code, name):
         """Run ``code`` in the browser on ``url``; screenshot when done; the screen's texts."""
