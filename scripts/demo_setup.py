@@ -123,7 +123,7 @@ def what_you_will_see():
             "Wave > Review > Quarantine until you add that currency in Odoo, then replay them."
         )
     lines.append(
-        "Everything else is booked to the cent (check it in Wave > Activity > Compare with Wave)."
+        "Everything else is booked to the cent (check it: Wave dashboard, Compare with Wave)."
     )
     return lines
 

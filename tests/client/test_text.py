@@ -24,3 +24,20 @@ def test_one_final_period(lib, sentence, shown):
     from wave_client_lib.text import one_final_period
 
     assert one_final_period(sentence) == shown
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [
+        (0, "0 invoices for Globex"),
+        (1, "1 invoice for Globex"),
+        (2, "2 invoices for Globex"),
+    ],
+)
+def test_by_count(lib, count, shown):
+    from wave_client_lib.text import by_count
+
+    assert (
+        by_count(count, "1 invoice for %(name)s", "%(count)s invoices for %(name)s", name="Globex")
+        == shown
+    )

@@ -36,6 +36,7 @@ from ..lib import (
     refresh_token,
     scopes_for_features,
 )
+from ..lib.text import by_count
 from .wave_rate_bucket import PgTokenBucket
 from .wave_runtime import in_test_mode
 
@@ -561,13 +562,15 @@ class WaveApiAuth(models.Model):
             counts = self._wave_linked_counts()
             raise UserError(
                 _(
-                    "%(invoices)s invoices, %(payments)s payments and %(contacts)s contacts "
-                    "of this company are linked to the Wave business %(old)s. Choosing "
-                    "%(new)s would sync them with another business. Tick the confirmation "
-                    "in the business selection if you really mean it.",
+                    "%(invoices)s, %(payments)s and %(contacts)s of this company are linked "
+                    "to the Wave business %(old)s. Choosing %(new)s would sync them with "
+                    "another business. Tick the confirmation in the business selection if "
+                    "you really mean it.",
                     old=self.business_name or self.business_id or _("chosen before"),
                     new=business["name"],
-                    **counts,
+                    invoices=by_count(counts["invoices"], _("1 invoice"), _("%(count)s invoices")),
+                    payments=by_count(counts["payments"], _("1 payment"), _("%(count)s payments")),
+                    contacts=by_count(counts["contacts"], _("1 contact"), _("%(count)s contacts")),
                 )
             )
         reconnected = self.business_id == business["id"]
@@ -607,6 +610,10 @@ class WaveApiAuth(models.Model):
         if runs:
             runs.action_resume()
             self.message_post(
-                body=_("%(count)s interrupted historical import(s) resumed.", count=len(runs)),
+                body=by_count(
+                    len(runs),
+                    _("One interrupted historical import resumed."),
+                    _("%(count)s interrupted historical imports resumed."),
+                ),
                 subtype_xmlid="mail.mt_note",
             )

@@ -343,5 +343,9 @@ class WaveDashboard(models.TransientModel):
     def action_open_partner_map(self):
         return self._open_xmlid("wave_accounting_integration.wave_partner_map_action")
 
+    def action_open_parity(self):
+        """Compare with Wave (a button of the dashboard, not a menu)."""
+        return self._open_xmlid("wave_accounting_integration.wave_parity_report_wizard_action")
+
     def action_open_golive(self):
         return self.env["wave.golive.checklist"].action_open(self.connection_id)

@@ -41,6 +41,7 @@ from ..lib.export_file_parser import (
     open_reader,
     parse_row,
 )
+from ..lib.text import by_count
 from ..mappers.invoice_inbound import wave_text_as_html
 
 _logger = logging.getLogger(__name__)
@@ -167,10 +168,19 @@ class WaveExportFile(models.AbstractModel):
     def _file_error(self, error):
         if error.duplicated:
             return UserError(
-                self.env._(
-                    "The column(s) %s appear more than once in the file, so it is not clear "
-                    "which one to read. Nothing was imported: export the file from Wave again.",
-                    ", ".join(error.duplicated),
+                by_count(
+                    len(error.duplicated),
+                    self.env._(
+                        "The column %(columns)s appears more than once in the file, so it is "
+                        "not clear which one to read. Nothing was imported: export the file "
+                        "from Wave again."
+                    ),
+                    self.env._(
+                        "The columns %(columns)s appear more than once in the file, so it is "
+                        "not clear which one to read. Nothing was imported: export the file "
+                        "from Wave again."
+                    ),
+                    columns=", ".join(error.duplicated),
                 )
             )
         if error.cut_row:
@@ -184,9 +194,17 @@ class WaveExportFile(models.AbstractModel):
             )
         if error.missing:
             return UserError(
-                self.env._(
-                    "This is not a Wave accounting transactions export: missing column(s) %s.",
-                    ", ".join(error.missing),
+                by_count(
+                    len(error.missing),
+                    self.env._(
+                        "This is not a Wave accounting transactions export: missing column "
+                        "%(columns)s."
+                    ),
+                    self.env._(
+                        "This is not a Wave accounting transactions export: missing columns "
+                        "%(columns)s."
+                    ),
+                    columns=", ".join(error.missing),
                 )
             )
         return UserError(
@@ -255,9 +273,15 @@ class WaveExportFile(models.AbstractModel):
             for key in ("bills", "payments", "entries"):
                 result[key] += outcome.get(key, 0)
             if outcome.get("suspense"):
-                reason = self.env._(
-                    "Booked to the suspense account: Wave account(s) %s not mapped yet.",
-                    ", ".join(outcome["suspense"]),
+                reason = by_count(
+                    len(outcome["suspense"]),
+                    self.env._(
+                        "Booked to the suspense account: Wave account %(names)s not mapped yet."
+                    ),
+                    self.env._(
+                        "Booked to the suspense account: Wave accounts %(names)s not mapped yet."
+                    ),
+                    names=", ".join(outcome["suspense"]),
                 )
                 result["warnings"].append(
                     {"row": first_row, "transaction_id": tx_id, "reason": reason}

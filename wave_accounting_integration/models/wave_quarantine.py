@@ -9,6 +9,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib.text import by_count
 from ..mappers.invoice_inbound import item_account_id
 from ..services.inbound_replay import SUCCESS as REPLAY_SUCCESS
 from ..services.job_guard import replay_guard
@@ -17,6 +18,14 @@ from ..services.job_guard import replay_guard
 # reader sees in their own app (Invoicing or Accounting), or a plain word when the
 # menu is not theirs.
 MENU_TOKEN = re.compile(r"\[\[menu:([\w.]+)\]\]")
+
+# The Odoo model of the record an inbound entry of each Wave type produces, found by
+# its Wave id once the entry is resolved (contacts through their mapping).
+PRODUCED_MODELS = {
+    "Invoice": "account.move",
+    "InvoicePayments": "account.move",
+    "Estimate": "sale.order",
+}
 
 
 class WaveQuarantine(models.Model):
@@ -145,6 +154,45 @@ class WaveQuarantine(models.Model):
         if not target or not target.has_access("read"):
             return None
         return target
+
+    def _produced_record(self):
+        """The Odoo record an inbound entry produced once resolved, by its Wave id."""
+        self.ensure_one()
+        company = self.connection_id.company_id
+        if self.record_type in ("Customer", "Vendor"):
+            # sudo: the mapping is the sync's; limited to this entry's connection.
+            mapping = (
+                self.env["wave.partner.map"]
+                .sudo()
+                .search(
+                    [("connection_id", "=", self.connection_id.id), ("wave_id", "=", self.wave_id)],
+                    limit=1,
+                )
+            )
+            return mapping.partner_id
+        model = PRODUCED_MODELS.get(self.record_type)
+        if not model or model not in self.env:
+            return None
+        # sudo: found for the link only (it is opened with the reader's own rights);
+        # limited to the company of the entry's connection.
+        return (
+            self.env[model]
+            .sudo()
+            .search([("wave_id", "=", self.wave_id), ("company_id", "=", company.id)], limit=1)
+        )
+
+    def _link_produced_records(self):
+        """Resolved inbound entries that name no Odoo record point at the one the
+        import produced, so that the entry shows a link to it."""
+        for record in self:
+            if record.state != "resolved" or record.direction != "inbound" or not record.wave_id:
+                continue
+            if record.res_model and record.res_id and record.res_model in self.env:
+                if self.env[record.res_model].sudo().browse(record.res_id).exists():
+                    continue  # sudo: whether it exists, whoever may read it
+            target = record._produced_record()
+            if target:
+                record._wave_sync_write({"res_model": target._name, "res_id": target.id})
 
     @api.depends("payload", "record_type", "state", "fix_currency_id", "connection_id")
     def _compute_fixes(self):
@@ -411,12 +459,18 @@ class WaveQuarantine(models.Model):
             )
             kind = "warning"
         else:
-            message = _(
-                "%(fixed)s of %(total)s records were fixed; %(left)s still wait in quarantine "
-                "with their updated reason.",
+            message = by_count(
+                len(remaining),
+                _(
+                    "%(fixed)s of %(total)s records were fixed; 1 still waits in quarantine "
+                    "with its updated reason."
+                ),
+                _(
+                    "%(fixed)s of %(total)s records were fixed; %(count)s still wait in "
+                    "quarantine with their updated reason."
+                ),
                 fixed=len(self) - len(remaining),
                 total=len(self),
-                left=len(remaining),
             )
             kind = "warning"
         return {
@@ -471,10 +525,14 @@ class WaveQuarantine(models.Model):
             if record.state != "open":
                 fixed += 1
         remaining = self.filtered(lambda r: r.state == "open")
-        summary = _(
-            "Replay finished: %(fixed)s of %(total)s records fixed, %(left)s still in quarantine.",
+        summary = by_count(
+            len(self),
+            _("Replay finished: %(fixed)s of 1 record fixed, %(left)s still in quarantine."),
+            _(
+                "Replay finished: %(fixed)s of %(count)s records fixed, %(left)s still in "
+                "quarantine."
+            ),
             fixed=fixed,
-            total=len(self),
             left=len(remaining),
         )
         body = Markup("<p>%s</p>") % summary
@@ -563,6 +621,7 @@ class WaveQuarantine(models.Model):
         if outcome in REPLAY_SUCCESS:
             if self.state == "open":
                 self.state = "resolved"
+            self._link_produced_records()
             self.env["wave.audit.log"]._log_many(self, "replay", {"outcome": outcome})
         elif self.state == "open" and outcome not in ("quarantined", "conflict"):
             self.attempts += 1
@@ -673,4 +732,5 @@ class WaveQuarantine(models.Model):
         if entries:
             entries.write({"state": "resolved"})
             self.env["wave.audit.log"]._log_many(entries, "resolve", {"state": "resolved"})
+            entries._link_produced_records()
         return entries

@@ -4,6 +4,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib.text import by_count
 from .wave_import_cursor import POLL_ENTITIES
 
 SYNC_KINDS = [
@@ -181,17 +182,30 @@ class WaveSyncJob(models.Model):
         idle._cancel_queued_jobs()
         imported = sum(runs.child_ids.mapped("records_done")) or sum(runs.mapped("records_done"))
         if working:
-            message = _(
-                "Import cancelled. The %(count)s records already imported stay in Odoo; "
-                "the part being imported stops after its current page. "
-                "Resume continues from where it stopped.",
-                count=imported,
+            message = by_count(
+                imported,
+                _(
+                    "Import cancelled. The record already imported stays in Odoo; "
+                    "the part being imported stops after its current page. "
+                    "Resume continues from where it stopped."
+                ),
+                _(
+                    "Import cancelled. The %(count)s records already imported stay in Odoo; "
+                    "the part being imported stops after its current page. "
+                    "Resume continues from where it stopped."
+                ),
             )
         else:
-            message = _(
-                "Import cancelled. The %(count)s records already imported stay in Odoo. "
-                "Resume continues from where it stopped.",
-                count=imported,
+            message = by_count(
+                imported,
+                _(
+                    "Import cancelled. The record already imported stays in Odoo. "
+                    "Resume continues from where it stopped."
+                ),
+                _(
+                    "Import cancelled. The %(count)s records already imported stay in Odoo. "
+                    "Resume continues from where it stopped."
+                ),
             )
         runs._send_progress()
         return {

@@ -26,6 +26,7 @@ import logging
 from odoo import _, api, fields, models
 
 from ..graphql.inbound import INVOICE_WITH_PAYMENTS_SELECTION
+from ..lib.text import by_count
 from ..mappers.invoice_inbound import (
     POSTED_STATUSES,
     discount_amount,
@@ -485,7 +486,14 @@ class WaveInvoiceImporter(models.AbstractModel):
             connection,
             "inbound",
             "Invoice",
-            [_("Booked to the suspense account: Wave account(s) %s not mapped.", names)],
+            [
+                by_count(
+                    len(set(account_names)),
+                    _("Booked to the suspense account: Wave account %(names)s not mapped."),
+                    _("Booked to the suspense account: Wave accounts %(names)s not mapped."),
+                    names=names,
+                )
+            ],
             wave_id=node["id"],
             record=move or None,
             payload=node,

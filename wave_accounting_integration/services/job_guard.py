@@ -40,6 +40,7 @@ from ..lib import (
     WaveServerError,
     WaveTransportError,
 )
+from ..lib.text import by_count
 
 _logger = logging.getLogger(__name__)
 
@@ -154,10 +155,16 @@ def replay_guard(quarantine):
                 )
             ) from None
         raise UserError(
-            _(
-                "Wave is busy or could not be reached, so %(name)s was not replayed. "
-                "Try again in %(seconds)s seconds.",
+            by_count(
+                seconds or SERVER_RETRY_SECONDS,
+                _(
+                    "Wave is busy or could not be reached, so %(name)s was not replayed. "
+                    "Try again in %(count)s second."
+                ),
+                _(
+                    "Wave is busy or could not be reached, so %(name)s was not replayed. "
+                    "Try again in %(count)s seconds."
+                ),
                 name=quarantine.name,
-                seconds=seconds or SERVER_RETRY_SECONDS,
             )
         ) from None

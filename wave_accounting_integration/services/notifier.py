@@ -15,6 +15,8 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 
+from ..lib.text import by_count
+
 _logger = logging.getLogger(__name__)
 
 ADMIN_GROUP = "wave_accounting_integration.group_wave_admin"
@@ -129,9 +131,10 @@ class WaveNotifier(models.AbstractModel):
         return self._notify_admins(
             connection,
             self.env._("Wave sync failing: %(kind)s", kind=kinds[failed_job.kind]),
-            self.env._(
-                "The last %(count)s runs failed. Last error: %(error)s",
-                count=threshold,
+            by_count(
+                threshold,
+                self.env._("The last run failed. Error: %(error)s"),
+                self.env._("The last %(count)s runs failed. Last error: %(error)s"),
                 error=(failed_job.error_message or "").strip()[:500],
             ),
         )

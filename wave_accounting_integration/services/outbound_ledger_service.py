@@ -33,6 +33,7 @@ from ..lib import (
     WaveScopeError,
     WaveValidationError,
 )
+from ..lib.text import by_count
 from ..models.wave_runtime import in_test_mode
 from .job_guard import JobRetryLater
 
@@ -251,10 +252,11 @@ class WaveOutboundLedgerService(models.AbstractModel):
         if entry.kind == "invoice" and entry.wave_id:
             undone = self.env["wave.invoice.saga"]._compensate(connection, entry, record)
         entry._wave_sync_write({"state": "compensated" if undone else "failed"})
-        note = _(
-            "Export of %(name)s to Wave failed %(n)s times (%(error)s). %(undone)s",
+        note = by_count(
+            entry.attempts,
+            _("Export of %(name)s to Wave failed once (%(error)s). %(undone)s"),
+            _("Export of %(name)s to Wave failed %(count)s times (%(error)s). %(undone)s"),
             name=entry.record_name,
-            n=entry.attempts,
             error=error,
             undone=_("Compensated: %s.", undone)
             if undone

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from odoo import api, models
 
-from ..lib.text import one_final_period
+from ..lib.text import by_count, one_final_period
 
 DIGEST_MAX_LINES = 20
 
@@ -38,7 +38,11 @@ class WaveQuarantineDigest(models.AbstractModel):
         admins = self.env["wave.notifier"]._admin_users(connection).filtered("email")
         if not admins:
             return False
-        subject = self.env._("Wave: %(count)s records in quarantine", count=len(records))
+        subject = by_count(
+            len(records),
+            self.env._("Wave: 1 record in quarantine"),
+            self.env._("Wave: %(count)s records in quarantine"),
+        )
         # sudo: the cron user mails the administrators of this connection's company
         # (chosen by _admin_users) on the connection's thread.
         return connection.sudo().message_post(
@@ -72,9 +76,10 @@ class WaveQuarantineDigest(models.AbstractModel):
             "<th>%s</th><th>%s</th></tr>%s</table>%s"
         ) % (
             one_final_period(
-                self.env._(
-                    "%(count)s Wave records are waiting in quarantine for %(name)s.",
-                    count=len(records),
+                by_count(
+                    len(records),
+                    self.env._("1 Wave record is waiting in quarantine for %(name)s."),
+                    self.env._("%(count)s Wave records are waiting in quarantine for %(name)s."),
                     name=connection.display_name,
                 )
             ),

@@ -16,6 +16,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib.text import by_count
+
 REMINDER_DAYS = 90
 ROTATION_SUMMARY = "Rotate the Wave secrets"
 
@@ -54,9 +56,12 @@ class WaveSecretRotator(models.AbstractModel):
         privileged.write(vals)
         self._after_rotation(
             connection,
-            self.env._(
-                "Webhook secret rotated; the previous one is accepted for %(hours)s more hours.",
-                hours=overlap_hours,
+            by_count(
+                overlap_hours,
+                self.env._("Webhook secret rotated; the previous one is accepted for 1 more hour."),
+                self.env._(
+                    "Webhook secret rotated; the previous one is accepted for %(count)s more hours."
+                ),
             ),
         )
         return new_secret

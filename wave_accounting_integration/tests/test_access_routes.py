@@ -46,7 +46,6 @@ ADMIN_MENUS = (
     "menu_wave_config",
     "menu_wave_settings",
     "menu_wave_connections",
-    "menu_wave_golive",
     "menu_wave_historical_import",
 )
 

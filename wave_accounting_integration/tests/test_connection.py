@@ -91,7 +91,7 @@ class TestConnection(WaveSandboxCommon):
         self.assertEqual(wizard.current_business_name, self.wave_us.name)
         canada = wizard.line_ids.filtered(lambda line: line.business_id == self.wave_ca.id)
         # Without the confirmation: refused with an explanation, nothing changes.
-        with self.assertRaisesRegex(UserError, "1 invoices.*linked to the Wave business"):
+        with self.assertRaisesRegex(UserError, "1 invoice, .*linked to the Wave business"):
             canada.action_select()
         self.connection.invalidate_recordset()
         self.assertEqual(self.connection.business_id, self.wave_us.id)

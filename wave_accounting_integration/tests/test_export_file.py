@@ -499,7 +499,8 @@ class TestExportFile(ExportFileCommon):
         # The first row twice (a copy), then cut short: the copy and the second row
         # balance, so only the cut row's loss makes the transaction wrong.
         text = "\n".join([header, line(rows[0]), line(rows[0], cut=True), line(rows[1])])
-        with self.assertRaisesRegex(UserError, "appear more than once"):
+        # one column twice: the sentence is in the singular
+        with self.assertRaisesRegex(UserError, "The column Transaction ID appears more than once"):
             self.import_text(text + "\n")
         self.assertFalse(self.wave_moves())
         # The same rows with the columns reversed: the cut row has no Transaction ID.

@@ -118,7 +118,8 @@ class TestGoLiveChecklist(WaveSandboxCommon):
         chosen, total = self._wave_last_month(checklist)
         self.assertTrue(chosen, "the seeded sandbox has invoices last month")
         self.assertEqual(lines["dry_run"].state, "warning")
-        self.assertIn(f"Wave {len(chosen)} invoices for {total:.2f}", lines["dry_run"].message)
+        invoices = "1 invoice" if len(chosen) == 1 else f"{len(chosen)} invoices"
+        self.assertIn(f"Wave {invoices} for {total:.2f}", lines["dry_run"].message)
         self.assertIn("Odoo 0 for 0.00", lines["dry_run"].message)
 
         # Import them "by hand": same ids, dates and totals (no taxes).
@@ -153,17 +154,23 @@ class TestGoLiveChecklist(WaveSandboxCommon):
     def test_webhook_check(self):
         _checklist, lines = self._run()
         self.assertEqual(lines["webhook"].state, "warning")
-        self.env["wave.webhook.event"].sudo().create(
-            {
-                "connection_id": self.connection.id,
-                "event_id": "evt-golive-1",
-                "event_type": "invoice.viewed",
-                "state": "done",
-                "received_at": fields.Datetime.now() - timedelta(days=1),
-            }
-        )
-        _checklist, lines = self._run()
-        self.assertEqual(lines["webhook"].state, "ok")
+        # one delivery reads in the singular, two in the plural
+        for number, shown in (
+            (1, "1 verified delivery in the"),
+            (2, "2 verified deliveries in the"),
+        ):
+            self.env["wave.webhook.event"].sudo().create(
+                {
+                    "connection_id": self.connection.id,
+                    "event_id": f"evt-golive-{number}",
+                    "event_type": "invoice.viewed",
+                    "state": "done",
+                    "received_at": fields.Datetime.now() - timedelta(days=1),
+                }
+            )
+            _checklist, lines = self._run()
+            self.assertEqual(lines["webhook"].state, "ok")
+            self.assertIn(shown, lines["webhook"].message)
 
     def test_action_open_as_accountant(self):
         action = self.env["wave.golive.checklist"].with_user(self.wave_accountant).action_open()

@@ -179,6 +179,9 @@ class TestQuarantineScreens(WaveSandboxCommon):
         partner = mapping.partner_id
         self.assertEqual((partner.name, partner.email), ("Zephyr Screens Ltd", "z@screens.test"))
         self.assertEqual(self.move_of(invoice).partner_id, partner)
+        # the resolved entry links to the invoice its replay booked
+        self.assertEqual(entry.record_name, self.move_of(invoice).display_name)
+        self.assertEqual(entry.action_open_record()["res_id"], self.move_of(invoice).id)
 
     def test_replay_that_fails_again_says_why(self):
         self.env.ref("base.SEK").active = False

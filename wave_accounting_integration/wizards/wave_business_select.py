@@ -101,7 +101,7 @@ class WaveBusinessSelectLine(models.TransientModel):
                     "res_model": "wave.api",
                     "res_id": connection.id,
                     "views": [[False, "form"]],
-                    "target": "current",
+                    "target": "main",
                 },
             },
         }

@@ -14,6 +14,7 @@ from odoo.exceptions import AccessError
 
 from ..graphql.inbound import DRY_RUN_QUERY
 from ..lib import WaveError, scopes_for_features
+from ..lib.text import by_count
 from ..models.wave_api import ADMIN_GROUP
 from ..services.books_setup import WAVE_DIGITS
 
@@ -193,7 +194,12 @@ class WaveGoliveChecklist(models.TransientModel):
                 ),
                 "connection",
             )
-        return "ok", _("All %(count)s permissions needed are granted.", count=len(needed)), False
+        granted = by_count(
+            len(needed),
+            _("The one permission needed is granted."),
+            _("All %(count)s permissions needed are granted."),
+        )
+        return "ok", granted, False
 
     def _check_webhook(self):
         _ = self.env._
@@ -210,9 +216,10 @@ class WaveGoliveChecklist(models.TransientModel):
         if count:
             return (
                 "ok",
-                _(
-                    "%(count)s verified deliveries in the last %(days)s days.",
-                    count=count,
+                by_count(
+                    count,
+                    _("1 verified delivery in the last %(days)s days."),
+                    _("%(count)s verified deliveries in the last %(days)s days."),
                     days=self.webhook_days,
                 ),
                 "webhook_log",
@@ -279,11 +286,20 @@ class WaveGoliveChecklist(models.TransientModel):
         if unmapped:
             return (
                 "fail",
-                _("%(count)s Wave accounts have no Odoo account.", count=unmapped),
+                by_count(
+                    unmapped,
+                    _("1 Wave account has no Odoo account."),
+                    _("%(count)s Wave accounts have no Odoo account."),
+                ),
                 "account_map",
             )
         if review:
-            return "warning", _("%(count)s contacts wait for review.", count=review), "partner_map"
+            waiting = by_count(
+                review,
+                _("1 contact waits for review."),
+                _("%(count)s contacts wait for review."),
+            )
+            return "warning", waiting, "partner_map"
         mapped = self.env["wave.account.map"].search_count(domain)
         if not mapped:
             return "warning", _("The chart of accounts has not been imported yet."), False
@@ -406,10 +422,10 @@ class WaveGoliveChecklist(models.TransientModel):
         # Formatted before the call: Odoo's term extractor reads _()'s arguments.
         wave_amount, odoo_amount = f"{wave_total:.2f}", f"{odoo_total:.2f}"
         message = _(
-            "%(period)s: Wave %(wave_count)s invoices for %(wave_total)s, Odoo %(odoo_count)s "
+            "%(period)s: Wave %(wave_invoices)s for %(wave_total)s, Odoo %(odoo_count)s "
             "for %(odoo_total)s.",
             period=period,
-            wave_count=wave_count,
+            wave_invoices=by_count(wave_count, _("1 invoice"), _("%(count)s invoices")),
             wave_total=wave_amount,
             odoo_count=len(moves),
             odoo_total=odoo_amount,

@@ -200,5 +200,5 @@ class WaveHistoricalImport(models.TransientModel):
             "res_model": "wave.sync.job",
             "res_id": parent.id,
             "view_mode": "form",
-            "target": "current",
+            "target": "main",
         }

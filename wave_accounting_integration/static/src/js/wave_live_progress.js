@@ -20,7 +20,9 @@ function reloadSoon(model) {
         setTimeout(async () => {
             pending.delete(model);
             const root = model.root;
-            if (root && root.isDirty) {
+            // `dirty`, not `isDirty`: in Odoo 18 `isDirty()` is an async method, so
+            // `root.isDirty` (a function) is always truthy and nothing would reload.
+            if (root && root.dirty) {
                 return;
             }
             await model.load();

@@ -179,6 +179,10 @@ tours.add("wave_oauth_connect_tour", {
             trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Connected)",
             timeout: 20000,
         },
+        {
+            content: "The business choice does not pile up in the breadcrumbs",
+            trigger: ".o_control_panel .o_breadcrumb:not(:has(.breadcrumb-item)) .o_last_breadcrumb_item",
+        },
     ],
 });
 
@@ -268,6 +272,14 @@ tours.add("wave_quarantine_currency_fix_tour", {
         },
         {
             trigger: ".o_statusbar_status .o_arrow_button_current:contains(Resolved)",
+        },
+        {
+            content: "The entry links to the invoice it produced",
+            trigger: ".o_form_view button[name=action_open_record]:contains(Odoo record)",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Posted)",
         },
     ],
 });
