@@ -235,7 +235,10 @@ class WaveOutboundLedgerService(models.AbstractModel):
         record = entry._record()
         if not record or not entry.wave_id:
             return
-        if entry.kind in ("customer", "product", "sales_tax", "invoice") and "wave_id" in record:
+        if (
+            entry.kind in ("customer", "product", "sales_tax", "invoice", "estimate")
+            and "wave_id" in record
+        ):
             vals = {"wave_id": entry.wave_id, "wave_origin": "odoo"}
             if record._name == "product.product":
                 vals["wave_company_id"] = connection.company_id.id
