@@ -15,11 +15,9 @@ sales order         the same, then ``estimateMarkAccepted`` (ACCEPTED)
 ==================  ==========================================================
 """
 
-from decimal import Decimal
-
 from odoo import fields
 
-from .invoice_outbound import exact_unit_price
+from .invoice_outbound import exact_unit_price, item_input
 
 #: The steps of an exported estimate, in order (``wave.outbound.ledger.saga_step``).
 STEPS = ("none", "created", "approved", "sent", "accepted")
@@ -32,20 +30,11 @@ def order_product_lines(orders):
 
 def estimate_item(line, generic_product_id):
     """``EstimateCreateItemInput`` of one order line."""
+    price = exact_unit_price(
+        line.currency_id, line.product_uom_qty, line.price_unit, line.discount, line.price_subtotal
+    )
     taxes = line.tax_id.flatten_taxes_hierarchy()
-    return {
-        "productId": line.product_id.wave_id or generic_product_id,
-        "description": line.name or line.product_id.display_name or "",
-        "quantity": str(Decimal(str(line.product_uom_qty)).normalize()),
-        "unitPrice": exact_unit_price(
-            line.currency_id,
-            line.product_uom_qty,
-            line.price_unit,
-            line.discount,
-            line.price_subtotal,
-        ),
-        "taxes": [{"salesTaxId": tax.wave_id} for tax in taxes],
-    }
+    return item_input(line, line.product_uom_qty, price, taxes, generic_product_id)
 
 
 def exchange_rate(order, business_currency):

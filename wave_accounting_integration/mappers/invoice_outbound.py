@@ -39,16 +39,22 @@ def unit_price(line):
     )
 
 
-def invoice_item(line, generic_product_id):
-    """``InvoiceCreateItemInput`` of one product line (lines without product: the generic one)."""
-    taxes = line.tax_ids.flatten_taxes_hierarchy()
+def item_input(line, quantity, price, taxes, generic_product_id):
+    """A Wave item input (invoice or estimate) of one line: its product (lines without
+    product: the generic one), description, quantity, unit price and sales taxes."""
     return {
         "productId": line.product_id.wave_id or generic_product_id,
         "description": line.name or line.product_id.display_name or "",
-        "quantity": str(Decimal(str(line.quantity)).normalize()),
-        "unitPrice": unit_price(line),
+        "quantity": str(Decimal(str(quantity)).normalize()),
+        "unitPrice": price,
         "taxes": [{"salesTaxId": tax.wave_id} for tax in taxes],
     }
+
+
+def invoice_item(line, generic_product_id):
+    """``InvoiceCreateItemInput`` of one product line."""
+    taxes = line.tax_ids.flatten_taxes_hierarchy()
+    return item_input(line, line.quantity, unit_price(line), taxes, generic_product_id)
 
 
 def invoice_items(move, generic_product_id):

@@ -23,6 +23,7 @@ create (``_advance``) or a change (``_update``).
 from odoo import _, api, models
 
 from ..lib.dates import parse_wave_datetime
+from ..lib.wave_enums import unsupported_currency
 from .job_guard import JobRetryLater
 from .outbound_ledger_service import payload_hash
 
@@ -43,6 +44,8 @@ class WaveDocumentExporter(models.AbstractModel):
     #: Lookup of lost creates: ``business.<collection>(<number_arg>:)``.
     _lookup_collection = None
     _lookup_number_field = None
+    #: The quantity field of a line (lines without quantity are left out).
+    _quantity_field = None
 
     # ------------------------------------------------------------------
     # Hooks (subclasses)
@@ -72,8 +75,29 @@ class WaveDocumentExporter(models.AbstractModel):
         return True
 
     @api.model
+    def _currency_problem(self, record):
+        """Why a document in a currency Wave does not know is not sent."""
+        raise NotImplementedError
+
+    @api.model
+    def _no_lines_problem(self, record):
+        """Why a document without a line Wave can take is not sent."""
+        raise NotImplementedError
+
+    @api.model
     def _input_problem(self, connection, record):
         """Why ``record`` cannot be mapped to Wave's input, or None."""
+        if unsupported_currency(record.currency_id.name):
+            return self._currency_problem(record)
+        if not self._customers(record).wave_id:
+            return _("The customer of %s has no Wave customer.", record.name)
+        generic = connection.outbound_generic_product_wave_id
+        lines = self._document_lines(record).filtered(self._quantity_field)
+        for line in lines:
+            if not (line.product_id.wave_id or generic):
+                return _("Line %s has no Wave product.", line.display_name)
+        if not lines:
+            return self._no_lines_problem(record)
         return None
 
     @api.model
@@ -119,7 +143,8 @@ class WaveDocumentExporter(models.AbstractModel):
 
     @api.model
     def _retry_message(self):
-        return _("Some documents could not be exported yet; retrying later.")
+        """What the retried job says (some documents could not be exported yet)."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------
     # The export of a batch

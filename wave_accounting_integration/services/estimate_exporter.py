@@ -22,11 +22,9 @@ Quotations imported from Wave are never sent back; cancelling, ``estimateSend``
 from odoo import _, api, models
 
 from ..graphql import outbound as gql
-from ..lib import WaveError, WaveOutcomeUnknownError, WaveRateLimitedError, WaveValidationError
-from ..lib.wave_enums import unsupported_currency
+from ..lib import WaveError, WaveValidationError
 from ..mappers import estimate_outbound as mapper
 from .document_exporter import LOOKUP_PAGE_SIZE
-from .job_guard import JobRetryLater
 from .outbound_ledger_service import format_reasons, payload_hash
 
 SAGA_CHUNK = 20  # estimates per approve + mark sent + accept request
@@ -55,6 +53,7 @@ class WaveEstimateExporter(models.AbstractModel):
     _create_operation = "OdooEstimateCreates"
     _lookup_collection = "estimates"
     _lookup_number_field = "estimateNumber"
+    _quantity_field = "product_uom_qty"
 
     @api.model
     def _due(self, connection, orders):
@@ -132,25 +131,17 @@ class WaveEstimateExporter(models.AbstractModel):
         return _("Some quotations could not be sent to Wave yet; retrying later.")
 
     @api.model
-    def _input_problem(self, connection, order):
-        """Why ``order`` cannot be mapped to a Wave estimate, or None."""
-        if unsupported_currency(order.currency_id.name):
-            return _(
-                "Wave does not know the currency %(code)s (it is not in Wave's list of "
-                "currencies): quotation %(name)s cannot be sent to Wave.",
-                code=order.currency_id.name,
-                name=order.name,
-            )
-        if not order.partner_id.commercial_partner_id.wave_id:
-            return _("The customer of %s has no Wave customer.", order.name)
-        generic = connection.outbound_generic_product_wave_id
-        lines = mapper.order_product_lines(order).filtered("product_uom_qty")
-        for line in lines:
-            if not (line.product_id.wave_id or generic):
-                return _("Line %s has no Wave product.", line.display_name)
-        if not lines:
-            return _("Quotation %s has no line Wave can put on an estimate.", order.name)
-        return None
+    def _currency_problem(self, order):
+        return _(
+            "Wave does not know the currency %(code)s (it is not in Wave's list of "
+            "currencies): quotation %(name)s cannot be sent to Wave.",
+            code=order.currency_id.name,
+            name=order.name,
+        )
+
+    @api.model
+    def _no_lines_problem(self, order):
+        return _("Quotation %s has no line Wave can put on an estimate.", order.name)
 
     @api.model
     def _input(self, connection, order):
@@ -183,14 +174,9 @@ class WaveEstimateExporter(models.AbstractModel):
         for start in range(0, len(pending), SAGA_CHUNK):
             chunk = pending[start : start + SAGA_CHUNK]
             batch, owners = self._saga_batch(chunk)
-            try:
-                answer = client.mutate_many(batch, operation_name="OdooEstimateSteps")
-            except WaveRateLimitedError:
-                raise
-            except (WaveOutcomeUnknownError, WaveValidationError) as error:
-                answer = dict.fromkeys(owners, error)
-            except WaveError as error:
-                answer = {alias: JobRetryLater(str(error)) for alias in owners}
+            answer = self.env["wave.outbound.ledger.service"]._mutate_steps(
+                client, batch, "OdooEstimateSteps"
+            )
             retry |= self._saga_results(connection, client, chunk, owners, answer)
             self.env["wave.outbound.ledger.service"]._commit(connection)
         return retry
@@ -227,9 +213,13 @@ class WaveEstimateExporter(models.AbstractModel):
                         connection,
                         order,
                         _(
-                            "Wave refused to move estimate %(name)s on (%(step)s):\n%(reasons)s",
+                            "Wave refused to %(step)s estimate %(name)s:\n%(reasons)s",
                             name=order.name,
-                            step=step,
+                            step={
+                                "approved": _("approve"),
+                                "sent": _("mark as sent"),
+                                "accepted": _("mark as accepted"),
+                            }[step],
                             reasons=format_reasons(value),
                         ),
                         {"estimateId": entry.wave_id, "step": step},
@@ -290,7 +280,8 @@ class WaveEstimateExporter(models.AbstractModel):
                             "%(status)s: Wave no longer lets it be changed. Change it in Wave "
                             "by hand, then discard this entry.",
                             name=order.name,
-                            status=(node or {}).get("status") or _("gone"),
+                            # not found: deleted (Wave's own status name)
+                            status=(node or {}).get("status") or "DELETED",
                         ),
                         payload,
                     )

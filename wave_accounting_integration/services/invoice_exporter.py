@@ -33,7 +33,6 @@ from odoo import _, api, models
 from ..graphql import outbound as gql
 from ..lib import WaveError
 from ..lib.dates import parse_wave_datetime
-from ..lib.wave_enums import unsupported_currency
 from ..mappers import invoice_outbound as mapper
 from .outbound_ledger_service import format_reasons, payload_hash
 
@@ -52,6 +51,7 @@ class WaveInvoiceExporter(models.AbstractModel):
     _create_operation = "OdooInvoiceCreates"
     _lookup_collection = "invoices"
     _lookup_number_field = "invoiceNumber"
+    _quantity_field = "quantity"
 
     @api.model
     def _export(self, connection, moves):
@@ -121,26 +121,18 @@ class WaveInvoiceExporter(models.AbstractModel):
         )
 
     @api.model
-    def _input_problem(self, connection, move):
-        """Why ``move`` cannot be mapped to a Wave invoice, or None."""
-        if unsupported_currency(move.currency_id.name):
-            return _(
-                "Wave does not know the currency %(code)s (it is not in Wave's list of "
-                "currencies): invoice %(name)s cannot be sent to Wave. Record it in Wave by "
-                "hand, or issue it in another currency, then discard or replay this entry.",
-                code=move.currency_id.name,
-                name=move.name,
-            )
-        if not move.commercial_partner_id.wave_id:
-            return _("The customer of %s has no Wave customer.", move.name)
-        generic = connection.outbound_generic_product_wave_id
-        lines = mapper.invoice_product_lines(move).filtered("quantity")
-        for line in lines:
-            if not (line.product_id.wave_id or generic):
-                return _("Line %s has no Wave product.", line.display_name)
-        if not lines:
-            return _("Invoice %s has no line Wave can invoice.", move.name)
-        return None
+    def _currency_problem(self, move):
+        return _(
+            "Wave does not know the currency %(code)s (it is not in Wave's list of "
+            "currencies): invoice %(name)s cannot be sent to Wave. Record it in Wave by "
+            "hand, or issue it in another currency, then discard or replay this entry.",
+            code=move.currency_id.name,
+            name=move.name,
+        )
+
+    @api.model
+    def _no_lines_problem(self, move):
+        return _("Invoice %s has no line Wave can invoice.", move.name)
 
     @api.model
     def _input(self, connection, move):
