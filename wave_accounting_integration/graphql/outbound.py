@@ -76,27 +76,68 @@ INVOICE_LOOKUP_NODE_FIELDS = f"{INVOICE_STATE_FIELDS} customer {{ id }}"
 BUSINESS_EMAIL_QUERY = (
     "query OdooBusinessEmail($id: ID!) { business(id: $id) { id emailSendEnabled } }"
 )
-INVOICES_NUMBERED_PAGE_QUERY = (
-    "query OdooFindInvoicesPage($businessId: ID!, $number: String, $page: Int, "
-    "$pageSize: Int) { business(id: $businessId) { invoices(invoiceNumber: $number, "
-    "page: $page, pageSize: $pageSize) { pageInfo { currentPage totalPages totalCount } "
-    f"edges {{ node {{ {INVOICE_LOOKUP_NODE_FIELDS} }} }} }} }} }}"
-)
 
 
-def invoices_numbered_query(count, page_size):
-    """One aliased query: the first page of invoices matching each of ``count`` numbers.
+def numbered_page_query(collection, number_arg, node_fields):
+    """Pages of ``business.<collection>`` whose ``number_arg`` contains ``$number``."""
+    return (
+        f"query OdooFind{collection.title()}Page($businessId: ID!, $number: String, "
+        "$page: Int, $pageSize: Int) { business(id: $businessId) { "
+        f"{collection}({number_arg}: $number, page: $page, pageSize: $pageSize) "
+        "{ pageInfo { currentPage totalPages totalCount } "
+        f"edges {{ node {{ {node_fields} }} }} }} }} }}"
+    )
+
+
+def numbered_query(collection, number_arg, node_fields, count, page_size):
+    """One aliased query: the first page of ``business.<collection>`` matching each of
+    ``count`` numbers (Wave's number filters match substrings).
 
     Variables: ``$businessId`` and ``$n0`` … ``$n<count-1>``; aliases ``f0`` … .
     """
     params = ", ".join(["$businessId: ID!"] + [f"$n{i}: String" for i in range(count)])
     body = " ".join(
-        f"f{i}: invoices(invoiceNumber: $n{i}, page: 1, pageSize: {page_size}) "
+        f"f{i}: {collection}({number_arg}: $n{i}, page: 1, pageSize: {page_size}) "
         f"{{ pageInfo {{ currentPage totalPages }} "
-        f"edges {{ node {{ {INVOICE_LOOKUP_NODE_FIELDS} }} }} }}"
+        f"edges {{ node {{ {node_fields} }} }} }}"
         for i in range(count)
     )
-    return f"query OdooFindInvoices({params}) {{ business(id: $businessId) {{ {body} }} }}"
+    return (
+        f"query OdooFind{collection.title()}({params}) {{ business(id: $businessId) {{ {body} }} }}"
+    )
+
+
+INVOICES_NUMBERED_PAGE_QUERY = numbered_page_query(
+    "invoices", "invoiceNumber", INVOICE_LOOKUP_NODE_FIELDS
+)
+
+
+def invoices_numbered_query(count, page_size):
+    """The first page of invoices matching each of ``count`` numbers (``numbered_query``)."""
+    return numbered_query("invoices", "invoiceNumber", INVOICE_LOOKUP_NODE_FIELDS, count, page_size)
+
+
+# --- Estimates (quotations sent from Odoo) -------------------------------------------
+ESTIMATE_CREATE_MUTATION = "estimateCreate"
+ESTIMATE_PATCH_MUTATION = "estimatePatch"
+ESTIMATE_APPROVE_MUTATION = "estimateApprove"
+ESTIMATE_MARK_SENT_MUTATION = "estimateMarkSent"
+ESTIMATE_MARK_ACCEPTED_MUTATION = "estimateMarkAccepted"
+
+#: The fields of a Wave estimate the export reads (state, amounts, sending).
+ESTIMATE_STATE_FIELDS = "id estimateNumber status modifiedAt lastSentAt total { value }"
+ESTIMATE_RESULT_SELECTION = "estimate { " + ESTIMATE_STATE_FIELDS + " }"
+ESTIMATE_LOOKUP_NODE_FIELDS = f"{ESTIMATE_STATE_FIELDS} customer {{ id }}"
+ESTIMATES_NUMBERED_PAGE_QUERY = numbered_page_query(
+    "estimates", "estimateNumber", ESTIMATE_LOOKUP_NODE_FIELDS
+)
+
+
+def estimates_numbered_query(count, page_size):
+    """The first page of estimates matching each of ``count`` numbers (``numbered_query``)."""
+    return numbered_query(
+        "estimates", "estimateNumber", ESTIMATE_LOOKUP_NODE_FIELDS, count, page_size
+    )
 
 
 # --- Invoice payments --------------------------------------------------------------

@@ -60,6 +60,13 @@ FEATURE_SCOPES = {
         "product:write",
         "sales_tax:write",
     ),
+    "outbound_estimates": (
+        "estimate:read",
+        "estimate:write",
+        "customer:write",
+        "product:write",
+        "sales_tax:write",
+    ),
     "outbound_payments": ("invoice:read", "invoice:write", "account:read"),
     "send_invoices": ("invoice:read", "invoice:send"),
     "outbound_bills": ("transaction:write", "account:read", "vendor:read", "sales_tax:read"),

@@ -20,28 +20,41 @@ def invoice_product_lines(move):
     return move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
 
 
-def unit_price(line):
-    """Unit price without tax and after the line discount, exact to the cent."""
-    currency = line.currency_id
-    quantity = Decimal(str(line.quantity))
-    subtotal = Decimal(str(currency.round(line.price_subtotal)))
-    price = Decimal(str(line.price_unit)) * (1 - Decimal(str(line.discount or 0)) / 100)
+def exact_unit_price(currency, quantity, price_unit, discount, subtotal):
+    """Unit price without tax and after a line discount, exact to the cent: the
+    discounted price when quantity × price rounds to ``subtotal``, else subtotal / qty."""
+    quantity = Decimal(str(quantity))
+    subtotal = Decimal(str(currency.round(subtotal)))
+    price = Decimal(str(price_unit)) * (1 - Decimal(str(discount or 0)) / 100)
     exponent = Decimal(1).scaleb(-currency.decimal_places)
     if (quantity * price).quantize(exponent) == subtotal.quantize(exponent):
         return str(price.normalize())
     return str((subtotal / quantity).quantize(Decimal("0.0000000001")).normalize())
 
 
-def invoice_item(line, generic_product_id):
-    """``InvoiceCreateItemInput`` of one product line (lines without product: the generic one)."""
-    taxes = line.tax_ids.flatten_taxes_hierarchy()
+def unit_price(line):
+    """Unit price without tax and after the line discount, exact to the cent."""
+    return exact_unit_price(
+        line.currency_id, line.quantity, line.price_unit, line.discount, line.price_subtotal
+    )
+
+
+def item_input(line, quantity, price, taxes, generic_product_id):
+    """A Wave item input (invoice or estimate) of one line: its product (lines without
+    product: the generic one), description, quantity, unit price and sales taxes."""
     return {
         "productId": line.product_id.wave_id or generic_product_id,
         "description": line.name or line.product_id.display_name or "",
-        "quantity": str(Decimal(str(line.quantity)).normalize()),
-        "unitPrice": unit_price(line),
+        "quantity": str(Decimal(str(quantity)).normalize()),
+        "unitPrice": price,
         "taxes": [{"salesTaxId": tax.wave_id} for tax in taxes],
     }
+
+
+def invoice_item(line, generic_product_id):
+    """``InvoiceCreateItemInput`` of one product line."""
+    taxes = line.tax_ids.flatten_taxes_hierarchy()
+    return item_input(line, line.quantity, unit_price(line), taxes, generic_product_id)
 
 
 def invoice_items(move, generic_product_id):

@@ -11,6 +11,7 @@ from odoo import _, api, fields, models
 from ..services.books_setup import CURRENCY_POLICIES
 from .wave_api import (
     CONFLICT_POLICIES,
+    ESTIMATE_EXPORT_POLICIES,
     PARTNER_CREATION_POLICIES,
     WAVE_AUTHORIZE_URL,
     WAVE_GRAPHQL_URL,
@@ -36,6 +37,7 @@ CONNECTION_FIELDS = {
     "wave_currency_policy": "currency_policy",
     "wave_export_on_post": "export_on_post",
     "wave_invoice_send_mode": "invoice_send_mode",
+    "wave_estimate_export": "estimate_export",
     "wave_allow_sales_tax_create": "allow_sales_tax_create",
     "wave_customer_creation_policy": "customer_creation_policy",
     "wave_vendor_creation_policy": "vendor_creation_policy",
@@ -109,6 +111,9 @@ class ResConfigSettings(models.TransientModel):
         [("mark_sent", "Mark as sent"), ("send", "Email from Wave")],
         string="Exported invoices are",
         default="mark_sent",
+    )
+    wave_estimate_export = fields.Selection(
+        ESTIMATE_EXPORT_POLICIES, string="Send quotations to Wave as estimates", default="never"
     )
     wave_allow_sales_tax_create = fields.Boolean(string="Create missing sales taxes in Wave")
     wave_customer_creation_policy = fields.Selection(

@@ -9,6 +9,18 @@ from ..lib.urls import WAVE_ESTIMATE_URL_TEMPLATE, wave_estimate_url
 
 ESTIMATE_URL_PARAM = "wave_accounting_integration.estimate_url_template"
 WAVE_USER = "wave_accounting_integration.group_wave_user"
+#: Fields the sync writes on an order (its Wave binding): no export is enqueued for them.
+BINDING_FIELDS = {
+    "wave_id",
+    "wave_origin",
+    "wave_modified_at",
+    "wave_status",
+    "wave_estimate_number",
+    "wave_accepted",
+    "wave_cancel_reason",
+    "wave_exchange_rate",
+    "wave_deposit_total",
+}
 
 
 class SaleOrder(models.Model):
@@ -54,6 +66,13 @@ class SaleOrder(models.Model):
         help="The deposit the Wave estimate asks for (booked as the invoices' payments are, "
         "when Wave records it).",
     )
+
+    def write(self, vals):
+        res = super().write(vals)
+        # Sent, confirmed or changed: sent to Wave as an estimate when the setting asks.
+        if set(vals) - BINDING_FIELDS:
+            self.env["wave.outbound.runner"]._enqueue_estimates(self)
+        return res
 
     def init(self):
         super().init()

@@ -35,6 +35,14 @@ CONFLICT_POLICIES = [
 ]
 
 
+#: When quotations made in Odoo become Wave estimates (``estimate_export``).
+ESTIMATE_EXPORT_POLICIES = [
+    ("never", "Never"),
+    ("sent", "When the quotation is sent"),
+    ("confirmed", "When the order is confirmed"),
+]
+
+
 class WaveApi(models.Model):
     _name = "wave.api"
     _description = "Wave Connection"
@@ -203,6 +211,16 @@ class WaveApi(models.Model):
         default=True,
         help="Send a customer invoice or journal entry to Wave in the background right after it "
         "is posted. When off, the daily catch-up sends it.",
+    )
+    estimate_export = fields.Selection(
+        ESTIMATE_EXPORT_POLICIES,
+        string="Send quotations to Wave as estimates",
+        default="never",
+        required=True,
+        help="When a quotation made in Odoo becomes a Wave estimate: when it is sent to the "
+        "customer, or when it is confirmed. Wave then follows it: approved, marked sent, "
+        "accepted when the order is confirmed, and changed when the quotation is changed "
+        "(until Wave turns it into an invoice). Needs Export to Wave.",
     )
     invoice_send_mode = fields.Selection(
         [("mark_sent", "Mark as sent"), ("send", "Email from Wave")],

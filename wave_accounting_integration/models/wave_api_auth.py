@@ -412,6 +412,8 @@ class WaveApiAuth(models.Model):
             features += ["outbound_invoices", "outbound_payments", "outbound_bills"]
             if self.invoice_send_mode == "send":
                 features.append("send_invoices")
+            if self.estimate_export != "never":
+                features.append("outbound_estimates")
         # sudo: only whether a webhook secret is set (a Wave user's scopes screen);
         # this connection only, which the caller can read (record rules).
         if self.sudo().webhook_secret:

@@ -57,6 +57,17 @@ class WaveDashboard(models.TransientModel):
     unmapped_account_count = fields.Integer(compute="_compute_figures", string="Unmapped accounts")
     partner_review_count = fields.Integer(compute="_compute_figures", string="Contacts to review")
     running_count = fields.Integer(compute="_compute_figures", string="Running")
+    quotations_synced = fields.Integer(
+        compute="_compute_figures",
+        string="Quotations in Wave",
+        help="Quotations sent to Wave as estimates.",
+    )
+    quotations_pending = fields.Integer(
+        compute="_compute_figures",
+        string="Quotations pending",
+        help="Quotations on their way to Wave: not confirmed by Wave yet, refused, or "
+        "waiting for an accountant to confirm them.",
+    )
     records_synced = fields.Integer(
         compute="_compute_figures",
         string="Records synced",
@@ -145,6 +156,8 @@ class WaveDashboard(models.TransientModel):
                     "unmapped_account_count": stats["unmapped_accounts"],
                     "partner_review_count": stats["partners_to_review"],
                     "running_count": stats["running"],
+                    "quotations_synced": stats["quotations_synced"],
+                    "quotations_pending": stats["quotations_pending"],
                     "records_synced": stats["records_done"],
                     "records_failed": stats["records_failed"],
                     "runs_count": stats["runs_finished"],
@@ -339,6 +352,27 @@ class WaveDashboard(models.TransientModel):
             "wave_accounting_integration.wave_account_map_action",
             context={"search_default_unmapped": 1},
         )
+
+    def _open_quotations(self, synced):
+        self.ensure_one()
+        Stats = self.env["wave.dashboard.stats"]
+        action = self._open_xmlid(
+            "wave_accounting_integration.wave_outbound_ledger_action",
+            domain=Stats._quotations_domain(self.connection_id, synced),
+            context={},
+        )
+        action["name"] = (
+            self.env._("Quotations in Wave") if synced else self.env._("Quotations pending")
+        )
+        return action
+
+    def action_open_quotations_synced(self):
+        """The quotations counted by *Quotations in Wave*."""
+        return self._open_quotations(True)
+
+    def action_open_quotations_pending(self):
+        """The quotations counted by *Quotations pending*."""
+        return self._open_quotations(False)
 
     def action_open_partner_map(self):
         return self._open_xmlid("wave_accounting_integration.wave_partner_map_action")

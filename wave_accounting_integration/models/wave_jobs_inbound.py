@@ -270,7 +270,7 @@ class WaveWebhookEvent(models.Model):
         if not connection._is_ready():
             Processor._settle(connection, siblings, self.env._("The Wave connection is not ready."))
             return "connection not ready"
-        echo = not self.wave_estimate_id and Processor._echo_move(connection, siblings)
+        echo = Processor._echo_record(connection, siblings)
         if echo:
             Processor._settle_echo(connection, siblings, echo)
             return f"echo of our own export for {len(siblings)} event(s)"

@@ -32,6 +32,7 @@ LEDGER_KINDS = [
     ("product", "Product"),
     ("sales_tax", "Sales tax"),
     ("invoice", "Customer invoice"),
+    ("estimate", "Estimate (quotation)"),
     ("payment", "Invoice payment"),
     ("money_transaction", "Money transaction"),
 ]
@@ -42,6 +43,7 @@ SAGA_STEPS = [
     ("created", "Created (draft)"),
     ("approved", "Approved"),
     ("sent", "Sent"),
+    ("accepted", "Accepted"),
 ]
 
 
@@ -91,7 +93,8 @@ class WaveOutboundLedger(models.Model):
         default="none",
         required=True,
         tracking=True,
-        help="How far Odoo got with this invoice in Wave: created as a draft, approved, sent.",
+        help="How far Odoo got with this invoice or estimate in Wave: created as a draft, "
+        "approved, sent, accepted (estimates).",
     )
     wave_id = fields.Char(string="Wave ID", index=True, tracking=True)
     payload_hash = fields.Char(readonly=True, help="Fingerprint of the data last sent.")

@@ -25,7 +25,9 @@ from . import inbound_replay
 from . import outbound_ledger_service
 from . import outbound_runner
 from . import outbound_dependencies
+from . import document_exporter
 from . import invoice_exporter
+from . import estimate_exporter
 from . import invoice_saga
 from . import payment_exporter
 from . import money_exporter

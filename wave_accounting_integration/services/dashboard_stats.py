@@ -149,6 +149,7 @@ class WaveDashboardStats(models.AbstractModel):
     def _backlog(self, connection):
         """What waits: running runs, open quarantine, unmapped accounts, contacts to review."""
         domain = [("connection_id", "=", connection.id)]
+        Ledger = self.env["wave.outbound.ledger"]
         return {
             "running": self.env["wave.sync.job"].search_count(
                 [*domain, ("parent_id", "=", False), ("state", "in", ("pending", "running"))]
@@ -160,7 +161,20 @@ class WaveDashboardStats(models.AbstractModel):
             "partners_to_review": self.env["wave.partner.map"].search_count(
                 [*domain, ("state", "=", "review")]
             ),
+            "quotations_synced": Ledger.search_count(self._quotations_domain(connection, True)),
+            "quotations_pending": Ledger.search_count(self._quotations_domain(connection, False)),
         }
+
+    @api.model
+    def _quotations_domain(self, connection, synced):
+        """Quotations sent to Wave as estimates (``synced``), or on their way: not
+        confirmed by Wave yet, refused or waiting for an accountant (outbound ledger)."""
+        states = ("confirmed",) if synced else ("pending", "sent", "outcome_unknown", "failed")
+        return [
+            ("connection_id", "=", connection.id),
+            ("kind", "=", "estimate"),
+            ("state", "in", states),
+        ]
 
     @api.model
     def _quarantine_open(self, connection):

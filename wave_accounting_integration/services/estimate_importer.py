@@ -20,6 +20,7 @@ import logging
 from odoo import Command, _, api, models
 
 from ..graphql.inbound import ESTIMATE_NODE_SELECTION
+from ..lib.dates import parse_wave_datetime
 from ..mappers.estimate_inbound import (
     ESTIMATE_STATUSES,
     header_vals,
@@ -218,6 +219,8 @@ class WaveEstimateImporter(models.AbstractModel):
     def _sync_one(self, connection, node, refs, order):
         """Create or update the quotation of ``node``; returns ``(outcome, order)``."""
         status = node.get("status")
+        if order and order.wave_origin == "odoo":
+            return self._sync_exported(order, node)
         if not order and status == "DELETED":
             return "skipped", None  # never seen, already deleted: nothing to keep
         self._validate(connection, node, refs)
@@ -263,6 +266,19 @@ class WaveEstimateImporter(models.AbstractModel):
         self._set_state(order, status, policy, node)
         if not changed and order.state == before:
             return "unchanged", order
+        self._audit(order, "update", before)
+        return "updated", order
+
+    @api.model
+    def _sync_exported(self, order, node):
+        """A quotation made in Odoo and sent to Wave (``wave.estimate.exporter``): its
+        lines are Odoo's, only Wave's status is recorded. The echo of our own change
+        (not newer than the binding) changes nothing."""
+        modified = parse_wave_datetime(node.get("modifiedAt"))
+        if order.wave_modified_at and modified and modified <= order.wave_modified_at:
+            return "unchanged", order
+        before = order.state
+        order.write({"wave_status": node.get("status"), "wave_modified_at": modified})
         self._audit(order, "update", before)
         return "updated", order
 

@@ -33,9 +33,7 @@ from odoo import _, api, models
 from ..graphql import outbound as gql
 from ..lib import WaveError
 from ..lib.dates import parse_wave_datetime
-from ..lib.wave_enums import unsupported_currency
 from ..mappers import invoice_outbound as mapper
-from .job_guard import JobRetryLater
 from .outbound_ledger_service import format_reasons, payload_hash
 
 LOOKUP_PAGE_SIZE = 100  # invoices per page when looking up lost numbers
@@ -43,12 +41,21 @@ LOOKUP_PAGE_SIZE = 100  # invoices per page when looking up lost numbers
 
 class WaveInvoiceExporter(models.AbstractModel):
     _name = "wave.invoice.exporter"
+    _inherit = "wave.document.exporter"
     _description = "Wave Export of Customer Invoices"
+
+    _document_kind = "invoice"
+    _create_mutation = gql.INVOICE_CREATE_MUTATION
+    _result_selection = gql.INVOICE_RESULT_SELECTION
+    _result_key = "invoice"
+    _create_operation = "OdooInvoiceCreates"
+    _lookup_collection = "invoices"
+    _lookup_number_field = "invoiceNumber"
+    _quantity_field = "quantity"
 
     @api.model
     def _export(self, connection, moves):
         connection.ensure_one()
-        Service = self.env["wave.outbound.ledger.service"]
         moves = moves.filtered(lambda m: m.company_id == connection.company_id)
         from_wave = moves.filtered(lambda m: m.wave_origin == "wave")
         if from_wave:
@@ -59,65 +66,46 @@ class WaveInvoiceExporter(models.AbstractModel):
         refunds = moves.filtered(lambda m: m.move_type == "out_refund")
         for refund in refunds:
             self._refuse_refund(connection, refund)
-        invoices = moves - refunds
-        if not invoices:
-            return True
-        client = connection._get_client("bulk")
-        entries = {
-            move: entry
-            for (move, _sub), entry in Service._entries(connection, invoices, "invoice").items()
-        }
-        lost = {m: e for m, e in entries.items() if e.state in ("sent", "outcome_unknown")}
-        if lost:
-            self._resolve_lost(connection, client, lost)
-        # Failed earlier, fixed since (the invoice or a reference it needs changed):
-        # planned again, never skipped silently.
-        self._fixed_since_failure(
-            self.env["wave.outbound.ledger"].union(*entries.values())
-        )._wave_sync_write({"state": "pending"})
-        todo = invoices.filtered(lambda m: entries[m].state in ("pending", "confirmed"))
-        if not todo:
-            return True
-        lines = mapper.invoice_product_lines(todo)
-        failures, waiting = self.env["wave.outbound.dependencies"]._ensure(
-            connection,
-            client,
-            todo.commercial_partner_id,
-            lines.product_id,
-            lines.tax_ids.flatten_taxes_hierarchy(),
-            need_generic=any(not line.product_id for line in lines),
-        )
-        creates, updates, advance, retry = self._plan(connection, todo, entries, failures, waiting)
-        if creates:
-            retry |= self._create(connection, client, creates, entries, advance)
-        if updates:
-            self._update(connection, client, updates, advance)
-        if advance:
-            retry |= self.env["wave.invoice.saga"]._advance(connection, client, advance)
-        Service._commit(connection)
-        if retry:
-            raise JobRetryLater(_("Some invoices could not be exported yet; retrying later."))
-        return True
+        return self._export_documents(connection, moves - refunds)
+
+    # ------------------------------------------------------------------
+    # The shared export's hooks (wave.document.exporter)
+    # ------------------------------------------------------------------
+    @api.model
+    def _document_lines(self, record):
+        return mapper.invoice_product_lines(record)
 
     @api.model
-    def _fixed_since_failure(self, entries):
-        """The ``failed`` invoice entries whose invoice, customer, products or taxes
-        were changed (or bound to Wave) after the failure: worth exporting again."""
-        fixed = self.env["wave.outbound.ledger"]
-        for entry in entries.filtered(lambda e: e.kind == "invoice" and e.state == "failed"):
-            move = entry._record()
-            if not move or move.state != "posted":
-                continue
-            lines = mapper.invoice_product_lines(move)
-            records = [
-                move,
-                move.commercial_partner_id,
-                *lines.product_id,
-                *lines.tax_ids.flatten_taxes_hierarchy(),
-            ]
-            if any(r.write_date and r.write_date > entry.write_date for r in records):
-                fixed |= entry
-        return fixed
+    def _line_taxes(self, lines):
+        return lines.tax_ids.flatten_taxes_hierarchy()
+
+    @api.model
+    def _still_exportable(self, record):
+        return record.state == "posted"
+
+    @api.model
+    def _saga_step_of(self, node):
+        return mapper.saga_step_of(node)
+
+    @api.model
+    def _needs_advance(self, record, entry):
+        return entry.saga_step in ("created", "approved")
+
+    @api.model
+    def _advance(self, connection, client, advance):
+        return self.env["wave.invoice.saga"]._advance(connection, client, advance)
+
+    @api.model
+    def _numbered_query(self, count):
+        return gql.invoices_numbered_query(count, LOOKUP_PAGE_SIZE)
+
+    @api.model
+    def _numbered_page_query(self):
+        return gql.INVOICES_NUMBERED_PAGE_QUERY
+
+    @api.model
+    def _retry_message(self):
+        return _("Some invoices could not be exported yet; retrying later.")
 
     @api.model
     def _refuse_refund(self, connection, refund):
@@ -133,39 +121,18 @@ class WaveInvoiceExporter(models.AbstractModel):
         )
 
     @api.model
-    def _blockers(self, connection, move, failures):
-        """Reasons the references ``move`` needs are missing in Wave."""
-        move_lines = mapper.invoice_product_lines(move)
-        needed = [
-            move.commercial_partner_id,
-            *move_lines.product_id,
-            *move_lines.tax_ids.flatten_taxes_hierarchy(),
-        ]
-        if any(not line.product_id for line in move_lines):
-            needed.append(connection)
-        return [failures[rec] for rec in needed if rec in failures]
+    def _currency_problem(self, move):
+        return _(
+            "Wave does not know the currency %(code)s (it is not in Wave's list of "
+            "currencies): invoice %(name)s cannot be sent to Wave. Record it in Wave by "
+            "hand, or issue it in another currency, then discard or replay this entry.",
+            code=move.currency_id.name,
+            name=move.name,
+        )
 
     @api.model
-    def _input_problem(self, connection, move):
-        """Why ``move`` cannot be mapped to a Wave invoice, or None."""
-        if unsupported_currency(move.currency_id.name):
-            return _(
-                "Wave does not know the currency %(code)s (it is not in Wave's list of "
-                "currencies): invoice %(name)s cannot be sent to Wave. Record it in Wave by "
-                "hand, or issue it in another currency, then discard or replay this entry.",
-                code=move.currency_id.name,
-                name=move.name,
-            )
-        if not move.commercial_partner_id.wave_id:
-            return _("The customer of %s has no Wave customer.", move.name)
-        generic = connection.outbound_generic_product_wave_id
-        lines = mapper.invoice_product_lines(move).filtered("quantity")
-        for line in lines:
-            if not (line.product_id.wave_id or generic):
-                return _("Line %s has no Wave product.", line.display_name)
-        if not lines:
-            return _("Invoice %s has no line Wave can invoice.", move.name)
-        return None
+    def _no_lines_problem(self, move):
+        return _("Invoice %s has no line Wave can invoice.", move.name)
 
     @api.model
     def _input(self, connection, move):
@@ -173,167 +140,6 @@ class WaveInvoiceExporter(models.AbstractModel):
         items = mapper.invoice_items(move, connection.outbound_generic_product_wave_id)
         business_currency = connection.business_currency or connection.company_id.currency_id.name
         return mapper.invoice_input(move, connection.business_id, items, business_currency)
-
-    @api.model
-    def _plan(self, connection, todo, entries, failures, waiting):
-        """``(creates, updates, advance, wait)``: what each invoice needs now, and
-        whether some invoices wait for a reference not confirmed yet (retry later)."""
-        Service = self.env["wave.outbound.ledger.service"]
-        creates, updates, advance, wait = [], [], [], False
-        for move in todo:
-            entry = entries[move]
-            with self.env.cr.savepoint():
-                blockers = self._blockers(connection, move, failures)
-                pending = self._blockers(connection, move, waiting)
-                if pending and not blockers:
-                    # Not refused: a lost answer is looked up on the next run; the
-                    # invoice stays pending (retried), it does not fail.
-                    if entry.state == "pending":
-                        entry._wave_sync_write({"error_message": "\n".join(pending)})
-                    wait = True
-                    continue
-                if blockers:
-                    Service._fail(
-                        connection,
-                        entry if entry.state == "pending" else None,
-                        move,
-                        "\n".join(f"- {reason}" for reason in blockers),
-                    )
-                    continue
-                problem = self._input_problem(connection, move)
-                if problem:
-                    Service._fail(connection, entry, move, problem)
-                    continue
-                payload = self._input(connection, move)
-                if entry.state == "pending":
-                    creates.append((entry, payload))
-                elif entry.payload_hash and entry.payload_hash != payload_hash(payload):
-                    updates.append((move, entry, payload))
-                elif entry.saga_step in ("created", "approved"):
-                    advance.append((move, entry))
-        return creates, updates, advance, wait
-
-    @api.model
-    def _create(self, connection, client, creates, entries, advance):
-        """``invoiceCreate`` for the batch; returns True when a retry is needed."""
-        Service = self.env["wave.outbound.ledger.service"]
-        moves_by_entry = {entry: move for move, entry in entries.items()}
-        outcome = Service._send(
-            connection,
-            client,
-            creates,
-            gql.INVOICE_CREATE_MUTATION,
-            gql.INVOICE_RESULT_SELECTION,
-            "invoice",
-            operation_name="OdooInvoiceCreates",
-        )
-        payloads = dict(creates)
-        retry, unknown = False, {}
-        for entry, (status, value) in outcome.items():
-            move = moves_by_entry[entry]
-            with self.env.cr.savepoint():
-                if status == "ok":
-                    self._confirmed(connection, move, entry, value, payloads[entry])
-                    advance.append((move, entry))
-                elif status == "invalid":
-                    Service._fail(connection, entry, move, value, payloads[entry])
-                elif status == "unknown":
-                    Service._mark_unknown(connection, entry, value)
-                    unknown[move] = entry
-                else:
-                    retry |= Service._transient_failure(connection, entry, value)
-        Service._commit(connection)
-        if unknown:
-            self._resolve_lost(connection, client, unknown)
-            for move, entry in unknown.items():
-                if entry.state == "confirmed":
-                    advance.append((move, entry))
-                else:
-                    retry = True  # not in Wave: safe to create it on the next run
-        return retry
-
-    @api.model
-    def _confirmed(self, connection, move, entry, node, payload, resolution="response"):
-        self.env["wave.outbound.ledger.service"]._mark_confirmed(
-            connection,
-            entry,
-            node.get("id"),
-            resolution,
-            saga_step=mapper.saga_step_of(node),
-            payload_hash=payload_hash(payload) if payload else entry.payload_hash,
-        )
-        self._bind(connection, move, node)
-
-    @api.model
-    def _bind(self, connection, move, node):
-        vals = {"wave_origin": "odoo"}
-        if node.get("id"):
-            vals["wave_id"] = node["id"]
-        if node.get("modifiedAt"):
-            vals["wave_modified_at"] = parse_wave_datetime(node["modifiedAt"])
-        self.env["wave.outbound.ledger.service"]._bind_write(connection, move, vals)
-
-    # ------------------------------------------------------------------
-    # Lost create answers
-    # ------------------------------------------------------------------
-    @api.model
-    def _resolve_lost(self, connection, client, lost):
-        """Find invoices whose create answer was lost, by number (exact match).
-
-        Wave's ``invoiceNumber`` filter matches substrings: the first page of
-        every number travels in one aliased request, and the numbers with more
-        matches than a page are paged through (``client.iterate``).
-        """
-        Service = self.env["wave.outbound.ledger.service"]
-        numbers = list(lost)
-        variables = {"businessId": connection.business_id}
-        variables.update({f"n{i}": move.name for i, move in enumerate(numbers)})
-        query = gql.invoices_numbered_query(len(numbers), LOOKUP_PAGE_SIZE)
-        business = Service._query(connection, client, query, variables).get("business") or {}
-        for i, move in enumerate(numbers):
-            entry = lost[move]
-            page = business.get(f"f{i}") or {}
-            nodes = [e["node"] for e in page.get("edges") or [] if e and e.get("node")]
-            if ((page.get("pageInfo") or {}).get("totalPages") or 1) > 1:
-                nodes += self._numbered(connection, client, move.name)
-            # Exact number (the filter matches substrings) and same customer; newest first.
-            customer = (entry.request_summary or {}).get("customerId")
-            exact = [
-                node
-                for node in nodes
-                if node["invoiceNumber"] == move.name
-                and (not customer or (node.get("customer") or {}).get("id") == customer)
-            ]
-            with self.env.cr.savepoint():
-                if exact:
-                    self._confirmed(
-                        connection, move, entry, exact[0], entry.request_summary, "lookup"
-                    )
-                    self.env["wave.audit.log"]._log_many(
-                        entry,
-                        "outbound_resolved",
-                        {"found": exact[0]["id"], "duplicates": len(exact) - 1},
-                        "outbound",
-                    )
-                else:
-                    entry._wave_sync_write({"state": "pending"})
-        Service._commit(connection)
-
-    @api.model
-    def _numbered(self, connection, client, number):
-        """Pages 2.. of the invoices whose number contains ``number`` (newest first)."""
-        return self.env["wave.outbound.ledger.service"]._read(
-            connection,
-            lambda: list(
-                client.iterate(
-                    gql.INVOICES_NUMBERED_PAGE_QUERY,
-                    {"businessId": connection.business_id, "number": number},
-                    "business.invoices",
-                    page_size=LOOKUP_PAGE_SIZE,
-                    start_page=2,
-                )
-            ),
-        )
 
     # ------------------------------------------------------------------
     # Changes and conflicts

@@ -13,7 +13,7 @@ a saga whose retries ran out is compensated the same way.
 from odoo import _, api, models
 
 from ..graphql import outbound as gql
-from ..lib import WaveError, WaveOutcomeUnknownError, WaveRateLimitedError, WaveValidationError
+from ..lib import WaveError, WaveValidationError
 from ..mappers import invoice_outbound as mapper
 from .job_guard import JobRetryLater
 from .outbound_ledger_service import format_reasons
@@ -63,14 +63,9 @@ class WaveInvoiceSaga(models.AbstractModel):
         for start in range(0, len(pending), SAGA_CHUNK):
             chunk = pending[start : start + SAGA_CHUNK]
             batch, owners = self._saga_batch(chunk, send_by_email)
-            try:
-                answer = client.mutate_many(batch, operation_name="OdooInvoiceApproveSend")
-            except WaveRateLimitedError:
-                raise
-            except (WaveOutcomeUnknownError, WaveValidationError) as error:
-                answer = dict.fromkeys(owners, error)
-            except WaveError as error:
-                answer = {alias: JobRetryLater(str(error)) for alias in owners}
+            answer = self.env["wave.outbound.ledger.service"]._mutate_steps(
+                client, batch, "OdooInvoiceApproveSend"
+            )
             retry |= self._saga_results(connection, client, chunk, owners, answer)
             self.env["wave.outbound.ledger.service"]._commit(connection)
         return retry

@@ -236,7 +236,10 @@ class WaveOutboundLedgerService(models.AbstractModel):
         record = entry._record()
         if not record or not entry.wave_id:
             return
-        if entry.kind in ("customer", "product", "sales_tax", "invoice") and "wave_id" in record:
+        if (
+            entry.kind in ("customer", "product", "sales_tax", "invoice", "estimate")
+            and "wave_id" in record
+        ):
             vals = {"wave_id": entry.wave_id, "wave_origin": "odoo"}
             if record._name == "product.product":
                 vals["wave_company_id"] = connection.company_id.id
@@ -368,6 +371,20 @@ class WaveOutboundLedgerService(models.AbstractModel):
         except WaveError as error:
             return [error] * len(inputs)
         return [answer.get(f"x{i}") for i in range(len(inputs))]
+
+    @api.model
+    def _mutate_steps(self, client, batch, operation_name):
+        """Send the next steps of exported documents (``mutate_many`` aliases); returns
+        ``{alias: answer}``. A lost or refused request counts for every alias, a request
+        that did not reach Wave becomes a retry later; rate limits reach the job guard."""
+        try:
+            return client.mutate_many(batch, operation_name=operation_name)
+        except WaveRateLimitedError:
+            raise
+        except (WaveOutcomeUnknownError, WaveValidationError) as error:
+            return {alias: error for alias, *_rest in batch}
+        except WaveError as error:
+            return {alias: JobRetryLater(str(error)) for alias, *_rest in batch}
 
     @api.model
     def _read(self, connection, read):

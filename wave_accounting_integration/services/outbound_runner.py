@@ -81,6 +81,20 @@ class WaveOutboundRunner(models.AbstractModel):
                 self._enqueue(connection, todo._name, todo.ids, method=method)
 
     @api.model
+    def _enqueue_estimates(self, orders):
+        """Quotations sent or confirmed (or changed once in Wave): enqueue their export
+        where the company's setting *Send quotations to Wave as estimates* asks for it."""
+        orders = orders.filtered(lambda o: o.wave_origin != "wave" and o.state in ("sent", "sale"))
+        if not orders or not self._allowed():
+            return
+        for company, connection in self._connections_for(orders.company_id).items():
+            todo = self.env["wave.estimate.exporter"]._due(
+                connection, orders.filtered(lambda o, c=company: o.company_id == c)
+            )
+            if todo:
+                self._enqueue(connection, todo._name, todo.ids)
+
+    @api.model
     def _enqueue_changed_partners(self, partners):
         """Exported customers changed: patch them in Wave (connection of the current company)."""
         exported = partners.filtered(lambda p: p.wave_origin == "odoo" and p.wave_id)
@@ -141,6 +155,7 @@ class WaveOutboundRunner(models.AbstractModel):
             ]
         )
         move_ids |= {e.res_id for e in retry if e.res_model == "account.move"}
+        order_ids = {e.res_id for e in retry if e.res_model == "sale.order"}
         payment_ids |= {e.res_id for e in retry if e.res_model == "account.payment"}
         # Quarantined records wait for the accountant's fix and replay.
         blocked = self.env["wave.quarantine"].search(
@@ -148,7 +163,7 @@ class WaveOutboundRunner(models.AbstractModel):
                 ("connection_id", "=", connection.id),
                 ("direction", "=", "outbound"),
                 ("state", "=", "open"),
-                ("res_model", "in", ("account.move", "account.payment")),
+                ("res_model", "in", ("account.move", "account.payment", "sale.order")),
             ]
         )
         blocked_keys = {(q.res_model, q.res_id) for q in blocked}
@@ -159,6 +174,7 @@ class WaveOutboundRunner(models.AbstractModel):
             "account.payment": sorted(
                 i for i in payment_ids if ("account.payment", i) not in blocked_keys
             ),
+            "sale.order": sorted(i for i in order_ids if ("sale.order", i) not in blocked_keys),
         }
 
     @api.model
@@ -209,6 +225,8 @@ class WaveOutboundRunner(models.AbstractModel):
             others = records - invoices
             if others:
                 self.env["wave.money.exporter"]._export_entries(connection, others)
+        elif records._name == "sale.order":
+            self.env["wave.estimate.exporter"]._export(connection, records)
         elif records._name == "account.payment":
             self.env["wave.payment.exporter"]._export(connection, records)
         elif records._name == "res.partner":

@@ -5,7 +5,8 @@ The payload is never trusted (a late, older event cannot roll data back): the
 invoice is read again from Wave and imported by Wave id, which makes processing
 idempotent. Every queued event of the same invoice is settled by the same run.
 
-Echoes of our own export cost no Wave request: an invoice we exported (ledger
+Echoes of our own export cost no Wave request: an invoice (or a quotation, for
+estimate events) we exported (ledger
 row confirmed, binding ``wave_origin = 'odoo'``) keeps Wave's ``modifiedAt`` of
 our last step on its binding. An event whose ``modified_at`` is older than that,
 or the same second with a status our export gives, the same total and nothing
@@ -24,6 +25,9 @@ from odoo import api, fields, models
 PENDING_STATES = ("received", "queued", "failed")
 # The statuses our own export leaves a Wave invoice in (create, approve, mark sent).
 EXPORT_STATUSES = ("DRAFT", "SAVED", "UNPAID", "SENT")
+# The statuses our own export leaves a Wave estimate in (create, approve, mark sent,
+# mark accepted).
+ESTIMATE_EXPORT_STATUSES = ("DRAFT", "APPROVED", "SENT", "ACCEPTED")
 
 
 class WaveWebhookProcessor(models.AbstractModel):
@@ -55,59 +59,63 @@ class WaveWebhookProcessor(models.AbstractModel):
         )
 
     @api.model
-    def _echo_move(self, connection, events):
-        """The invoice we exported whose binding already knows every change ``events``
-        tell of (our own export's webhooks), or None when Wave must be read."""
-        invoice_ids = set(events.mapped("wave_invoice_id"))
-        if len(invoice_ids) != 1 or not all(events.mapped("wave_modified_at")):
+    def _echo_record(self, connection, events):
+        """The invoice or quotation we exported whose binding already knows every change
+        ``events`` tell of (our own export's webhooks), or None when Wave must be read."""
+        estimate = bool(events[:1].wave_estimate_id)
+        field = "wave_estimate_id" if estimate else "wave_invoice_id"
+        wave_ids = set(events.mapped(field))
+        if len(wave_ids) != 1 or not all(events.mapped("wave_modified_at")):
             return None
-        move = self.env["account.move"].search(
+        model, kind = ("sale.order", "estimate") if estimate else ("account.move", "invoice")
+        record = self.env[model].search(
             [
                 ("company_id", "=", connection.company_id.id),
-                ("wave_id", "=", invoice_ids.pop()),
+                ("wave_id", "=", wave_ids.pop()),
                 ("wave_origin", "=", "odoo"),
             ],
             limit=1,
         )
-        if not move or not move.wave_modified_at:
+        if not record or not record.wave_modified_at:
             return None
         exported = self.env["wave.outbound.ledger"].search_count(
             [
                 ("connection_id", "=", connection.id),
-                ("kind", "=", "invoice"),
-                ("res_model", "=", "account.move"),
-                ("res_id", "=", move.id),
+                ("kind", "=", kind),
+                ("res_model", "=", model),
+                ("res_id", "=", record.id),
                 ("state", "=", "confirmed"),
-                ("wave_id", "=", move.wave_id),
+                ("wave_id", "=", record.wave_id),
             ]
         )
         if not exported:
             return None
+        statuses = ESTIMATE_EXPORT_STATUSES if estimate else EXPORT_STATUSES
         for event in events:
-            if event.wave_modified_at > move.wave_modified_at:
+            if event.wave_modified_at > record.wave_modified_at:
                 return None  # changed in Wave after our last step: read it
-            if event.wave_modified_at == move.wave_modified_at and not self._same_facts(
-                move, event
+            if event.wave_modified_at == record.wave_modified_at and not self._same_facts(
+                record, event, statuses, paid_known=not estimate
             ):
-                return None  # same second, different invoice: when unsure, read
-        return move
+                return None  # same second, different document: when unsure, read
+        return record
 
     @api.model
-    def _same_facts(self, move, event):
-        """The event's status is one our export gives, its total is the invoice's,
-        and it tells of no payment."""
-        if event.wave_status not in EXPORT_STATUSES:
+    def _same_facts(self, record, event, statuses=EXPORT_STATUSES, paid_known=True):
+        """The event's status is one our export gives, its total is the document's,
+        and it tells of no payment (invoices)."""
+        if event.wave_status not in statuses:
             return False
         try:
             total = Decimal(event.wave_total or "x")
-            paid = Decimal(event.wave_amount_paid or "x")
+            paid = Decimal(event.wave_amount_paid or "x") if paid_known else 0
         except InvalidOperation:
             return False
-        expected = Decimal(str(move.currency_id.round(move.amount_total)))
+        expected = Decimal(str(record.currency_id.round(record.amount_total)))
         return total == expected and paid == 0
 
     @api.model
-    def _settle_echo(self, connection, events, move):
+    def _settle_echo(self, connection, events, record):
         """Record ``events`` as the echo of our own export (nothing read from Wave)."""
         events.write(
             {
@@ -117,9 +125,9 @@ class WaveWebhookProcessor(models.AbstractModel):
             }
         )
         self.env["wave.audit.log"]._log_many(
-            move,
+            record,
             "webhook_echo",
-            {"events": events.mapped("event_id"), "wave_id": move.wave_id},
+            {"events": events.mapped("event_id"), "wave_id": record.wave_id},
             "webhook",
         )
 

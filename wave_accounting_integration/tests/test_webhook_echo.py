@@ -21,8 +21,9 @@ MAX_REQUESTS_PER_INVOICE = 0.15
 INVOICES = 40
 
 
-@tagged("post_install", "-at_install")
-class TestWebhookEcho(OutboundCommon, HttpCase):
+class WebhookEchoCommon(OutboundCommon, HttpCase):
+    """The sandbox's webhooks delivered to the Odoo route, and the jobs they queue."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -60,7 +61,7 @@ class TestWebhookEcho(OutboundCommon, HttpCase):
         event_ids = {
             e["event_id"]
             for e in self.sandbox.webhooks.events[first_event:]
-            if e["data"].get("invoice_id") in wave_ids
+            if e["data"].get("invoice_id") in wave_ids or e["data"].get("estimate_id") in wave_ids
         }
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -93,6 +94,9 @@ class TestWebhookEcho(OutboundCommon, HttpCase):
         self.env.invalidate_all()
         return self.env["wave.webhook.event"].search([("wave_invoice_id", "in", list(wave_ids))])
 
+
+@tagged("post_install", "-at_install")
+class TestWebhookEcho(WebhookEchoCommon):
     def test_export_echoes_cost_no_request_and_a_wave_change_is_read(self):
         # The customers, product and tax exist in Wave already (one earlier export).
         self.assertTrue(self._export(self._invoice(self.partner_a) | self._invoice(self.partner_b)))

@@ -1,0 +1,102 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""An Odoo quotation (``sale.order``) → Wave ``EstimateCreateInput`` / ``EstimatePatchInput``,
+and how far a Wave estimate got (pure functions).
+
+Items keep the product, description, quantity and taxes; the unit price is the one
+after the line discount, exact to the cent (as for invoices: Wave's discounts are
+estimate-level). Odoo's order state → the steps Odoo takes in Wave:
+
+==================  ==========================================================
+Odoo ``sale.order``  Wave estimate (mutations, in order)
+==================  ==========================================================
+quotation sent      ``estimateCreate`` (DRAFT) → ``estimateApprove`` (APPROVED)
+                    → ``estimateMarkSent`` (SENT)
+sales order         the same, then ``estimateMarkAccepted`` (ACCEPTED)
+==================  ==========================================================
+"""
+
+from odoo import fields
+
+from .invoice_outbound import exact_unit_price, item_input
+
+#: The steps of an exported estimate, in order (``wave.outbound.ledger.saga_step``).
+STEPS = ("none", "created", "approved", "sent", "accepted")
+
+
+def order_product_lines(orders):
+    """The lines of ``orders`` that become Wave estimate items (sections and notes aside)."""
+    return orders.order_line.filtered(lambda line: not line.display_type)
+
+
+def estimate_item(line, generic_product_id):
+    """``EstimateCreateItemInput`` of one order line."""
+    price = exact_unit_price(
+        line.currency_id, line.product_uom_qty, line.price_unit, line.discount, line.price_subtotal
+    )
+    taxes = line.tax_id.flatten_taxes_hierarchy()
+    return item_input(line, line.product_uom_qty, price, taxes, generic_product_id)
+
+
+def exchange_rate(order, business_currency):
+    """Wave's rate (estimate currency → business currency) of a foreign-currency order."""
+    if order.currency_id.name != business_currency and order.currency_rate:
+        return str(round(1.0 / order.currency_rate, 6))
+    return None
+
+
+def estimate_input(order, business_id, generic_product_id, business_currency):
+    """``EstimateCreateInput`` of a quotation (Wave creates it as a DRAFT)."""
+    estimate_date = fields.Date.context_today(order, order.date_order)
+    due_date = max(order.validity_date or estimate_date, estimate_date)
+    payload = {
+        "businessId": business_id,
+        "customerId": order.partner_id.commercial_partner_id.wave_id,
+        "estimateNumber": order.name,
+        "estimateDate": fields.Date.to_string(estimate_date),
+        "dueDate": fields.Date.to_string(due_date),
+        "currency": order.currency_id.name,
+        "items": [
+            estimate_item(line, generic_product_id)
+            for line in order_product_lines(order)
+            if line.product_uom_qty
+        ],
+    }
+    if order.client_order_ref:
+        payload["poNumber"] = order.client_order_ref[:100]
+    rate = exchange_rate(order, business_currency)
+    if rate:
+        payload["exchangeRate"] = rate
+    return payload
+
+
+def estimate_patch_input(payload, wave_id, status, rate):
+    """``EstimatePatchInput``: the create input on the Wave id. Wave requires the
+    status (restated: a patch cannot move it), the title and the exchange rate."""
+    patch = dict(payload)
+    patch.pop("businessId", None)
+    patch.update({"id": wave_id, "status": status, "title": patch.get("title") or "Estimate"})
+    patch.setdefault("exchangeRate", rate or "1")
+    return patch
+
+
+def step_of(node):
+    """The step a Wave estimate reached, from its status."""
+    status = (node or {}).get("status")
+    if not status:
+        return "none"
+    if status == "DRAFT":
+        return "created"
+    if status == "APPROVED":
+        return "approved"
+    if status in ("ACCEPTED", "CONVERTED"):
+        return "accepted"
+    return "sent"  # SENT, VIEWED, and what the customer does after (REJECTED, EXPIRED)
+
+
+def target_step(order):
+    """The step an Odoo order's state asks for in Wave."""
+    if order.state == "sale":
+        return "accepted"
+    if order.state == "sent":
+        return "sent"
+    return "created"

@@ -1,0 +1,287 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Odoo quotations → Wave estimates, against the sandbox over HTTP.
+
+Every check reads the sandbox's own records (its estimates, customers, products, request
+counters), never what the exporter wrote about itself.
+"""
+
+from decimal import Decimal
+
+from odoo import Command
+from odoo.tests import tagged
+
+from .test_outbound import OutboundCommon
+from .test_webhook_echo import WebhookEchoCommon
+
+
+def cents(amount):
+    return int((Decimal(str(amount)) * 100).quantize(Decimal(1)))
+
+
+class EstimateOutboundMixin:
+    """Quotations, and the sandbox's estimates, customers and products they became."""
+
+    @classmethod
+    def _estimate_setup(cls):
+        cls.connection.sudo().estimate_export = "sent"
+        cls.partner_a.email = "alice@example.com"
+
+    def _quotation(self, partner=None, n=0, pricelist=None):
+        vals = {
+            "partner_id": (partner or self.partner_a).id,
+            "order_line": [
+                Command.create(
+                    {
+                        "product_id": self.product_a.id,
+                        "product_uom_qty": 3,
+                        "price_unit": 19.99 + n,
+                        "discount": 10,
+                        "tax_id": [Command.set(self.tax_sale_a.ids)],
+                    }
+                ),
+                Command.create(
+                    {
+                        "product_id": self.product_b.id,
+                        "product_uom_qty": 2,
+                        "price_unit": 12.35,
+                        "tax_id": [Command.set(self.tax_sale_a.ids)],
+                    }
+                ),
+            ],
+        }
+        if pricelist:
+            vals["pricelist_id"] = pricelist.id
+        return self.env["sale.order"].create(vals)
+
+    def _wave_estimates(self, order):
+        """The sandbox's estimates numbered as ``order`` (Wave keeps those of earlier
+        tests, whose numbers Odoo reuses after its rollback)."""
+        from wave_sandbox.store import business_estimates
+
+        return [e for e in business_estimates(self.wave_us) if e.estimate_number == order.name]
+
+    def _wave_estimate(self, order):
+        found = [e for e in self._wave_estimates(order) if e.id == order.wave_id]
+        self.assertEqual(len(found), 1, order.name)
+        return found[0]
+
+    def _named(self, collection, name):
+        return [obj for obj in getattr(self.wave_us, collection) if obj.name == name]
+
+    def _assert_same_amounts(self, order, estimate):
+        """The Wave estimate is the Odoo quotation to the cent: totals, taxes, currency,
+        each item's quantity × price (line discounts included) and taxes."""
+        self.assertEqual(estimate.currency_code, order.currency_id.name)
+        self.assertEqual(estimate.total_minor, cents(order.amount_total), order.name)
+        self.assertEqual(estimate.subtotal_minor, cents(order.amount_untaxed))
+        self.assertEqual(estimate.tax_total_minor, cents(order.amount_tax))
+        self.assertEqual(estimate.customer.id, order.partner_id.commercial_partner_id.wave_id)
+        lines = order.order_line.filtered(lambda line: not line.display_type)
+        self.assertEqual(len(estimate.items), len(lines))
+        for item, line in zip(estimate.items, lines, strict=True):
+            self.assertEqual(item.product.id, line.product_id.wave_id)
+            self.assertEqual(item.quantity, Decimal(str(line.product_uom_qty)))
+            self.assertEqual(item.subtotal_minor, cents(line.price_subtotal), line.name)
+            self.assertEqual(
+                sorted(t.sales_tax.id for t in item.taxes), sorted(line.tax_id.mapped("wave_id"))
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._estimate_setup()
+
+    def test_quotation_sent_then_confirmed_becomes_accepted_estimate(self):
+        # (Wave keeps the customers and products of earlier tests; Odoo forgot them.)
+        customers = len(self._named("customers", self.partner_a.name))
+        products = len(self._named("products", self.product_a.name))
+        order = self._quotation()
+        order.action_quotation_sent()
+        self.assertTrue(self._export(order))
+        estimate = self._wave_estimate(order)
+        self.assertEqual(len(self._wave_estimates(order)), 1)
+        self.assertEqual(estimate.status, "SENT")
+        self.assertEqual(estimate.last_sent_via, "MARKED_SENT")
+        self._assert_same_amounts(order, estimate)
+        self.assertEqual(order.wave_origin, "odoo")
+        self.assertEqual(order.wave_status, "SENT")
+        # The customer and products were created in Wave once.
+        self.assertEqual(len(self._named("customers", self.partner_a.name)), customers + 1)
+        self.assertEqual(len(self._named("products", self.product_a.name)), products + 1)
+
+        order.action_confirm()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.by_operation, {"estimateMarkAccepted": 1})
+        estimate = self._wave_estimate(order)
+        self.assertEqual(estimate.status, "ACCEPTED")
+        self._assert_same_amounts(order, estimate)
+
+        # A second quotation of the same customer and products: no new dependency.
+        other = self._quotation(n=1)
+        other.action_quotation_sent()
+        self.assertTrue(self._export(other))
+        self.assertEqual(self._wave_estimate(other).status, "SENT")
+        self.assertEqual(len(self._named("customers", self.partner_a.name)), customers + 1)
+        self.assertEqual(len(self._named("products", self.product_a.name)), products + 1)
+        # Exporting again sends nothing.
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order | other))
+        self.assertEqual(self.sandbox.counters.total, 0)
+
+    def _export_jobs(self, order):
+        # sudo: queue jobs are readable by job queue managers only; the test reads them.
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search([("model_name", "=", "wave.api"), ("method_name", "=", "_job_export")])
+        )
+        return [job for job in jobs if tuple(job.args) == ("sale.order", [order.id])]
+
+    def test_sending_or_confirming_queues_the_export(self):
+        order = self._quotation()
+        self.assertFalse(self._export_jobs(order))
+        order.action_quotation_sent()  # the setting says "when sent"
+        self.assertEqual(len(self._export_jobs(order)), 1)
+        self.connection.estimate_export = "confirmed"
+        sent = self._quotation()
+        sent.action_quotation_sent()
+        self.assertFalse(self._export_jobs(sent))
+        sent.action_confirm()
+        self.assertEqual(len(self._export_jobs(sent)), 1)
+        self.connection.estimate_export = "never"
+        never = self._quotation()
+        never.action_confirm()
+        self.assertFalse(self._export_jobs(never))
+
+    def test_foreign_currency_quotation(self):
+        eur = self.setup_other_currency("EUR")
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "EUR", "currency_id": eur.id, "company_id": self.env.company.id}
+        )
+        order = self._quotation(pricelist=pricelist)
+        order.action_confirm()
+        self.assertEqual(order.currency_id, eur)
+        self.assertTrue(self._export(order))
+        estimate = self._wave_estimate(order)
+        self.assertEqual(estimate.status, "ACCEPTED")
+        self.assertTrue(estimate.last_sent_at)  # approved, marked sent, then accepted
+        self._assert_same_amounts(order, estimate)
+        self.assertEqual(estimate.exchange_rate, Decimal(str(round(1 / order.currency_rate, 6))))
+
+    def test_setting_when_confirmed_or_never(self):
+        self.connection.estimate_export = "confirmed"
+        order = self._quotation()
+        order.action_quotation_sent()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.total, 0)
+        self.assertFalse(self._wave_estimates(order))
+        order.action_confirm()
+        self.assertTrue(self._export(order))
+        estimate = self._wave_estimate(order)
+        self.assertEqual(estimate.status, "ACCEPTED")
+
+        self.connection.estimate_export = "never"
+        never = self._quotation()
+        never.action_confirm()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(never))
+        self.assertEqual(self.sandbox.counters.total, 0)
+        self.assertFalse(self._wave_estimates(never))
+
+    def test_lost_estimate_create_answer_is_found_by_number(self):
+        order = self._quotation()
+        order.action_quotation_sent()
+        known = len(self._wave_estimates(order))
+        self._add_fault(kind="drop_after", operation="estimateCreate", count=1)
+        # (Rounds: a run that could not settle the lost answer is retried, as the job is.)
+        self.assertTrue(self._export(order, rounds=3))
+        self.assertEqual(len(self._wave_estimates(order)), known + 1)
+        estimate = self._wave_estimate(order)
+        self.assertEqual(estimate.status, "SENT")
+        self._assert_same_amounts(order, estimate)
+        # Later runs (a confirm) never create it again.
+        order.action_confirm()
+        self.assertTrue(self._export(order))
+        self.assertEqual(len(self._wave_estimates(order)), known + 1)
+        self.assertEqual(self._wave_estimate(order).status, "ACCEPTED")
+
+    def test_edit_is_patched_until_wave_converts_the_estimate(self):
+        order = self._quotation()
+        order.action_quotation_sent()
+        self.assertTrue(self._export(order))
+        wave_id = order.wave_id
+        line = order.order_line[0]
+        order.write({"order_line": [Command.update(line.id, {"price_unit": 30.0})]})
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.by_operation.get("estimatePatch"), 1)
+        self.assertEqual(order.wave_id, wave_id)
+        estimate = self._wave_estimate(order)
+        self.assertEqual(estimate.status, "SENT")
+        self._assert_same_amounts(order, estimate)
+
+        # Wave turned it into an invoice: it cannot change any more; the edit is reviewed.
+        from wave_sandbox import ops
+
+        with self.sandbox.state.lock:
+            ops.convert_estimate(self.sandbox.state, estimate)
+        before = estimate.total_minor
+        order.write({"order_line": [Command.update(line.id, {"price_unit": 31.0})]})
+        self.assertTrue(self._export(order))
+        self.assertEqual(self._wave_estimate(order).total_minor, before)
+        review = self.env["wave.quarantine"].search(
+            [("res_model", "=", "sale.order"), ("res_id", "=", order.id)]
+        )
+        self.assertEqual(review.direction, "outbound")
+        self.assertIn("CONVERTED", review.reasons)
+
+    def test_quotation_from_wave_is_not_sent_back(self):
+        order = self._quotation()
+        order.write({"wave_origin": "wave", "wave_id": "QVJFc3RpbWF0ZTox"})
+        order.action_confirm()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.total, 0)
+        self.assertFalse(self._ledger(order))
+
+
+@tagged("post_install", "-at_install")
+class TestEstimatesOutboundEcho(EstimateOutboundMixin, WebhookEchoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._estimate_setup()
+
+    def test_echo_of_our_estimate_costs_no_request(self):
+        order = self._quotation()
+        order.action_quotation_sent()
+        first_event = len(self.sandbox.webhooks.events)
+        self.assertTrue(self._export(order))
+        order.action_confirm()
+        self.assertTrue(self._export(order))
+        lines = [(line.product_id, line.price_unit) for line in order.order_line]
+        # Every estimate event our export caused (created … accepted), delivered.
+        self._subscribe()
+        self._send_back(first_event)
+        delivered = self.wait_deliveries(first_event, {order.wave_id})
+        self.assertGreaterEqual(len(delivered), 4)  # created, approved, sent, accepted
+        before = self.sandbox.counters.total
+        self.assertTrue(self.run_jobs())
+        self.assertEqual(self.sandbox.counters.total, before, self.sandbox.counters.as_dict())
+        self.env.invalidate_all()
+        events = self.env["wave.webhook.event"].search([("wave_estimate_id", "=", order.wave_id)])
+        self.assertEqual(set(events.mapped("state")), {"echo"})
+
+        # The poll reading the same estimate leaves the order as Odoo made it.
+        self.env["wave.estimate.importer"]._import_by_ids(self.connection, [order.wave_id])
+        self.assertEqual(order.state, "sale")
+        self.assertEqual([(line.product_id, line.price_unit) for line in order.order_line], lines)
+        reviews = self.env["wave.quarantine"].search(
+            [("direction", "=", "inbound"), ("wave_id", "=", order.wave_id)]
+        )
+        self.assertFalse(reviews, reviews.mapped("reasons"))
