@@ -184,16 +184,7 @@ class WatchedParallelImport(ParallelImport):
     job has ended: the run must then be done, with its totals."""
 
     def _import(self):
-        rpc = self.rpc
-        dates = [inv["invoiceDate"] for inv in self.wave_invoices_before]
-        wizard = rpc(
-            "wave.historical.import",
-            "create",
-            {"connection_id": self.connection_id, "date_from": min(dates), "date_to": max(dates)},
-        )
-        run_id = self.import_job_id = rpc("wave.historical.import", "action_import", [wizard])[
-            "res_id"
-        ]
+        run_id = self._start_import()
         env = pg_env()
         conn = psycopg2.connect(
             dbname=self.db,

@@ -26,6 +26,23 @@ class TestInboundHistorical(WaveSandboxCommon):
     sandbox_customers = 14
     sandbox_vendors = 3
 
+    def _assert_payments_once(self, wave_invoices, moves):
+        """Each Wave payment of a booked invoice is in Odoo exactly once; returns them."""
+        imported = {m.wave_id for m in moves if m.state == "posted"}
+        wave_payments = [
+            p
+            for inv in wave_invoices
+            if inv.id in imported
+            for p in inv.payment_list
+            if not getattr(p, "deleted", False)
+        ]
+        payments = self.env["account.payment"].search(
+            [("wave_invoice_id", "in", list(imported)), ("state", "!=", "canceled")]
+        )
+        self.assertEqual(len(payments), len(set(payments.mapped("wave_id"))))
+        self.assertEqual(sorted(payments.mapped("wave_id")), sorted(p.id for p in wave_payments))
+        return payments
+
     def _in_range(self, chunk, invoices):
         return [i for i in invoices if chunk.date_from <= i.invoice_date <= chunk.date_to]
 
@@ -173,20 +190,7 @@ class TestInboundHistorical(WaveSandboxCommon):
         self.assertEqual(len(moves) + len(quarantined), len(wave_invoices))
         self.assertEqual(parent.records_failed, len(quarantined))
 
-        # payments: each Wave payment of an imported invoice exactly once
-        imported = {m.wave_id for m in moves if m.state == "posted"}
-        wave_payments = [
-            p
-            for inv in wave_invoices
-            if inv.id in imported
-            for p in inv.payment_list
-            if not getattr(p, "deleted", False)
-        ]
-        payments = self.env["account.payment"].search(
-            [("wave_invoice_id", "in", list(imported)), ("state", "!=", "canceled")]
-        )
-        self.assertEqual(len(payments), len(set(payments.mapped("wave_id"))))
-        self.assertEqual(sorted(payments.mapped("wave_id")), sorted(p.id for p in wave_payments))
+        payments = self._assert_payments_once(wave_invoices, moves)
 
         by_wave_id = {m.wave_id: m for m in moves}
         for inv in wave_invoices[:200]:
@@ -262,16 +266,4 @@ class TestInboundHistorical(WaveSandboxCommon):
                 ("company_id", "=", self.connection.company_id.id),
             ]
         )
-        booked = {m.wave_id for m in moves if m.state == "posted"}
-        wave_payments = {
-            p.id
-            for inv in in_chunk
-            if inv.id in booked
-            for p in inv.payment_list
-            if not getattr(p, "deleted", False)
-        }
-        payments = self.env["account.payment"].search(
-            [("wave_invoice_id", "in", list(booked)), ("state", "!=", "canceled")]
-        )
-        self.assertTrue(wave_payments)
-        self.assertEqual(set(payments.mapped("wave_id")), wave_payments)
+        self.assertTrue(self._assert_payments_once(in_chunk, moves))
