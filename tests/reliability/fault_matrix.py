@@ -899,15 +899,6 @@ class WebhookLoad(Scenario):
         self._check()
         self._check_events()
 
-    def _start_import(self):
-        dates = [inv["invoiceDate"] for inv in self.wave_invoices_before]
-        wizard = self.rpc(
-            "wave.historical.import",
-            "create",
-            {"connection_id": self.connection_id, "date_from": min(dates), "date_to": max(dates)},
-        )
-        self.import_job_id = self.rpc("wave.historical.import", "action_import", [wizard])["res_id"]
-
     def _fire(self):
         rng = random.Random(self.seed)
         invoice_ids = [inv["id"] for inv in self.wave_invoices_before]
