@@ -368,7 +368,8 @@ class Scenario:
             self.sandbox.admin("DELETE", "/sandbox/faults")
 
     # -- 1. historical import -----------------------------------------------
-    def _import(self):
+    def _start_import(self):
+        """The historical import of every Wave invoice, started as from its wizard."""
         rpc = self.rpc
         dates = [inv["invoiceDate"] for inv in self.wave_invoices_before]
         wizard = rpc(
@@ -378,6 +379,10 @@ class Scenario:
         )
         action = rpc("wave.historical.import", "action_import", [wizard])
         self.import_job_id = action["res_id"]
+        return self.import_job_id
+
+    def _import(self):
+        self._start_import()
         milestones = []
         if self.fault.kill9:
             milestones.append((0.3, self._kill_and_restart))
@@ -893,15 +898,6 @@ class WebhookLoad(Scenario):
         self._recover()
         self._check()
         self._check_events()
-
-    def _start_import(self):
-        dates = [inv["invoiceDate"] for inv in self.wave_invoices_before]
-        wizard = self.rpc(
-            "wave.historical.import",
-            "create",
-            {"connection_id": self.connection_id, "date_from": min(dates), "date_to": max(dates)},
-        )
-        self.import_job_id = self.rpc("wave.historical.import", "action_import", [wizard])["res_id"]
 
     def _fire(self):
         rng = random.Random(self.seed)

@@ -18,7 +18,8 @@ other job is retried (``job_guard``'s concurrency errors). Checked from outside:
 import os
 import time
 
-from harness import psql
+import psycopg2
+from harness import pg_env, psql
 
 from .e2e import OdooServer, job_counts, wait_for_jobs
 from .fault_matrix import Fault, Scenario, Size
@@ -174,3 +175,67 @@ def test_parallel_chunks_keep_the_books(tmp_path, capsys):
     run = result["run"]
     assert run["state"] == "done", run
     assert run["records_done"] == run["records_total"] == len(scenario.wave_invoices_before), run
+
+
+class WatchedParallelImport(ParallelImport):
+    """The parallel import with the run's row written from outside every 0.2 s (other
+    chunks' progress and a screen's Cancel write it too; here psql makes sure it
+    happens during every chunk's last page), watched in the database until every chunk
+    job has ended: the run must then be done, with its totals."""
+
+    def _import(self):
+        run_id = self._start_import()
+        env = pg_env()
+        conn = psycopg2.connect(
+            dbname=self.db,
+            host=env["PGHOST"],
+            port=env["PGPORT"],
+            user=env["PGUSER"],
+            password=env.get("PGPASSWORD"),
+        )
+        conn.autocommit = True
+        deadline = time.monotonic() + WATCH_SECONDS
+        watched = {"jobs_ended": False}
+        try:
+            with conn.cursor() as cr:
+                while time.monotonic() < deadline:
+                    cr.execute(
+                        "UPDATE wave_sync_job SET write_date = write_date WHERE id = %s", [run_id]
+                    )
+                    # the jobs first, then the run: a later look at the run
+                    cr.execute(
+                        "SELECT count(*), count(*) FILTER (WHERE state NOT IN "
+                        "('done', 'failed', 'cancelled')) FROM queue_job "
+                        "WHERE method_name = '_job_import_chunk'"
+                    )
+                    jobs, running = cr.fetchone()
+                    cr.execute(
+                        "SELECT state, records_done, records_total FROM wave_sync_job "
+                        "WHERE id = %s",
+                        [run_id],
+                    )
+                    watched["run"] = cr.fetchone()
+                    if jobs and not running:
+                        watched["jobs_ended"] = True
+                        break
+                    time.sleep(0.2)
+        finally:
+            conn.close()
+        self.result["watched"] = watched
+
+
+# Long enough for the import at its size here; a run left open shows before it.
+WATCH_SECONDS = 300
+
+
+def test_run_done_when_its_last_chunk_job_ends(tmp_path, capsys):
+    scenario = WatchedParallelImport(Fault("none", "run closed at once"), SIZE, tmp_path)
+    result = scenario.run()
+    result.pop("parity")
+    with capsys.disabled():
+        print(f"\nwatched parallel import: {result}\n")
+    watched = result["watched"]
+    assert watched["jobs_ended"], watched
+    assert result["jobs"].get("failed", 0) == 0, result["jobs"]
+    total = len(scenario.wave_invoices_before)
+    assert watched["run"] == ("done", total, total), watched

@@ -80,13 +80,24 @@ ESTIMATES_BY_DATE_QUERY = (
     "pageInfo { currentPage totalPages totalCount } "
     f"edges {{ node {{ {ESTIMATE_NODE_SELECTION} }} }} }} }} }}"
 )
-# The invoices dated within a period, oldest created first (historical import).
-INVOICES_BY_DATE_QUERY = (
-    "query WaveHistoricalChunk($businessId: ID!, $start: Date, $end: Date, $page: Int!, "
-    "$pageSize: Int!) { business(id: $businessId) { invoices(invoiceDateStart: $start, "
-    "invoiceDateEnd: $end, page: $page, pageSize: $pageSize, sort: [CREATED_AT_ASC]) { "
+# The invoices dated within a period, oldest created first (historical import): the
+# variables, and the field of ``business``.
+INVOICES_BY_DATE_DECLARATIONS = "$start: Date, $end: Date, $page: Int!, $pageSize: Int!"
+INVOICES_BY_DATE_FIELD = (
+    "invoices(invoiceDateStart: $start, invoiceDateEnd: $end, page: $page, "
+    "pageSize: $pageSize, sort: [CREATED_AT_ASC]) { "
     "pageInfo { currentPage totalPages totalCount } "
-    f"edges {{ node {{ {INVOICE_NODE_SELECTION} }} }} }} }} }}"
+    f"edges {{ node {{ {INVOICE_NODE_SELECTION} }} }} }}"
+)
+INVOICES_BY_DATE_QUERY = (
+    f"query WaveHistoricalChunk($businessId: ID!, {INVOICES_BY_DATE_DECLARATIONS}) "
+    f"{{ business(id: $businessId) {{ {INVOICES_BY_DATE_FIELD} }} }}"
+)
+# A chunk's next page of invoices, read in the request of the current page's payments.
+NEXT_PAGE_ALIAS = "nextPage"
+NEXT_PAGE_OF_INVOICES = (
+    INVOICES_BY_DATE_DECLARATIONS,
+    f"{NEXT_PAGE_ALIAS}: {INVOICES_BY_DATE_FIELD}",
 )
 
 # Polled entity -> (Wave connection field, node selection, extra arguments).

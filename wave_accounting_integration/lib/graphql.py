@@ -80,16 +80,31 @@ def as_selection(selection):
     return "{ " + selection + " }"
 
 
-def build_lookup_document(field, count, selection):
+def build_lookup_document(field, count, selection, also=None):
     """Build the aliased look-up query for ``count`` ids of ``business.<field>``.
 
     Variables: ``$businessId`` and ``$id0 .. $id<count-1>``; aliases ``i0..``.
+    ``also``: ``(declarations, fields)`` read in the same request: more variable
+    declarations and more fields of ``business`` (aliased apart from ``i<n>``).
     """
     check_name(field, "field")
-    params = ", ".join(["$businessId: ID!"] + [f"$id{i}: ID!" for i in range(count)])
+    params = ["$businessId: ID!"] + [f"$id{i}: ID!" for i in range(count)]
     sel = as_selection(selection)
-    body = " ".join(f"i{i}: {field}(id: $id{i}) {sel}" for i in range(count))
+    body = [f"i{i}: {field}(id: $id{i}) {sel}" for i in range(count)]
+    if also:
+        params.append(also[0])
+        body.append(also[1])
+    params, body = ", ".join(params), " ".join(body)
     return f"query WaveLookupMany({params}) {{ business(id: $businessId) {{ {body} }} }}"
+
+
+def connection_nodes(connection):
+    """The ``edges[].node`` of a paginated connection's answer (None nodes left out)."""
+    return [
+        edge["node"]
+        for edge in (connection or {}).get("edges") or []
+        if edge and edge.get("node") is not None
+    ]
 
 
 def input_type_for(mutation_name):

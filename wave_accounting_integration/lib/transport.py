@@ -49,6 +49,7 @@ from .graphql import (
     build_lookup_document,
     build_mutation_document,
     check_name,
+    connection_nodes,
     get_path,
     operation_info,
 )
@@ -241,12 +242,7 @@ class WaveClient:
         page_vars = dict(variables or {}, page=page, pageSize=page_size)
         data = self.execute(query, page_vars, priority=priority)
         connection = get_path(data, connection_path) or {}
-        nodes = [
-            edge["node"]
-            for edge in connection.get("edges") or []
-            if edge and edge.get("node") is not None
-        ]
-        return data, nodes, connection.get("pageInfo") or {}
+        return data, connection_nodes(connection), connection.get("pageInfo") or {}
 
     def iterate_pages(
         self, query, variables, connection_path, *, page_size=100, priority="bulk", start_page=1
@@ -294,8 +290,22 @@ class WaveClient:
         found = {}
         for start in range(0, len(unique), chunk_size):
             chunk = unique[start : start + chunk_size]
-            found.update(self._lookup_chunk(business_id, field, chunk, selection, priority))
+            found.update(self._lookup_chunk(business_id, field, chunk, selection, priority)[0])
         return found
+
+    def lookup_with(self, business_id, field, ids, selection, also, *, priority="bulk"):
+        """Look up ``ids`` as :meth:`lookup_many` does, in ONE request that also reads
+        more fields of the business.
+
+        ``also``: ``(declarations, fields, variables)``: variable declarations
+        (``"$page: Int!"``), fields of ``business`` aliased apart from the look-up's
+        ``i<n>``, and their variables. Returns ``(found, business)``: ``{id: node or
+        None}`` and the answer's ``business`` object, where those fields are.
+        """
+        check_name(field, "field")
+        return self._lookup_chunk(
+            business_id, field, list(dict.fromkeys(ids)), selection, priority, also=also
+        )
 
     def mutate(  # pylint: disable=redefined-builtin
         self, name, input, selection="", *, input_type=None, priority="interactive"
@@ -342,10 +352,11 @@ class WaveClient:
         return self._split_aliases(entries, variables, result)
 
     # -- batching internals --------------------------------------------------------
-    def _lookup_chunk(self, business_id, field, chunk, selection, priority):
-        """Look up one chunk of ids in one request."""
-        document = build_lookup_document(field, len(chunk), selection)
-        variables = {"businessId": business_id}
+    def _lookup_chunk(self, business_id, field, chunk, selection, priority, also=None):
+        """Look up one chunk of ids in one request: ``(found, business)``."""
+        document = build_lookup_document(field, len(chunk), selection, also and also[:2])
+        variables = dict(also[2]) if also else {}
+        variables["businessId"] = business_id
         variables.update({f"id{i}": obj_id for i, obj_id in enumerate(chunk)})
         aliases = {f"i{i}" for i in range(len(chunk))}
         result = self.request(
@@ -362,7 +373,7 @@ class WaveClient:
                 code="NOT_FOUND",
                 details={"business_id": business_id},
             )
-        return {obj_id: business.get(f"i{i}") for i, obj_id in enumerate(chunk)}
+        return {obj_id: business.get(f"i{i}") for i, obj_id in enumerate(chunk)}, business
 
     def _split_aliases(self, entries, variables, result):
         """Turn a batched mutation answer into ``{alias: payload or WaveError}``."""

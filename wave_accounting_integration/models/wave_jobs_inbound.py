@@ -17,6 +17,7 @@ import logging
 
 from odoo import SUPERUSER_ID, _, models
 from odoo.addons.queue_job.job import identity_exact
+from odoo.tools import SQL
 
 from ..lib import WaveError
 from ..services.inbound_poller import POLL_ORDER
@@ -178,9 +179,11 @@ class WaveSyncJob(models.Model):
         # job's own run, on its connection's company.
         run = self.sudo()
         connection = self.connection_id
-        if self.state in ("done", "cancelled", "failed"):
-            return False
         Importer = self.env["wave.historical.importer"]
+        if self.state in ("done", "cancelled", "failed"):
+            # run again after its last page committed: only the run's close may be left
+            Importer._close_run_now(connection, run.parent_id)
+            return False
         if Importer._is_cancelled(connection, run):
             Importer._stop_cancelled(connection, run)
             return False
@@ -192,6 +195,7 @@ class WaveSyncJob(models.Model):
         client = connection._get_client(priority="bulk")
         page_size = Importer._page_size()
         pages = 0
+        fetched = None  # the next page, when read with this page's payments
         while True:
             if Importer._is_cancelled(connection, run):
                 # Cancelled between two pages: the pages done stay, committed.
@@ -202,8 +206,11 @@ class WaveSyncJob(models.Model):
             # stops cleanly at this page (reconnecting resumes it, see
             # ``wave.api._wave_select_business``). Either way the savepoint drops the
             # page's unfinished work.
+            look_ahead = not max_pages or pages + 1 < max_pages
             with job_guard(connection) as guard, self.env.cr.savepoint():
-                last = Importer._import_next_page(connection, run, client, page_size)
+                last, fetched = Importer._import_next_page(
+                    connection, run, client, page_size, fetched, look_ahead
+                )
             if guard.stopped:
                 run.write(
                     {
@@ -251,8 +258,27 @@ class WaveWebhookEvent(models.Model):
                 )
                 ._job_process_webhook()
             )
-            event.write({"state": "queued", "queue_job_uuid": getattr(job, "uuid", False)})
+            event._mark_queued(getattr(job, "uuid", None))
         return True
+
+    def _mark_queued(self, job_uuid):
+        """Record the queued job on the event: one UPDATE of two columns.
+
+        Raw SQL: this runs on the webhook's acknowledgement path, whose latency Wave
+        waits on; the ORM write would check, flush and recompute for two plain
+        server-owned columns of a row this request has just inserted.
+        """
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE wave_webhook_event SET state = 'queued', queue_job_uuid = %s, "
+                "write_uid = %s, write_date = now() at time zone 'UTC' WHERE id = %s",
+                job_uuid,
+                self.env.uid,
+                self.id,
+            )
+        )
+        self.invalidate_recordset(["state", "queue_job_uuid", "write_uid", "write_date"])
 
     def _job_process_webhook(self):
         """Queue job: import the current state of the event's invoice from Wave.

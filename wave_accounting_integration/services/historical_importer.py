@@ -17,19 +17,31 @@ what it committed and ends cancelled; Resume goes on from ``resume_page``.
 """
 
 import logging
+import random
+import time
 
 from psycopg2.errors import TransactionRollbackError
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..graphql.inbound import ESTIMATES_BY_DATE_QUERY, INVOICES_BY_DATE_QUERY
+from ..graphql.inbound import (
+    ESTIMATES_BY_DATE_QUERY,
+    INVOICES_BY_DATE_QUERY,
+    NEXT_PAGE_ALIAS,
+    NEXT_PAGE_OF_INVOICES,
+)
+from ..lib.graphql import connection_nodes
 from ..models.wave_runtime import can_commit
 from .inbound_poller import INBOUND_PAGE_SIZE
 
 MAX_PAGE_SIZE = 200
 PAGE_SIZE_PARAM = "wave_accounting_integration.import_page_size"
 FINISHED_STATES = ("done", "partial", "failed", "cancelled")
+# A run closed by a chunk (a cancelled run is summed up again by each stopping chunk).
+CLOSED_STATES = ("done", "partial", "failed")
+# Tries to close a run whose row other transactions write at the same time.
+CLOSE_ATTEMPTS = 10
 SUMMED_FIELDS = (
     "records_done",
     "records_total",
@@ -41,6 +53,34 @@ SUMMED_FIELDS = (
 )
 
 _logger = logging.getLogger(__name__)
+
+
+class NextPage:
+    """A chunk's next page of invoices, read in the request that fetches the current
+    page's payments (``wave.payment.importer._fetch_payments``): a chunk whose pages
+    have payments to read costs one request per page instead of two.
+
+    Kept in memory only: the chunk still resumes from its committed ``resume_page``.
+    """
+
+    def __init__(self, variables, page, page_size):
+        self.page = page
+        self.variables = dict(variables, page=page, pageSize=page_size)
+        self.answered = False
+        self.nodes, self.page_info = [], {}
+
+    def request_part(self):
+        """``(declarations, fields, variables)`` to add to the payments request."""
+        declarations, selection = NEXT_PAGE_OF_INVOICES
+        return declarations, selection, self.variables
+
+    def take_answer(self, business):
+        listing = (business or {}).get(NEXT_PAGE_ALIAS)
+        if listing is None:
+            return
+        self.nodes = connection_nodes(listing)
+        self.page_info = listing.get("pageInfo") or {}
+        self.answered = True
 
 
 class WaveHistoricalImporter(models.AbstractModel):
@@ -58,28 +98,42 @@ class WaveHistoricalImporter(models.AbstractModel):
         return max(1, min(int(value or INBOUND_PAGE_SIZE), MAX_PAGE_SIZE))
 
     @api.model
-    def _import_next_page(self, connection, chunk, client, page_size):
+    def _import_next_page(
+        self, connection, chunk, client, page_size, fetched=None, look_ahead=True
+    ):
         """Fetch and import the page ``chunk.resume_page`` of ``chunk``.
 
-        Returns True when it was the chunk's last page.
+        ``fetched``: the :class:`NextPage` read with the previous page's payments; when
+        it answered this very page, it is not read again. ``look_ahead``: the request
+        of this page's payments (if any) also reads the next page.
+
+        Returns ``(last, next_page)``: True when it was the chunk's last page, and the
+        next page if it was read already (else None).
         """
-        _data, nodes, page_info = client.read_page(
-            INVOICES_BY_DATE_QUERY,
-            {
-                "businessId": connection.business_id,
-                "start": fields.Date.to_string(chunk.date_from),
-                "end": fields.Date.to_string(chunk.date_to),
-            },
-            "business.invoices",
-            page=chunk.resume_page,
-            page_size=page_size,
+        page = chunk.resume_page
+        variables = {
+            "start": fields.Date.to_string(chunk.date_from),
+            "end": fields.Date.to_string(chunk.date_to),
+        }
+        if fetched and fetched.answered and fetched.page == page:
+            nodes, page_info = fetched.nodes, fetched.page_info
+        else:
+            _data, nodes, page_info = client.read_page(
+                INVOICES_BY_DATE_QUERY,
+                dict(variables, businessId=connection.business_id),
+                "business.invoices",
+                page=page,
+                page_size=page_size,
+            )
+            chunk.requests_count += 1
+        last = not nodes or page >= (page_info.get("totalPages") or 0)
+        next_page = NextPage(variables, page + 1, page_size) if look_ahead and not last else None
+        self._import_page(
+            connection, chunk, nodes, page_info.get("totalCount") or 0, page_size, next_page
         )
-        chunk.requests_count += 1
-        self._import_page(connection, chunk, nodes, page_info.get("totalCount") or 0, page_size)
-        last = not nodes or chunk.resume_page >= (page_info.get("totalPages") or 0)
         if last and connection._estimates_enabled():
             self._import_estimates(connection, chunk, client, page_size)
-        return last
+        return last, next_page if next_page and next_page.answered else None
 
     @api.model
     def _import_estimates(self, connection, chunk, client, page_size):
@@ -102,16 +156,46 @@ class WaveHistoricalImporter(models.AbstractModel):
 
     @api.model
     def _page_done(self, connection, chunk, last):
-        """Close the chunk after its last page, else move it to the next page; commit."""
+        """Close the chunk after its last page, else move it to the next page; commit.
+
+        After the last page the run is closed at once, in a short transaction of its
+        own (``_close_run_now``): the page stays committed whatever happens there.
+        """
         if last:
             chunk._mark_finished()
-            self._close_run(connection, chunk.parent_id)
         else:
             chunk.resume_page += 1
         if can_commit(self.env):
             # A restart resumes from here.
             self.env.cr.commit()  # pylint: disable=invalid-commit
+        if last:
+            self._close_run_now(connection, chunk.parent_id)
         self._show_progress(chunk)
+
+    @api.model
+    def _close_run_now(self, connection, runs):
+        """``_close_run`` in its own transaction, retried at once on a serialization
+        failure (another chunk or a progress update wrote the run meanwhile): the run
+        is closed as soon as its last chunk has committed its last page.
+
+        The chunk's own work is committed before: a failure here leaves only the
+        run's close to do, which the chunk's next job run does (``_job_import_chunk``).
+        """
+        if not can_commit(self.env):
+            # tests: one transaction, nobody else writes the run
+            self._close_run(connection, runs)
+            return
+        for attempt in range(1, CLOSE_ATTEMPTS + 1):
+            try:
+                self._close_run(connection, runs)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                return
+            except TransactionRollbackError:
+                self.env.cr.rollback()
+                if attempt == CLOSE_ATTEMPTS:
+                    raise
+                _logger.info("Wave sync run %s: closed again (changed meanwhile).", runs.ids)
+                time.sleep(random.uniform(0.05, 0.2) * attempt)
 
     @api.model
     def _show_progress(self, chunk):
@@ -142,13 +226,13 @@ class WaveHistoricalImporter(models.AbstractModel):
         """End a chunk whose run was cancelled: what it committed stays; sum up the run."""
         if chunk.state != "cancelled":
             chunk.write({"state": "cancelled", "date_finished": fields.Datetime.now()})
-        self._close_run(connection, chunk.parent_id)
         if can_commit(self.env):
             self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._close_run_now(connection, chunk.parent_id)
         self._show_progress(chunk)
 
     @api.model
-    def _import_page(self, connection, chunk, nodes, total, page_size):
+    def _import_page(self, connection, chunk, nodes, total, page_size, next_page=None):
         """Import one page of ``chunk`` and update its counters idempotently.
 
         A page read again (a resumed chunk whose last commit was lost, or a
@@ -179,6 +263,7 @@ class WaveHistoricalImporter(models.AbstractModel):
                 source="historical_import",
                 job=chunk,
                 count=False,
+                next_page=next_page,
             )
         outcomes = list(results.values())
         done = min((chunk.resume_page - 1) * page_size + len(nodes), total)
@@ -230,8 +315,11 @@ class WaveHistoricalImporter(models.AbstractModel):
                 )
             )
             runs.child_ids.invalidate_recordset(["state"])
+        runs.invalidate_recordset(["state"])
         for run in runs:
             chunks = run.child_ids
+            if run.state in CLOSED_STATES:
+                continue  # closed already, by another chunk's job
             if not chunks or not all(c.state in FINISHED_STATES for c in chunks):
                 continue
             run.write(self._chunk_sums(run))

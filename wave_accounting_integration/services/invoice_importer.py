@@ -100,7 +100,9 @@ class WaveInvoiceImporter(models.AbstractModel):
         return results
 
     @api.model
-    def _import_nodes(self, connection, nodes, source=None, job=None, payments=None, count=True):
+    def _import_nodes(
+        self, connection, nodes, source=None, job=None, payments=None, count=True, next_page=None
+    ):
         """Import a page of Wave invoice nodes; returns ``{wave_id: outcome}``.
 
         ``job`` gets the outcomes added to its counters unless ``count`` is
@@ -108,7 +110,8 @@ class WaveInvoiceImporter(models.AbstractModel):
 
         ``payments``: ``{wave_invoice_id: [payment nodes]}`` already fetched
         (by-id look-ups return them); otherwise they are fetched in one aliased
-        request for the invoices whose paid amount changed.
+        request for the invoices whose paid amount changed, which also reads
+        ``next_page`` when given (``wave.payment.importer._fetch_payments``).
         """
         connection = connection.with_company(connection.company_id).with_context(wave_source=source)
         importer = self.with_env(connection.env)
@@ -120,13 +123,13 @@ class WaveInvoiceImporter(models.AbstractModel):
             else:
                 todo.append(node)
         if todo:
-            results.update(importer._import_page(connection, todo, job, payments))
+            results.update(importer._import_page(connection, todo, job, payments, next_page))
         if count:
             importer._count_outcomes(connection, job, results)
         return results
 
     @api.model
-    def _import_page(self, connection, nodes, job, payments):
+    def _import_page(self, connection, nodes, job, payments, next_page=None):
         """Validate, create or update ``nodes``, then sync their payments."""
         refs = self._resolve_refs(connection, nodes)
         existing = {
@@ -168,7 +171,7 @@ class WaveInvoiceImporter(models.AbstractModel):
                     connection, node, suspense[node["id"]], existing[node["id"]], job
                 )
         self.env["wave.payment.importer"]._sync_invoice_payments(
-            connection, done, existing, payments=payments, job=job
+            connection, done, existing, payments=payments, job=job, next_page=next_page
         )
         self.env["wave.estimate.importer"]._note_invoice_sources(connection, done, existing)
         self.env["wave.quarantine"]._resolve_open(

@@ -35,18 +35,33 @@ class WavePaymentImporter(models.AbstractModel):
     _description = "Wave Import of Invoice Payments"
 
     @api.model
-    def _fetch_payments(self, connection, wave_invoice_ids, job=None):
-        """``{wave_invoice_id: [payment nodes] or None (deleted)}`` in one aliased request."""
+    def _fetch_payments(self, connection, wave_invoice_ids, job=None, next_page=None):
+        """``{wave_invoice_id: [payment nodes] or None (deleted)}`` in one aliased request.
+
+        ``next_page``: a historical chunk's next page of invoices
+        (``wave.historical.importer``), asked for in the same request and handed its
+        answer, which saves the chunk a request per page.
+        """
         if not wave_invoice_ids:
             return {}
         client = connection._get_client(priority="bulk")
-        found = client.lookup_many(
-            connection.business_id,
-            "invoice",
-            wave_invoice_ids,
-            INVOICE_PAYMENTS_SELECTION,
-            chunk_size=max(len(wave_invoice_ids), 1),
-        )
+        if next_page:
+            found, business = client.lookup_with(
+                connection.business_id,
+                "invoice",
+                wave_invoice_ids,
+                INVOICE_PAYMENTS_SELECTION,
+                next_page.request_part(),
+            )
+            next_page.take_answer(business)
+        else:
+            found = client.lookup_many(
+                connection.business_id,
+                "invoice",
+                wave_invoice_ids,
+                INVOICE_PAYMENTS_SELECTION,
+                chunk_size=max(len(wave_invoice_ids), 1),
+            )
         if job:
             job.requests_count += 1
         return {
@@ -55,12 +70,15 @@ class WavePaymentImporter(models.AbstractModel):
         }
 
     @api.model
-    def _sync_invoice_payments(self, connection, nodes, moves, payments=None, job=None):
+    def _sync_invoice_payments(
+        self, connection, nodes, moves, payments=None, job=None, next_page=None
+    ):
         """Sync the payments of the (posted) invoices of ``nodes``.
 
         ``moves``: ``{wave_invoice_id: account.move}``. Only invoices whose
         ``amountPaid`` differs from the last synced one are looked at, unless
         their ``payments`` (``{wave_invoice_id: [payment nodes]}``) were given.
+        ``next_page``: see :meth:`_fetch_payments`.
         """
         todo = []
         for node in nodes:
@@ -76,7 +94,7 @@ class WavePaymentImporter(models.AbstractModel):
             return
         if payments is None:
             wave_ids = [node["id"] for node, _move, _paid in todo]
-            payments = self._fetch_payments(connection, wave_ids, job)
+            payments = self._fetch_payments(connection, wave_ids, job, next_page)
         items = [(node, move, paid, payments.get(node["id"]) or []) for node, move, paid in todo]
         try:
             with self.env.cr.savepoint():

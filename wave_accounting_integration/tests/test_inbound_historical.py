@@ -26,6 +26,23 @@ class TestInboundHistorical(WaveSandboxCommon):
     sandbox_customers = 14
     sandbox_vendors = 3
 
+    def _assert_payments_once(self, wave_invoices, moves):
+        """Each Wave payment of a booked invoice is in Odoo exactly once; returns them."""
+        imported = {m.wave_id for m in moves if m.state == "posted"}
+        wave_payments = [
+            p
+            for inv in wave_invoices
+            if inv.id in imported
+            for p in inv.payment_list
+            if not getattr(p, "deleted", False)
+        ]
+        payments = self.env["account.payment"].search(
+            [("wave_invoice_id", "in", list(imported)), ("state", "!=", "canceled")]
+        )
+        self.assertEqual(len(payments), len(set(payments.mapped("wave_id"))))
+        self.assertEqual(sorted(payments.mapped("wave_id")), sorted(p.id for p in wave_payments))
+        return payments
+
     def _in_range(self, chunk, invoices):
         return [i for i in invoices if chunk.date_from <= i.invoice_date <= chunk.date_to]
 
@@ -173,20 +190,7 @@ class TestInboundHistorical(WaveSandboxCommon):
         self.assertEqual(len(moves) + len(quarantined), len(wave_invoices))
         self.assertEqual(parent.records_failed, len(quarantined))
 
-        # payments: each Wave payment of an imported invoice exactly once
-        imported = {m.wave_id for m in moves if m.state == "posted"}
-        wave_payments = [
-            p
-            for inv in wave_invoices
-            if inv.id in imported
-            for p in inv.payment_list
-            if not getattr(p, "deleted", False)
-        ]
-        payments = self.env["account.payment"].search(
-            [("wave_invoice_id", "in", list(imported)), ("state", "!=", "canceled")]
-        )
-        self.assertEqual(len(payments), len(set(payments.mapped("wave_id"))))
-        self.assertEqual(sorted(payments.mapped("wave_id")), sorted(p.id for p in wave_payments))
+        payments = self._assert_payments_once(wave_invoices, moves)
 
         by_wave_id = {m.wave_id: m for m in moves}
         for inv in wave_invoices[:200]:
@@ -206,3 +210,60 @@ class TestInboundHistorical(WaveSandboxCommon):
             requests,
             elapsed,
         )
+
+    def test_payments_request_lists_the_next_page(self):
+        """The request of a page's payments also lists the chunk's next page of invoices:
+        a chunk whose pages all have payments to read costs one request per page plus
+        its first listing (counted by the sandbox, not by the addon)."""
+        self.env.ref("base.EUR").active = True
+        self.env.ref("base.CAD").active = True
+        # invoices only: a chunk's estimates are listed after its last page
+        self.connection.sync_estimates = False
+        page_size = 2
+        self.env["ir.config_parameter"].set_param(
+            "wave_accounting_integration.import_page_size", page_size
+        )
+        wave_invoices = [inv for inv in self.wave_us.invoices if not inv.deleted]
+        dates = [inv.invoice_date for inv in wave_invoices]
+        wizard = self.env["wave.historical.import"].create(
+            {"connection_id": self.connection.id, "date_from": min(dates), "date_to": max(dates)}
+        )
+        action = wizard.with_context(queue_job__no_delay=False).action_import()
+        chunks = self.env["wave.sync.job"].browse(action["res_id"]).child_ids.sorted("date_from")
+
+        def pages(chunk):
+            # Wave lists them oldest created first: the sandbox's own order
+            listed = self._in_range(chunk, wave_invoices)
+            return [listed[i : i + page_size] for i in range(0, len(listed), page_size)]
+
+        def paid(page):
+            return any(inv.paid_minor and inv.status != "DRAFT" for inv in page)
+
+        # the chunk with the most pages, each of them with a paid invoice
+        chunk = max(
+            (c for c in chunks if all(paid(page) for page in pages(c))),
+            key=lambda c: len(pages(c)),
+        )
+        page_count = len(pages(chunk))
+        self.assertGreaterEqual(page_count, 3)
+        # another chunk first, so that the chart of accounts is read already
+        self.assertTrue((chunks - chunk)[0]._job_import_chunk())
+        self.sandbox_admin("POST", "/sandbox/counters/reset")
+
+        self.assertTrue(chunk._job_import_chunk())
+
+        counters = self.sandbox_admin("GET", "/sandbox/counters")
+        by_name = counters["by_operation_name"]
+        self.assertEqual(by_name.get("WaveHistoricalChunk"), 1, by_name)
+        self.assertEqual(by_name.get("WaveLookupMany"), page_count, by_name)
+        self.assertEqual(counters["total"], page_count + 1, by_name)
+        # and the chunk's invoices and payments are all there
+        in_chunk = self._in_range(chunk, wave_invoices)
+        self.assertEqual(chunk.records_done, len(in_chunk))
+        moves = self.env["account.move"].search(
+            [
+                ("wave_id", "in", [inv.id for inv in in_chunk]),
+                ("company_id", "=", self.connection.company_id.id),
+            ]
+        )
+        self.assertTrue(self._assert_payments_once(in_chunk, moves))
