@@ -12,9 +12,10 @@ import traceback
 import uuid
 
 from odoo import SUPERUSER_ID, api, sql_db
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.tests import TransactionCase, tagged
 
-from ..models.wave_mixin import ConcurrentRowsError
+from ..services.job_guard import CONCURRENT_RETRY_SECONDS, job_guard
 
 
 @tagged("post_install", "-at_install")
@@ -71,11 +72,21 @@ class TestImportRace(TransactionCase):
             )
             return dict(cr.fetchall())
 
-    def _waiting_on_a_lock(self, pid):
-        with self._cursor() as cr:
-            cr.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,))
-            row = cr.fetchone()
-            return bool(row) and row[0] == "Lock"
+    def _wait_for_lock_wait(self, pids, who):
+        """Return once the backend ``pids[0]`` waits for a lock (PostgreSQL's own view)."""
+        deadline = time.monotonic() + 20
+        while True:
+            if pids:
+                with self._cursor() as cr:
+                    cr.execute(
+                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pids[0],)
+                    )
+                    row = cr.fetchone()
+                if row and row[0] == "Lock":
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{who} never waited for the rows being created")
+            time.sleep(0.05)
 
     def test_accounts_poll_and_import_chunk_create_the_same_maps(self):
         began, poll_created = threading.Barrier(2), threading.Event()
@@ -91,11 +102,7 @@ class TestImportRace(TransactionCase):
                     outcome["poll"] = Refs._upsert_account_maps(connection, self.nodes)
                     poll_created.set()
                     # Commit only once the chunk waits for these rows (a lock wait).
-                    deadline = time.monotonic() + 20
-                    while not (chunk_pid and self._waiting_on_a_lock(chunk_pid[0])):
-                        if time.monotonic() > deadline:
-                            raise TimeoutError("the import chunk never waited for the poll")
-                        time.sleep(0.05)
+                    self._wait_for_lock_wait(chunk_pid, "the import chunk")
             except Exception as error:  # reported below
                 errors.append(("poll", error, traceback.format_exc()))
                 poll_created.set()
@@ -111,10 +118,17 @@ class TestImportRace(TransactionCase):
                     poll_created.wait(timeout=20)
                     Refs = env["wave.reference.importer"]
                     try:
-                        Refs._resolve_accounts(connection, self.nodes)
+                        with job_guard(connection):  # as the import job runs it
+                            Refs._resolve_accounts(connection, self.nodes)
                         outcome["chunk"] = "resolved"
-                    except ConcurrentRowsError:
-                        outcome["chunk"] = "run again"  # the job guard retries it
+                    except RetryableJobError as retry:
+                        # queue_job runs the job again soon (the transaction is dropped);
+                        # because rows appeared meanwhile, not on the unique index.
+                        outcome["chunk"] = (
+                            "run again",
+                            retry.seconds,
+                            type(retry.__cause__).__name__,
+                        )
                         cr.rollback()
             except Exception as error:  # reported below
                 errors.append(("chunk", error, traceback.format_exc()))
@@ -125,7 +139,10 @@ class TestImportRace(TransactionCase):
         for thread in threads:
             thread.join(60)
         self.assertEqual(errors, [])
-        self.assertEqual(outcome, {"poll": 4, "chunk": "run again"})
+        self.assertEqual(
+            outcome,
+            {"poll": 4, "chunk": ("run again", CONCURRENT_RETRY_SECONDS, "ConcurrentRowsError")},
+        )
         # The chunk's next run finds the poll's maps and creates none.
         with self._cursor() as cr:
             env, connection = self._env(cr)
@@ -152,11 +169,7 @@ class TestImportRace(TransactionCase):
                     outcome[name] = Refs._upsert_account_maps(connection, self.nodes)
                     if first:
                         first_created.set()
-                        deadline = time.monotonic() + 20
-                        while not (second_pid and self._waiting_on_a_lock(second_pid[0])):
-                            if time.monotonic() > deadline:
-                                raise TimeoutError("the second poll never waited")
-                            time.sleep(0.05)
+                        self._wait_for_lock_wait(second_pid, "the second poll")
             except Exception as error:  # reported below
                 errors.append((name, error, traceback.format_exc()))
                 first_created.set()
