@@ -207,6 +207,59 @@ def test_expired_access_token_is_refreshed_once(sb):
     assert counters(sb)["by_operation_name"]["Me"] == 2
 
 
+class ExpiringProvider(FatProvider):
+    """Wave expires each token it issues before its first use (``expire_fresh``)."""
+
+    expire_fresh = True
+
+    def refresh_access_token(self):
+        """Issue a new token, expired at once while ``expire_fresh``."""
+        token = super().refresh_access_token()
+        if self.expire_fresh:
+            self.sb.expire_tokens(token=token)
+        return token
+
+
+def graphql_journal(sb, since):
+    """The sandbox's journal of GraphQL requests since ``since`` (Unix time)."""
+    entries = admin(sb, "GET", f"journal?since={since}")["entries"]
+    return [entry for entry in entries if entry["kind"] == "graphql"]
+
+
+def test_tokens_accepted_then_expired_do_not_count_toward_the_refresh_limit(sb):
+    # Each token works (Wave answers 500, a retried query) and then expires before
+    # the next attempt: three expiries in one request are three free refreshes.
+    provider = FatProvider(sb)
+    client = client_for(sb, provider, sleep=lambda _s: sb.expire_tokens(all=True))
+    assert client.execute(USER_Q)["user"]["id"]  # the first token works
+    sb.expire_tokens(all=True)
+    fault(sb, kind="http_error", status=500, operation="Me", count=2)
+    since = time.time()
+    assert client.execute(USER_Q)["user"]["id"]
+    keys = [entry["key"] for entry in graphql_journal(sb, since)]
+    # Wave saw four tokens: expired, 500 then expired twice, and the last one answered.
+    assert len(set(keys)) == 4 and len(keys) == 6, keys
+    assert provider.refreshes == 3
+
+
+def test_fresh_token_refused_after_refresh_retries_then_disconnects(sb):
+    provider = ExpiringProvider(sb)
+    client = client_for(sb, provider)
+    assert client.execute(USER_Q)["user"]["id"]
+    sb.expire_tokens(all=True)  # the token that worked expires
+    since = time.time()
+    with pytest.raises(lib.WaveError) as info:
+        client.execute(USER_Q)
+    # Retryable (the job runs again), not an authentication error (a disconnect).
+    assert not isinstance(info.value, lib.WaveAuthenticationError)
+    assert info.value.code == "TOKEN_REFUSED_AFTER_REFRESH"
+    assert len(graphql_journal(sb, since)) == 2 and provider.refreshes == 1
+    # Fresh tokens refused again right after each refresh: the clear disconnect.
+    with pytest.raises(lib.WaveAuthenticationError):
+        client.execute(USER_Q)
+    assert len(graphql_journal(sb, since)) == 5 and provider.refreshes == 3
+
+
 def test_revoked_grant_surfaces_as_grant_revoked(sb):
     code = authorize_code(sb, ["user:read"])
     tokens = lib.exchange_code(
@@ -242,6 +295,20 @@ def test_real_sliding_window_429_with_token_bucket(sb):
         client.execute(USER_Q, priority="interactive")
     assert time.monotonic() - started >= 0.9
     assert counters(sb)["by_status"]["429"] == 1
+
+
+def test_429_on_the_last_attempt_closes_the_shared_budget(sb):
+    # Two clients (two jobs) share one budget; the first gets a 429 on its last attempt.
+    fault(sb, kind="rate_limit", operation="Me", count=1, retry_after=2)
+    bucket = lib.TokenBucket(capacity=100, period=1.0, max_wait=10.0)
+    since = time.time()
+    with pytest.raises(lib.WaveRateLimitedError):
+        client_for(sb, rate_limiter=bucket, max_retries=0).execute(USER_Q)
+    assert client_for(sb, rate_limiter=bucket, sleep=time.sleep).execute(USER_Q)["user"]["id"]
+    journal = graphql_journal(sb, since)
+    assert [entry["status"] for entry in journal] == [429, 200], journal
+    # Wave's own log: the next request came after Retry-After.
+    assert journal[1]["t"] - journal[0]["t"] >= 1.9, journal
 
 
 def test_scope_error(sb):

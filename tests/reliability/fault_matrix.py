@@ -48,7 +48,9 @@ from .e2e import (
     Rpc,
     Sandbox,
     active_jobs,
+    connect_with_webhook,
     oauth_connect,
+    register_oauth_client,
     wait_for_jobs,
 )
 
@@ -261,17 +263,7 @@ class Scenario:
         rpc(params, "set_param", f"{MODULE}.import_page_size", str(size.page_size))
         # Injected hangs last 6 s: wait 4 s for an answer (default 30 s).
         rpc(params, "set_param", f"{MODULE}.http_timeout", "4")
-        redirect_uri = self.odoo.base + "/wave/oauth/callback"
-        sandbox.admin(
-            "POST",
-            "/sandbox/oauth/clients",
-            {
-                "client_id": OAUTH_CLIENT[0],
-                "client_secret": OAUTH_CLIENT[1],
-                "redirect_uris": [redirect_uri],
-                "name": "Odoo e2e",
-            },
-        )
+        register_oauth_client(sandbox, self.odoo, "Odoo e2e")
         company_id = rpc("res.company", "search", [], limit=1)[0]
         values = {
             "name": "Wave e2e",
@@ -294,22 +286,7 @@ class Scenario:
             "allow_sales_tax_create": True,
             "outbound_start_date": str(datetime.date.today() - datetime.timedelta(days=5)),
         }
-        existing = rpc("wave.api", "search", [("company_id", "=", company_id)])
-        if existing:
-            rpc("wave.api", "write", existing, values)
-            self.connection_id = existing[0]
-        else:
-            self.connection_id = rpc("wave.api", "create", values)
-        oauth_connect(rpc, sandbox, self.connection_id, self.business_id)
-        sandbox.admin(
-            "POST",
-            "/sandbox/webhooks/subscriptions",
-            {
-                "url": f"{self.odoo.base}/wave/webhook/{self.connection_id}",
-                "secret": WEBHOOK_SECRET,
-                "business_id": self.business_id,
-            },
-        )
+        self.connection_id = connect_with_webhook(rpc, sandbox, self.odoo, values, self.business_id)
         self.wave_invoices_before = sandbox.all_invoices(self.wave_token, self.business_id)
         # The administrator activates the currencies the Wave business invoices in.
         codes = sorted({inv["currency"]["code"] for inv in self.wave_invoices_before})

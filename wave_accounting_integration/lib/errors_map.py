@@ -11,6 +11,7 @@ from .exceptions import (
     WaveRateLimitedError,
     WaveScopeError,
     WaveServerError,
+    WaveTransportError,
     WaveValidationError,
 )
 from .redact import redact_text
@@ -169,4 +170,18 @@ def redirect_error(status, location, extra=None, what="Wave", secrets=()):
         "connection settings.",
         code="REDIRECT_REFUSED",
         details=dict(extra or {}, http_status=status, location=target),
+    )
+
+
+def token_refused_after_refresh(extra=None):
+    """Return the retryable error for a fresh token refused right after a refresh.
+
+    Wave had accepted the previous token (it expired) and issued this one, so the
+    grant is valid: the job runs again later instead of disconnecting. A refusal
+    that repeats is final (:class:`WaveAuthenticationError`, see the transport).
+    """
+    return WaveTransportError(
+        "Wave refused the access token it had just issued; the request will be tried again later.",
+        code="TOKEN_REFUSED_AFTER_REFRESH",
+        details=dict(extra or {}),
     )

@@ -15,8 +15,16 @@ the retry policy:
   ``Retry-After`` seconds, through the rate limiter's ``penalize`` if any;
 * a redirect (3xx) is never followed (the request carries the token) and
   raises :class:`WaveConfigurationError` ``REDIRECT_REFUSED``, never retried;
-* UNAUTHENTICATED / HTTP 401 refreshes the access token and retries (at most twice,
-  never twice for the same token).
+* UNAUTHENTICATED / HTTP 401 refreshes the access token and retries. A token
+  Wave accepted earlier (it got an answer) has expired: its refresh is free. A
+  token that was never accepted counts: at most two such refreshes, never twice
+  for the same token, then :class:`WaveAuthenticationError` (the connection is
+  disconnected). A fresh token refused right after a refresh that followed an
+  expiry (the grant works: Wave accepted a token and issued a new one) raises the
+  retryable ``TOKEN_REFUSED_AFTER_REFRESH`` instead; refused again right after a
+  refresh, it is final as above.
+* a 429 closes the rate limiter's budget for ``Retry-After`` even when it answers
+  the last attempt (the next request, of any job, waits as Wave asked).
 """
 
 import logging
@@ -73,7 +81,8 @@ class _RetryError(Exception):
         self.refresh = refresh
 
 
-#: Refreshes per logical request after UNAUTHENTICATED answers.
+#: Refreshes per logical request after UNAUTHENTICATED answers on tokens Wave never
+#: accepted (the refresh of an expired token that worked before is not counted).
 MAX_TOKEN_REFRESHES = 2
 #: HTTP status of an answer whose request was not processed (a mutation is safe to resend).
 NOT_PROCESSED_STATUS = 503
@@ -93,6 +102,9 @@ class _Call:
         self.token = None
         self.sent_token = None
         self.rejected_tokens = set()
+        self.counted_refusals = 0  # refusals of tokens Wave never accepted
+        self.expired_refreshes = 0  # refreshes after an accepted token expired
+        self.fresh = False  # the token about to be sent comes from a refresh, unanswered yet
         self.http_status = None
         self.error_codes = []
 
@@ -191,6 +203,8 @@ class WaveClient:
         self.max_rate_limit_wait = max_rate_limit_wait
         self._own_session = session is None
         self.session = session if session is not None else build_session()
+        # Tokens Wave answered with something other than a refusal (this client's calls).
+        self._accepted_tokens = set()
 
     # -- lifecycle -----------------------------------------------------------------
     def close(self):
@@ -425,7 +439,8 @@ class WaveClient:
         except requests.RequestException as exc:
             raise self._transport_failure(call, exc) from None
         call.http_status = response.status_code
-        return self._interpret(call, response, tolerate)
+        fresh, call.fresh = call.fresh, False
+        return self._interpret(call, response, tolerate, fresh)
 
     def _transport_failure(self, call, exc):
         """Classify a ``requests`` exception; return the exception to raise."""
@@ -458,13 +473,20 @@ class WaveClient:
             )
         )
 
-    def _interpret(self, call, response, tolerate):
-        """Map one HTTP answer to a result, a final error or a retry."""
+    def _interpret(self, call, response, tolerate, fresh=False):
+        """Map one HTTP answer to a result, a final error or a retry.
+
+        ``fresh``: the token sent was obtained by this call's refresh, unanswered before.
+        """
         status = response.status_code
         body = decode_json(response)
         errors = (body or {}).get("errors") or []
         call.error_codes = errors_map.error_codes(errors)
         codes = set(call.error_codes)
+        refused = status == 401 or bool(codes & errors_map.AUTH_CODES)
+        if not refused and (body is not None or status == 429):
+            # Wave's API answered (or rate limited the token): it authenticated the token.
+            self._accepted_tokens.add(call.sent_token)
         retry_after = errors_map.parse_retry_after(response.headers.get("Retry-After"))
         extra = {"operation": call.name, "http_status": status}
         if errors_map.is_redirect(status):
@@ -478,8 +500,8 @@ class WaveClient:
                 else errors_map.exception_for_status(429, "", extra, retry_after)
             )
             raise _RetryError(error, wait=retry_after, rate_limited=True)
-        if status == 401 or codes & errors_map.AUTH_CODES:
-            raise self._unauthenticated(call, errors, extra)
+        if refused:
+            raise self._unauthenticated(call, errors, extra, fresh)
         if status >= 500:
             raise self._server_failure(
                 call, errors_map.exception_for_status(status, response.text, extra)
@@ -505,27 +527,42 @@ class WaveClient:
             raise errors_map.exception_for_status(status, response.text, extra)
         return GraphQLResult(body.get("data"), [], status)
 
-    def _unauthenticated(self, call, errors, extra):
-        """Refresh the token once (retry signal), else return the auth error."""
+    def _unauthenticated(self, call, errors, extra, fresh):
+        """Refresh the token (retry signal), else return the final error.
+
+        ``fresh``: the refused token came from this call's refresh and was never answered.
+        """
         error = (
             errors_map.exception_for_errors(errors, extra)
             if errors
             else errors_map.exception_for_status(401, "", extra)
         )
-        # A refresh may hand back a token another worker has just obtained; Wave can
-        # expire that one early too, so a second refresh is allowed, never a third
-        # (and never twice for the same token).
+        if not isinstance(error, WaveAuthenticationError):
+            error = WaveAuthenticationError(code="UNAUTHENTICATED", details=extra)
         rejected = call.sent_token
-        if rejected in call.rejected_tokens or len(call.rejected_tokens) >= MAX_TOKEN_REFRESHES:
-            if not isinstance(error, WaveAuthenticationError):
-                error = WaveAuthenticationError(code="UNAUTHENTICATED", details=extra)
-            return error
+        if rejected in call.rejected_tokens:
+            return error  # the refresh handed back a refused token: a refresh loop
         call.rejected_tokens.add(rejected)
+        if rejected in self._accepted_tokens:
+            # Wave accepted this token before: it expired. Its refresh is not counted
+            # (each needs an answer in between, so retries bound them).
+            call.expired_refreshes += 1
+        else:
+            # A refresh may hand back a token another worker has just obtained; Wave can
+            # expire that one early too, so a second refresh is allowed, never a third.
+            call.counted_refusals += 1
+            if fresh and call.expired_refreshes and call.counted_refusals == 1:
+                # A token Wave accepted expired and the refresh worked, so the grant
+                # is valid: the fresh token's refusal is retried later, not final.
+                return errors_map.token_refused_after_refresh(extra)
+            if call.counted_refusals > MAX_TOKEN_REFRESHES:
+                return error
         call.refreshed = True
         _logger.info(
             "Wave answered UNAUTHENTICATED for %s; refreshing the access token.", call.name
         )
         call.token = self.token_provider.refresh_access_token()
+        call.fresh = True
         return _RetryError(error, refresh=True)
 
     def _server_failure(self, call, error):
@@ -549,6 +586,10 @@ class WaveClient:
         if retry.refresh:
             return
         if call.retries >= self.max_retries:
+            if retry.rate_limited and self.rate_limiter is not None:
+                # The last attempt's 429 still closes the shared budget: the next
+                # request (another job or worker) waits as Wave asked.
+                self.rate_limiter.penalize(self._rate_limit_wait(call, retry))
             raise retry.error
         call.retries += 1
         if retry.rate_limited:
@@ -567,9 +608,7 @@ class WaveClient:
 
     def _wait_rate_limited(self, call, retry):
         """Wait as Wave asked (through the rate limiter when there is one)."""
-        wait = retry.wait
-        if wait is None:
-            wait = min(self.backoff_cap, self.backoff_base * 2**call.retries)
+        wait = self._rate_limit_wait(call, retry)
         _logger.warning("Wave rate limit hit on %s; waiting %.1f s.", call.name, wait)
         if self.rate_limiter is not None:
             self.rate_limiter.penalize(wait)
@@ -577,6 +616,12 @@ class WaveClient:
         if wait > self.max_rate_limit_wait:
             raise WaveRateLimitedError(retry_after=wait, details={"operation": call.name})
         self.sleep(wait)
+
+    def _rate_limit_wait(self, call, retry):
+        """Seconds to wait after a 429: ``Retry-After``, else the backoff."""
+        if retry.wait is not None:
+            return retry.wait
+        return min(self.backoff_cap, self.backoff_base * 2**call.retries)
 
     # -- reporting -----------------------------------------------------------------
     def _report(self, call, error):

@@ -1,7 +1,63 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Wave ids on Odoo records: indexed, unique per company."""
+"""Wave ids on Odoo records: indexed, unique per company; new rows claimed race-safely."""
 
-from odoo import fields, models, tools
+from odoo import fields, models, sql_db, tools
+from odoo.tools import SQL
+
+
+class ConcurrentRowsError(Exception):
+    """Rows this job needs were just created by another job: run the job again.
+
+    The job's snapshot (REPEATABLE READ) cannot see rows committed after it began,
+    so it cannot use them in this transaction; its next run finds them.
+    """
+
+
+def claim_new_rows(model, scope_field, scope_id, key_field, keys, make_vals):
+    """Create the rows of ``keys`` that no other transaction has created; race-safe.
+
+    Two jobs may discover the same Wave records at once (two import chunks, a poll
+    and a webhook). Each new key is locked first, so that the second job waits
+    until the first has committed, then looked up in what is committed; only the
+    keys still free are created, with ``make_vals(key)`` (called for them only:
+    it may create other records, e.g. an Odoo account). The unique index never
+    fires and nothing is created twice.
+
+    Returns ``(created records, keys another transaction created)``: this
+    transaction cannot see the rows of the latter (the caller raises
+    :class:`ConcurrentRowsError` when it needs them).
+    """
+    keys = list(dict.fromkeys(keys))  # created in the caller's order
+    if not keys:
+        return model.browse(), set()
+    model.flush_model([scope_field, key_field])
+    table = model._table
+    # Raw SQL: the ORM has no advisory locks. One lock a key, held until commit, taken
+    # in sorted order so that two jobs claiming overlapping keys never deadlock.
+    for key in sorted(keys):
+        model.env.cr.execute(
+            SQL(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", f"{table}:{scope_id}:{key}"
+            )
+        )
+    # A new transaction (its snapshot begins now, after the locks were granted) sees
+    # the rows the other job committed; this transaction's snapshot cannot.
+    with sql_db.db_connect(model.env.cr.dbname).cursor() as committed:
+        committed.execute(
+            SQL(
+                "SELECT %s FROM %s WHERE %s = %s AND %s = ANY(%s)",
+                SQL.identifier(key_field),
+                SQL.identifier(table),
+                SQL.identifier(scope_field),
+                scope_id,
+                SQL.identifier(key_field),
+                keys,
+            )
+        )
+        taken = {row[0] for row in committed.fetchall()}
+    free = [key for key in keys if key not in taken]
+    created = model.create([make_vals(key) for key in free]) if free else model.browse()
+    return created, taken
 
 
 class WaveBindingMixin(models.AbstractModel):

@@ -16,8 +16,9 @@ Outcome unknown (lost answer)  fails the job: never retried blindly (outbound en
 Wave 5xx / network failure     retry later (``SERVER_RETRY_SECONDS``), bounded by retries
 Same Wave record written by    retry soon (``CONCURRENT_RETRY_SECONDS``): the unique
 another job (unique index),    Wave-id index kept one copy, the retry finds it; a
-deadlock, serialization        deadlock or lock wait is retried the same way
-failure or lock not granted    (:data:`CONCURRENCY_ERRORS`)
+deadlock, serialization        deadlock or lock wait is retried the same way, and so
+failure or lock not granted,   is a job that needs rows another job created after it
+rows created meanwhile         began (:data:`CONCURRENCY_ERRORS`)
 A service's JobRetryLater      retry later, after its ``seconds`` (else as a 5xx)
 Anything else                  fails the job (queue_job shows it; nothing is hidden)
 =============================  ==========================================================
@@ -41,6 +42,7 @@ from ..lib import (
     WaveTransportError,
 )
 from ..lib.text import by_count
+from ..models.wave_mixin import ConcurrentRowsError
 
 _logger = logging.getLogger(__name__)
 
@@ -71,9 +73,16 @@ def _rate_limit_seconds(error):
 
 # Database errors caused by another transaction at the same time: the same Wave record
 # inserted by another job (unique index), a serialization failure or a deadlock (both
-# TransactionRollbackError) or a lock not granted. Nothing is wrong with the data: the
-# job runs again. Services that catch errors to quarantine a record re-raise these.
-CONCURRENCY_ERRORS = (UniqueViolation, TransactionRollbackError, LockNotAvailable)
+# TransactionRollbackError) or a lock not granted, and rows another job created after
+# this one began (ConcurrentRowsError, see claim_new_rows). Nothing is wrong with the
+# data: the job runs again. Services that catch errors to quarantine a record re-raise
+# these.
+CONCURRENCY_ERRORS = (
+    UniqueViolation,
+    TransactionRollbackError,
+    LockNotAvailable,
+    ConcurrentRowsError,
+)
 
 # (exception classes, action, seconds or a function of the error)
 ERROR_POLICY = (

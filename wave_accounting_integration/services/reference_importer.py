@@ -30,6 +30,7 @@ from ..mappers.reference_inbound import (
     tax_match_key,
     tax_rate_percent,
 )
+from ..models.wave_mixin import ConcurrentRowsError, claim_new_rows
 
 ACCOUNTS_PAGE_SIZE = 200
 # Name similarity (0-100) above which an Odoo account of the right type is suggested.
@@ -92,12 +93,12 @@ class WaveReferenceImporter(models.AbstractModel):
             )
         }
         changed = 0
-        new_vals = []
+        new_ids = []
         for wave_id, node in nodes.items():
             vals = account_map_vals(node)
             mapping = existing.get(wave_id)
             if not mapping:
-                new_vals.append(self._new_account_map_vals(connection, node, vals, auto_map))
+                new_ids.append(wave_id)
             elif (
                 mapping.wave_sequence != vals["wave_sequence"]
                 or mapping.wave_account_name != vals["wave_account_name"]
@@ -105,8 +106,19 @@ class WaveReferenceImporter(models.AbstractModel):
             ):
                 mapping.write(vals)
                 changed += 1
-        if new_vals:
-            created = Map.create(new_vals)
+        # Another job may list or discover the same accounts at this moment: the maps
+        # it created are not created again (see claim_new_rows).
+        created, _taken = claim_new_rows(
+            Map,
+            "connection_id",
+            connection.id,
+            "wave_account_id",
+            new_ids,
+            lambda wave_id: self._new_account_map_vals(
+                connection, nodes[wave_id], account_map_vals(nodes[wave_id]), auto_map
+            ),
+        )
+        if created:
             changed += len(created)
             self.env["wave.audit.log"]._log_many(
                 created,
@@ -251,6 +263,13 @@ class WaveReferenceImporter(models.AbstractModel):
             cursor = self.env["wave.import.cursor"]._get(connection, "accounts")
             self._upsert_account_maps(connection, unknown, auto_map=not cursor.last_poll)
             cached = Map._cached_map(connection.id)
+            if any(n["id"] not in cached for n in unknown):
+                # Another job created these maps after this one began: its next run sees
+                # them (the map cached from this transaction's snapshot is dropped).
+                self.env.registry.clear_cache()
+                raise ConcurrentRowsError(
+                    self.env._("Another job is importing the same Wave accounts; retrying shortly.")
+                )
         Account = self.env["account.account"]
         return {wave_id: Account.browse(cached.get(wave_id, (False,))[0]) for wave_id in nodes}
 
