@@ -7,15 +7,21 @@
   connection to a sandbox business, rate budget off;
 * :func:`reconcile_payments`: the hand-written baseline's payment step (create, post,
   one ``_reconcile_plan`` per batch);
-* :func:`run_header`: the commit, date, machine and load of a run, for the result files.
+* :func:`run_header`: the commit, date, machine and load of a run, for the result files;
+* :func:`run_worker`: one step of a bench script in its own process, on one database.
 """
 
 import datetime
+import json
 import os
 import platform
 import subprocess
+import sys
 
-from harness import ROOT, odoo_conf
+from harness import ROOT, odoo_conf, pg_env
+
+# A worker prints its figures on one line that starts with this mark.
+RESULT_MARK = "BENCH-RESULT "
 
 
 def load():
@@ -129,3 +135,16 @@ def reconcile_payments(env, payment_values, moves):
     if plan:
         env["account.move.line"]._reconcile_plan(plan)
     return pays
+
+
+def run_worker(script, kind, db, extra=(), env=None):
+    """Run ``script --worker kind --db db *extra`` and return the figures it printed
+    after :data:`RESULT_MARK`; raises with the worker's error output when there are none."""
+    cmd = [sys.executable, script, "--worker", kind, "--db", db, *extra]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env={**pg_env(), **(env or {})}, cwd=ROOT
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith(RESULT_MARK):
+            return json.loads(line[len(RESULT_MARK) :])
+    raise RuntimeError(f"worker {kind} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")

@@ -46,7 +46,6 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -55,7 +54,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
 
 import itertools
 
-from bench_common import bench_connection, load, open_registry, reconcile_payments, run_header
+import bench_common
+from bench_common import (
+    RESULT_MARK,
+    bench_connection,
+    load,
+    open_registry,
+    reconcile_payments,
+    run_header,
+)
 from harness import (
     ROOT,
     OdooServer,
@@ -67,7 +74,6 @@ from harness import (
     psql,
 )
 
-RESULT_MARK = "BENCH-RESULT "
 CHANNELS = (
     "root:3,root.wave:3,root.wave.webhook:1,root.wave.inbound:1,"
     "root.wave.outbound:1,root.wave.import:{n}"
@@ -290,14 +296,7 @@ def worker_baseline(args):
 # Driver
 # ---------------------------------------------------------------------------
 def run_worker(kind, db, extra=(), env=None):
-    cmd = [sys.executable, __file__, "--worker", kind, "--db", db, *extra]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env={**pg_env(), **(env or {})}, cwd=ROOT
-    )
-    for line in proc.stdout.splitlines():
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK) :])
-    raise RuntimeError(f"worker {kind} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return bench_common.run_worker(__file__, kind, db, extra, env)
 
 
 class JobServer(OdooServer):

@@ -14,13 +14,17 @@ Conventions:
   approved statuses (``SAVED``, ``SENT``, ``VIEWED``, ``UNPAID``, ``OVERDUE``) and a posted
   ``not_paid`` invoice; ``DRAFT`` and an Odoo draft;
 * the ledger figures (amounts per account, customer balances, taxes) leave drafts
-  out on both sides: drafts are in neither ledger.
+  out on both sides: drafts are in neither ledger;
+* an estimate's status agrees with its quotation's state by the import's table
+  (``mappers/estimate_inbound.target_state``, with the connection's setting for
+  accepted estimates); its total and tax are compared to the cent in its currency.
 """
 
 from decimal import Decimal
 
 from odoo import fields
 
+from ..mappers.estimate_inbound import target_state
 from ..models.wave_parity import CATEGORIES
 
 WAVE_STATUS_BUCKETS = {
@@ -256,23 +260,25 @@ class ParityComparison:
             "is_difference": True,
         }
         if not move or not node:
-            return [self._missing_line(base, number, node, move)]
+            return [self._missing_line(base, number, node, move, move and odoo_bucket(move))]
         return self._header_lines(base, number, node, move) + self._amount_lines(
             base, number, node, move
         )
 
-    def _missing_line(self, base, number, node, move):
+    def _missing_line(self, base, number, node, record, odoo_status):
+        """A document one side lacks: its status and total (``record``: an invoice or a
+        quotation, ``odoo_status`` what Odoo says of it)."""
         _ = self.env._
         total = Decimal(node["total"]["value"]) if node else None
-        odoo_total = odoo_amount(move.amount_total, move.currency_id) if move else None
+        odoo_total = odoo_amount(record.amount_total, record.currency_id) if record else None
         return dict(
             base,
             key=_("%(number)s: missing in Odoo", number=number)
             if node
             else _("%(number)s: missing in Wave", number=number),
-            currency_code=node["currency"]["code"] if node else move.currency_id.name,
+            currency_code=node["currency"]["code"] if node else record.currency_id.name,
             wave_value=node["status"] if node else _("missing"),
-            odoo_value=odoo_bucket(move) if move else _("missing"),
+            odoo_value=odoo_status if record else _("missing"),
             wave_amount=float(total or 0),
             odoo_amount=float(odoo_total or 0),
             difference=float((total or 0) - (odoo_total or 0)),
@@ -326,6 +332,61 @@ class ParityComparison:
                     )
                 )
         return lines
+
+    # -- Estimates: only what differs --------------------------------------
+    def add_estimate_pair(self, node, order, accept_policy):
+        """The lines of a Wave estimate and its quotation that differ (missing on one
+        side, currency, status, total, tax)."""
+        _ = self.env._
+        number = (node or {}).get("estimateNumber") or order.wave_estimate_number or order.name
+        base = {
+            "category": "estimate",
+            "res_model": "sale.order" if order else False,
+            "res_id": order.id if order else False,
+            "wave_id": node["id"] if node else order.wave_id,
+            "is_difference": True,
+        }
+        if not node or not order:
+            self.invoice_lines.append(
+                self._missing_line(base, number, node, order, order and order.state)
+            )
+            return
+        wave_code, odoo_code = node["currency"]["code"], order.currency_id.name
+        headers = []
+        if wave_code != odoo_code:
+            headers.append((_("currency"), wave_code, odoo_code))
+        if order.state != target_state(node["status"], accept_policy)[0]:
+            headers.append((_("status"), node["status"], order.state))
+        self.invoice_lines.extend(
+            dict(
+                base,
+                key=_("%(number)s: %(what)s", number=number, what=what),
+                currency_code=None,
+                wave_value=wave_value,
+                odoo_value=odoo_value,
+            )
+            for what, wave_value, odoo_value in headers
+        )
+        if wave_code != odoo_code:
+            return  # amounts in two currencies are not compared
+        for label, wave_value, odoo_value in (
+            (_("total"), wave_amount(node["total"]), order.amount_total),
+            (_("tax"), wave_amount(node["taxTotal"]), order.amount_tax),
+        ):
+            odoo_value = odoo_amount(odoo_value, order.currency_id)
+            if wave_value != odoo_value:
+                self.invoice_lines.append(
+                    dict(
+                        base,
+                        key=_("%(number)s: %(what)s", number=number, what=label),
+                        currency_code=wave_code,
+                        wave_value=str(wave_value),
+                        odoo_value=str(odoo_value),
+                        wave_amount=float(wave_value),
+                        odoo_amount=float(odoo_value),
+                        difference=float(wave_value - odoo_value),
+                    )
+                )
 
     # -- Result --------------------------------------------------------------
     def line_vals(self):
