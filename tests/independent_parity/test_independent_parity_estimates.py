@@ -3,32 +3,22 @@ Odoo's quotations (SQL) after the addon imported the sandbox's demo estimates; t
 a quotation is tampered with in Odoo and each difference is reported with its kind.
 
 Runs under ``make test`` (it needs pytest-odoo's environment). The addon only
-imports (``seed_and_import_estimates``); it checks nothing here.
+imports (``EstimateParityCase``); it checks nothing here.
 """
 
 from decimal import Decimal
 
 from independent_parity import OdooReader, WaveReader, assert_parity, check_estimate_parity
 from independent_parity.report import MISSING_IN_ODOO, STATUS, TAX, TOTAL, UNTAXED
-from odoo.addons.wave_accounting_integration.tests.common import WaveSandboxCommon
 from odoo.addons.wave_accounting_integration.tests.test_parity_estimates import (
     ESTIMATES,
-    seed_and_import_estimates,
+    EstimateParityCase,
 )
 from odoo.tests import tagged
 
 
 @tagged("post_install", "-at_install")
-class TestIndependentParityEstimates(WaveSandboxCommon):
-    sandbox_invoices = 0
-    sandbox_customers = 8
-    sandbox_vendors = 1
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        seed_and_import_estimates(cls)
-
+class TestIndependentParityEstimates(EstimateParityCase):
     def check(self):
         wave = WaveReader.of_sandbox(self.sandbox, self.wave_token, self.wave_us.id)
         odoo = OdooReader(env=self.env, company_id=self.connection.company_id.id)

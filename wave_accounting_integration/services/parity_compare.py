@@ -252,18 +252,23 @@ class ParityComparison:
     # -- Invoice lines: only what differs -----------------------------------
     def _invoice_lines(self, node, move):
         number = (node or {}).get("invoiceNumber") or move.name
-        base = {
-            "category": "invoice",
-            "res_model": "account.move" if move else False,
-            "res_id": move.id if move else False,
-            "wave_id": node["id"] if node else move.wave_id,
-            "is_difference": True,
-        }
+        base = self._document_base("invoice", node, move)
         if not move or not node:
             return [self._missing_line(base, number, node, move, move and odoo_bucket(move))]
         return self._header_lines(base, number, node, move) + self._amount_lines(
             base, number, node, move
         )
+
+    @staticmethod
+    def _document_base(category, node, record):
+        """What every difference line of one document (invoice or estimate) shares."""
+        return {
+            "category": category,
+            "res_model": record._name if record else False,
+            "res_id": record.id if record else False,
+            "wave_id": node["id"] if node else record.wave_id,
+            "is_difference": True,
+        }
 
     def _missing_line(self, base, number, node, record, odoo_status):
         """A document one side lacks: its status and total (``record``: an invoice or a
@@ -297,6 +302,11 @@ class ParityComparison:
         odoo_status = odoo_bucket(move)
         if wave_bucket(node) != odoo_status:
             differences.append((_("status"), node["status"], self.bucket_labels[odoo_status]))
+        return self._text_lines(base, number, differences)
+
+    def _text_lines(self, base, number, differences):
+        """A line per ``(what, wave value, odoo value)`` that differs (no amounts)."""
+        _ = self.env._
         return [
             dict(
                 base,
@@ -311,19 +321,30 @@ class ParityComparison:
     def _amount_lines(self, base, number, node, move):
         """Total and amount due of an invoice both sides have."""
         _ = self.env._
+        return self._money_lines(
+            base,
+            number,
+            node["currency"]["code"],
+            move.currency_id,
+            [
+                (_("total"), node["total"]["value"], move.amount_total),
+                (_("amount due"), node["amountDue"]["value"], odoo_due(move, node)),
+            ],
+        )
+
+    def _money_lines(self, base, number, code, currency, amounts):
+        """A line per ``(what, Wave amount, Odoo amount)`` that differs to the cent."""
+        _ = self.env._
         lines = []
-        for label, wave_value, odoo_value in (
-            (_("total"), node["total"]["value"], move.amount_total),
-            (_("amount due"), node["amountDue"]["value"], odoo_due(move, node)),
-        ):
+        for label, wave_value, odoo_value in amounts:
             wave_value = Decimal(wave_value)
-            odoo_value = odoo_amount(odoo_value, move.currency_id)
+            odoo_value = odoo_amount(odoo_value, currency)
             if wave_value != odoo_value:
                 lines.append(
                     dict(
                         base,
                         key=_("%(number)s: %(what)s", number=number, what=label),
-                        currency_code=node["currency"]["code"],
+                        currency_code=code,
                         wave_value=str(wave_value),
                         odoo_value=str(odoo_value),
                         wave_amount=float(wave_value),
@@ -339,13 +360,7 @@ class ParityComparison:
         side, currency, status, total, tax)."""
         _ = self.env._
         number = (node or {}).get("estimateNumber") or order.wave_estimate_number or order.name
-        base = {
-            "category": "estimate",
-            "res_model": "sale.order" if order else False,
-            "res_id": order.id if order else False,
-            "wave_id": node["id"] if node else order.wave_id,
-            "is_difference": True,
-        }
+        base = self._document_base("estimate", node, order)
         if not node or not order:
             self.invoice_lines.append(
                 self._missing_line(base, number, node, order, order and order.state)
@@ -357,36 +372,21 @@ class ParityComparison:
             headers.append((_("currency"), wave_code, odoo_code))
         if order.state != target_state(node["status"], accept_policy)[0]:
             headers.append((_("status"), node["status"], order.state))
-        self.invoice_lines.extend(
-            dict(
-                base,
-                key=_("%(number)s: %(what)s", number=number, what=what),
-                currency_code=None,
-                wave_value=wave_value,
-                odoo_value=odoo_value,
-            )
-            for what, wave_value, odoo_value in headers
-        )
+        self.invoice_lines.extend(self._text_lines(base, number, headers))
         if wave_code != odoo_code:
             return  # amounts in two currencies are not compared
-        for label, wave_value, odoo_value in (
-            (_("total"), wave_amount(node["total"]), order.amount_total),
-            (_("tax"), wave_amount(node["taxTotal"]), order.amount_tax),
-        ):
-            odoo_value = odoo_amount(odoo_value, order.currency_id)
-            if wave_value != odoo_value:
-                self.invoice_lines.append(
-                    dict(
-                        base,
-                        key=_("%(number)s: %(what)s", number=number, what=label),
-                        currency_code=wave_code,
-                        wave_value=str(wave_value),
-                        odoo_value=str(odoo_value),
-                        wave_amount=float(wave_value),
-                        odoo_amount=float(odoo_value),
-                        difference=float(wave_value - odoo_value),
-                    )
-                )
+        self.invoice_lines.extend(
+            self._money_lines(
+                base,
+                number,
+                wave_code,
+                order.currency_id,
+                [
+                    (_("total"), node["total"]["value"], order.amount_total),
+                    (_("tax"), node["taxTotal"]["value"], order.amount_tax),
+                ],
+            )
+        )
 
     # -- Result --------------------------------------------------------------
     def line_vals(self):

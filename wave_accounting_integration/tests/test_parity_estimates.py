@@ -33,8 +33,9 @@ def seed_and_import_estimates(case, count=ESTIMATES):
     return today - dt.timedelta(days=90), today
 
 
-@tagged("post_install", "-at_install")
-class TestParityEstimates(WaveSandboxCommon):
+class EstimateParityCase(WaveSandboxCommon):
+    """The sandbox's demo estimates imported (also the independent parity test's data)."""
+
     sandbox_invoices = 0
     sandbox_customers = 8
     sandbox_vendors = 1
@@ -47,6 +48,9 @@ class TestParityEstimates(WaveSandboxCommon):
             [("company_id", "=", cls.connection.company_id.id), ("wave_id", "!=", False)]
         )
 
+
+@tagged("post_install", "-at_install")
+class TestParityEstimates(EstimateParityCase):
     def report(self):
         self.env.flush_all()
         self.env.invalidate_all()
