@@ -5,7 +5,7 @@
 # The Odoo benchmarks copy one database upgraded here once from `wave_dev` (created
 # when missing) and drop their copies; it is dropped at the end.
 # Smaller runs (smoke tests): BENCH_SYNC_ARGS, BENCH_WEBHOOK_ARGS, BENCH_MEMORY_ARGS,
-# BENCH_CLIENT_ARGS, BENCH_SANDBOX_ARGS, BENCH_COMPANIES_ARGS are added to each script's arguments, e.g.
+# BENCH_CLIENT_ARGS, BENCH_SANDBOX_ARGS, BENCH_COMPANIES_ARGS, BENCH_ESTIMATES_ARGS are added to each script's arguments, e.g.
 #   BENCH_SYNC_ARGS="--invoices 60 --export 40" BENCH_MEMORY_ARGS="--sizes 40 320" make bench
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -42,6 +42,8 @@ odoo_args=(--template "$template" --no-upgrade)
     # then the 10,000-invoice history through the job runner
     run tests/bench/bench_import.py "${odoo_args[@]}" --invoices 2000 ${BENCH_IMPORT_ARGS:-}
     run tests/bench/bench_import.py "${odoo_args[@]}" --large 10000 ${BENCH_LARGE_ARGS:-}
+    # issue 20: Wave estimates imported as quotations vs the raw ORM, requests per estimate
+    run tests/bench/bench_estimates.py "${odoo_args[@]}" --estimates 50 ${BENCH_ESTIMATES_ARGS:-}
     run tests/bench/bench_webhook.py "${odoo_args[@]}" "$@" ${BENCH_WEBHOOK_ARGS:-}
     # issue 10's peak RSS 1k vs 8k in one process: only with --full (the large history
     # above measures the job workers' RSS growth)

@@ -4,18 +4,26 @@
   ``--no-upgrade``) that ``scripts/bench.sh`` passes to every Odoo benchmark;
 * :func:`open_registry`: Odoo in this process, on one database;
 * :func:`bench_connection`: a company (generic chart, EUR and CAD active) and a token
-  connection to a sandbox business, rate budget off;
+  connection to a sandbox business, rate budget off; :func:`seed_connection`: the same
+  for a seed worker, with its reference data polled;
 * :func:`reconcile_payments`: the hand-written baseline's payment step (create, post,
   one ``_reconcile_plan`` per batch);
-* :func:`run_header`: the commit, date, machine and load of a run, for the result files.
+* :func:`run_header`: the commit, date, machine and load of a run, for the result files;
+* :func:`run_worker`: one step of a bench script in its own process, on one database.
 """
 
+import argparse
 import datetime
+import json
 import os
 import platform
 import subprocess
+import sys
 
-from harness import ROOT, odoo_conf
+from harness import ROOT, odoo_conf, pg_env
+
+# A worker prints its figures on one line that starts with this mark.
+RESULT_MARK = "BENCH-RESULT "
 
 
 def load():
@@ -68,6 +76,15 @@ def add_database_args(parser, name):
     )
 
 
+def add_worker_args(parser, db=True):
+    """The internal options of a script's worker mode (:func:`run_worker` passes them):
+    ``--worker`` and, with ``db``, ``--db``; ``--values``, ``--seed-json``,
+    ``--sandbox-url``, ``--business-id``."""
+    names = ["--worker", *(["--db"] if db else []), "--values", "--seed-json"]
+    for name in [*names, "--sandbox-url", "--business-id"]:
+        parser.add_argument(name, help=argparse.SUPPRESS)
+
+
 def open_registry(db):
     """``(odoo, registry)`` of ``db`` in this process, with the harness's configuration."""
     import odoo
@@ -111,6 +128,27 @@ def bench_connection(env, name, *, sandbox_url, business_id, token, **values):
     return company, connection
 
 
+def seed_connection(env, name, args, entities, **values):
+    """:func:`bench_connection` to the sandbox business of ``args`` (``sandbox_url``,
+    ``business_id``; the token in ``$BENCH_WAVE_TOKEN``), committed, then one poll of each
+    of ``entities`` (the reference data), each committed. Returns ``(company,
+    connection)``, the connection in the company's context."""
+    company, connection = bench_connection(
+        env,
+        name,
+        sandbox_url=args.sandbox_url,
+        business_id=args.business_id,
+        token=os.environ["BENCH_WAVE_TOKEN"],
+        **values,
+    )
+    env.cr.commit()
+    connection = connection.with_env(env(context={"allowed_company_ids": [company.id]}))
+    for entity in entities:
+        connection._job_poll(entity, trigger="manual")
+        env.cr.commit()
+    return company, connection
+
+
 def reconcile_payments(env, payment_values, moves):
     """Create and post one batch of payments (``payment_values[i]`` pays ``moves[i]``),
     then reconcile each with its invoice's open receivable line in one ``_reconcile_plan``."""
@@ -129,3 +167,16 @@ def reconcile_payments(env, payment_values, moves):
     if plan:
         env["account.move.line"]._reconcile_plan(plan)
     return pays
+
+
+def run_worker(script, kind, db, extra=(), env=None):
+    """Run ``script --worker kind --db db *extra`` and return the figures it printed
+    after :data:`RESULT_MARK`; raises with the worker's error output when there are none."""
+    cmd = [sys.executable, script, "--worker", kind, "--db", db, *extra]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env={**pg_env(), **(env or {})}, cwd=ROOT
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith(RESULT_MARK):
+            return json.loads(line[len(RESULT_MARK) :])
+    raise RuntimeError(f"worker {kind} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")

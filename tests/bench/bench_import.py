@@ -46,7 +46,6 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -55,7 +54,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
 
 import itertools
 
-from bench_common import bench_connection, load, open_registry, reconcile_payments, run_header
+import bench_common
+from bench_common import (
+    RESULT_MARK,
+    add_worker_args,
+    load,
+    open_registry,
+    reconcile_payments,
+    run_header,
+    seed_connection,
+)
 from harness import (
     ROOT,
     OdooServer,
@@ -67,7 +75,6 @@ from harness import (
     psql,
 )
 
-RESULT_MARK = "BENCH-RESULT "
 CHANNELS = (
     "root:3,root.wave:3,root.wave.webhook:1,root.wave.inbound:1,"
     "root.wave.outbound:1,root.wave.import:{n}"
@@ -89,20 +96,9 @@ def worker_seed(args):
     odoo, registry = open_registry(args.db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        company, connection = bench_connection(
-            env,
-            "Bench import",
-            sandbox_url=args.sandbox_url,
-            business_id=args.business_id,
-            token=os.environ["BENCH_WAVE_TOKEN"],
-            sync_inbound=True,
+        company, connection = seed_connection(
+            env, "Bench import", args, REF_ENTITIES, sync_inbound=True
         )
-        cr.commit()
-        cenv = env(context={"allowed_company_ids": [company.id]})
-        connection = connection.with_env(cenv)
-        for entity in REF_ENTITIES:
-            connection._job_poll(entity, trigger="manual")
-            cr.commit()
         # the incremental poll is not part of the measured import: off again
         connection.sync_inbound = False
         # invoices per Wave page (and per baseline batch); a chunk is up to 4 pages
@@ -290,14 +286,7 @@ def worker_baseline(args):
 # Driver
 # ---------------------------------------------------------------------------
 def run_worker(kind, db, extra=(), env=None):
-    cmd = [sys.executable, __file__, "--worker", kind, "--db", db, *extra]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env={**pg_env(), **(env or {})}, cwd=ROOT
-    )
-    for line in proc.stdout.splitlines():
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK) :])
-    raise RuntimeError(f"worker {kind} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return bench_common.run_worker(__file__, kind, db, extra, env)
 
 
 class JobServer(OdooServer):
@@ -760,13 +749,7 @@ def main():
         "--large-output", default=str(ROOT / "docs" / "results" / "bench-large-history.json")
     )
     ap.add_argument("--full", action="store_true", help="ignored (sizes are set above)")
-    # worker mode (internal)
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
-    ap.add_argument("--db", help=argparse.SUPPRESS)
-    ap.add_argument("--values", help=argparse.SUPPRESS)
-    ap.add_argument("--seed-json", help=argparse.SUPPRESS)
-    ap.add_argument("--sandbox-url", help=argparse.SUPPRESS)
-    ap.add_argument("--business-id", help=argparse.SUPPRESS)
+    add_worker_args(ap)  # worker mode (internal)
     args = ap.parse_args()
     if args.worker:
         {"seed": worker_seed, "dryrun": worker_dryrun, "baseline": worker_baseline}[args.worker](

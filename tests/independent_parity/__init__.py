@@ -4,6 +4,7 @@ See README.md. Nothing here imports the addon.
 """
 
 from .check import check_parity
+from .estimates import check_estimate_parity
 from .odoo_reader import OdooReader
 from .report import Difference, ParityReport, assert_parity
 from .wave_reader import WaveReader, WaveReadError
@@ -15,5 +16,6 @@ __all__ = [
     "WaveReadError",
     "WaveReader",
     "assert_parity",
+    "check_estimate_parity",
     "check_parity",
 ]

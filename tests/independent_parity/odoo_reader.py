@@ -9,7 +9,7 @@ payments, partners and products are read from Odoo's own tables. The addon's
 from collections import defaultdict
 from decimal import Decimal
 
-from .records import Contact, OdooInvoice, OdooPayment, Product
+from .records import Contact, OdooInvoice, OdooPayment, OdooQuotation, Product
 
 LIVE_PAYMENT_STATES = ("in_process", "paid")  # not draft, canceled or rejected
 
@@ -35,6 +35,26 @@ SELECT move_id,
   FROM account_move_line
  WHERE move_id = ANY(%(ids)s)
  GROUP BY move_id
+"""
+
+# Sale orders (quotations and orders) of the company, with the Wave estimate number the
+# order keeps (``{wave_number}``: the column, or NULL without the addon), the stored
+# header amounts and the same amounts added up again from the order lines.
+QUOTATIONS = """
+SELECT so.id, so.name, {wave_number}, so.state, so.date_order::date,
+       cur.name, cur.decimal_places, cp.name,
+       so.amount_untaxed, so.amount_tax, so.amount_total,
+       COALESCE((SELECT SUM(l.price_subtotal) FROM sale_order_line l
+                  WHERE l.order_id = so.id AND l.display_type IS NULL), 0),
+       COALESCE((SELECT SUM(l.price_tax) FROM sale_order_line l
+                  WHERE l.order_id = so.id AND l.display_type IS NULL), 0)
+  FROM sale_order so
+  JOIN res_currency cur ON cur.id = so.currency_id
+  JOIN res_partner p ON p.id = so.partner_id
+  LEFT JOIN res_partner cp ON cp.id = COALESCE(p.commercial_partner_id, p.id)
+ WHERE so.company_id = %(company)s
+   AND (%(start)s::date IS NULL OR so.date_order::date >= %(start)s::date)
+   AND (%(end)s::date IS NULL OR so.date_order::date <= %(end)s::date)
 """
 
 # Payments of each invoice: linked (Odoo 18 keeps invoice_ids even without a journal
@@ -193,6 +213,38 @@ class OdooReader:
                 )
             )
         return invoices
+
+    # -- quotations -----------------------------------------------------------------
+    def quotations(self, date_from=None, date_to=None):
+        """Every sale order of the company (any state) ordered in the date range."""
+        has_number = bool(
+            self.rows(
+                "SELECT 1 FROM information_schema.columns "
+                "WHERE table_name = 'sale_order' AND column_name = 'wave_estimate_number'"
+            )
+        )
+        query = QUOTATIONS.format(
+            wave_number="so.wave_estimate_number" if has_number else "NULL::varchar"
+        )
+        params = {"company": self.company_id, "start": date_from, "end": date_to}
+        return [
+            OdooQuotation(
+                id=row[0],
+                name=row[1] or "",
+                wave_number=row[2] or "",
+                state=row[3],
+                date_order=row[4],
+                currency=row[5],
+                decimals=row[6],
+                partner_name=row[7] or "",
+                untaxed=Decimal(row[8] or 0),
+                tax=Decimal(row[9] or 0),
+                total=Decimal(row[10] or 0),
+                lines_untaxed=Decimal(row[11]),
+                lines_tax=Decimal(row[12]),
+            )
+            for row in self.rows(query, params)
+        ]
 
     def payments(self, invoices):
         """``{invoice id: [OdooPayment]}``: the live payments of each invoice, each for

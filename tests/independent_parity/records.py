@@ -90,3 +90,35 @@ class OdooPayment:
     payment_date: date
     amount: Decimal  # in the invoice currency
     state: str
+
+
+@dataclass(frozen=True)
+class WaveEstimate:
+    id: str
+    number: str
+    status: str
+    estimate_date: date
+    currency: str
+    exponent: int
+    customer_name: str
+    subtotal: Decimal  # before the estimate discount
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class OdooQuotation:
+    id: int
+    name: str
+    wave_number: str  # the Wave estimate number Odoo keeps on the order
+    state: str  # draft / sent / sale / cancel
+    date_order: date
+    currency: str
+    decimals: int
+    partner_name: str
+    untaxed: Decimal  # stored header amounts
+    tax: Decimal
+    total: Decimal
+    lines_untaxed: Decimal  # recomputed here from the order lines
+    lines_tax: Decimal

@@ -11,7 +11,14 @@ from decimal import Decimal
 
 import requests
 
-from .records import Contact, MoneyTransaction, Product, WaveInvoice, WavePayment
+from .records import (
+    Contact,
+    MoneyTransaction,
+    Product,
+    WaveEstimate,
+    WaveInvoice,
+    WavePayment,
+)
 
 PAGE_SIZE = 200  # the most the sandbox serves per page
 LOOKUPS_PER_REQUEST = 100  # aliased invoice(id) look-ups per request
@@ -31,6 +38,23 @@ query IndependentParityInvoices($b: ID!, $page: Int!, $size: Int!, $start: Date,
         customer { id name email }
         subtotal { value } discountTotal { value } taxTotal { value } total { value }
         amountPaid { value } amountDue { value }
+      } }
+    }
+  }
+}
+"""
+
+# Deleted estimates are not listed (Wave's listing has no DELETED status).
+ESTIMATES = """
+query IndependentParityEstimates($b: ID!, $page: Int!, $size: Int!, $start: Date, $end: Date) {
+  business(id: $b) {
+    estimates(page: $page, pageSize: $size, estimateDateStart: $start, estimateDateEnd: $end) {
+      pageInfo { currentPage totalPages totalCount }
+      edges { node {
+        id estimateNumber status estimateDate
+        currency { code exponent }
+        customer { name }
+        subtotal { value } discountTotal { value } taxTotal { value } total { value }
       } }
     }
   }
@@ -178,6 +202,30 @@ class WaveReader:
             paid=money(node, "amountPaid"),
             due=money(node, "amountDue"),
         )
+
+    # -- estimates -------------------------------------------------------------
+    def estimates(self, date_from=None, date_to=None):
+        variables = {
+            "b": self.business_id,
+            "start": date_from.isoformat() if date_from else None,
+            "end": date_to.isoformat() if date_to else None,
+        }
+        return [
+            WaveEstimate(
+                id=node["id"],
+                number=node["estimateNumber"],
+                status=node["status"],
+                estimate_date=date.fromisoformat(node["estimateDate"]),
+                currency=node["currency"]["code"],
+                exponent=int(node["currency"]["exponent"]),
+                customer_name=(node.get("customer") or {}).get("name") or "",
+                subtotal=money(node, "subtotal"),
+                discount=money(node, "discountTotal"),
+                tax=money(node, "taxTotal"),
+                total=money(node, "total"),
+            )
+            for node in self.pages(ESTIMATES, "estimates", variables)
+        ]
 
     def payments(self, invoice_ids):
         """``{invoice_id: [WavePayment]}``; Wave lists payments only per invoice, so

@@ -21,21 +21,24 @@ BINDING_FIELDS = {
     "wave_exchange_rate",
     "wave_deposit_total",
 }
+# A salesperson sees where a quotation stands in Wave (number, status, link) on the
+# quotation form; the Wave screens, settings and the other Wave fields stay closed.
+WAVE_USER_OR_SALESPERSON = f"{WAVE_USER},sales_team.group_sale_salesman"
 
 
 class SaleOrder(models.Model):
     _name = "sale.order"
     _inherit = ["sale.order", "wave.binding.mixin"]
 
-    wave_estimate_number = fields.Char(copy=False, readonly=True, groups=WAVE_USER)
+    wave_estimate_number = fields.Char(copy=False, readonly=True, groups=WAVE_USER_OR_SALESPERSON)
     wave_status = fields.Char(string="Wave Status Code", copy=False, readonly=True)
     wave_status_label = fields.Char(
-        string="Wave Status", compute="_compute_wave_link", groups=WAVE_USER
+        string="Wave Status", compute="_compute_wave_link", groups=WAVE_USER_OR_SALESPERSON
     )
     wave_url = fields.Char(
         string="Open in Wave",
         compute="_compute_wave_link",
-        groups=WAVE_USER,
+        groups=WAVE_USER_OR_SALESPERSON,
         help="The estimate's page in Wave. The address pattern is the system parameter "
         "wave_accounting_integration.estimate_url_template ({business} and {estimate} are "
         "the Wave ids of the business and of the estimate).",

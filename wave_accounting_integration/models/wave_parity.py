@@ -6,8 +6,10 @@ comparison in ``services/parity_compare.py``) for a date range of invoice dates.
 lines compare one figure each, in the invoice currency and to the smallest currency
 unit: invoice counts and totals per status, amounts per mapped account, customer
 balances, tax totals, and, for each invoice that differs, its status, total and
-amount due. Aggregate lines are always kept (they are
-the summary of the range); invoice lines only when they differ.
+amount due. When estimates are imported, Wave's estimates of the range are compared
+with their quotations too (status, currency, total and tax). Aggregate lines are
+always kept (they are the summary of the range); invoice and estimate lines only
+when they differ.
 """
 
 from markupsafe import Markup
@@ -22,6 +24,7 @@ CATEGORIES = [
     ("partner", "Customer balance"),
     ("tax", "Tax total"),
     ("invoice", "Invoice"),
+    ("estimate", "Estimate"),
 ]
 
 

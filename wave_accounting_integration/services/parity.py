@@ -8,6 +8,11 @@ per-invoice request is needed) and the Odoo customer invoices bound to them
 (``wave_id``), compares them (``services/parity_compare.py``: the conventions are
 there) and stores a ``wave.parity.report``.
 
+When the connection imports estimates, Wave's estimates of the same range of estimate
+dates (``business.estimates``, one request per 200) are compared with the quotations
+bound to them: status (by the import's table), currency, total and tax, to the cent.
+A deleted estimate is not listed by Wave: its cancelled quotation is expected.
+
 A Wave draft that Odoo does not have is expected when the connection does not
 import drafts, and a cancelled Odoo invoice that Wave no longer has is expected
 (Wave deleted it): neither is reported.
@@ -15,11 +20,12 @@ import drafts, and a cancelled Odoo invoice that Wave no longer has is expected
 
 import logging
 import time
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..graphql.inbound import PARITY_INVOICES_QUERY
+from ..graphql.inbound import ESTIMATES_BY_DATE_QUERY, PARITY_INVOICES_QUERY
 from .parity_compare import ParityComparison, ParityLookups
 
 _logger = logging.getLogger(__name__)
@@ -53,6 +59,13 @@ class WaveParityChecker(models.AbstractModel):
         nodes, request_count = self._fetch_wave(connection, date_from, date_to, page_size)
         moves = self._odoo_moves(connection, date_from, date_to, [node["id"] for node in nodes])
         pairs = self._pairs(connection, nodes, moves)
+        estimate_pairs = []
+        if connection._estimates_enabled():
+            estimates, sent = self._fetch_wave(
+                connection, date_from, date_to, page_size, ESTIMATES_BY_DATE_QUERY, "estimates"
+            )
+            request_count += sent
+            estimate_pairs = self._estimate_pairs(connection, date_from, date_to, estimates)
         report = self.env["wave.parity.report"].create(
             {
                 "connection_id": connection.id,
@@ -62,7 +75,8 @@ class WaveParityChecker(models.AbstractModel):
                 "odoo_invoice_count": sum(1 for _node, move in pairs if move),
                 "request_count": request_count,
                 "line_ids": [
-                    fields.Command.create(vals) for vals in self._compare(connection, pairs)
+                    fields.Command.create(vals)
+                    for vals in self._compare(connection, pairs, estimate_pairs)
                 ],
             }
         )
@@ -88,8 +102,16 @@ class WaveParityChecker(models.AbstractModel):
     # Reading both sides
     # ------------------------------------------------------------------
     @api.model
-    def _fetch_wave(self, connection, date_from, date_to, page_size):
-        """Wave's invoices of the range and the number of requests sent."""
+    def _fetch_wave(
+        self,
+        connection,
+        date_from,
+        date_to,
+        page_size,
+        query=PARITY_INVOICES_QUERY,
+        listing="invoices",
+    ):
+        """Wave's invoices (or ``listing``) of the range and the number of requests sent."""
         client = connection._get_client(priority="interactive")
         requests_sent = 0
         execute = client.execute
@@ -108,9 +130,9 @@ class WaveParityChecker(models.AbstractModel):
         try:
             nodes = list(
                 client.iterate(
-                    PARITY_INVOICES_QUERY,
+                    query,
                     variables,
-                    "business.invoices",
+                    f"business.{listing}",
                     page_size=page_size,
                     priority="interactive",
                 )
@@ -155,15 +177,37 @@ class WaveParityChecker(models.AbstractModel):
             pairs.append((None, move))
         return pairs
 
+    @api.model
+    def _estimate_pairs(self, connection, date_from, date_to, nodes):
+        """``[(Wave estimate node or None, sale.order or empty)]``: the quotations bound
+        to Wave, ordered in the range or bound to a listed estimate. A cancelled
+        quotation Wave does not list (its estimate was deleted) is expected."""
+        orders = self.env["sale.order"].search(
+            [
+                ("company_id", "=", connection.company_id.id),
+                ("wave_id", "!=", False),
+                "|",
+                "&",
+                ("date_order", ">=", fields.Datetime.to_datetime(date_from)),
+                ("date_order", "<", fields.Datetime.to_datetime(date_to + timedelta(days=1))),
+                ("wave_id", "in", [node["id"] for node in nodes]),
+            ]
+        )
+        by_wave_id = {order.wave_id: order for order in orders}
+        empty = self.env["sale.order"]
+        pairs = [(node, by_wave_id.pop(node["id"], empty)) for node in nodes]
+        pairs += [(None, order) for order in by_wave_id.values() if order.state != "cancel"]
+        return pairs
+
     # ------------------------------------------------------------------
     # Comparing
     # ------------------------------------------------------------------
     @api.model
-    def _compare(self, connection, pairs):
-        """The report's line values for ``pairs``."""
+    def _compare(self, connection, pairs, estimate_pairs=()):
+        """The report's line values for ``pairs`` (and ``estimate_pairs``)."""
         customer_keys, customer_partners = self._customer_maps(connection, pairs)
         lookups = ParityLookups(
-            currencies=self._currencies(pairs),
+            currencies=self._currencies([*pairs, *estimate_pairs]),
             accounts=self._account_resolver(connection),
             customer_keys=customer_keys,
             customer_partners=customer_partners,
@@ -173,6 +217,8 @@ class WaveParityChecker(models.AbstractModel):
         comparison = ParityComparison(self.env, lookups)
         for node, move in pairs:
             comparison.add_pair(node, move)
+        for node, order in estimate_pairs:
+            comparison.add_estimate_pair(node, order, connection.estimate_accept_policy)
         return comparison.line_vals()
 
     # ------------------------------------------------------------------
@@ -180,7 +226,8 @@ class WaveParityChecker(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _currencies(self, pairs):
-        """``{code: res.currency}`` of both sides' invoices (archived ones too)."""
+        """``{code: res.currency}`` of both sides' invoices or estimates (archived ones
+        too)."""
         codes = {node["currency"]["code"] for node, _move in pairs if node}
         codes |= {move.currency_id.name for _node, move in pairs if move}
         records = (

@@ -14,13 +14,17 @@ Conventions:
   approved statuses (``SAVED``, ``SENT``, ``VIEWED``, ``UNPAID``, ``OVERDUE``) and a posted
   ``not_paid`` invoice; ``DRAFT`` and an Odoo draft;
 * the ledger figures (amounts per account, customer balances, taxes) leave drafts
-  out on both sides: drafts are in neither ledger.
+  out on both sides: drafts are in neither ledger;
+* an estimate's status agrees with its quotation's state by the import's table
+  (``mappers/estimate_inbound.target_state``, with the connection's setting for
+  accepted estimates); its total and tax are compared to the cent in its currency.
 """
 
 from decimal import Decimal
 
 from odoo import fields
 
+from ..mappers.estimate_inbound import target_state
 from ..models.wave_parity import CATEGORIES
 
 WAVE_STATUS_BUCKETS = {
@@ -248,31 +252,38 @@ class ParityComparison:
     # -- Invoice lines: only what differs -----------------------------------
     def _invoice_lines(self, node, move):
         number = (node or {}).get("invoiceNumber") or move.name
-        base = {
-            "category": "invoice",
-            "res_model": "account.move" if move else False,
-            "res_id": move.id if move else False,
-            "wave_id": node["id"] if node else move.wave_id,
-            "is_difference": True,
-        }
+        base = self._document_base("invoice", node, move)
         if not move or not node:
-            return [self._missing_line(base, number, node, move)]
+            return [self._missing_line(base, number, node, move, move and odoo_bucket(move))]
         return self._header_lines(base, number, node, move) + self._amount_lines(
             base, number, node, move
         )
 
-    def _missing_line(self, base, number, node, move):
+    @staticmethod
+    def _document_base(category, node, record):
+        """What every difference line of one document (invoice or estimate) shares."""
+        return {
+            "category": category,
+            "res_model": record._name if record else False,
+            "res_id": record.id if record else False,
+            "wave_id": node["id"] if node else record.wave_id,
+            "is_difference": True,
+        }
+
+    def _missing_line(self, base, number, node, record, odoo_status):
+        """A document one side lacks: its status and total (``record``: an invoice or a
+        quotation, ``odoo_status`` what Odoo says of it)."""
         _ = self.env._
         total = Decimal(node["total"]["value"]) if node else None
-        odoo_total = odoo_amount(move.amount_total, move.currency_id) if move else None
+        odoo_total = odoo_amount(record.amount_total, record.currency_id) if record else None
         return dict(
             base,
             key=_("%(number)s: missing in Odoo", number=number)
             if node
             else _("%(number)s: missing in Wave", number=number),
-            currency_code=node["currency"]["code"] if node else move.currency_id.name,
+            currency_code=node["currency"]["code"] if node else record.currency_id.name,
             wave_value=node["status"] if node else _("missing"),
-            odoo_value=odoo_bucket(move) if move else _("missing"),
+            odoo_value=odoo_status if record else _("missing"),
             wave_amount=float(total or 0),
             odoo_amount=float(odoo_total or 0),
             difference=float((total or 0) - (odoo_total or 0)),
@@ -291,6 +302,11 @@ class ParityComparison:
         odoo_status = odoo_bucket(move)
         if wave_bucket(node) != odoo_status:
             differences.append((_("status"), node["status"], self.bucket_labels[odoo_status]))
+        return self._text_lines(base, number, differences)
+
+    def _text_lines(self, base, number, differences):
+        """A line per ``(what, wave value, odoo value)`` that differs (no amounts)."""
+        _ = self.env._
         return [
             dict(
                 base,
@@ -305,19 +321,30 @@ class ParityComparison:
     def _amount_lines(self, base, number, node, move):
         """Total and amount due of an invoice both sides have."""
         _ = self.env._
+        return self._money_lines(
+            base,
+            number,
+            node["currency"]["code"],
+            move.currency_id,
+            [
+                (_("total"), node["total"]["value"], move.amount_total),
+                (_("amount due"), node["amountDue"]["value"], odoo_due(move, node)),
+            ],
+        )
+
+    def _money_lines(self, base, number, code, currency, amounts):
+        """A line per ``(what, Wave amount, Odoo amount)`` that differs to the cent."""
+        _ = self.env._
         lines = []
-        for label, wave_value, odoo_value in (
-            (_("total"), node["total"]["value"], move.amount_total),
-            (_("amount due"), node["amountDue"]["value"], odoo_due(move, node)),
-        ):
+        for label, wave_value, odoo_value in amounts:
             wave_value = Decimal(wave_value)
-            odoo_value = odoo_amount(odoo_value, move.currency_id)
+            odoo_value = odoo_amount(odoo_value, currency)
             if wave_value != odoo_value:
                 lines.append(
                     dict(
                         base,
                         key=_("%(number)s: %(what)s", number=number, what=label),
-                        currency_code=node["currency"]["code"],
+                        currency_code=code,
                         wave_value=str(wave_value),
                         odoo_value=str(odoo_value),
                         wave_amount=float(wave_value),
@@ -326,6 +353,40 @@ class ParityComparison:
                     )
                 )
         return lines
+
+    # -- Estimates: only what differs --------------------------------------
+    def add_estimate_pair(self, node, order, accept_policy):
+        """The lines of a Wave estimate and its quotation that differ (missing on one
+        side, currency, status, total, tax)."""
+        _ = self.env._
+        number = (node or {}).get("estimateNumber") or order.wave_estimate_number or order.name
+        base = self._document_base("estimate", node, order)
+        if not node or not order:
+            self.invoice_lines.append(
+                self._missing_line(base, number, node, order, order and order.state)
+            )
+            return
+        wave_code, odoo_code = node["currency"]["code"], order.currency_id.name
+        headers = []
+        if wave_code != odoo_code:
+            headers.append((_("currency"), wave_code, odoo_code))
+        if order.state != target_state(node["status"], accept_policy)[0]:
+            headers.append((_("status"), node["status"], order.state))
+        self.invoice_lines.extend(self._text_lines(base, number, headers))
+        if wave_code != odoo_code:
+            return  # amounts in two currencies are not compared
+        self.invoice_lines.extend(
+            self._money_lines(
+                base,
+                number,
+                wave_code,
+                order.currency_id,
+                [
+                    (_("total"), node["total"]["value"], order.amount_total),
+                    (_("tax"), node["taxTotal"]["value"], order.amount_tax),
+                ],
+            )
+        )
 
     # -- Result --------------------------------------------------------------
     def line_vals(self):
