@@ -123,6 +123,12 @@ class TestWebhookEndToEnd(WaveSandboxCommon, HttpCase):
         # The job runs as the integration (OdooBot, whose partner signs the notes it
         # writes on invoices), not as the public user who called the webhook route.
         self.assertEqual(jobs.user_id, self.env.ref("base.user_root"))
+        # What the accountant reads: the invoice's chatter notes written by the webhook's
+        # job are signed by the integration (OdooBot), none by "Public user".
+        notes = move.message_ids
+        self.assertTrue(notes, "the import writes its notes on the invoice")
+        self.assertEqual(notes.author_id, self.env.ref("base.partner_root"), notes.mapped("body"))
+        self.assertNotIn(self.env.ref("base.public_partner"), notes.author_id)
         wave_payments = {p.id for p in invoice.payment_list}
         payments = self.env["account.payment"].search([("wave_id", "in", list(wave_payments))])
         self.assertEqual(len(payments), 2)

@@ -283,3 +283,48 @@ tours.add("wave_quarantine_currency_fix_tour", {
         },
     ],
 });
+
+// Issue 19: choosing another Wave business while invoices, payments or contacts are
+// linked to the current one is refused with an explanation (nothing changes); the
+// business name "Acme Widgets Inc." is followed by one period, not two.
+const noDoubledPeriod = (selector) => {
+    const text = document.querySelector(selector).innerText;
+    if (/[^.]\.\.(\s|$)/.test(text)) {
+        throw new Error(`doubled period in: ${text}`);
+    }
+};
+
+tours.add("wave_business_switch_refused_tour", {
+    url: "/odoo/action-wave_accounting_integration.wave_api_action",
+    steps: () => [
+        {
+            content: "Open the connection",
+            trigger: ".o_data_row td[name=name]",
+            run: "click",
+        },
+        {
+            content: "Choose another business",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_wave_choose_business]",
+            run: "click",
+        },
+        {
+            content: "The selection warns that data is linked to the current business",
+            trigger: ".modal .alert-warning:contains(Data is already linked to Acme Widgets Inc.):contains(of this company came from or were sent to that business)",
+            run: () => noDoubledPeriod(".modal .alert-warning"),
+        },
+        {
+            content: "Use the Canadian business without ticking the confirmation",
+            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains(Maple Leaf Consulting) button[name=action_select]",
+            run: "click",
+        },
+        {
+            content: "Refused, with the reason and what to do",
+            trigger: ".o_error_dialog:contains(linked to the Wave business Acme Widgets Inc. Choosing Maple Leaf Consulting Ltd. would sync them):contains(Tick the confirmation)",
+            run: () => noDoubledPeriod(".o_error_dialog"),
+        },
+        {
+            content: "No success message",
+            trigger: "body:not(:has(.o_notification:contains(Wave business selected))) .o_error_dialog",
+        },
+    ],
+});
