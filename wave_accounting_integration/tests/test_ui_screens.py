@@ -74,6 +74,35 @@ class TestUiScreens(WaveCommon):
             parts = etree.fromstring(arch).find(".//field[@name='child_ids']")
             self.assertEqual(parts.get("readonly"), "1")
 
+    def test_empty_screens_explain_themselves(self):
+        """Issue 19 saw empty screens saying only "Create new document" (Odoo's words
+        for a list whose action has no help): every Wave list explains what it shows."""
+        data = self.env["ir.model.data"].search(
+            [
+                ("module", "=", "wave_accounting_integration"),
+                ("model", "=", "ir.actions.act_window"),
+            ]
+        )
+        actions = self.env["ir.actions.act_window"].browse(data.mapped("res_id"))
+        lists = actions.filtered(lambda action: action.view_mode.split(",")[0] != "form")
+        self.assertGreater(len(lists), 10)
+        for action in lists:
+            with self.subTest(action=action.xml_id):
+                self.assertTrue(action.help, "no help for the empty screen")
+                shown = self.env[action.res_model].get_empty_list_help(action.help)
+                self.assertNotIn("Create new", shown)
+
+    def test_suspense_account_code_is_plain(self):
+        """Issue 19 saw the suspense account coded "WSUSP.copy"."""
+        importer = self.env["wave.reference.importer"]
+        self.connection.sudo().suspense_account_id = False
+        account = importer._suspense_account(self.connection)
+        self.assertEqual(account.code, "WSUSP1")
+        # Its code taken (a second connection of the company, or by hand): the next number.
+        account.name = "Suspense of an older connection"
+        self.connection.sudo().suspense_account_id = False
+        self.assertEqual(importer._suspense_account(self.connection).code, "WSUSP2")
+
     def test_dashboard_without_connection_points_to_configuration(self):
         self.connection.sudo().active = False
         action = self.env["wave.dashboard"].action_open()

@@ -5,6 +5,7 @@ import datetime as dt
 import time
 from decimal import Decimal
 
+from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 from odoo.addons.queue_job.job import Job
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
@@ -61,8 +62,15 @@ class TestWebhookEndToEnd(WaveSandboxCommon, HttpCase):
             .sudo()
             .search([("model_name", "=", "wave.webhook.event"), ("state", "=", "pending")])
         )
+        # As the job runner runs them: with chatter notes and tracking (the test
+        # class switches them off in its own environment).
+        context = {
+            key: value
+            for key, value in self.env.context.items()
+            if key not in DISABLED_MAIL_CONTEXT
+        }
         for record in jobs:
-            job = Job.load(self.env, record.uuid)
+            job = Job.load(self.env(context=context), record.uuid)
             job.perform()
             job.set_done()
             job.store()
