@@ -232,6 +232,17 @@ tours.add("wave_golive_ready_tour", {
             content: "No failed check",
             trigger: ".modal:not(:has(.o_data_row.text-danger)) .o_data_row",
         },
+        {
+            content: "Every check name is shown whole (issue 19 saw them cut off)",
+            trigger: ".modal .o_data_row td[name=name]",
+            run: () => {
+                for (const cell of document.querySelectorAll(".modal .o_data_row td[name=name]")) {
+                    if (cell.scrollWidth > cell.clientWidth + 1) {
+                        throw new Error(`check name cut off: ${cell.innerText}`);
+                    }
+                }
+            },
+        },
     ],
 });
 
@@ -287,9 +298,9 @@ tours.add("wave_quarantine_currency_fix_tour", {
 // Issue 19: choosing another Wave business while invoices, payments or contacts are
 // linked to the current one is refused with an explanation (nothing changes); the
 // business name "Acme Widgets Inc." is followed by one period, not two.
-const noDoubledPeriod = (selector) => {
-    const text = document.querySelector(selector).innerText;
-    if (/[^.]\.\.(\s|$)/.test(text)) {
+const noDoubledPeriod = (element) => {
+    const text = element.textContent;
+    if (/(^|[^.])\.\.(?!\.)/.test(text)) {
         throw new Error(`doubled period in: ${text}`);
     }
 };
@@ -310,7 +321,9 @@ tours.add("wave_business_switch_refused_tour", {
         {
             content: "The selection warns that data is linked to the current business",
             trigger: ".modal .alert-warning:contains(Data is already linked to Acme Widgets Inc.):contains(of this company came from or were sent to that business)",
-            run: () => noDoubledPeriod(".modal .alert-warning"),
+            run() {
+                noDoubledPeriod(this.anchor);
+            },
         },
         {
             content: "Use the Canadian business without ticking the confirmation",
@@ -320,7 +333,9 @@ tours.add("wave_business_switch_refused_tour", {
         {
             content: "Refused, with the reason and what to do",
             trigger: ".o_error_dialog:contains(linked to the Wave business Acme Widgets Inc. Choosing Maple Leaf Consulting Ltd. would sync them):contains(Tick the confirmation)",
-            run: () => noDoubledPeriod(".o_error_dialog"),
+            run() {
+                noDoubledPeriod(this.anchor);
+            },
         },
         {
             content: "No success message",
