@@ -17,8 +17,8 @@ class WaveBusinessSelect(models.TransientModel):
     linked_invoice_count = fields.Integer(compute="_compute_linked_counts")
     linked_payment_count = fields.Integer(compute="_compute_linked_counts")
     linked_contact_count = fields.Integer(compute="_compute_linked_counts")
-    linked_title = fields.Char(compute="_compute_linked_counts")
-    linked_detail = fields.Char(compute="_compute_linked_counts")
+    linked_title = fields.Char(string="Already linked", compute="_compute_linked_counts")
+    linked_detail = fields.Char(string="Linked records", compute="_compute_linked_counts")
     confirm_switch = fields.Boolean(
         string="I understand",
         help="Needed to choose another business while invoices, payments or contacts are "
