@@ -1,5 +1,5 @@
-"""Sentences built around a name: no doubled final period (issue 19 saw
-"… for Acme Widgets Inc.." on a screen)."""
+"""Sentences built around a name: no doubled period after a name ending in one
+(issue 19 saw "… Acme Widgets Inc.." on a screen)."""
 
 import pytest
 
@@ -15,15 +15,24 @@ import pytest
             "Only Globex was linked; check ACME Widgets, Inc..",
             "Only Globex was linked; check ACME Widgets, Inc.",
         ),
+        (
+            "linked to the Wave business Acme Widgets Inc.. Choosing Maple Leaf Ltd. would",
+            "linked to the Wave business Acme Widgets Inc. Choosing Maple Leaf Ltd. would",
+        ),
+        (
+            "Notifications go to Ann Lee Jr..\nNext line",
+            "Notifications go to Ann Lee Jr.\nNext line",
+        ),
         ("Waiting in quarantine for Globex.", "Waiting in quarantine for Globex."),
+        ("See ../docs and v1..v2.", "See ../docs and v1..v2."),
         ("And more...", "And more..."),
         ("", ""),
     ],
 )
-def test_one_final_period(lib, sentence, shown):
-    from wave_client_lib.text import one_final_period
+def test_no_doubled_period(lib, sentence, shown):
+    from wave_client_lib.text import no_doubled_period
 
-    assert one_final_period(sentence) == shown
+    assert no_doubled_period(sentence) == shown
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,17 @@
 """Plain-text helpers for the sentences users read."""
 
+import re
 
-def one_final_period(sentence):
-    """``sentence`` without the doubled final period a name ending in one gives
-    ("... for Acme Widgets Inc.." reads "... for Acme Widgets Inc.")."""
-    text = str(sentence)
-    if text.endswith("..") and not text.endswith("..."):
-        return text[:-1]
-    return text
+#: A period doubled by a name that ends in one ("Inc." + "."), before a space or the
+#: end of the sentence; an ellipsis ("...") and a path ("../") are left alone.
+DOUBLED_PERIOD = re.compile(r"(?<!\.)\.\.(?=\s|$)")
+
+
+def no_doubled_period(sentence):
+    """``sentence`` without the doubled period a name ending in one gives, wherever
+    the name stands ("... business Acme Widgets Inc.. Choosing ..." reads
+    "... business Acme Widgets Inc. Choosing ...")."""
+    return DOUBLED_PERIOD.sub(".", str(sentence))
 
 
 def by_count(count, singular, plural, **values):

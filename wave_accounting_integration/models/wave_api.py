@@ -14,6 +14,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from ..graphql.connection import BUSINESS_QUERY
 from ..lib import WaveError
 from ..lib.schedule import POLL_SPREAD_PARAM, poll_offsets
+from ..lib.text import no_doubled_period
 from ..services.books_setup import CURRENCY_POLICIES
 
 WAVE_GRAPHQL_URL = "https://gql.waveapps.com/graphql/public"
@@ -508,9 +509,11 @@ class WaveApi(models.Model):
         foreign = self.filtered(lambda c: c.company_id not in self.env.user.company_ids)
         if foreign:
             raise AccessError(
-                _(
-                    "You cannot manage the Wave connection of %(company)s.",
-                    company=foreign[0].company_id.display_name,
+                no_doubled_period(
+                    _(
+                        "You cannot manage the Wave connection of %(company)s.",
+                        company=foreign[0].company_id.display_name,
+                    )
                 )
             )
 

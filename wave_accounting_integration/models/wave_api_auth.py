@@ -36,7 +36,7 @@ from ..lib import (
     refresh_token,
     scopes_for_features,
 )
-from ..lib.text import by_count
+from ..lib.text import by_count, no_doubled_period
 from .wave_rate_bucket import PgTokenBucket
 from .wave_runtime import in_test_mode
 
@@ -544,6 +544,17 @@ class WaveApiAuth(models.Model):
             ),
         }
 
+    def _wave_linked_words(self, counts=None):
+        """What is linked to the current business, in words: ``{"invoices": "1 invoice",
+        "payments": "2 payments", "contacts": "3 contacts"}``, from ``counts`` (of
+        :meth:`_wave_linked_counts`) when given."""
+        counts = counts or self._wave_linked_counts()
+        return {
+            "invoices": by_count(counts["invoices"], _("1 invoice"), _("%(count)s invoices")),
+            "payments": by_count(counts["payments"], _("1 payment"), _("%(count)s payments")),
+            "contacts": by_count(counts["contacts"], _("1 contact"), _("%(count)s contacts")),
+        }
+
     def _wave_switch_needs_confirmation(self, business_id):
         """True when choosing ``business_id`` would move linked data to another business."""
         self.ensure_one()
@@ -561,18 +572,17 @@ class WaveApiAuth(models.Model):
         self.ensure_one()
         self._wave_check_admin()
         if not confirmed and self._wave_switch_needs_confirmation(business["id"]):
-            counts = self._wave_linked_counts()
             raise UserError(
-                _(
-                    "%(invoices)s, %(payments)s and %(contacts)s of this company are linked "
-                    "to the Wave business %(old)s. Choosing %(new)s would sync them with "
-                    "another business. Tick the confirmation in the business selection if "
-                    "you really mean it.",
-                    old=self.business_name or self.business_id or _("chosen before"),
-                    new=business["name"],
-                    invoices=by_count(counts["invoices"], _("1 invoice"), _("%(count)s invoices")),
-                    payments=by_count(counts["payments"], _("1 payment"), _("%(count)s payments")),
-                    contacts=by_count(counts["contacts"], _("1 contact"), _("%(count)s contacts")),
+                no_doubled_period(
+                    _(
+                        "%(invoices)s, %(payments)s and %(contacts)s of this company are linked "
+                        "to the Wave business %(old)s. Choosing %(new)s would sync them with "
+                        "another business. Tick the confirmation in the business selection if "
+                        "you really mean it.",
+                        old=self.business_name or self.business_id or _("chosen before"),
+                        new=business["name"],
+                        **self._wave_linked_words(),
+                    )
                 )
             )
         reconnected = self.business_id == business["id"]

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib.text import by_count
+from ..lib.text import by_count, no_doubled_period
 from ..mappers.invoice_inbound import item_account_id
 from ..services.inbound_replay import SUCCESS as REPLAY_SUCCESS
 from ..services.job_guard import replay_guard
@@ -640,7 +640,9 @@ class WaveQuarantine(models.Model):
         self._wave_check_button_access()
         for record in self:
             if not record.discard_reason:
-                raise UserError(_("Give a reason before discarding %s.", record.name))
+                raise UserError(
+                    no_doubled_period(_("Give a reason before discarding %s.", record.name))
+                )
         # sudo: the state is server-owned; checked above (Wave user, own company).
         self.sudo().write({"state": "discarded"})
         self.env["wave.audit.log"]._log_many(

@@ -20,6 +20,8 @@ another connection afterwards.
 from odoo import _, api, models
 from odoo.exceptions import AccessError
 
+from ..lib.text import no_doubled_period
+
 
 class WaveServerFieldsMixin(models.AbstractModel):
     _name = "wave.server.fields.mixin"
@@ -50,9 +52,11 @@ class WaveServerFieldsMixin(models.AbstractModel):
         foreign = companies - self.env.user.company_ids
         if foreign:
             raise AccessError(
-                _(
-                    "You cannot change the Wave records of %(company)s.",
-                    company=foreign[0].display_name,
+                no_doubled_period(
+                    _(
+                        "You cannot change the Wave records of %(company)s.",
+                        company=foreign[0].display_name,
+                    )
                 )
             )
 
@@ -113,9 +117,11 @@ class WaveServerFieldsMixin(models.AbstractModel):
         foreign = connections.filtered(lambda c: c.company_id not in self.env.user.company_ids)
         if foreign:
             raise AccessError(
-                _(
-                    "You cannot use the Wave connection of %(company)s.",
-                    company=foreign[0].company_id.display_name,
+                no_doubled_period(
+                    _(
+                        "You cannot use the Wave connection of %(company)s.",
+                        company=foreign[0].company_id.display_name,
+                    )
                 )
             )
 

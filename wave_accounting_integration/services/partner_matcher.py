@@ -13,7 +13,7 @@ silently: the second waits for review (``_guard_shared_partners``).
 
 from odoo import api, models
 
-from ..lib.text import one_final_period
+from ..lib.text import no_doubled_period
 from ..mappers.partner_inbound import (
     contact_refresh_vals,
     new_partner_vals,
@@ -162,7 +162,7 @@ class WavePartnerMatcher(models.AbstractModel):
                 )
             elif first[partner.id] != wave_id:
                 other = first[partner.id]
-                reason = one_final_period(
+                reason = no_doubled_period(
                     _(
                         "%(name)s and %(other)s, two different Wave contacts, both look like "
                         "the Odoo contact %(partner)s. Only %(other)s was linked; check %(name)s.",

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from odoo import api, models
 
-from ..lib.text import by_count, one_final_period
+from ..lib.text import by_count, no_doubled_period
 
 DIGEST_MAX_LINES = 20
 
@@ -75,7 +75,7 @@ class WaveQuarantineDigest(models.AbstractModel):
             "<p>%s</p><ul>%s</ul><table class='table table-sm'><tr><th>%s</th><th>%s</th>"
             "<th>%s</th><th>%s</th></tr>%s</table>%s"
         ) % (
-            one_final_period(
+            no_doubled_period(
                 by_count(
                     len(records),
                     self.env._("1 Wave record is waiting in quarantine for %(name)s."),

@@ -89,10 +89,24 @@ class TestConnection(WaveSandboxCommon):
         self.assertEqual(wizard.display_name, "Choose the Wave business")
         self.assertEqual(wizard.linked_invoice_count, 1)
         self.assertEqual(wizard.current_business_name, self.wave_us.name)
+        # The business's name ends in a period: one period, not two ("Inc..").
+        self.assertEqual(self.wave_us.name, "Acme Widgets Inc.")
+        self.assertEqual(wizard.linked_title, "Data is already linked to Acme Widgets Inc.")
+        self.assertRegex(
+            wizard.linked_detail,
+            r"^1 invoice, 0 payments and \d+ contacts? of this company came from",
+        )
         canada = wizard.line_ids.filtered(lambda line: line.business_id == self.wave_ca.id)
         # Without the confirmation: refused with an explanation, nothing changes.
-        with self.assertRaisesRegex(UserError, "1 invoice, .*linked to the Wave business"):
+        with self.assertRaisesRegex(
+            UserError, "1 invoice, .*linked to the Wave business"
+        ) as refused:
             canada.action_select()
+        message = str(refused.exception)
+        self.assertIn(
+            f"Wave business Acme Widgets Inc. Choosing {self.wave_ca.name} would", message
+        )
+        self.assertNotRegex(message, r"[^.]\.\.[^.]")
         self.connection.invalidate_recordset()
         self.assertEqual(self.connection.business_id, self.wave_us.id)
         self.assertEqual(self.connection.business_currency, "USD")

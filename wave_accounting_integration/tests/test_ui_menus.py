@@ -33,7 +33,7 @@ TECHNICAL_PATTERNS = (
     r"\bWatermark\b",  # an implementation detail of the poll
     r"\bCompensate\b",  # a developer's word for undoing
     r"\.copy\b",  # a duplicated code: "WSUSP.copy"
-    r"[^.]\.\.$",  # a doubled final period: "Acme Widgets Inc.."
+    r"[^.]\.\.(\s|$)",  # a doubled period: "Acme Widgets Inc.." (at the end or mid-text)
 )
 
 #: What a user should never read as a label, title, column or button (values such
@@ -258,11 +258,20 @@ class TestWaveMenus(WaveTourCase):
             "root.wave.inbound",
             "WSUSP.copy",
             "Acme Widgets Inc..",
+            "linked to the Wave business Acme Widgets Inc.. Choosing Maple Leaf",
             "connection_id",
         ):
             self.assertTrue(self._technical([text]), text)
         self.assertTrue(self._technical([], ["Poll sales_taxes"]))
-        for text in ("Acme Widgets Inc.", "Quarantine", "Records failed", "2026-12-02", "..."):
+        for text in (
+            "Acme Widgets Inc.",
+            "Acme Widgets Inc. Choosing",
+            "Quarantine",
+            "Records failed",
+            "2026-12-02",
+            "...",
+            "Loading... please wait",
+        ):
             self.assertFalse(self._technical([text], [text]), text)
 
     def test_connection_form_shows_the_webhook_address(self):

@@ -3,6 +3,8 @@
 
 import base64
 
+from lxml import etree
+
 from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -34,6 +36,72 @@ class TestUiScreens(WaveCommon):
         self.assertEqual(dashboard.action_open_sync_graph()["views"][0][1], "graph")
         # Refresh reloads the same screen: no new breadcrumb each time.
         self.assertIs(dashboard.action_refresh(), True)
+
+    @staticmethod
+    def _buttons(arch):
+        """New/Delete/Duplicate/Edit as the web client reads them from a view
+        (web/static/src/views/utils.js getActiveActions; get_views has already
+        turned missing access rights into these attributes)."""
+        root = etree.fromstring(arch)
+
+        def allowed(name):
+            return root.get(name, "1").lower() not in ("0", "false")
+
+        buttons = {name: allowed(name) for name in ("create", "delete", "edit")}
+        buttons["duplicate"] = buttons["create"] and allowed("duplicate")
+        return buttons
+
+    def test_sync_records_offer_no_new_delete_duplicate(self):
+        """Issue 19 saw New, Delete and Duplicate on the quarantine, the sync runs, the
+        outbound ledger and the import parts, and every field of a sync run editable:
+        records the sync writes are never made, removed or copied by hand."""
+        for user in (self.wave_admin, self.wave_accountant):
+            for model in ("wave.quarantine", "wave.sync.job", "wave.outbound.ledger"):
+                views = (
+                    self.env[model].with_user(user).get_views([(False, "list"), (False, "form")])
+                )
+                for view_type in ("list", "form"):
+                    with self.subTest(user=user.login, model=model, view=view_type):
+                        buttons = self._buttons(views["views"][view_type]["arch"])
+                        self.assertFalse(buttons["create"])
+                        self.assertFalse(buttons["delete"])
+                        self.assertFalse(buttons["duplicate"])
+            # A sync run (and each import part, opened in the same form from its run)
+            # is read, not edited.
+            form = self.env["wave.sync.job"].with_user(user).get_views([(False, "form")])
+            arch = form["views"]["form"]["arch"]
+            self.assertFalse(self._buttons(arch)["edit"])
+            parts = etree.fromstring(arch).find(".//field[@name='child_ids']")
+            self.assertEqual(parts.get("readonly"), "1")
+
+    def test_empty_screens_explain_themselves(self):
+        """Issue 19 saw empty screens saying only "Create new document" (Odoo's words
+        for a list whose action has no help): every Wave list explains what it shows."""
+        data = self.env["ir.model.data"].search(
+            [
+                ("module", "=", "wave_accounting_integration"),
+                ("model", "=", "ir.actions.act_window"),
+            ]
+        )
+        actions = self.env["ir.actions.act_window"].browse(data.mapped("res_id"))
+        lists = actions.filtered(lambda action: action.view_mode.split(",")[0] != "form")
+        self.assertGreater(len(lists), 10)
+        for action in lists:
+            with self.subTest(action=action.xml_id):
+                self.assertTrue(action.help, "no help for the empty screen")
+                shown = self.env[action.res_model].get_empty_list_help(action.help)
+                self.assertNotIn("Create new", shown)
+
+    def test_suspense_account_code_is_plain(self):
+        """Issue 19 saw the suspense account coded "WSUSP.copy"."""
+        importer = self.env["wave.reference.importer"]
+        self.connection.sudo().suspense_account_id = False
+        account = importer._suspense_account(self.connection)
+        self.assertEqual(account.code, "WSUSP1")
+        # Its code taken (a second connection of the company, or by hand): the next number.
+        account.name = "Suspense of an older connection"
+        self.connection.sudo().suspense_account_id = False
+        self.assertEqual(importer._suspense_account(self.connection).code, "WSUSP2")
 
     def test_dashboard_without_connection_points_to_configuration(self):
         self.connection.sudo().active = False

@@ -5,6 +5,7 @@ import datetime as dt
 import time
 from decimal import Decimal
 
+from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 from odoo.addons.queue_job.job import Job
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
@@ -61,8 +62,15 @@ class TestWebhookEndToEnd(WaveSandboxCommon, HttpCase):
             .sudo()
             .search([("model_name", "=", "wave.webhook.event"), ("state", "=", "pending")])
         )
+        # As the job runner runs them: with chatter notes and tracking (the test
+        # class switches them off in its own environment).
+        context = {
+            key: value
+            for key, value in self.env.context.items()
+            if key not in DISABLED_MAIL_CONTEXT
+        }
         for record in jobs:
-            job = Job.load(self.env, record.uuid)
+            job = Job.load(self.env(context=context), record.uuid)
             job.perform()
             job.set_done()
             job.store()
@@ -123,6 +131,12 @@ class TestWebhookEndToEnd(WaveSandboxCommon, HttpCase):
         # The job runs as the integration (OdooBot, whose partner signs the notes it
         # writes on invoices), not as the public user who called the webhook route.
         self.assertEqual(jobs.user_id, self.env.ref("base.user_root"))
+        # What the accountant reads: the invoice's chatter notes written by the webhook's
+        # job are signed by the integration (OdooBot), none by "Public user".
+        notes = move.message_ids
+        self.assertTrue(notes, "the import writes its notes on the invoice")
+        self.assertEqual(notes.author_id, self.env.ref("base.partner_root"), notes.mapped("body"))
+        self.assertNotIn(self.env.ref("base.public_partner"), notes.author_id)
         wave_payments = {p.id for p in invoice.payment_list}
         payments = self.env["account.payment"].search([("wave_id", "in", list(wave_payments))])
         self.assertEqual(len(payments), 2)

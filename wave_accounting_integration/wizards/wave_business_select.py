@@ -3,6 +3,8 @@
 
 from odoo import _, api, fields, models
 
+from ..lib.text import no_doubled_period
+
 
 class WaveBusinessSelect(models.TransientModel):
     _name = "wave.business.select"
@@ -15,6 +17,8 @@ class WaveBusinessSelect(models.TransientModel):
     linked_invoice_count = fields.Integer(compute="_compute_linked_counts")
     linked_payment_count = fields.Integer(compute="_compute_linked_counts")
     linked_contact_count = fields.Integer(compute="_compute_linked_counts")
+    linked_title = fields.Char(string="Already linked", compute="_compute_linked_counts")
+    linked_detail = fields.Char(string="Linked records", compute="_compute_linked_counts")
     confirm_switch = fields.Boolean(
         string="I understand",
         help="Needed to choose another business while invoices, payments or contacts are "
@@ -37,6 +41,19 @@ class WaveBusinessSelect(models.TransientModel):
             wizard.linked_invoice_count = counts["invoices"]
             wizard.linked_payment_count = counts["payments"]
             wizard.linked_contact_count = counts["contacts"]
+            # "Data is already linked to Acme Widgets Inc." (one period after "Inc.")
+            wizard.linked_title = no_doubled_period(
+                _("Data is already linked to %(name)s.", name=wizard.current_business_name or "-")
+            )
+            wizard.linked_detail = (
+                _(
+                    "%(invoices)s, %(payments)s and %(contacts)s of this company came from or "
+                    "were sent to that business.",
+                    **wizard.connection_id._wave_linked_words(counts),
+                )
+                if wizard.connection_id
+                else False
+            )
 
     @api.model
     def _create_for(self, connection, businesses):

@@ -14,7 +14,7 @@ from odoo.exceptions import AccessError
 
 from ..graphql.inbound import DRY_RUN_QUERY
 from ..lib import WaveError, scopes_for_features
-from ..lib.text import by_count
+from ..lib.text import by_count, no_doubled_period
 from ..models.wave_api import ADMIN_GROUP
 from ..services.books_setup import WAVE_DIGITS
 
@@ -251,15 +251,19 @@ class WaveGoliveChecklist(models.TransientModel):
         if len(with_email) < len(admins):
             return (
                 "warning",
-                _(
-                    "Administrators without email: %(names)s.",
-                    names=", ".join((admins - with_email).mapped("name")),
+                no_doubled_period(
+                    _(
+                        "Administrators without email: %(names)s.",
+                        names=", ".join((admins - with_email).mapped("name")),
+                    )
                 ),
                 "users",
             )
         return (
             "ok",
-            _("Notifications go to %(names)s.", names=", ".join(with_email.mapped("name"))),
+            no_doubled_period(
+                _("Notifications go to %(names)s.", names=", ".join(with_email.mapped("name")))
+            ),
             False,
         )
 

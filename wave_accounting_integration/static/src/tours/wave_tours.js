@@ -232,6 +232,17 @@ tours.add("wave_golive_ready_tour", {
             content: "No failed check",
             trigger: ".modal:not(:has(.o_data_row.text-danger)) .o_data_row",
         },
+        {
+            content: "Every check name is shown whole (issue 19 saw them cut off)",
+            trigger: ".modal .o_data_row td[name=name]",
+            run: () => {
+                for (const cell of document.querySelectorAll(".modal .o_data_row td[name=name]")) {
+                    if (cell.scrollWidth > cell.clientWidth + 1) {
+                        throw new Error(`check name cut off: ${cell.innerText}`);
+                    }
+                }
+            },
+        },
     ],
 });
 
@@ -280,6 +291,55 @@ tours.add("wave_quarantine_currency_fix_tour", {
         },
         {
             trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Posted)",
+        },
+    ],
+});
+
+// Issue 19: choosing another Wave business while invoices, payments or contacts are
+// linked to the current one is refused with an explanation (nothing changes); the
+// business name "Acme Widgets Inc." is followed by one period, not two.
+const noDoubledPeriod = (element) => {
+    const text = element.textContent;
+    if (/(^|[^.])\.\.(?!\.)/.test(text)) {
+        throw new Error(`doubled period in: ${text}`);
+    }
+};
+
+tours.add("wave_business_switch_refused_tour", {
+    url: "/odoo/action-wave_accounting_integration.wave_api_action",
+    steps: () => [
+        {
+            content: "Open the connection",
+            trigger: ".o_data_row td[name=name]",
+            run: "click",
+        },
+        {
+            content: "Choose another business",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_wave_choose_business]",
+            run: "click",
+        },
+        {
+            content: "The selection warns that data is linked to the current business",
+            trigger: ".modal .alert-warning:contains(Data is already linked to Acme Widgets Inc.):contains(of this company came from or were sent to that business)",
+            run() {
+                noDoubledPeriod(this.anchor);
+            },
+        },
+        {
+            content: "Use the Canadian business without ticking the confirmation",
+            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains(Maple Leaf Consulting) button[name=action_select]",
+            run: "click",
+        },
+        {
+            content: "Refused, with the reason and what to do",
+            trigger: ".o_error_dialog:contains(linked to the Wave business Acme Widgets Inc. Choosing Maple Leaf Consulting Ltd. would sync them):contains(Tick the confirmation)",
+            run() {
+                noDoubledPeriod(this.anchor);
+            },
+        },
+        {
+            content: "No success message",
+            trigger: "body:not(:has(.o_notification:contains(Wave business selected))) .o_error_dialog",
         },
     ],
 });
