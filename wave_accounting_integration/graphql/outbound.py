@@ -123,6 +123,7 @@ ESTIMATE_PATCH_MUTATION = "estimatePatch"
 ESTIMATE_APPROVE_MUTATION = "estimateApprove"
 ESTIMATE_MARK_SENT_MUTATION = "estimateMarkSent"
 ESTIMATE_MARK_ACCEPTED_MUTATION = "estimateMarkAccepted"
+ESTIMATE_DELETE_MUTATION = "estimateDelete"
 
 #: The fields of a Wave estimate the export reads (state, amounts, sending).
 ESTIMATE_STATE_FIELDS = "id estimateNumber status modifiedAt lastSentAt total { value }"
