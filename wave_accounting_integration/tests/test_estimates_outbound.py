@@ -271,10 +271,10 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
         self.assertEqual(self._sandbox_estimate(wave_id).status, "DELETED")
         self.assertFalse([e for e in self._wave_estimates(order) if e.id == wave_id])
         self.assertEqual(order.wave_status, "DELETED")
-        # Exactly once: later runs send nothing.
+        # Exactly once: later runs send nothing (not even a read: the ledger says done).
         self.sandbox.counters.reset()
         self.assertTrue(self._export(order))
-        self.assertEqual(self.sandbox.counters.by_operation.get("estimateDelete"), None)
+        self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
 
         # A cancelled quotation that never reached Wave sends nothing.
         never = self._quotation(n=2)
@@ -297,6 +297,93 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
         self.assertEqual(self.sandbox.counters.by_operation.get("estimateDelete"), 1)
         self.assertTrue(self._export(order))
         self.assertEqual(self.sandbox.counters.by_operation.get("estimateDelete"), 1)
+
+    # ------------------------------------------------------------------
+    # Invoicing an order whose estimate is in Wave
+    # ------------------------------------------------------------------
+    def _confirmed_exported(self, n=0):
+        order = self._quotation(n=n)
+        order.action_quotation_sent()
+        order.action_confirm()
+        self.assertTrue(self._export(order))
+        self.assertEqual(self._sandbox_estimate(order.wave_id).status, "ACCEPTED")
+        return order
+
+    def _assert_invoice_is_the_odoo_invoice(self, move, wave_invoice):
+        """The Wave invoice has the Odoo invoice's number, totals and items, to the cent."""
+        self.assertEqual(wave_invoice.invoice_number, move.name)
+        self.assertEqual(wave_invoice.currency_code, move.currency_id.name)
+        self.assertEqual(wave_invoice.total_minor, cents(move.amount_total))
+        self.assertEqual(wave_invoice.subtotal_minor, cents(move.amount_untaxed))
+        self.assertEqual(wave_invoice.tax_total_minor, cents(move.amount_tax))
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        self.assertEqual(len(wave_invoice.items), len(lines))
+        for item, line in zip(wave_invoice.items, lines, strict=True):
+            self.assertEqual(item.product.id, line.product_id.wave_id)
+            self.assertEqual(item.quantity, Decimal(str(line.quantity)))
+            self.assertEqual(item.subtotal_minor, cents(line.price_subtotal), line.name)
+
+    def test_invoicing_the_order_converts_its_estimate(self):
+        order = self._confirmed_exported()
+        estimate_id = order.wave_id
+        invoices = len(self.wave_us.invoices)
+        move = order._create_invoices()
+        move.action_post()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move))
+        calls = self.sandbox.counters.by_operation
+        self.assertEqual(calls.get("convertEstimateToInvoice"), 1, calls)
+        self.assertNotIn("invoiceCreate", calls)
+        # One Wave invoice, made from the estimate, bound to the Odoo invoice.
+        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+        wave_invoice = self.sandbox.state.objects[move.wave_id]
+        self.assertEqual(wave_invoice.source.id, estimate_id)
+        self.assertEqual(move.wave_estimate_id, estimate_id)
+        self.assertEqual(self._sandbox_estimate(estimate_id).status, "CONVERTED")
+        self.assertEqual(order.wave_status, "CONVERTED")
+        self._assert_invoice_is_the_odoo_invoice(move, wave_invoice)
+        self.assertTrue(wave_invoice.approved)
+        self.assertTrue(wave_invoice.last_sent_at)  # approved and marked sent, as ours
+        # Later runs (the invoice, the order) send nothing: nothing doubled.
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move))
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
+        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+
+    def test_lost_conversion_answer_is_found_by_its_source(self):
+        order = self._confirmed_exported()
+        invoices = len(self.wave_us.invoices)
+        move = order._create_invoices()
+        move.action_post()
+        self._add_fault(kind="drop_after", operation="convertEstimateToInvoice", count=1)
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move, rounds=3))
+        calls = self.sandbox.counters.by_operation
+        self.assertEqual(calls.get("convertEstimateToInvoice"), 1, calls)
+        self.assertNotIn("invoiceCreate", calls)
+        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+        wave_invoice = self.sandbox.state.objects[move.wave_id]
+        self.assertEqual(wave_invoice.source.id, order.wave_id)
+        self._assert_invoice_is_the_odoo_invoice(move, wave_invoice)
+
+    def test_partial_invoice_is_exported_on_its_own(self):
+        order = self._confirmed_exported()
+        invoices = len(self.wave_us.invoices)
+        move = order._create_invoices()
+        line = move.invoice_line_ids.filtered(lambda li: li.display_type == "product")[0]
+        move.write({"invoice_line_ids": [Command.update(line.id, {"quantity": 1})]})
+        move.action_post()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move))
+        calls = self.sandbox.counters.by_operation
+        self.assertNotIn("convertEstimateToInvoice", calls)
+        self.assertEqual(calls.get("invoiceCreate"), 1, calls)
+        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+        wave_invoice = self.sandbox.state.objects[move.wave_id]
+        self.assertIsNone(wave_invoice.source)
+        self._assert_invoice_is_the_odoo_invoice(move, wave_invoice)
+        self.assertEqual(self._sandbox_estimate(order.wave_id).status, "ACCEPTED")
 
     # ------------------------------------------------------------------
     # Wave-side changes of an estimate made in Odoo
