@@ -334,10 +334,9 @@ class WaveEstimateExporter(models.AbstractModel):
     # Cancelled in Odoo
     # ------------------------------------------------------------------
     @api.model
-    def _cancelled_entries(self, connection, orders):
-        """The confirmed estimate entries of quotations cancelled in Odoo (not by Wave:
-        those carry Wave's reason and are never sent back)."""
-        entries = self.env["wave.outbound.ledger"].search(
+    def _confirmed_entries(self, connection, orders):
+        """The confirmed estimate ledger entries of ``orders`` (their estimates in Wave)."""
+        return self.env["wave.outbound.ledger"].search(
             [
                 ("connection_id", "=", connection.id),
                 ("kind", "=", "estimate"),
@@ -346,7 +345,12 @@ class WaveEstimateExporter(models.AbstractModel):
                 ("state", "=", "confirmed"),
             ]
         )
-        return entries.filtered(
+
+    @api.model
+    def _cancelled_entries(self, connection, orders):
+        """The confirmed estimate entries of quotations cancelled in Odoo (not by Wave:
+        those carry Wave's reason and are never sent back)."""
+        return self._confirmed_entries(connection, orders).filtered(
             lambda e: e._record().state == "cancel" and not e._record().wave_cancel_reason
         )
 

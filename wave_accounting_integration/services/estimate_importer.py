@@ -294,16 +294,7 @@ class WaveEstimateImporter(models.AbstractModel):
         if status in WAVE_SIDE_STATUSES and order.state in ("draft", "sent"):
             self._set_state(order, status, connection.estimate_accept_policy, node)
         # Wave is past the steps the export would push: they are not pushed again.
-        entry = self.env["wave.outbound.ledger"].search(
-            [
-                ("connection_id", "=", connection.id),
-                ("kind", "=", "estimate"),
-                ("res_model", "=", "sale.order"),
-                ("res_id", "=", order.id),
-                ("state", "=", "confirmed"),
-            ],
-            limit=1,
-        )
+        entry = self.env["wave.estimate.exporter"]._confirmed_entries(connection, order)[:1]
         step = outbound_step_of(node)
         if entry and STEPS.index(step) > STEPS.index(entry.saga_step or "none"):
             entry._wave_sync_write({"saga_step": step})

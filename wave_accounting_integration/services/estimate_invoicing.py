@@ -39,21 +39,12 @@ class WaveEstimateInvoicing(models.AbstractModel):
         """``{move: estimate ledger entry}`` of the invoices of one order whose estimate
         Odoo made and Wave has."""
         result = {}
-        Ledger = self.env["wave.outbound.ledger"]
+        Exporter = self.env["wave.estimate.exporter"]
         for move in moves.filtered(lambda m: m.move_type == "out_invoice"):
             order = move.invoice_line_ids.sale_line_ids.order_id
             if len(order) != 1 or order.wave_origin != "odoo" or not order.wave_id:
                 continue
-            entry = Ledger.search(
-                [
-                    ("connection_id", "=", connection.id),
-                    ("kind", "=", "estimate"),
-                    ("res_model", "=", "sale.order"),
-                    ("res_id", "=", order.id),
-                    ("state", "=", "confirmed"),
-                ],
-                limit=1,
-            )
+            entry = Exporter._confirmed_entries(connection, order)[:1]
             if entry:
                 result[move] = entry
         return result
