@@ -350,6 +350,16 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
         self.assertTrue(self._export(order))
         self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
         self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+        # Reading them back from Wave (poll, webhooks) makes no second invoice or order.
+        self.env["wave.invoice.importer"]._import_by_ids(self.connection, [move.wave_id])
+        self.env["wave.estimate.importer"]._import_by_ids(self.connection, [estimate_id])
+        self.assertEqual(self.env["account.move"].search_count([("wave_id", "=", move.wave_id)]), 1)
+        self.assertEqual(self.env["sale.order"].search_count([("wave_id", "=", estimate_id)]), 1)
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.invoice_ids, move)
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move))
+        self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
 
     def test_lost_conversion_answer_is_found_by_its_source(self):
         order = self._confirmed_exported()
