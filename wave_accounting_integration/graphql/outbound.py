@@ -123,6 +123,8 @@ ESTIMATE_PATCH_MUTATION = "estimatePatch"
 ESTIMATE_APPROVE_MUTATION = "estimateApprove"
 ESTIMATE_MARK_SENT_MUTATION = "estimateMarkSent"
 ESTIMATE_MARK_ACCEPTED_MUTATION = "estimateMarkAccepted"
+ESTIMATE_DELETE_MUTATION = "estimateDelete"
+CONVERT_ESTIMATE_MUTATION = "convertEstimateToInvoice"
 
 #: The fields of a Wave estimate the export reads (state, amounts, sending).
 ESTIMATE_STATE_FIELDS = "id estimateNumber status modifiedAt lastSentAt total { value }"
@@ -156,3 +158,11 @@ MONEY_TRANSACTION_CREATE_MUTATION = "moneyTransactionCreate"
 MONEY_TRANSACTIONS_CREATE_MUTATION = "moneyTransactionsCreate"
 MONEY_TRANSACTION_RESULT_SELECTION = "transaction { id }"
 MONEY_TRANSACTIONS_RESULT_SELECTION = "transactions { id }"
+
+
+#: The invoices Wave made from an estimate (``convertEstimateToInvoice``), newest first.
+INVOICES_BY_SOURCE_QUERY = (
+    "query OdooFindConvertedInvoices($businessId: ID!, $sourceId: ID!) { "
+    "business(id: $businessId) { invoices(sourceId: $sourceId, page: 1, pageSize: 10) { "
+    f"edges {{ node {{ {INVOICE_LOOKUP_NODE_FIELDS} }} }} }} }} }}"
+)

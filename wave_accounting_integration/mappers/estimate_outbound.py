@@ -100,3 +100,28 @@ def target_step(order):
     if order.state == "sent":
         return "sent"
     return "created"
+
+
+def _billed_items(payload):
+    return sorted(
+        (
+            item.get("productId"),
+            item.get("quantity"),
+            item.get("unitPrice"),
+            tuple(sorted(t.get("salesTaxId") or "" for t in item.get("taxes") or [])),
+        )
+        for item in (payload or {}).get("items") or []
+    )
+
+
+def bills_whole_estimate(invoice_payload, estimate_payload):
+    """Whether an invoice's Wave input bills exactly what the estimate asked for: same
+    customer and currency, the same items (product, quantity, unit price, taxes). Then
+    Wave's conversion of the estimate gives the invoice's own amounts, to the cent."""
+    if not estimate_payload:
+        return False
+    return (
+        invoice_payload.get("customerId") == estimate_payload.get("customerId")
+        and invoice_payload.get("currency") == estimate_payload.get("currency")
+        and _billed_items(invoice_payload) == _billed_items(estimate_payload)
+    )

@@ -28,6 +28,7 @@ from . import outbound_dependencies
 from . import document_exporter
 from . import invoice_exporter
 from . import estimate_exporter
+from . import estimate_invoicing
 from . import invoice_saga
 from . import payment_exporter
 from . import money_exporter

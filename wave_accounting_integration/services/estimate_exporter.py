@@ -15,8 +15,13 @@ up by the estimate number) are ``wave.document.exporter``'s; here:
   converted to an invoice or deleted (then it goes to review). Odoo's version
   wins: an estimate made in Odoo is edited in Odoo.
 
-Quotations imported from Wave are never sent back; cancelling, ``estimateSend``
-(Wave's email) and ``convertEstimateToInvoice`` are not used (README, limitations).
+A quotation cancelled in Odoo (not by Wave) whose estimate is in Wave is deleted
+there (``estimateDelete``), once: its confirmed ledger entry becomes ``compensated``
+(a lost answer is checked by reading the estimate back); a converted estimate cannot
+be deleted (review). A cancelled quotation that never reached Wave sends nothing.
+
+Quotations imported from Wave are never sent back; ``estimateSend`` (Wave's email) is
+not used (README, limitations).
 """
 
 from odoo import _, api, models
@@ -25,6 +30,7 @@ from ..graphql import outbound as gql
 from ..lib import WaveError, WaveValidationError
 from ..mappers import estimate_outbound as mapper
 from .document_exporter import LOOKUP_PAGE_SIZE
+from .job_guard import JobRetryLater
 from .outbound_ledger_service import format_reasons, payload_hash
 
 SAGA_CHUNK = 20  # estimates per approve + mark sent + accept request
@@ -79,7 +85,12 @@ class WaveEstimateExporter(models.AbstractModel):
             self.env["wave.audit.log"]._log_many(
                 from_wave, "outbound_skipped", {"reason": "imported from Wave"}, "outbound"
             )
-        return self._export_documents(connection, self._due(connection, orders - from_wave))
+        cancelled = (orders - from_wave).filtered(lambda o: o.state == "cancel")
+        if cancelled:
+            self._cancel(connection, cancelled)
+        return self._export_documents(
+            connection, self._due(connection, orders - from_wave - cancelled)
+        )
 
     # ------------------------------------------------------------------
     # The shared export's hooks (wave.document.exporter)
@@ -318,3 +329,96 @@ class WaveEstimateExporter(models.AbstractModel):
                     order, "outbound_patched", {"wave_id": entry.wave_id}, "outbound"
                 )
                 advance.append((order, entry))
+
+    # ------------------------------------------------------------------
+    # Cancelled in Odoo
+    # ------------------------------------------------------------------
+    @api.model
+    def _confirmed_entries(self, connection, orders):
+        """The confirmed estimate ledger entries of ``orders`` (their estimates in Wave)."""
+        return self.env["wave.outbound.ledger"].search(
+            [
+                ("connection_id", "=", connection.id),
+                ("kind", "=", "estimate"),
+                ("res_model", "=", "sale.order"),
+                ("res_id", "in", orders.ids),
+                ("state", "=", "confirmed"),
+            ]
+        )
+
+    @api.model
+    def _cancelled_entries(self, connection, orders):
+        """The confirmed estimate entries of quotations cancelled in Odoo (not by Wave:
+        those carry Wave's reason and are never sent back)."""
+        return self._confirmed_entries(connection, orders).filtered(
+            lambda e: e._record().state == "cancel" and not e._record().wave_cancel_reason
+        )
+
+    @api.model
+    def _cancel(self, connection, orders):
+        """``estimateDelete`` of the Wave estimates of quotations cancelled in Odoo."""
+        entries = self._cancelled_entries(connection, orders)
+        if not entries:
+            return
+        Service = self.env["wave.outbound.ledger.service"]
+        client = connection._get_client("bulk")
+        nodes = self._read(connection, client, entries.mapped("wave_id"))
+        deletes = []
+        for entry in entries:
+            node = nodes.get(entry.wave_id)
+            status = (node or {}).get("status") or "DELETED"
+            if status == "DELETED":
+                self._deleted(connection, entry, _("already deleted in Wave"))
+            elif status == "CONVERTED":
+                with self.env.cr.savepoint():
+                    Service._quarantine(
+                        connection,
+                        entry._record(),
+                        _(
+                            "Quotation %(name)s was cancelled in Odoo, but Wave already "
+                            "turned its estimate into an invoice: Wave cannot delete it. "
+                            "Handle the invoice in Wave by hand, then discard this entry.",
+                            name=entry._record().name,
+                        ),
+                        {"estimateId": entry.wave_id, "status": status},
+                    )
+            else:
+                deletes.append(entry)
+        if deletes:
+            answers = Service._mutate_each(
+                connection,
+                client,
+                gql.ESTIMATE_DELETE_MUTATION,
+                [{"estimateId": e.wave_id} for e in deletes],
+                "",
+                "OdooEstimateDeletes",
+            )
+            unclear = [
+                (e, value)
+                for e, value in zip(deletes, answers, strict=True)
+                if isinstance(value, WaveError)
+            ]
+            # A lost or refused answer: read the estimate back before anything is sent again.
+            unclear_ids = [e.wave_id for e, _v in unclear]
+            alive = self._read(connection, client, unclear_ids) if unclear else {}
+            retry = False
+            for entry in deletes:
+                error = dict(unclear).get(entry)
+                node = alive.get(entry.wave_id) if error else None
+                if node and node.get("status") != "DELETED":
+                    retry |= Service._transient_failure(connection, entry, error)
+                    continue
+                self._deleted(connection, entry, _("estimate deleted in Wave"))
+            Service._commit(connection)
+            if retry:
+                raise JobRetryLater(self._retry_message())
+
+    @api.model
+    def _deleted(self, connection, entry, note):
+        """The estimate of ``entry`` is gone from Wave: its entry is settled (never sent
+        again), the order shows Wave's status."""
+        entry._wave_sync_write({"state": "compensated", "error_message": note})
+        self.env["wave.outbound.ledger.service"]._bind_write(
+            connection, entry._record(), {"wave_status": "DELETED"}
+        )
+        self.env["wave.audit.log"]._log_many(entry, "outbound_undone", {"note": note}, "outbound")

@@ -31,6 +31,8 @@ from ..mappers.estimate_inbound import (
     order_vals,
     target_state,
 )
+from ..mappers.estimate_outbound import STEPS
+from ..mappers.estimate_outbound import step_of as outbound_step_of
 from ..mappers.invoice_inbound import source_estimate_id
 from .invoice_importer import BY_ID_CHUNK, SYNCED, InvoiceRejected
 from .job_guard import CONCURRENCY_ERRORS
@@ -38,6 +40,9 @@ from .job_guard import CONCURRENCY_ERRORS
 _logger = logging.getLogger(__name__)
 
 RECORD_TYPE = "Estimate"
+#: Wave statuses of an estimate made in Odoo that only Wave's side gives (the customer
+#: accepted or declined it, Wave invoiced, expired or deleted it): they move its order.
+WAVE_SIDE_STATUSES = ("ACCEPTED", "CONVERTED", "REJECTED", "EXPIRED", "DELETED")
 
 
 class WaveEstimateImporter(models.AbstractModel):
@@ -220,7 +225,7 @@ class WaveEstimateImporter(models.AbstractModel):
         """Create or update the quotation of ``node``; returns ``(outcome, order)``."""
         status = node.get("status")
         if order and order.wave_origin == "odoo":
-            return self._sync_exported(order, node)
+            return self._sync_exported(connection, order, node)
         if not order and status == "DELETED":
             return "skipped", None  # never seen, already deleted: nothing to keep
         self._validate(connection, node, refs)
@@ -270,15 +275,29 @@ class WaveEstimateImporter(models.AbstractModel):
         return "updated", order
 
     @api.model
-    def _sync_exported(self, order, node):
+    def _sync_exported(self, connection, order, node):
         """A quotation made in Odoo and sent to Wave (``wave.estimate.exporter``): its
-        lines are Odoo's, only Wave's status is recorded. The echo of our own change
-        (not newer than the binding) changes nothing."""
+        lines are Odoo's and Wave's status is recorded. What only Wave's side can say
+        moves the quotation (still a quotation in Odoo) as for Wave's own estimates:
+        accepted (confirmed, or marked by the setting), converted (confirmed; Wave's
+        invoice is linked), rejected, expired or deleted (cancelled with the reason).
+        Nothing of it is exported back; the echo of our own change (not newer than the
+        binding) changes nothing."""
         modified = parse_wave_datetime(node.get("modifiedAt"))
         if order.wave_modified_at and modified and modified <= order.wave_modified_at:
             return "unchanged", order
         before = order.state
-        order.write({"wave_status": node.get("status"), "wave_modified_at": modified})
+        status = node.get("status")
+        # The sync writes: no export is queued (no echo back to Wave).
+        order = order.with_context(wave_no_outbound=True)
+        order.write({"wave_status": status, "wave_modified_at": modified})
+        if status in WAVE_SIDE_STATUSES and order.state in ("draft", "sent"):
+            self._set_state(order, status, connection.estimate_accept_policy, node)
+        # Wave is past the steps the export would push: they are not pushed again.
+        entry = self.env["wave.estimate.exporter"]._confirmed_entries(connection, order)[:1]
+        step = outbound_step_of(node)
+        if entry and STEPS.index(step) > STEPS.index(entry.saga_step or "none"):
+            entry._wave_sync_write({"saga_step": step})
         self._audit(order, "update", before)
         return "updated", order
 

@@ -34,6 +34,7 @@ from ..graphql import outbound as gql
 from ..lib import WaveError
 from ..lib.dates import parse_wave_datetime
 from ..mappers import invoice_outbound as mapper
+from .job_guard import JobRetryLater
 from .outbound_ledger_service import format_reasons, payload_hash
 
 LOOKUP_PAGE_SIZE = 100  # invoices per page when looking up lost numbers
@@ -66,7 +67,12 @@ class WaveInvoiceExporter(models.AbstractModel):
         refunds = moves.filtered(lambda m: m.move_type == "out_refund")
         for refund in refunds:
             self._refuse_refund(connection, refund)
-        return self._export_documents(connection, moves - refunds)
+        # Invoices of an order whose estimate is in Wave: Wave converts the estimate.
+        converting = self.env["wave.estimate.invoicing"]._convert(connection, moves - refunds)
+        done = self._export_documents(connection, moves - refunds - converting)
+        if converting:
+            raise JobRetryLater(self._retry_message())
+        return done
 
     # ------------------------------------------------------------------
     # The shared export's hooks (wave.document.exporter)

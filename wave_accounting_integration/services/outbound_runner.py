@@ -84,13 +84,22 @@ class WaveOutboundRunner(models.AbstractModel):
     def _enqueue_estimates(self, orders):
         """Quotations sent or confirmed (or changed once in Wave): enqueue their export
         where the company's setting *Send quotations to Wave as estimates* asks for it."""
-        orders = orders.filtered(lambda o: o.wave_origin != "wave" and o.state in ("sent", "sale"))
+        orders = orders.filtered(
+            lambda o: (
+                o.wave_origin != "wave"
+                and (
+                    o.state in ("sent", "sale")
+                    # cancelled in Odoo (not by Wave): its Wave estimate is deleted
+                    or (o.state == "cancel" and o.wave_id and not o.wave_cancel_reason)
+                )
+            )
+        )
         if not orders or not self._allowed():
             return
         for company, connection in self._connections_for(orders.company_id).items():
-            todo = self.env["wave.estimate.exporter"]._due(
-                connection, orders.filtered(lambda o, c=company: o.company_id == c)
-            )
+            mine = orders.filtered(lambda o, c=company: o.company_id == c)
+            todo = self.env["wave.estimate.exporter"]._due(connection, mine)
+            todo |= mine.filtered(lambda o: o.state == "cancel")
             if todo:
                 self._enqueue(connection, todo._name, todo.ids)
 

@@ -5,6 +5,7 @@ Every check reads the sandbox's own records (its estimates, customers, products,
 counters), never what the exporter wrote about itself.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from odoo import Command
@@ -248,6 +249,220 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
         self.assertTrue(self._export(order))
         self.assertEqual(self.sandbox.counters.total, 0)
         self.assertFalse(self._ledger(order))
+
+    # ------------------------------------------------------------------
+    # Cancelled in Odoo
+    # ------------------------------------------------------------------
+    def _sandbox_estimate(self, wave_id):
+        """The sandbox's estimate by id (a deleted one is no longer listed)."""
+        return self.sandbox.state.objects[wave_id]
+
+    def test_cancelled_quotation_deletes_its_estimate_once(self):
+        order = self._quotation()
+        order.action_quotation_sent()
+        self.assertTrue(self._export(order))
+        wave_id = order.wave_id
+        self.assertEqual(self._sandbox_estimate(wave_id).status, "SENT")
+        order._action_cancel()
+        self.assertEqual(len(self._export_jobs(order)), 1)  # the cancel queued its export
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.by_operation.get("estimateDelete"), 1)
+        self.assertEqual(self._sandbox_estimate(wave_id).status, "DELETED")
+        self.assertFalse([e for e in self._wave_estimates(order) if e.id == wave_id])
+        self.assertEqual(order.wave_status, "DELETED")
+        # Exactly once: later runs send nothing (not even a read: the ledger says done).
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
+
+        # A cancelled quotation that never reached Wave sends nothing.
+        never = self._quotation(n=2)
+        never._action_cancel()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(never))
+        self.assertEqual(self.sandbox.counters.total, 0)
+        self.assertFalse(self._wave_estimates(never))
+
+    def test_lost_estimate_delete_answer_is_not_sent_again(self):
+        order = self._quotation()
+        order.action_quotation_sent()
+        self.assertTrue(self._export(order))
+        wave_id = order.wave_id
+        order._action_cancel()
+        self._add_fault(kind="drop_after", operation="estimateDelete", count=1)
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order, rounds=3))
+        self.assertEqual(self._sandbox_estimate(wave_id).status, "DELETED")
+        self.assertEqual(self.sandbox.counters.by_operation.get("estimateDelete"), 1)
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.by_operation.get("estimateDelete"), 1)
+
+    # ------------------------------------------------------------------
+    # Invoicing an order whose estimate is in Wave
+    # ------------------------------------------------------------------
+    def _confirmed_exported(self, n=0):
+        order = self._quotation(n=n)
+        order.action_quotation_sent()
+        order.action_confirm()
+        self.assertTrue(self._export(order))
+        self.assertEqual(self._sandbox_estimate(order.wave_id).status, "ACCEPTED")
+        return order
+
+    def _assert_invoice_is_the_odoo_invoice(self, move, wave_invoice):
+        """The Wave invoice has the Odoo invoice's number, totals and items, to the cent."""
+        self.assertEqual(wave_invoice.invoice_number, move.name)
+        self.assertEqual(wave_invoice.currency_code, move.currency_id.name)
+        self.assertEqual(wave_invoice.total_minor, cents(move.amount_total))
+        self.assertEqual(wave_invoice.subtotal_minor, cents(move.amount_untaxed))
+        self.assertEqual(wave_invoice.tax_total_minor, cents(move.amount_tax))
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        self.assertEqual(len(wave_invoice.items), len(lines))
+        for item, line in zip(wave_invoice.items, lines, strict=True):
+            self.assertEqual(item.product.id, line.product_id.wave_id)
+            self.assertEqual(item.quantity, Decimal(str(line.quantity)))
+            self.assertEqual(item.subtotal_minor, cents(line.price_subtotal), line.name)
+
+    def test_invoicing_the_order_converts_its_estimate(self):
+        order = self._confirmed_exported()
+        estimate_id = order.wave_id
+        invoices = len(self.wave_us.invoices)
+        move = order._create_invoices()
+        move.action_post()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move))
+        calls = self.sandbox.counters.by_operation
+        self.assertEqual(calls.get("convertEstimateToInvoice"), 1, calls)
+        self.assertNotIn("invoiceCreate", calls)
+        # One Wave invoice, made from the estimate, bound to the Odoo invoice.
+        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+        wave_invoice = self.sandbox.state.objects[move.wave_id]
+        self.assertEqual(wave_invoice.source.id, estimate_id)
+        self.assertEqual(move.wave_estimate_id, estimate_id)
+        self.assertEqual(self._sandbox_estimate(estimate_id).status, "CONVERTED")
+        self.assertEqual(order.wave_status, "CONVERTED")
+        self._assert_invoice_is_the_odoo_invoice(move, wave_invoice)
+        self.assertTrue(wave_invoice.approved)
+        self.assertTrue(wave_invoice.last_sent_at)  # approved and marked sent, as ours
+        # Later runs (the invoice, the order) send nothing: nothing doubled.
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move))
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
+        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+        # Reading them back from Wave (poll, webhooks) makes no second invoice or order.
+        self.env["wave.invoice.importer"]._import_by_ids(self.connection, [move.wave_id])
+        self.env["wave.estimate.importer"]._import_by_ids(self.connection, [estimate_id])
+        self.assertEqual(self.env["account.move"].search_count([("wave_id", "=", move.wave_id)]), 1)
+        self.assertEqual(self.env["sale.order"].search_count([("wave_id", "=", estimate_id)]), 1)
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.invoice_ids, move)
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move))
+        self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
+
+    def test_lost_conversion_answer_is_found_by_its_source(self):
+        order = self._confirmed_exported()
+        invoices = len(self.wave_us.invoices)
+        move = order._create_invoices()
+        move.action_post()
+        self._add_fault(kind="drop_after", operation="convertEstimateToInvoice", count=1)
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move, rounds=3))
+        calls = self.sandbox.counters.by_operation
+        self.assertEqual(calls.get("convertEstimateToInvoice"), 1, calls)
+        self.assertNotIn("invoiceCreate", calls)
+        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+        wave_invoice = self.sandbox.state.objects[move.wave_id]
+        self.assertEqual(wave_invoice.source.id, order.wave_id)
+        self._assert_invoice_is_the_odoo_invoice(move, wave_invoice)
+
+    def test_partial_invoice_is_exported_on_its_own(self):
+        order = self._confirmed_exported()
+        invoices = len(self.wave_us.invoices)
+        move = order._create_invoices()
+        line = move.invoice_line_ids.filtered(lambda li: li.display_type == "product")[0]
+        move.write({"invoice_line_ids": [Command.update(line.id, {"quantity": 1})]})
+        move.action_post()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move))
+        calls = self.sandbox.counters.by_operation
+        self.assertNotIn("convertEstimateToInvoice", calls)
+        self.assertEqual(calls.get("invoiceCreate"), 1, calls)
+        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+        wave_invoice = self.sandbox.state.objects[move.wave_id]
+        self.assertIsNone(wave_invoice.source)
+        self._assert_invoice_is_the_odoo_invoice(move, wave_invoice)
+        self.assertEqual(self._sandbox_estimate(order.wave_id).status, "ACCEPTED")
+
+    # ------------------------------------------------------------------
+    # Wave-side changes of an estimate made in Odoo
+    # ------------------------------------------------------------------
+    def _wave_side(self, order, change):
+        """The customer (or Wave) changes ``order``'s estimate a moment after our export;
+        the poll then reads it (``_import_by_ids``, over HTTP)."""
+        from wave_sandbox import ops
+
+        estimate = self._sandbox_estimate(order.wave_id)
+        with self.sandbox.state.lock:
+            if change == "expire":  # its valid-until date passed
+                estimate.due_date = self.sandbox.state.today() - dt.timedelta(days=1)
+            else:
+                getattr(ops, change)(self.sandbox.state, estimate)
+            estimate.modified_at += dt.timedelta(seconds=2)
+        self.env["wave.estimate.importer"]._import_by_ids(self.connection, [order.wave_id])
+        return estimate
+
+    def _assert_no_echo(self, order):
+        """Nothing goes back to Wave: no export queued, an export run sends nothing."""
+        self.assertFalse(self._export_jobs(order))
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
+
+    def _sent_exported(self, n=0):
+        order = self._quotation(n=n)
+        order.action_quotation_sent()
+        self.assertTrue(self._export(order))
+        # sudo: queue jobs are removed by job queue managers only; the test starts clean.
+        self.env["queue.job"].sudo().search([("model_name", "=", "wave.api")]).unlink()
+        return order
+
+    def test_accepted_in_wave_confirms_the_order(self):
+        order = self._sent_exported()
+        self._wave_side(order, "accept_estimate")
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.wave_status, "ACCEPTED")
+        self._assert_no_echo(order)
+
+        self.connection.estimate_accept_policy = "mark"
+        marked = self._sent_exported(n=1)
+        self._wave_side(marked, "accept_estimate")
+        self.assertEqual(marked.state, "sent")
+        self.assertTrue(marked.wave_accepted)
+        self._assert_no_echo(marked)
+
+    def test_rejected_or_expired_in_wave_cancels_with_the_reason(self):
+        order = self._sent_exported()
+        estimate = self._wave_side(order, "reject_estimate")
+        self.assertEqual(order.state, "cancel")
+        self.assertIn("declined", order.wave_cancel_reason)
+        self._assert_no_echo(order)
+        self.assertEqual(estimate.status, "REJECTED")  # not deleted by the cancel
+
+        expired = self._sent_exported(n=1)
+        self._wave_side(expired, "expire")
+        self.assertEqual(expired.wave_status, "EXPIRED")
+        self.assertEqual(expired.state, "cancel")
+        self.assertIn("expired", expired.wave_cancel_reason)
+        self.assertEqual(self._sandbox_estimate(expired.wave_id).status, "EXPIRED")
+
+    def test_converted_in_wave_confirms_and_links_the_invoice(self):
+        order = self._sent_exported()
+        self._wave_side(order, "convert_estimate")
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.wave_status, "CONVERTED")
+        self._assert_no_echo(order)
 
 
 @tagged("post_install", "-at_install")

@@ -1,0 +1,209 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Outbound: an Odoo invoice of an order whose quotation is a Wave estimate made in Odoo
+becomes Wave's invoice by ``convertEstimateToInvoice``, so Wave links it to the estimate.
+
+Only when the invoice bills the whole estimate (same customer, currency and items:
+product, quantity, unit price, taxes; ``mappers.estimate_outbound.bills_whole_estimate``)
+and Wave still lets the estimate be converted (not a draft, not converted or deleted).
+Otherwise (partial invoicing, a down payment, an estimate Wave refuses to convert) the
+invoice is exported as a separate Wave invoice, as any other.
+
+Exactly once, through the invoice's own ledger entry: it is committed ``sent`` (operation
+``convertEstimateToInvoice``) before the request; a lost answer is looked up by the
+invoices whose ``source`` is the estimate (``invoices(sourceId:)``), never by number (Wave
+numbered the invoice), and until it is settled the invoice is not created another way.
+The converted invoice is a Wave draft, bound to the Odoo invoice; the invoice exporter
+then patches it with the Odoo invoice (number, dates, descriptions) and approves and
+marks it sent, as its own.
+"""
+
+from odoo import api, models
+
+from ..graphql import outbound as gql
+from ..lib import WaveError, WaveValidationError
+from ..mappers import estimate_outbound, invoice_outbound
+from .outbound_ledger_service import format_reasons
+
+#: The ledger operation of a conversion (an entry ``sent`` by it is looked up by source).
+CONVERT_OPERATION = gql.CONVERT_ESTIMATE_MUTATION
+#: Estimate statuses Wave converts (all but DRAFT, CONVERTED, DELETED).
+CONVERTIBLE = ("APPROVED", "SENT", "VIEWED", "ACCEPTED", "REJECTED", "EXPIRED")
+
+
+class WaveEstimateInvoicing(models.AbstractModel):
+    _name = "wave.estimate.invoicing"
+    _description = "Wave Invoices Converted from Estimates"
+
+    @api.model
+    def _estimate_entries(self, connection, moves):
+        """``{move: estimate ledger entry}`` of the invoices of one order whose estimate
+        Odoo made and Wave has."""
+        result = {}
+        Exporter = self.env["wave.estimate.exporter"]
+        for move in moves.filtered(lambda m: m.move_type == "out_invoice"):
+            order = move.invoice_line_ids.sale_line_ids.order_id
+            if len(order) != 1 or order.wave_origin != "odoo" or not order.wave_id:
+                continue
+            entry = Exporter._confirmed_entries(connection, order)[:1]
+            if entry:
+                result[move] = entry
+        return result
+
+    @api.model
+    def _convert(self, connection, moves):
+        """Convert the estimates ``moves`` bill whole; returns the moves whose conversion
+        is not settled yet (not exported another way this time: retried later)."""
+        Service = self.env["wave.outbound.ledger.service"]
+        estimates = self._estimate_entries(connection, moves)
+        if not estimates:
+            return moves.browse()
+        records = moves.browse([move.id for move in estimates])
+        entries = {m: e for (m, _s), e in Service._entries(connection, records, "invoice").items()}
+        client = connection._get_client("bulk")
+        lost = {
+            m: e
+            for m, e in entries.items()
+            if e.state in ("sent", "outcome_unknown") and e.operation == CONVERT_OPERATION
+        }
+        if lost:
+            self._find_converted(connection, client, lost, estimates)
+        pending = [m for m, e in entries.items() if e.state == "pending"]
+        todo = self._convertible(connection, client, pending, estimates, entries)
+        if todo:
+            self._send(connection, client, todo, entries, estimates)
+        Service._commit(connection)
+        return records.filtered(
+            lambda m: entries[m].state != "confirmed" and entries[m].operation == CONVERT_OPERATION
+        )
+
+    @api.model
+    def _convertible(self, connection, client, moves, estimates, entries):
+        """``[(move, payload)]``: the invoices that bill their whole estimate, still
+        convertible in Wave."""
+        if not moves:
+            return []
+        Exporter = self.env["wave.invoice.exporter"]
+        nodes = self.env["wave.estimate.exporter"]._read(
+            connection, client, [estimates[m].wave_id for m in moves]
+        )
+        todo = []
+        for move in moves:
+            estimate = estimates[move]
+            node = nodes.get(estimate.wave_id) or {}
+            payload = None
+            # (an invoice with a problem is exported the normal way, which says why)
+            if node.get("status") in CONVERTIBLE and not Exporter._input_problem(connection, move):
+                payload = Exporter._input(connection, move)
+                wave_total = float((node.get("total") or {}).get("value") or 0)
+                if move.currency_id.compare_amounts(
+                    move.amount_total, wave_total
+                ) or not estimate_outbound.bills_whole_estimate(payload, estimate.request_summary):
+                    payload = None
+            if payload:
+                todo.append((move, payload))
+            elif entries[move].operation == CONVERT_OPERATION:
+                # Tried before, no longer convertible: exported as a separate invoice.
+                entries[move]._wave_sync_write({"operation": False})
+        return todo
+
+    @api.model
+    def _send(self, connection, client, todo, entries, estimates):
+        Service = self.env["wave.outbound.ledger.service"]
+        Service._mark_sent(
+            connection,
+            [(entries[m], dict(payload, estimateId=estimates[m].wave_id)) for m, payload in todo],
+            CONVERT_OPERATION,
+        )
+        answers = Service._mutate_each(
+            connection,
+            client,
+            gql.CONVERT_ESTIMATE_MUTATION,
+            [{"estimateId": estimates[m].wave_id} for m, _p in todo],
+            "invoiceId",
+            "OdooEstimateConversions",
+        )
+        unknown = {}
+        for (move, _payload), value in zip(todo, answers, strict=True):
+            entry = entries[move]
+            with self.env.cr.savepoint():
+                if isinstance(value, WaveValidationError):
+                    # Wave refused: the invoice is exported as a separate Wave invoice.
+                    entry._wave_sync_write(
+                        {"state": "pending", "operation": False, "error_message": False}
+                    )
+                    self.env["wave.audit.log"]._log_many(
+                        move,
+                        "outbound_skipped",
+                        {"reason": format_reasons(value)},
+                        "outbound",
+                    )
+                elif isinstance(value, WaveError) or not (value or {}).get("invoiceId"):
+                    Service._mark_unknown(connection, entry, value)
+                    unknown[move] = entry
+                else:
+                    self._bound(connection, client, move, entry, estimates[move], value)
+        Service._commit(connection)
+        if unknown:
+            self._find_converted(connection, client, unknown, estimates)
+
+    @api.model
+    def _find_converted(self, connection, client, lost, estimates):
+        """Conversions whose answer was lost: Wave's invoice whose source is the estimate
+        (bound), or none (the entry stays unsettled: converted again on the next run)."""
+        Service = self.env["wave.outbound.ledger.service"]
+        for move, entry in lost.items():
+            estimate = estimates[move]
+            business = (
+                Service._query(
+                    connection,
+                    client,
+                    gql.INVOICES_BY_SOURCE_QUERY,
+                    {"businessId": connection.business_id, "sourceId": estimate.wave_id},
+                ).get("business")
+                or {}
+            )
+            nodes = [e["node"] for e in (business.get("invoices") or {}).get("edges") or [] if e]
+            with self.env.cr.savepoint():
+                if nodes:
+                    self._bound(
+                        connection, client, move, entry, estimate, {"invoiceId": nodes[0]["id"]}
+                    )
+                    self.env["wave.audit.log"]._log_many(
+                        entry,
+                        "outbound_resolved",
+                        {"found": nodes[0]["id"], "duplicates": len(nodes) - 1},
+                        "outbound",
+                    )
+                else:
+                    entry._wave_sync_write({"state": "pending"})
+        Service._commit(connection)
+
+    @api.model
+    def _bound(self, connection, client, move, entry, estimate, value):
+        """Bind ``move`` to the invoice Wave made from ``estimate``. Its fingerprint is
+        the conversion's, not the invoice's: the invoice exporter patches the Wave draft
+        with the Odoo invoice next."""
+        Service = self.env["wave.outbound.ledger.service"]
+        invoice_id = value["invoiceId"]
+        node = self.env["wave.invoice.saga"]._read(connection, client, [invoice_id]).get(
+            invoice_id
+        ) or {"id": invoice_id}
+        Service._mark_confirmed(
+            connection,
+            entry,
+            invoice_id,
+            "response",
+            saga_step=invoice_outbound.saga_step_of(node),
+            payload_hash=f"converted:{estimate.wave_id}",
+        )
+        self.env["wave.invoice.exporter"]._bind(connection, move, node)
+        Service._bind_write(connection, move, {"wave_estimate_id": estimate.wave_id})
+        estimate._wave_sync_write({"saga_step": "accepted"})
+        order = estimate._record()
+        Service._bind_write(connection, order, {"wave_status": "CONVERTED"})
+        self.env["wave.audit.log"]._log_many(
+            move,
+            "outbound_exported",
+            {"wave_id": invoice_id, "converted_from": estimate.wave_id},
+            "outbound",
+        )
