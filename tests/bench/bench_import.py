@@ -121,7 +121,7 @@ def worker_dryrun(args):
     seed = json.loads(args.seed_json)
     context = {"allowed_company_ids": [seed["company_id"]]}
     date_from, date_to = date_range()
-    profiler = cProfile.Profile() if args.profile else None
+    profiler = make_profiler(args.profile)
     started = time.perf_counter()
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, context)
@@ -139,7 +139,7 @@ def worker_dryrun(args):
             env["wave.sync.job"].browse(chunk_id)._job_import_chunk()
     if profiler:
         profiler.disable()
-        profiler.dump_stats(args.profile)
+        save_profile(profiler, args.profile)
     elapsed = time.perf_counter() - started
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, context)
@@ -154,6 +154,31 @@ def worker_dryrun(args):
         + json.dumps({k: v for k, v in values.items() if k not in ("invoices", "payments")}),
         flush=True,
     )
+
+
+def make_profiler(path):
+    """cProfile for a ``.prof`` file; pyinstrument (sampling, far less overhead: run the
+    bench with a Python that has it, e.g. a venv made with ``--system-site-packages``)
+    for a ``.txt`` or ``.html`` file."""
+    if not path:
+        return None
+    if path.endswith((".txt", ".html")):
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.005)
+        profiler.enable = profiler.start
+        profiler.disable = profiler.stop
+        return profiler
+    return cProfile.Profile()
+
+
+def save_profile(profiler, path):
+    if isinstance(profiler, cProfile.Profile):
+        profiler.dump_stats(path)
+    elif path.endswith(".html"):
+        Path(path).write_text(profiler.output_html())
+    else:
+        Path(path).write_text(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
 def baseline_values(env, company_id):
@@ -739,7 +764,10 @@ def main():
         "smaller for small runs so that there are several chunks)",
     )
     ap.add_argument("--no-parity", dest="parity", action="store_false")
-    ap.add_argument("--profile", help="cProfile stats file of the dry run")
+    ap.add_argument(
+        "--profile",
+        help="profile of the dry run: cProfile stats (.prof), or pyinstrument (.txt, .html)",
+    )
     ap.add_argument("--template", default="wave_dev")
     ap.add_argument("--no-upgrade", action="store_true")
     ap.add_argument("--prefix", default=f"bench_import_{os.getpid()}", help="database names")

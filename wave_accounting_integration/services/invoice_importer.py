@@ -398,14 +398,26 @@ class WaveInvoiceImporter(models.AbstractModel):
     @api.model
     def _create_moves(self, vals_list):
         """Create moves; Wave's exchange rate is set once the lines exist (it would be
-        recomputed from Odoo's rates during the creation)."""
+        recomputed from Odoo's rates during the creation).
+
+        Each invoice has its own rate, so each needs its own ``write``; alone, every
+        one of them would re-derive its invoice's lines and check its balance. They
+        are written inside one line synchronisation and one balance check over the
+        whole batch instead, the way ``account.move.create`` and ``write`` wrap their
+        own work: the nested writes see the synchronisation running and leave it to
+        the outer one, which updates the lines of every invoice at once.
+        """
         rates = [vals.get("invoice_currency_rate") for vals in vals_list]
         moves = self.env["account.move"].create(
             [{k: v for k, v in vals.items() if k != "invoice_currency_rate"} for vals in vals_list]
         )
-        for move, rate in zip(moves, rates, strict=True):
-            if rate:
-                move.invoice_currency_rate = rate
+        foreign = [(move, rate) for move, rate in zip(moves, rates, strict=True) if rate]
+        if foreign:
+            rated = moves.browse([move.id for move, _rate in foreign])
+            container = {"records": rated}
+            with rated._check_balanced(container), rated._sync_dynamic_lines(container):
+                for move, rate in foreign:
+                    move.invoice_currency_rate = rate
         return moves
 
     @api.model
