@@ -134,6 +134,9 @@ NAVIGATION = {
     "action_open_runs",
     "action_open_failed_runs",
     "action_open_failed_records",
+    "action_open_parity",
+    "action_open_quotations_synced",
+    "action_open_quotations_pending",
     "action_fix",
 }
 
