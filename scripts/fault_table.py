@@ -20,27 +20,17 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from security_table import _commit  # a sibling script, not a package
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 RESULTS = ROOT / "docs" / "results"
 START, END = "<!-- fault-matrix-table -->", "<!-- /fault-matrix-table -->"
 SIZES = ("ci", "full")
-
-
-def _commit(ref="HEAD"):
-    try:
-        return subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", ref],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def load_results(folder=RESULTS):
@@ -64,7 +54,7 @@ def counts(mapping):
 
 def evidence(row):
     """What the sandbox's logs and the database showed besides the fired faults."""
-    parts = []
+    parts = [f"error: {row['error']}"] if row.get("error") else []
     if "revoke" in row:
         revoke = row["revoke"]
         parts.append(
@@ -104,7 +94,9 @@ def render_table(data):
     ]
     for row in data["runs"]:
         records = row.get("records") or {}
-        fired = counts(row["fired_by_kind"]) if "fired_by_kind" in row else row.get("faults_fired")
+        fired = row.get("faults_fired", "?")
+        if "fired_by_kind" in row:
+            fired = counts(row["fired_by_kind"])
         values = (
             row["label"],
             "yes" if row.get("passed") else "**no**",
