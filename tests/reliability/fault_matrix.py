@@ -684,10 +684,7 @@ class Scenario:
                 context={"active_model": "account.move", "active_ids": ids},
             )
             self.bill_ids += ids
-        # Dropped answers fire only on mutations: keep the fault on until the export's
-        # jobs postponed by the other faults (429, 5xx) have sent theirs too.
-        drops = any(spec["kind"] == "drop_after" for spec in self.fault.sandbox)
-        wait_for_jobs(self.rpc, self.size.job_timeout, include_postponed=drops)
+        wait_for_jobs(self.rpc, self.size.job_timeout)
 
     # -- 3. recovery ---------------------------------------------------------
     def _recover(self):
