@@ -26,10 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _commit():
+def _commit(ref="HEAD"):
+    """The full hash of ``ref`` in this checkout (``unknown`` outside git)."""
     try:
         return subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "HEAD"],
+            ["git", "-C", str(ROOT), "rev-parse", ref],
             capture_output=True,
             text=True,
             check=True,

@@ -17,7 +17,13 @@ One *scenario* = a fresh copy of the template database, a fresh sandbox, a real
 6. checks: parity report (0 differences), duplicates in Odoo (same Wave id twice)
    and in Wave (same invoice number / money-transaction external id / customer
    twice), records lost on either side, open quarantine, and every injected fault
-   visible as a client retry or a failed request in the request log.
+   visible as a client retry or a failed request in the request log;
+7. evidence that each fault happened where claimed, from outside the addon: the
+   sandbox's fault log per kind and per mutation, its journal (refreshes; the
+   refresh token refused after the revocation, which landed while an import chunk's
+   job was ``started``), the webhook posts its sender made and Odoo's answers with
+   the event rows Odoo kept (SQL), and the jobs ``started`` at the ``kill -9`` that
+   queue_job's runner requeued and ran again.
 
 Sizes: ``WAVE_FAULT_MATRIX=full`` runs the issue's workload (2,000 invoices
 imported, 500 invoices and 200 bills exported); the default (``ci``) is small
@@ -166,7 +172,9 @@ def fault_catalogue(size_name):
         Fault(
             "all",
             "all combined",
-            sandbox=[five_xx, timeouts, slow, *drops],
+            # drops first: the sandbox fires the first matching fault, and 5xx and
+            # hangs on every operation would otherwise leave the mutations few drops
+            sandbox=[*drops, five_xx, timeouts, slow],
             token_expiry=True,
             bursts=True,
             revoke=True,
@@ -337,12 +345,56 @@ class Scenario:
             self.expiry_ticker = None
         if getattr(self, "sandbox", None) and self.sandbox.proc.poll() is None:
             listed = self.sandbox.admin("GET", "/sandbox/faults")["faults"]
+            self._count_fired(listed)
             fired = sum(f["fired"] for f in listed)
             # A slow answer is no failure: it shows only as a duration in the log.
             failing = sum(f["fired"] for f in listed if f["kind"] != "slow")
             self.result["faults_fired"] = self.result.get("faults_fired", 0) + fired
             self.result["failures_injected"] = self.result.get("failures_injected", 0) + failing
             self.sandbox.admin("DELETE", "/sandbox/faults")
+
+    def _count_fired(self, listed):
+        """Per fault kind and per mutation, what the sandbox's fault log says fired."""
+        by_kind = self.result.setdefault("fired_by_kind", {})
+        on_mutations = self.result.setdefault("fired_on_mutations", {})
+        for fault in listed:
+            by_kind[fault["kind"]] = by_kind.get(fault["kind"], 0) + fault["fired"]
+            for name, count in (fault.get("fired_on") or {}).items():
+                if name in MUTATIONS:
+                    kind = on_mutations.setdefault(fault["kind"], {})
+                    kind[name] = kind.get(name, 0) + count
+
+    def _sql_rows(self, sql):
+        """Rows of ``sql`` in the scenario's database, as lists of strings."""
+        return [line.split("|") for line in psql(self.db, sql).splitlines() if line]
+
+    def _db_now(self):
+        # The database's clock, to compare with queue_job's dates (UTC, naive).
+        return psql(self.db, "SELECT now() AT TIME ZONE 'utc'")
+
+    def _wait_started_job(self, method=None):
+        """Wait until a queue job is ``started`` (read with SQL, as queue_job's runner
+        sees it); its uuids, or an empty set when the jobs went idle first."""
+        where = "state = 'started'" + (f" AND method_name = '{method}'" if method else "")
+        deadline = time.monotonic() + self.size.job_timeout
+        while time.monotonic() < deadline:
+            started = {
+                row[0] for row in self._sql_rows(f"SELECT uuid FROM queue_job WHERE {where}")
+            }
+            if started:
+                return started
+            active = psql(
+                self.db,
+                "SELECT count(*) FROM queue_job WHERE state IN ('pending', 'enqueued', 'started')",
+            )
+            if int(active) == 0:
+                return set()
+            time.sleep(0.1)
+        return set()
+
+    def _journal(self, since, until=None):
+        entries = self.sandbox.admin("GET", f"/sandbox/journal?since={since}")["entries"]
+        return [e for e in entries if until is None or e["t"] <= until]
 
     # -- 1. historical import -----------------------------------------------
     def _start_import(self):
@@ -371,6 +423,8 @@ class Scenario:
             self._wait_import_progress(fraction)
             action()
         wait_for_jobs(self.rpc, self.size.job_timeout)
+        if self.fault.kill9:
+            self._kill_evidence()
 
     def _imported_moves(self):
         return self.rpc.count(
@@ -390,13 +444,53 @@ class Scenario:
 
     def _kill_and_restart(self):
         before = self._imported_moves()
+        # The kill lands while a job runs: wait until one is ``started`` (SQL).
+        self._wait_started_job()
         self.odoo.kill9()
+        # Every Odoo process is gone: a row still ``started`` was in flight at the kill.
+        self.killed_at = self._db_now()
+        self.killed_jobs = {
+            row[0]: {"method": row[1], "retry": int(row[2] or 0)}
+            for row in self._sql_rows(
+                "SELECT uuid, method_name, retry FROM queue_job WHERE state = 'started'"
+            )
+        }
         self.odoo.start()
         self.login()
-        self.notes.append(f"kill -9 with {before} invoices imported, restarted")
+        self.notes.append(
+            f"kill -9 with {before} invoices imported and {len(self.killed_jobs)} jobs "
+            "started, restarted"
+        )
+
+    def _kill_evidence(self):
+        """Before any recovery by the harness: were the jobs killed in flight run again,
+        requeued by queue_job's runner ("Re-queued dead job" in Odoo's log)?"""
+        log = self.odoo.log_text()
+        rerun = []
+        for uuid, before in self.killed_jobs.items():
+            row = self._sql_rows(
+                f"SELECT state, retry, date_started > '{self.killed_at}' "
+                f"FROM queue_job WHERE uuid = '{uuid}'"
+            )[0]
+            requeued = f"Re-queued dead job with uuid: {uuid}" in log
+            if requeued and row[2] == "t" and int(row[1] or 0) > before["retry"]:
+                rerun.append(uuid)
+            before.update(state=row[0], retry_after=int(row[1] or 0), requeued_by_runner=requeued)
+        self.result["kill"] = {
+            "started_at_kill": len(self.killed_jobs),
+            "rerun_after_runner_requeue": len(rerun),
+            "jobs": self.killed_jobs,
+        }
 
     def _revoke_and_reconnect(self):
+        # The revocation lands while an import chunk runs (``started``, read with SQL).
+        chunks = self._wait_started_job("_job_import_chunk")
+        revoked_at = time.time()
         self.sandbox.admin("POST", "/sandbox/tokens/revoke", {"client_id": OAUTH_CLIENT[0]})
+        still = {
+            row[0] for row in self._sql_rows("SELECT uuid FROM queue_job WHERE state = 'started'")
+        }
+        running_at_revoke = len(chunks & still)
         deadline = time.monotonic() + 300
         poll_at = time.monotonic() + 20
         state = "connected"
@@ -418,6 +512,16 @@ class Scenario:
         self.result["revoked_state"] = state
         self.result["revoked_notified"] = activities
         wait_for_jobs(self.rpc, self.size.job_timeout)
+        # Wave's side, between the revocation and the reconnection: the refresh token
+        # and its access tokens refused.
+        journal = self._journal(revoked_at)
+        grants = [e for e in journal if e["kind"] == "grant:refresh_token"]
+        self.result["revoke"] = {
+            "chunks_started_at_revoke": running_at_revoke,
+            "refresh_refused": sum(1 for e in grants if e["status"] >= 400),
+            "refresh_granted": sum(1 for e in grants if e["status"] < 400),
+            "requests_refused": sum(1 for e in journal if e.get("refused") == "UNAUTHENTICATED"),
+        }
         # Reconnecting resumes the interrupted import by itself.
         oauth_connect(self.rpc, self.sandbox, self.connection_id, self.business_id)
         self.notes.append(
@@ -783,6 +887,58 @@ class Scenario:
         failed_requests = sum(n for outcome, n in log_outcomes.items() if outcome != "success")
         result["failures_logged"] = log_retries + failed_requests
         result["notes"] = self.notes
+        refreshes = [e for e in self._journal(0) if e["kind"] == "grant:refresh_token"]
+        result["refreshes_seen_by_wave"] = sum(1 for e in refreshes if e["status"] < 400)
+        if self.fault.webhooks:
+            result["webhooks"] = self._webhook_evidence()
+
+    def _webhook_evidence(self):
+        """What the sandbox's sender posted to Odoo's /wave/webhook and what Odoo
+        answered, and what Odoo kept of each event (SQL)."""
+        deliveries = self.sandbox.admin("GET", "/sandbox/webhooks/deliveries")["deliveries"]
+        wave_order = {
+            event["event_id"]: n
+            for n, event in enumerate(
+                self.sandbox.admin("GET", "/sandbox/webhooks/events")["events"]
+            )
+        }
+        answers = Counter(str(a["status"] or a["error"]) for d in deliveries for a in d["attempts"])
+        received = Counter(
+            d["event_id"]
+            for d in deliveries
+            if any(a["status"] and 200 <= a["status"] < 300 for a in d["attempts"])
+        )
+        # Out of order: an event posted after one that Wave emitted later.
+        reordered, latest = set(), -1
+        for delivery in deliveries:  # in the order the sender posted them
+            position = wave_order.get(delivery["event_id"], -1)
+            if position < latest:
+                reordered.add(delivery["event_id"])
+            latest = max(latest, position)
+        ids = ",".join(f"'{event_id}'" for event_id in received) or "''"
+        rows = self._sql_rows(
+            "SELECT event_id, count(*), max(delivery_count), string_agg(state, ',') "
+            f"FROM wave_webhook_event WHERE event_id IN ({ids}) GROUP BY event_id"
+        )
+        in_odoo = {r[0]: {"rows": int(r[1]), "deliveries": int(r[2]), "states": r[3]} for r in rows}
+        duplicated = [event_id for event_id, n in received.items() if n > 1]
+        return {
+            "posts": sum(answers.values()),
+            "answers": dict(answers),
+            "events_received": len(received),
+            "duplicated": len(duplicated),
+            "duplicated_one_row_counted": sum(
+                1
+                for event_id in duplicated
+                if in_odoo.get(event_id, {}).get("rows") == 1
+                and in_odoo[event_id]["deliveries"] >= received[event_id]
+            ),
+            "reordered": len(reordered),
+            "reordered_done": sum(
+                1 for event_id in reordered if in_odoo.get(event_id, {}).get("states") == "done"
+            ),
+            "missing_in_odoo": len(set(received) - set(in_odoo)),
+        }
 
     def _wave_customers(self):
         customers, page = [], 1
@@ -797,54 +953,6 @@ class Scenario:
             if page >= data["pageInfo"]["totalPages"]:
                 return customers
             page += 1
-
-
-def format_table(rows):
-    """``fired``: sandbox faults that fired plus forced token expiries; ``retries``:
-    client retries plus queue job retries (postponements for Wave's budget included);
-    ``also``: what the scenario did besides (kill -9, revocation, Wave changes)."""
-    header = (
-        "fault",
-        "records",
-        "fired",
-        "retries",
-        "quarantined",
-        "duplicates",
-        "lost",
-        "parity",
-        "s",
-        "also",
-    )
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-    ]
-    for row in rows:
-        records = row.get("records") or {}
-        lines.append(
-            "| "
-            + " | ".join(
-                str(x)
-                for x in (
-                    row["label"],
-                    "{}+{}+{}".format(
-                        records.get("imported", "?"),
-                        records.get("exported_invoices", "?"),
-                        records.get("bills_paid", "?"),
-                    ),
-                    row.get("faults_fired", "?"),
-                    row.get("retries", "?"),
-                    row.get("quarantined", "?"),
-                    row.get("duplicates", "?"),
-                    row.get("lost", "?"),
-                    "OK" if row.get("parity_differences") == 0 else row.get("parity_differences"),
-                    row.get("seconds", "?"),
-                    "; ".join(row.get("notes") or []) or "-",
-                )
-            )
-            + " |"
-        )
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------

@@ -1,30 +1,33 @@
 """Fault matrix, end to end (issue 9): nothing lost, nothing doubled, parity to the cent.
 
 Each fault runs the workload of :mod:`.fault_matrix` against a real multi-worker
-Odoo with its job runner and the Wave sandbox, then recovers and checks. The table
-(fault, records, faults fired, retries, quarantined, duplicates, lost, parity) is
-printed at the end and written to ``artifacts/fault-matrix.md`` / ``.json``.
+Odoo with its job runner and the Wave sandbox, then recovers and checks; a scenario
+whose fault did not happen where claimed (by the sandbox's logs and the database) fails.
+The table (``scripts/fault_table.py``'s, as in the README) is printed at the end and
+written to ``artifacts/fault-matrix.md``; the rows to ``artifacts/fault-matrix.json``
+(``python3 scripts/fault_table.py --publish`` keeps them in ``docs/results``).
 
 ``WAVE_FAULT_MATRIX=full`` runs the issue's sizes (2,000 invoices imported, 500
 invoices and 200 bills exported per fault; hours); ``make test`` runs the CI size.
 ``WAVE_FAULT_ONLY=5xx,kill9`` runs a subset (the table then lists only those).
 """
 
+import importlib.util
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from harness import ROOT
 
 from .e2e import json_dump
-from .fault_matrix import (
-    LOAD_SIZES,
-    Scenario,
-    WebhookLoad,
-    current_size,
-    fault_catalogue,
-    format_table,
-)
+from .fault_matrix import LOAD_SIZES, Scenario, WebhookLoad, current_size, fault_catalogue
+
+# The README's table is written from the published results by this script: the
+# artefact's table is the same.
+spec = importlib.util.spec_from_file_location("fault_table", ROOT / "scripts" / "fault_table.py")
+fault_table = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fault_table)
 
 SIZE_NAME, SIZE = current_size()
 ONLY = {name for name in os.environ.get("WAVE_FAULT_ONLY", "").split(",") if name}
@@ -40,24 +43,65 @@ def test_fault(fault, tmp_path):
         result = scenario.run()
     except Exception as error:
         RESULTS.append({**scenario.result, "error": repr(error)[:300]})
+        _dump_results()
         raise
     result["passed"] = False  # set once every check below holds
     RESULTS.append(result)
-    json_dump(ARTIFACTS / "fault-matrix.json", {"size": SIZE_NAME, "runs": RESULTS})
+    _dump_results()
     summary = {k: result.get(k) for k in ("parity_differences", "duplicates", "lost")}
     assert result["parity_differences"] == 0, result.get("parity_lines")
     assert result["duplicates"] == 0, result["duplicates_detail"]
     assert result["lost"] == 0, result["lost_detail"]
     assert result["quarantined"] == 0, summary
     assert result["jobs"].get("failed", 0) == 0, result["jobs"]
-    # Every injected fault fired and left a trace: a client retry or a failed request.
-    if fault.sandbox or fault.bursts:
-        assert result["faults_fired"] > 0, result
+    # Every injected fault kind fired, by the sandbox's fault log (each kind on its
+    # own: in "all", slow answers alone must not stand for 5xx or timeouts).
+    kinds = {spec["kind"] for spec in fault.sandbox} | ({"rate_limit"} if fault.bursts else set())
+    if len(kinds) > 1:
+        # In "all" at CI size the export's jobs are postponed (429, 5xx) past the
+        # fault window, so its few mutations often meet no drop (seen: 0 fired);
+        # the "drop" scenario proves drops on its own.
+        kinds.discard("drop_after")
+    fired = result.get("fired_by_kind", {})
+    assert {kind for kind in kinds if fired.get(kind, 0) > 0} == kinds, fired
+    if "drop_after" in kinds:  # and on which mutations
+        assert sum(result["fired_on_mutations"].get("drop_after", {}).values()) > 0, result
+    # ... and left a trace: a client retry or a failed request.
     assert result["failures_logged"] >= result["failures_injected"], result
+    if fault.token_expiry:  # Wave saw the refreshes
+        assert result["refreshes_seen_by_wave"] > 0, result
     if fault.revoke:
         assert result["revoked_state"] != "connected", result
         assert result["revoked_notified"] >= 1, result
+        revoke = result["revoke"]
+        # Wave's journal: revoked while an import chunk was started, the refresh
+        # token refused afterwards, and never granted until the reconnection.
+        assert revoke["chunks_started_at_revoke"] >= 1, revoke
+        assert revoke["refresh_refused"] >= 1 and revoke["refresh_granted"] == 0, revoke
+        assert revoke["requests_refused"] >= 1, revoke
+    if fault.webhooks:
+        hooks = result["webhooks"]
+        # Odoo answered the sender's duplicated and reordered posts; a duplicate is
+        # one event row that counts its deliveries; a reordered event was processed.
+        assert hooks["duplicated"] >= 1 and hooks["reordered"] >= 1, hooks
+        assert hooks["duplicated_one_row_counted"] == hooks["duplicated"], hooks
+        assert hooks["reordered_done"] == hooks["reordered"], hooks
+        assert hooks["missing_in_odoo"] == 0, hooks
+    if fault.kill9:
+        kill = result["kill"]
+        # A job was started at the kill, and queue_job's runner (not the harness)
+        # requeued it and ran it again.
+        assert kill["started_at_kill"] >= 1, kill
+        assert kill["rerun_after_runner_requeue"] == kill["started_at_kill"], kill
     result["passed"] = True
+    _dump_results()  # the file says "passed" only for a row whose checks all held
+
+
+def _dump_results():
+    json_dump(
+        ARTIFACTS / "fault-matrix.json",
+        {"size": SIZE_NAME, "sizes": asdict(SIZE), "runs": RESULTS},
+    )
 
 
 def test_webhook_load_during_import(tmp_path, capsys):
@@ -82,7 +126,7 @@ def test_webhook_load_during_import(tmp_path, capsys):
 def test_fault_matrix_table(capsys):
     """Print the table of the runs above (and keep it as an artefact)."""
     assert RESULTS, "no fault scenario ran"
-    table = format_table(RESULTS)
+    table = fault_table.render_table({"runs": RESULTS})
     (ARTIFACTS / "fault-matrix.md").write_text(
         f"Fault matrix, size {SIZE_NAME}: {SIZE}\n\n{table}\n"
     )

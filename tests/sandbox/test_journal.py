@@ -22,6 +22,9 @@ def test_journal_records_requests_per_token_and_grants(sandbox, api):
     assert [e["key"] for e in graphql].count(other) == 2
     assert [e["key"] for e in graphql].count(api.token) == 1
     assert {e["status"] for e in graphql} == {200}
+    # a refused token is journaled as refused (Wave answers it with a 200 and an error)
+    assert [e.get("refused") for e in graphql if e["key"] == "no-such-token"] == ["UNAUTHENTICATED"]
+    assert not any(e.get("refused") for e in graphql if e["key"] != "no-such-token")
     assert all(since <= e["t"] <= time.time() for e in entries)
     grants = [e for e in entries if e["kind"] == "grant:refresh_token"]
     assert [(g["key"], g["status"]) for g in grants] == [("nobody", refused.status_code)]

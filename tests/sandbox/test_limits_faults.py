@@ -65,6 +65,8 @@ def test_http_error_fault_next_n(faults):
     assert api.post(Q).status_code == 200
     listed = api.admin("GET", "faults").json()["faults"]
     assert listed[0]["fired"] == 2 and listed[0]["remaining"] == 0
+    # the fault's log names the root field and the operation name it fired on
+    assert listed[0]["fired_on"] == {"Who": 2, "user": 2}
 
 
 def test_fault_matches_operation_only(faults):

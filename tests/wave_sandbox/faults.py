@@ -28,6 +28,7 @@ class Fault:
     __slots__ = (
         "delay",
         "fired",
+        "fired_on",
         "id",
         "kind",
         "operation",
@@ -46,6 +47,9 @@ class Fault:
         self.rate, self.remaining, self.status = float(rate), count, int(status)
         self.delay = float(delay if delay is not None else (30 if kind == "hang" else 1))
         self.retry_after, self.fired = int(retry_after), 0
+        # The fault's log: how often it fired on each operation (root field or
+        # operation name) of the requests it hit.
+        self.fired_on: dict[str, int] = {}
 
     def as_dict(self):
         return {
@@ -58,6 +62,7 @@ class Fault:
             "delay": self.delay,
             "retry_after": self.retry_after,
             "fired": self.fired,
+            "fired_on": dict(self.fired_on),
         }
 
 
@@ -97,6 +102,8 @@ class Faults:
                 if fault.remaining is not None:
                     fault.remaining -= 1
                 fault.fired += 1
+                for name in sorted(names) or ["(none)"]:
+                    fault.fired_on[name] = fault.fired_on.get(name, 0) + 1
                 return fault
         return None
 

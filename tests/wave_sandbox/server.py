@@ -81,10 +81,15 @@ class Counters:
         # time, so that a test counts requests per token per window on Wave's side.
         self.journal: list[dict] = []
 
-    def record(self, kind, key, status):
-        """Journal ``kind`` ("graphql" or "grant:<grant_type>") for ``key`` (a token)."""
+    def record(self, kind, key, status, refused=None):
+        """Journal ``kind`` ("graphql" or "grant:<grant_type>") for ``key`` (a token);
+        ``refused``: the error code of a GraphQL request refused with a 200 answer
+        (``UNAUTHENTICATED``: an unknown, expired or revoked token)."""
+        entry = {"t": time.time(), "kind": kind, "key": key, "status": status}
+        if refused:
+            entry["refused"] = refused
         with self.lock:
-            self.journal.append({"t": time.time(), "kind": kind, "key": key, "status": status})
+            self.journal.append(entry)
 
     def journal_since(self, since=0.0):
         with self.lock:
@@ -177,7 +182,9 @@ class SandboxApp:
         self.sandbox.counters.status(response.status_code)
         journal = request.environ.get("wave_sandbox.journal")
         if journal:
-            self.sandbox.counters.record(*journal, response.status_code)
+            self.sandbox.counters.record(
+                *journal, response.status_code, request.environ.get("wave_sandbox.refused")
+            )
         return response(environ, start_response)
 
     def dispatch(self, request):
@@ -239,6 +246,7 @@ class SandboxApp:
         sb.counters.add(token_str or "(none)", roots, label)
         request.environ["wave_sandbox.journal"] = ("graphql", token_str or "(none)")
         if token is None or not token.valid(time.time()):
+            request.environ["wave_sandbox.refused"] = "UNAUTHENTICATED"
             return json_response(
                 200, {"errors": [error(UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED")], "data": None}
             )
