@@ -143,9 +143,15 @@ class WaveInvoiceImporter(models.AbstractModel):
                 ]
             )
         }
+        # Created in Wave by an export whose answer is not committed yet: the export binds them.
+        exported = self.env["wave.outbound.ledger.service"]._left_to_export(
+            connection, "invoice", [n for n in nodes if n["id"] not in existing], "invoiceNumber"
+        )
         Updater = self.env["wave.invoice.updater"]
-        results, new_items, suspense = {}, [], {}
+        results, new_items, suspense = dict.fromkeys(exported, "skipped"), [], {}
         for node in nodes:
+            if node["id"] in exported:
+                continue
             try:
                 vals, on_suspense = self._prepare(connection, node, refs)
             except InvoiceRejected as error:

@@ -20,8 +20,9 @@ import hashlib
 import json
 import logging
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, sql_db
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from ..lib import (
     WaveAuthenticationError,
@@ -166,6 +167,51 @@ class WaveOutboundLedgerService(models.AbstractModel):
             "version": version,
             "record_name": record.display_name,
             "external_id": self._external_id(connection, record, sub_key, version),
+        }
+
+    # ------------------------------------------------------------------
+    # Documents an export made: never imported as new ones
+    # ------------------------------------------------------------------
+    @api.model
+    def _left_to_export(self, connection, kind, nodes, number_field):
+        """The Wave ids of ``nodes`` (not bound in Odoo) that an export of ``connection``
+        created or may have created: the export binds them, an import must not create them.
+
+        A document's ``invoiceCreate`` reaches Wave before the export commits its answer,
+        and a lost answer is only looked up on the export's next run: meanwhile a poll or a
+        webhook sees the new Wave document. It belongs to the export when a ``sent`` or
+        ``outcome_unknown`` entry of ``kind`` sent the same number for the same customer,
+        or a ``confirmed`` entry holds its id. Both this transaction's snapshot and what is
+        committed now are read: the export commits after this import's snapshot began.
+        """
+        nodes = [node for node in nodes if node and node.get("id")]
+        if not nodes:
+            return set()
+        self.env["wave.outbound.ledger"].flush_model()
+        # Raw SQL: the same query runs on a second, fresh transaction (whose snapshot sees
+        # what the export committed after this one began), which has no ORM environment.
+        query = SQL(
+            """SELECT wave_id, request_summary->>%s, request_summary->>'customerId'
+                 FROM wave_outbound_ledger
+                WHERE connection_id = %s AND kind = %s
+                  AND (state IN ('sent', 'outcome_unknown') OR wave_id = ANY(%s))""",
+            number_field,
+            connection.id,
+            kind,
+            [node["id"] for node in nodes],
+        )
+        self.env.cr.execute(query)
+        rows = self.env.cr.fetchall()
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as committed:
+            committed.execute(query)
+            rows += committed.fetchall()
+        ids = {wave_id for wave_id, _number, _customer in rows if wave_id}
+        sent = {(number, customer) for _id, number, customer in rows if number}
+        return {
+            node["id"]
+            for node in nodes
+            if node["id"] in ids
+            or (node.get(number_field), (node.get("customer") or {}).get("id")) in sent
         }
 
     # ------------------------------------------------------------------

@@ -185,3 +185,54 @@ class TestImportRace(TransactionCase):
         self.assertEqual(errors, [])
         self.assertEqual(outcome, {"first": 4, "second": 0})
         self.assertEqual(self._committed_maps(), {n["id"]: 1 for n in self.nodes})
+
+    def test_import_leaves_to_the_export_what_it_committed_after_the_import_began(self):
+        """An invoice poll whose transaction began before an export committed its
+        ledger still sees that export's Wave invoices as the export's (not new ones)."""
+        with self._cursor() as cr:
+            env, connection = self._env(cr)
+            env["wave.outbound.ledger"].search_count([])  # the poll's snapshot begins
+            ledger_rows = []
+            with self._cursor() as export_cr:  # the export commits meanwhile
+                export_env, export_connection = self._env(export_cr)
+                Ledger = export_env["wave.outbound.ledger"]
+                common = {
+                    "connection_id": export_connection.id,
+                    "kind": "invoice",
+                    "res_model": "account.move",
+                    "external_id": f"race-{uuid.uuid4().hex}",
+                }
+                ledger_rows += Ledger.create(
+                    [
+                        {
+                            **common,
+                            "res_id": 1,
+                            "external_id": common["external_id"] + "-sent",
+                            "state": "sent",
+                            "request_summary": {"invoiceNumber": "R-1", "customerId": "C1"},
+                        },
+                        {
+                            **common,
+                            "res_id": 2,
+                            "state": "confirmed",
+                            "wave_id": "SW52b2ljZTpjb25maXJtZWQ=",
+                        },
+                    ]
+                ).ids
+            self.assertFalse(env["wave.outbound.ledger"].browse(ledger_rows).exists())
+            nodes = [
+                {"id": "SW52b2ljZTpzZW50", "invoiceNumber": "R-1", "customer": {"id": "C1"}},
+                {
+                    "id": "SW52b2ljZTpjb25maXJtZWQ=",
+                    "invoiceNumber": "R-2",
+                    "customer": {"id": "C1"},
+                },
+                # Same number, another customer; another number: Wave's own invoices.
+                {"id": "SW52b2ljZTpvdGhlcg==", "invoiceNumber": "R-1", "customer": {"id": "C2"}},
+                {"id": "SW52b2ljZTpuZXc=", "invoiceNumber": "R-3", "customer": {"id": "C1"}},
+            ]
+            left = env["wave.outbound.ledger.service"]._left_to_export(
+                connection, "invoice", nodes, "invoiceNumber"
+            )
+            cr.rollback()
+        self.assertEqual(left, {"SW52b2ljZTpzZW50", "SW52b2ljZTpjb25maXJtZWQ="})

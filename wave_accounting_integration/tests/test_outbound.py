@@ -270,6 +270,48 @@ class TestOutbound(OutboundCommon):
         for move in moves:
             self.assertEqual(len(self._wave_invoices_numbered(move.name)), known[move] + 1)
 
+    def test_wave_invoice_of_an_unanswered_export_is_not_imported_again(self):
+        """A poll or webhook meets the Wave invoice an export created before the export
+        has its answer (lost, or not committed yet): the import leaves it to the export,
+        which binds it and moves it on. One Odoo invoice, one Wave invoice."""
+        self.connection.import_draft_invoices = True
+        move = self._invoice()
+        known = {i.id for i in self._wave_invoices_numbered(move.name)}
+        self._add_fault(kind="drop_after", operation="invoiceCreate", count=1)
+        lookup = self._add_fault(kind="http_error", operation="OdooFindInvoices", status=503)
+        # (Not assertRaises: its savepoint would roll the ledger back.)
+        self.assertFalse(self._export(move), "the look-up failed: retried later")
+        self.assertEqual(self._ledger(move).state, "outcome_unknown")
+        created = [i for i in self._wave_invoices_numbered(move.name) if i.id not in known]
+        self.assertEqual(len(created), 1)
+        wave_id = created[0].id
+        # The webhook of the new Wave draft arrives first.
+        outcome = self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [wave_id], source="webhook"
+        )
+        self.assertEqual(outcome, {wave_id: "skipped"})
+        Move = self.env["account.move"].with_context(active_test=False)
+        self.assertFalse(Move.search([("wave_id", "=", wave_id)]))
+        # Wave answers the look-up again: the export binds its invoice and moves it on.
+        self.sandbox.faults.remove(lookup.id)
+        self.env["wave.outbound.runner"]._export(self.connection, move)
+        self.assertEqual(move.wave_id, wave_id)
+        self.assertEqual(self._ledger(move).resolution, "lookup")
+        self.assertEqual(self._sandbox_status(wave_id), "UNPAID")  # approved and marked sent
+        # Later deliveries update that one invoice.
+        outcome = self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [wave_id], source="webhook"
+        )
+        self.assertNotEqual(outcome[wave_id], "created")
+        self.assertEqual(Move.search([("wave_id", "=", wave_id)]), move)
+        self.assertEqual(
+            [i.id for i in self._wave_invoices_numbered(move.name) if i.id not in known],
+            [wave_id],
+        )
+
+    def _sandbox_status(self, wave_id):
+        return next(i for i in self.wave_us.invoices if i.id == wave_id).status
+
     def _bill(self, amount=100.0):
         bill = self.env["account.move"].create(
             {
