@@ -10,13 +10,14 @@ estimate-level). Odoo's order state → the steps Odoo takes in Wave:
 Odoo ``sale.order``  Wave estimate (mutations, in order)
 ==================  ==========================================================
 quotation sent      ``estimateCreate`` (DRAFT) → ``estimateApprove`` (APPROVED)
-                    → ``estimateMarkSent`` (SENT)
+                    → ``estimateMarkSent`` (SENT; or ``estimateSend``: Wave's email)
 sales order         the same, then ``estimateMarkAccepted`` (ACCEPTED)
 ==================  ==========================================================
 """
 
 from odoo import fields
 
+from ..graphql.outbound import ESTIMATE_MARK_SENT_MUTATION, ESTIMATE_SEND_MUTATION
 from .invoice_outbound import exact_unit_price, item_input
 
 #: The steps of an exported estimate, in order (``wave.outbound.ledger.saga_step``).
@@ -91,6 +92,14 @@ def step_of(node):
     if status in ("ACCEPTED", "CONVERTED"):
         return "accepted"
     return "sent"  # SENT, VIEWED, and what the customer does after (REJECTED, EXPIRED)
+
+
+def estimate_send_input(wave_id, email):
+    """``(mutation, input)`` of the sending step: Wave emails the estimate to ``email``,
+    or marks it sent (Odoo sent the quotation)."""
+    if email:
+        return ESTIMATE_SEND_MUTATION, {"estimateId": wave_id, "to": [email], "attachPDF": True}
+    return ESTIMATE_MARK_SENT_MUTATION, {"estimateId": wave_id, "sendMethod": "MARKED_SENT"}
 
 
 def target_step(order):

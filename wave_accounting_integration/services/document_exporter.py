@@ -17,11 +17,13 @@
 A subclass names its ledger kind, its mutations and lookups, and says how a
 document maps to Wave's input (``_input``), what it needs (``_document_lines``,
 ``_line_taxes``), how far Wave got (``_saga_step_of``) and what comes after the
-create (``_advance``) or a change (``_update``).
+create (``_advance``, whose lost answers ``_check_steps`` reads back with ``_read``)
+or a change (``_update``).
 """
 
 from odoo import _, api, models
 
+from ..graphql import outbound as gql
 from ..lib.dates import parse_wave_datetime
 from ..lib.wave_enums import unsupported_currency
 from .job_guard import JobRetryLater
@@ -121,6 +123,12 @@ class WaveDocumentExporter(models.AbstractModel):
     @api.model
     def _update(self, connection, client, updates, advance):
         """``[(record, entry, payload)]`` changed in Odoo since their export."""
+        raise NotImplementedError
+
+    @api.model
+    def _read(self, connection, client, wave_ids):
+        """``{wave_id: node or None}``: the documents as Wave has them now (their status,
+        amounts and sending)."""
         raise NotImplementedError
 
     @api.model
@@ -302,6 +310,71 @@ class WaveDocumentExporter(models.AbstractModel):
                     advance.append((record, entry))
                 else:
                     retry = True  # not in Wave: safe to create it on the next run
+        return retry
+
+    @api.model
+    def _send_fallback_reason(self, why):
+        """What is said on a document marked sent instead of emailed by Wave: ``why`` is
+        ``"business"`` (the Wave business cannot send emails) or ``"customer"`` (no
+        email address)."""
+        raise NotImplementedError
+
+    @api.model
+    def _send_by_email(self, connection, client, records):
+        """Whether the sending step emails ``records`` from Wave (``invoiceSend``,
+        ``estimateSend``): the connection's send mode is *Email from Wave* and the
+        business has ``emailSendEnabled``. When it cannot, they are marked sent instead
+        and each says so."""
+        if connection.invoice_send_mode != "send":
+            return False
+        data = self.env["wave.outbound.ledger.service"]._query(
+            connection, client, gql.BUSINESS_EMAIL_QUERY, {"id": connection.business_id}
+        )
+        if (data.get("business") or {}).get("emailSendEnabled"):
+            return True
+        self._log_send_fallback(records, self._send_fallback_reason("business"))
+        return False
+
+    @api.model
+    def _send_email_of(self, record, send_by_email):
+        """The address Wave emails ``record`` to, or None: marked sent (said so on the
+        document when an email was asked but the customer has no address)."""
+        if not send_by_email:
+            return None
+        email = record.partner_id.email or record.partner_id.commercial_partner_id.email
+        if not email:
+            self._log_send_fallback([record], self._send_fallback_reason("customer"))
+        return email or None
+
+    @api.model
+    def _log_send_fallback(self, records, reason):
+        """Sending by Wave's email was asked but cannot be used: say so on each document
+        (audit log and chatter)."""
+        if not records:
+            return
+        records = self.env[records[0]._name].union(*records)
+        self.env["wave.audit.log"]._log_many(
+            records, "outbound_send_fallback", {"reason": reason}, "outbound"
+        )
+        for record in records:
+            record.message_post(body=reason)
+
+    @api.model
+    def _check_steps(self, connection, client, to_check):
+        """Steps after the create whose answer was lost or failed (``{record: (entry,
+        error)}``): the documents are read back to see how far they got; those with
+        steps left are retried. True when a retry is needed."""
+        Service = self.env["wave.outbound.ledger.service"]
+        nodes = self._read(connection, client, [e.wave_id for e, _v in to_check.values()])
+        retry = False
+        for record, (entry, error) in to_check.items():
+            with self.env.cr.savepoint():
+                node = nodes.get(entry.wave_id)
+                if node:
+                    entry._wave_sync_write({"saga_step": self._saga_step_of(node)})
+                    self._bind(connection, record, node)
+                if self._needs_advance(record, entry):
+                    retry |= Service._transient_failure(connection, entry, error)
         return retry
 
     @api.model

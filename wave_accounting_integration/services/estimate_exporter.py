@@ -7,9 +7,11 @@ steps (ledger, dependencies exported once, a lost ``estimateCreate`` answer look
 up by the estimate number) are ``wave.document.exporter``'s; here:
 
 * the state is pushed in one request per chunk, in order: ``estimateApprove``,
-  ``estimateMarkSent`` (``MARKED_SENT``: Odoo sent the quotation), and
-  ``estimateMarkAccepted`` when the order is confirmed; a step whose answer is
-  lost is checked by reading the estimate back;
+  ``estimateMarkSent`` (``MARKED_SENT``: Odoo sent the quotation) or, when the
+  connection sends by email (*Email from Wave*) and the business has
+  ``emailSendEnabled``, ``estimateSend`` (Wave emails it; else marked sent, and the
+  quotation says so, as invoices do), and ``estimateMarkAccepted`` when the order is
+  confirmed; a step whose answer is lost is checked by reading the estimate back;
 * an exported quotation changed in Odoo is patched (``estimatePatch``, the status
   restated, as Wave requires) while Wave still lets it change: not once it is
   converted to an invoice or deleted (then it goes to review). Odoo's version
@@ -20,8 +22,7 @@ there (``estimateDelete``), once: its confirmed ledger entry becomes ``compensat
 (a lost answer is checked by reading the estimate back); a converted estimate cannot
 be deleted (review). A cancelled quotation that never reached Wave sends nothing.
 
-Quotations imported from Wave are never sent back; ``estimateSend`` (Wave's email) is
-not used (README, limitations).
+Quotations imported from Wave are never sent back.
 """
 
 from odoo import _, api, models
@@ -34,13 +35,9 @@ from .job_guard import JobRetryLater
 from .outbound_ledger_service import format_reasons, payload_hash
 
 SAGA_CHUNK = 20  # estimates per approve + mark sent + accept request
-#: step reached -> (mutation, input of the estimate id)
+#: step reached -> (mutation, input of the estimate id); "sent": ``mapper.estimate_send_input``
 STEP_MUTATIONS = {
     "approved": (gql.ESTIMATE_APPROVE_MUTATION, lambda wave_id: {"estimateId": wave_id}),
-    "sent": (
-        gql.ESTIMATE_MARK_SENT_MUTATION,
-        lambda wave_id: {"estimateId": wave_id, "sendMethod": "MARKED_SENT"},
-    ),
     "accepted": (gql.ESTIMATE_MARK_ACCEPTED_MUTATION, lambda wave_id: {"estimateId": wave_id}),
 }
 #: Wave statuses in which an estimate can no longer be changed.
@@ -181,10 +178,12 @@ class WaveEstimateExporter(models.AbstractModel):
         pending = [
             (o, e) for o, e in advance if e.state == "confirmed" and self._needs_advance(o, e)
         ]
+        sending = [o for o, e in pending if "sent" in self._steps_left(o, e)]
+        send_by_email = bool(sending) and self._send_by_email(connection, client, sending)
         retry = False
         for start in range(0, len(pending), SAGA_CHUNK):
             chunk = pending[start : start + SAGA_CHUNK]
-            batch, owners = self._saga_batch(chunk)
+            batch, owners = self._saga_batch(chunk, send_by_email)
             answer = self.env["wave.outbound.ledger.service"]._mutate_steps(
                 client, batch, "OdooEstimateSteps"
             )
@@ -193,21 +192,41 @@ class WaveEstimateExporter(models.AbstractModel):
         return retry
 
     @api.model
-    def _saga_batch(self, chunk):
-        """``(batch, owners)``: the aliases of the steps each order still needs, in order."""
+    def _steps_left(self, order, entry):
+        """The steps ``order``'s estimate still needs in Wave, in order (after the create)."""
         steps = mapper.STEPS
+        first = steps.index(entry.saga_step) + 1
+        last = steps.index(mapper.target_step(order))
+        return steps[max(first, 2) : last + 1]
+
+    @api.model
+    def _saga_batch(self, chunk, send_by_email=False):
+        """``(batch, owners)``: the aliases of the steps each order still needs, in order."""
         batch, owners = [], {}
         for i, (order, entry) in enumerate(chunk):
-            first = steps.index(entry.saga_step) + 1
-            last = steps.index(mapper.target_step(order))
-            for step in steps[max(first, 2) : last + 1]:
-                name, make_input = STEP_MUTATIONS[step]
+            for step in self._steps_left(order, entry):
+                if step == "sent":
+                    email = self._send_email_of(order, send_by_email)
+                    name, payload = mapper.estimate_send_input(entry.wave_id, email)
+                else:
+                    name, make_input = STEP_MUTATIONS[step]
+                    payload = make_input(entry.wave_id)
                 alias = f"{step[:2]}{i}"
-                batch.append(
-                    (alias, name, make_input(entry.wave_id), gql.ESTIMATE_RESULT_SELECTION)
-                )
+                batch.append((alias, name, payload, gql.ESTIMATE_RESULT_SELECTION))
                 owners[alias] = (order, entry, step)
         return batch, owners
+
+    @api.model
+    def _send_fallback_reason(self, why):
+        if why == "business":
+            return _(
+                "The Wave business cannot send emails (emailSendEnabled is off): the "
+                "estimate is marked as sent instead; send the quotation from Odoo."
+            )
+        return _(
+            "The customer has no email address: the estimate is marked as sent in Wave "
+            "instead of being emailed."
+        )
 
     @api.model
     def _saga_results(self, connection, client, chunk, owners, answer):
@@ -228,7 +247,7 @@ class WaveEstimateExporter(models.AbstractModel):
                             name=order.name,
                             step={
                                 "approved": _("approve"),
-                                "sent": _("mark as sent"),
+                                "sent": _("send"),
                                 "accepted": _("mark as accepted"),
                             }[step],
                             reasons=format_reasons(value),
@@ -252,22 +271,6 @@ class WaveEstimateExporter(models.AbstractModel):
                     {"wave_id": entry.wave_id, "step": entry.saga_step},
                     "outbound",
                 )
-        return retry
-
-    @api.model
-    def _check_steps(self, connection, client, to_check):
-        """Lost or failed answers: read the estimates back to see how far they got."""
-        Service = self.env["wave.outbound.ledger.service"]
-        nodes = self._read(connection, client, [e.wave_id for e, _v in to_check.values()])
-        retry = False
-        for order, (entry, error) in to_check.items():
-            with self.env.cr.savepoint():
-                node = nodes.get(entry.wave_id)
-                if node:
-                    entry._wave_sync_write({"saga_step": mapper.step_of(node)})
-                    self._bind(connection, order, node)
-                if self._needs_advance(order, entry):
-                    retry |= Service._transient_failure(connection, entry, error)
         return retry
 
     # ------------------------------------------------------------------

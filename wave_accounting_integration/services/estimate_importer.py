@@ -43,6 +43,9 @@ RECORD_TYPE = "Estimate"
 #: Wave statuses of an estimate made in Odoo that only Wave's side gives (the customer
 #: accepted or declined it, Wave invoiced, expired or deleted it): they move its order.
 WAVE_SIDE_STATUSES = ("ACCEPTED", "CONVERTED", "REJECTED", "EXPIRED", "DELETED")
+#: Wave statuses that would cancel a quotation: an order already confirmed in Odoo is
+#: left confirmed, and its salesperson gets an activity to decide.
+CLOSING_STATUSES = ("REJECTED", "EXPIRED", "DELETED")
 
 
 class WaveEstimateImporter(models.AbstractModel):
@@ -286,19 +289,22 @@ class WaveEstimateImporter(models.AbstractModel):
         lines are Odoo's and Wave's status is recorded. What only Wave's side can say
         moves the quotation (still a quotation in Odoo) as for Wave's own estimates:
         accepted (confirmed, or marked by the setting), converted (confirmed; Wave's
-        invoice is linked), rejected, expired or deleted (cancelled with the reason).
-        Nothing of it is exported back; the echo of our own change (not newer than the
-        binding) changes nothing."""
+        invoice is linked), rejected, expired or deleted (cancelled with the reason; an
+        order already confirmed in Odoo stays confirmed and its salesperson gets a
+        to-do). Nothing of it is exported back; the echo of our own change (not newer
+        than the binding) changes nothing."""
         modified = parse_wave_datetime(node.get("modifiedAt"))
         if order.wave_modified_at and modified and modified <= order.wave_modified_at:
             return "unchanged", order
-        before = order.state
+        before, status_before = order.state, order.wave_status
         status = node.get("status")
         # The sync writes: no export is queued (no echo back to Wave).
         order = order.with_context(wave_no_outbound=True)
         order.write({"wave_status": status, "wave_modified_at": modified})
         if status in WAVE_SIDE_STATUSES and order.state in ("draft", "sent"):
             self._set_state(order, status, connection.estimate_accept_policy, node)
+        elif status in CLOSING_STATUSES and order.state == "sale" and status != status_before:
+            self._closed_after_confirm(order, status, node)
         # Wave is past the steps the export would push: they are not pushed again.
         entry = self.env["wave.estimate.exporter"]._confirmed_entries(connection, order)[:1]
         step = outbound_step_of(node)
@@ -323,20 +329,46 @@ class WaveEstimateImporter(models.AbstractModel):
             )
 
     @api.model
+    def _cancel_reason(self, status, node=None):
+        """Why Wave's ``status`` (REJECTED, EXPIRED, DELETED) closes the estimate."""
+        if status == "REJECTED":
+            return _("The customer declined the estimate in Wave.")
+        if status == "EXPIRED":
+            return _(
+                "The estimate expired in Wave (valid until %s).",
+                (node or {}).get("dueDate") or "?",
+            )
+        return _("The estimate was deleted in Wave.")
+
+    @api.model
+    def _closed_after_confirm(self, order, status, node):
+        """Wave closed (declined, expired, deleted) the estimate of an order already
+        confirmed in Odoo: the order is not cancelled behind the salesperson's back, it
+        stays confirmed and they get a to-do saying what happened (and the chatter)."""
+        note = _(
+            "%(reason)s Order %(name)s was already confirmed in Odoo, so it stays "
+            "confirmed: check it with the customer, then cancel it by hand or keep it.",
+            reason=self._cancel_reason(status, node),
+            name=order.name,
+        )
+        order.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Wave closed the estimate of a confirmed order"),
+            note=note,
+            user_id=order.user_id.id or self.env.uid,
+        )
+        order.message_post(body=note)
+        self.env["wave.audit.log"]._log_many(
+            order, "review_requested", {"wave_status": status, "state": order.state}
+        )
+
+    @api.model
     def _set_state(self, order, status, policy, node=None):
         """Bring ``order`` to the state Wave's ``status`` maps to (see the mapper)."""
         target, accepted = target_state(status, policy)
         vals = {"wave_accepted": accepted, "wave_status": status}
         if target == "cancel":
-            reasons = {
-                "REJECTED": _("The customer declined the estimate in Wave."),
-                "EXPIRED": _(
-                    "The estimate expired in Wave (valid until %s).",
-                    (node or {}).get("dueDate") or "?",
-                ),
-                "DELETED": _("The estimate was deleted in Wave."),
-            }
-            vals["wave_cancel_reason"] = reasons[status]
+            vals["wave_cancel_reason"] = self._cancel_reason(status, node)
         else:
             vals["wave_cancel_reason"] = False
         if order.state == target:

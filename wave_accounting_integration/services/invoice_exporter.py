@@ -102,6 +102,22 @@ class WaveInvoiceExporter(models.AbstractModel):
         return self.env["wave.invoice.saga"]._advance(connection, client, advance)
 
     @api.model
+    def _read(self, connection, client, wave_ids):
+        return self.env["wave.invoice.saga"]._read(connection, client, wave_ids)
+
+    @api.model
+    def _send_fallback_reason(self, why):
+        if why == "business":
+            return _(
+                "The Wave business cannot send emails (emailSendEnabled is off): "
+                "the invoice is marked as sent instead; send it from Odoo."
+            )
+        return _(
+            "The customer has no email address: the invoice is marked as sent "
+            "in Wave instead of being emailed."
+        )
+
+    @api.model
     def _numbered_query(self, count):
         return gql.invoices_numbered_query(count, LOOKUP_PAGE_SIZE)
 

@@ -36,29 +36,14 @@ class WaveInvoiceSaga(models.AbstractModel):
     # Approve + mark sent (or send)
     # ------------------------------------------------------------------
     @api.model
-    def _email_enabled(self, connection, client):
-        data = self.env["wave.outbound.ledger.service"]._query(
-            connection, client, gql.BUSINESS_EMAIL_QUERY, {"id": connection.business_id}
-        )
-        return bool((data.get("business") or {}).get("emailSendEnabled"))
-
-    @api.model
     def _advance(self, connection, client, advance):
         """Approve and mark sent many invoices in one request; True when a retry is needed."""
         pending = [(m, e) for m, e in advance if e.state == "confirmed" and e.saga_step != "sent"]
         if not pending:
             return False
-        send_by_email = False
-        if connection.invoice_send_mode == "send":
-            send_by_email = self._email_enabled(connection, client)
-            if not send_by_email:
-                self._log_send_fallback(
-                    [m for m, _e in pending],
-                    _(
-                        "The Wave business cannot send emails (emailSendEnabled is off): "
-                        "the invoice is marked as sent instead; send it from Odoo."
-                    ),
-                )
+        send_by_email = self.env["wave.invoice.exporter"]._send_by_email(
+            connection, client, [m for m, _e in pending]
+        )
         retry = False
         for start in range(0, len(pending), SAGA_CHUNK):
             chunk = pending[start : start + SAGA_CHUNK]
@@ -80,29 +65,11 @@ class WaveInvoiceSaga(models.AbstractModel):
                 selection = gql.INVOICE_RESULT_SELECTION
                 batch.append((f"a{i}", gql.INVOICE_APPROVE_MUTATION, approve, selection))
                 owners[f"a{i}"] = (move, entry, "approved")
-            email = move.partner_id.email or move.commercial_partner_id.email
-            if send_by_email and not email:
-                self._log_send_fallback(
-                    [move],
-                    _(
-                        "The customer has no email address: the invoice is marked as sent "
-                        "in Wave instead of being emailed."
-                    ),
-                )
-            name, payload = mapper.invoice_send_input(entry.wave_id, send_by_email and email)
+            email = self.env["wave.invoice.exporter"]._send_email_of(move, send_by_email)
+            name, payload = mapper.invoice_send_input(entry.wave_id, email)
             batch.append((f"s{i}", name, payload, gql.INVOICE_RESULT_SELECTION))
             owners[f"s{i}"] = (move, entry, "sent")
         return batch, owners
-
-    @api.model
-    def _log_send_fallback(self, moves, reason):
-        """``invoiceSend`` was asked but cannot be used: say so on each invoice."""
-        moves = self.env["account.move"].union(*moves)
-        self.env["wave.audit.log"]._log_many(
-            moves, "outbound_send_fallback", {"reason": reason}, "outbound"
-        )
-        for move in moves:
-            move.message_post(body=reason)
 
     @api.model
     def _saga_results(self, connection, client, chunk, owners, answer):
@@ -132,7 +99,7 @@ class WaveInvoiceSaga(models.AbstractModel):
                 entry._wave_sync_write({"saga_step": step})
                 Exporter._bind(connection, move, (value or {}).get("invoice") or {})
         if to_check:
-            retry = self._check_steps(connection, client, to_check)
+            retry = Exporter._check_steps(connection, client, to_check)
         exported = self.env["account.move"]
         for move, entry in chunk:
             if entry.state == "confirmed" and entry.saga_step == "sent":
@@ -144,22 +111,6 @@ class WaveInvoiceSaga(models.AbstractModel):
                 exported |= move
         if exported:
             self.env["wave.payment.exporter"]._enqueue_waiting(connection, exported)
-        return retry
-
-    @api.model
-    def _check_steps(self, connection, client, to_check):
-        """Lost or failed answers: read the invoices back to see how far they got."""
-        Service = self.env["wave.outbound.ledger.service"]
-        nodes = self._read(connection, client, [e.wave_id for e, _v in to_check.values()])
-        retry = False
-        for move, (entry, error) in to_check.items():
-            with self.env.cr.savepoint():
-                node = nodes.get(entry.wave_id)
-                if node:
-                    entry._wave_sync_write({"saga_step": mapper.saga_step_of(node)})
-                    self.env["wave.invoice.exporter"]._bind(connection, move, node)
-                if entry.saga_step != "sent":
-                    retry |= Service._transient_failure(connection, entry, error)
         return retry
 
     # ------------------------------------------------------------------

@@ -20,7 +20,7 @@ ESTIMATE = """
 query($b: ID!, $id: ID!) { business(id: $b) { estimate(id: $id) {
   id status estimateNumber dueDate exchangeRate currency { code }
   customer { id name } subtotal { value } taxTotal { value } discountTotal { value }
-  total { value } items { quantity unitPrice product { id name }
+  total { value } depositTotal { value } items { quantity unitPrice product { id name }
   taxes { amount { value } salesTax { id } } } } } }
 """
 INVOICE = """
@@ -316,12 +316,15 @@ class TestEstimatesWebhook(EstimateCase, WaveSandboxCommon, HttpCase):
             time.sleep(0.1)
         self.fail(f"only {len(done)} of {count} webhook deliveries arrived: {log}")
 
-    def run_jobs(self):
+    def run_jobs(self, of=None):
+        """Run the pending webhook jobs (``of``: only those of events it accepts)."""
         jobs = (
             self.env["queue.job"]
             .sudo()
             .search([("model_name", "=", "wave.webhook.event"), ("state", "=", "pending")])
         )
+        if of:
+            jobs = jobs.filtered(lambda j: of(j.records))
         for record in jobs:
             job = Job.load(self.env, record.uuid)
             job.perform()
@@ -369,3 +372,68 @@ class TestEstimatesWebhook(EstimateCase, WaveSandboxCommon, HttpCase):
         self.assertEqual((order.state, order.wave_status), ("cancel", "DELETED"))
         total = Decimal(self.wave_estimate(eid)["total"]["value"])
         self.assertFalse(order.currency_id.compare_amounts(order.amount_total, float(total)))
+
+    def redeliver(self, event_types):
+        """Deliver again the deliveries of these event types (a duplicate, late)."""
+        log = self.sandbox_admin("GET", "/sandbox/webhooks/deliveries")["deliveries"]
+        again = {d["event_type"]: d["id"] for d in log if d["event_type"] in event_types}
+        for delivery_id in again.values():
+            self.sandbox_admin(
+                "POST", "/sandbox/webhooks/duplicate", json={"delivery_id": delivery_id}
+            )
+        return len(log) + len(again)
+
+    def test_conversion_by_webhooks_invoice_first_linked_once(self):
+        """Wave converts an estimate: its events arrive out of order and twice, the
+        invoice's processed before the estimate's; the order and its invoice end linked,
+        once (invoiced quantities, invoice status), and the deposit Wave asks is shown."""
+        eid = self.create_estimate(
+            depositStatus="ENABLED_OPTIONAL", depositUnit="PERCENTAGE", depositValue="25"
+        )
+        self.act("estimateApprove", eid)
+        self.act("estimateMarkAccepted", eid)
+        self.wait_deliveries(3)
+        # converted, then the invoice approved: delivered in reverse order
+        self.sandbox_admin("POST", "/sandbox/webhooks/out-of-order", json={"next": 3})
+        invoice_id = self.mutate("convertEstimateToInvoice", {"estimateId": eid}, "invoiceId")[
+            "invoiceId"
+        ]
+        self.mutate("invoiceApprove", {"invoiceId": invoice_id})
+        delivered = self.wait_deliveries(6)
+        self.assertEqual(
+            [d["event_type"] for d in delivered[3:]],
+            ["invoice.approved", "estimate.converted", "invoice.created"],
+        )
+        total = self.redeliver(("invoice.approved", "estimate.converted"))
+        self.wait_deliveries(total)
+
+        self.run_jobs(of=lambda events: not events.wave_estimate_id)
+        move = self.env["account.move"].search([("wave_id", "=", invoice_id)])
+        self.assertEqual(len(move), 1)
+        self.assertEqual((move.state, move.wave_estimate_id), ("posted", eid))
+        self.assertFalse(self.order_of(eid), "the estimate's events are not processed yet")
+        self.assertFalse(move.invoice_line_ids.sale_line_ids)
+
+        self.run_jobs()
+        order = self.order_of(eid)
+        self.assertEqual((order.state, order.wave_status), ("sale", "CONVERTED"))
+        self.assertEqual(order.invoice_ids, move)
+        self.assertEqual(order.invoice_status, "invoiced")
+        for line in order.order_line:
+            self.assertEqual(line.qty_invoiced, line.product_uom_qty)
+        estimate = self.wave_estimate(eid)
+        self.assert_same_as_wave(order, estimate)
+        deposit = float(estimate["depositTotal"]["value"])
+        self.assertTrue(deposit)
+        self.assertFalse(order.currency_id.compare_amounts(order.wave_deposit_total, deposit))
+        self.assertFalse(move.currency_id.compare_amounts(move.amount_total, order.amount_total))
+
+        # Late duplicates of both again: nothing doubles, the link stays.
+        total = self.redeliver(("invoice.approved", "estimate.converted", "invoice.created"))
+        self.wait_deliveries(total)
+        self.run_jobs()
+        self.assertEqual(self.count_rows(eid), 1)
+        self.env.cr.execute("SELECT count(*) FROM account_move WHERE wave_id = %s", [invoice_id])
+        self.assertEqual(self.env.cr.fetchone()[0], 1)
+        self.assertEqual(order.invoice_ids, move)
+        self.assertEqual(order.invoice_status, "invoiced")

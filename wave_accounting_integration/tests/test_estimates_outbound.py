@@ -211,6 +211,101 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
         self.assertEqual(len(self._wave_estimates(order)), known + 1)
         self.assertEqual(self._wave_estimate(order).status, "ACCEPTED")
 
+    def test_wave_estimate_of_an_unanswered_export_is_not_imported_again(self):
+        """A poll or webhook meets the Wave estimate an export created before the export
+        has its answer: the import leaves it to the export, which binds it and moves it
+        on. One Odoo order, one Wave estimate."""
+        order = self._quotation()
+        order.action_quotation_sent()
+        known = {e.id for e in self._wave_estimates(order)}
+        self._add_fault(kind="drop_after", operation="estimateCreate", count=1)
+        lookup = self._add_fault(kind="http_error", operation="OdooFindEstimates", status=503)
+        # (Not assertRaises: its savepoint would roll the ledger back.)
+        self.assertFalse(self._export(order), "the look-up failed: retried later")
+        self.assertEqual(self._ledger(order).state, "outcome_unknown")
+        created = [e for e in self._wave_estimates(order) if e.id not in known]
+        self.assertEqual(len(created), 1)
+        wave_id = created[0].id
+        self.assertEqual(created[0].status, "DRAFT")
+        # The webhook (or the poll) of the new Wave estimate arrives first.
+        Importer = self.env["wave.estimate.importer"]
+        outcome = Importer._import_by_ids(self.connection, [wave_id], source="webhook")
+        self.assertEqual(outcome, {wave_id: "skipped"})
+        Order = self.env["sale.order"].with_context(active_test=False)
+        self.assertFalse(Order.search([("wave_id", "=", wave_id)]))
+        # Wave answers the look-up again: the export binds its estimate and moves it on.
+        self.sandbox.faults.remove(lookup.id)
+        self.assertTrue(self._export(order))
+        self.assertEqual(order.wave_id, wave_id)
+        self.assertEqual(self._ledger(order).resolution, "lookup")
+        estimate = self._sandbox_estimate(wave_id)
+        self.assertEqual((estimate.status, estimate.last_sent_via), ("SENT", "MARKED_SENT"))
+        self._assert_same_amounts(order, estimate)
+        # Later deliveries update that one order.
+        outcome = Importer._import_by_ids(self.connection, [wave_id], source="webhook")
+        self.assertNotEqual(outcome[wave_id], "created")
+        self.assertEqual(Order.search([("wave_id", "=", wave_id)]), order)
+        self.assertEqual(
+            [e.id for e in self._wave_estimates(order) if e.id not in known], [wave_id]
+        )
+
+    def test_lost_step_answer_is_read_back_not_sent_again(self):
+        """The answer of the approve + mark sent request is lost after Wave applied it:
+        the estimate is read back, found sent, and nothing is pushed again."""
+        order = self._quotation()
+        order.action_quotation_sent()
+        self._add_fault(kind="drop_after", operation="estimateMarkSent", count=1)
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order), "read back as sent: no retry needed")
+        self.assertEqual(self.sandbox.counters.by_operation.get("estimateMarkSent"), 1)
+        estimate = self._wave_estimate(order)
+        self.assertEqual(estimate.status, "SENT")
+        self.assertEqual(order.wave_status, "SENT")
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order))
+        self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
+
+    def test_estimate_emailed_by_wave_or_marked_sent_with_the_reason(self):
+        """Send mode *Email from Wave*: ``estimateSend`` when the business can email,
+        else marked sent, and the quotation says why (as invoices do)."""
+        self.connection.invoice_send_mode = "send"
+        self.assertTrue(self.wave_us.email_send_enabled)
+        order = self._quotation()
+        order.action_quotation_sent()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(order))
+        calls = self.sandbox.counters.by_operation
+        self.assertEqual(calls.get("estimateSend"), 1, calls)
+        self.assertNotIn("estimateMarkSent", calls)
+        estimate = self._wave_estimate(order)
+        self.assertEqual((estimate.status, estimate.last_sent_via), ("SENT", "WAVE"))
+
+        def fallback_notes(record):
+            log = self.env["wave.audit.log"].search(
+                [("res_model", "=", "sale.order"), ("res_id", "=", record.id)]
+            )
+            return log.filtered(lambda entry: entry.action == "outbound_send_fallback")
+
+        self.assertFalse(fallback_notes(order))
+        # The business cannot email: marked sent instead, and said so on the quotation.
+        self.wave_us.email_send_enabled = False
+        self.addCleanup(setattr, self.wave_us, "email_send_enabled", True)
+        other = self._quotation(n=1)
+        other.action_quotation_sent()
+        self.assertTrue(self._export(other))
+        estimate = self._wave_estimate(other)
+        self.assertEqual((estimate.status, estimate.last_sent_via), ("SENT", "MARKED_SENT"))
+        self.assertTrue(fallback_notes(other))
+        self.assertIn("emailSendEnabled", other.message_ids[0].body)
+        # A customer without an email address: marked sent, not emailed.
+        self.wave_us.email_send_enabled = True
+        nomail = self.env["res.partner"].create({"name": "No Mail Quotes Ltd"})
+        third = self._quotation(partner=nomail, n=2)
+        third.action_quotation_sent()
+        self.assertTrue(self._export(third))
+        self.assertEqual(self._wave_estimate(third).last_sent_via, "MARKED_SENT")
+        self.assertTrue(fallback_notes(third))
+
     def test_edit_is_patched_until_wave_converts_the_estimate(self):
         order = self._quotation()
         order.action_quotation_sent()
@@ -456,6 +551,28 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
         self.assertEqual(expired.state, "cancel")
         self.assertIn("expired", expired.wave_cancel_reason)
         self.assertEqual(self._sandbox_estimate(expired.wave_id).status, "EXPIRED")
+
+    def test_rejected_or_expired_after_confirm_in_odoo_asks_the_salesperson(self):
+        """Confirmed in Odoo (the customer said yes), then declined or expired in Wave:
+        the order stays confirmed, and its salesperson gets one to-do saying so."""
+        for n, change in enumerate(("reject_estimate", "expire")):
+            order = self._sent_exported(n=n)
+            order.action_confirm()  # its export (mark accepted) has not run yet
+            self._wave_side(order, change)
+            self.assertEqual(order.state, "sale", change)
+            self.assertEqual(order.wave_status, "REJECTED" if n == 0 else "EXPIRED")
+            self.assertFalse(order.wave_cancel_reason)
+            activity = order.activity_ids
+            self.assertEqual(len(activity), 1, change)
+            self.assertEqual(activity.user_id, order.user_id)
+            self.assertIn("already confirmed in Odoo", activity.note)
+            self.assertIn("declined" if n == 0 else "expired", activity.note)
+            # Read again (a duplicate webhook, the next poll): no second to-do.
+            estimate = self._sandbox_estimate(order.wave_id)
+            with self.sandbox.state.lock:
+                estimate.modified_at += dt.timedelta(seconds=2)
+            self.env["wave.estimate.importer"]._import_by_ids(self.connection, [order.wave_id])
+            self.assertEqual(len(order.activity_ids), 1)
 
     def test_converted_in_wave_confirms_and_links_the_invoice(self):
         order = self._sent_exported()
