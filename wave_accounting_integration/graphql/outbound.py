@@ -131,6 +131,11 @@ CONVERT_ESTIMATE_MUTATION = "convertEstimateToInvoice"
 ESTIMATE_STATE_FIELDS = "id estimateNumber status modifiedAt lastSentAt total { value }"
 ESTIMATE_RESULT_SELECTION = "estimate { " + ESTIMATE_STATE_FIELDS + " }"
 ESTIMATE_LOOKUP_NODE_FIELDS = f"{ESTIMATE_STATE_FIELDS} customer {{ id }}"
+#: What an estimate bills (an invoice of its order converts it when it bills the same).
+ESTIMATE_BILLED_FIELDS = (
+    f"{ESTIMATE_LOOKUP_NODE_FIELDS} currency {{ code }} discountTotal {{ value }} "
+    "items { quantity unitPrice product { id } taxes { salesTax { id } } }"
+)
 ESTIMATES_NUMBERED_PAGE_QUERY = numbered_page_query(
     "estimates", "estimateNumber", ESTIMATE_LOOKUP_NODE_FIELDS
 )

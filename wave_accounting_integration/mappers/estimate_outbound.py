@@ -15,6 +15,8 @@ sales order         the same, then ``estimateMarkAccepted`` (ACCEPTED)
 ==================  ==========================================================
 """
 
+from decimal import Decimal
+
 from odoo import fields
 
 from ..graphql.outbound import ESTIMATE_MARK_SENT_MUTATION, ESTIMATE_SEND_MUTATION
@@ -111,16 +113,48 @@ def target_step(order):
     return "created"
 
 
+def _number(value):
+    """A quantity or price as Wave or our input writes it ("3", "3.00"), compared by value."""
+    try:
+        return Decimal(str(value)).normalize()
+    except (ArithmeticError, ValueError):
+        return value
+
+
 def _billed_items(payload):
     return sorted(
         (
-            item.get("productId"),
-            item.get("quantity"),
-            item.get("unitPrice"),
+            item.get("productId") or "",
+            _number(item.get("quantity")),
+            _number(item.get("unitPrice")),
             tuple(sorted(t.get("salesTaxId") or "" for t in item.get("taxes") or [])),
         )
         for item in (payload or {}).get("items") or []
     )
+
+
+def billed_payload_of(node):
+    """What a Wave estimate read from Wave bills, in the shape of our input (customer,
+    currency, items), for ``bills_whole_estimate``; None when it has a discount (Wave's
+    discount is estimate-level, the order carries it as a line: not compared)."""
+    if not node or float((node.get("discountTotal") or {}).get("value") or 0):
+        return None
+    return {
+        "customerId": (node.get("customer") or {}).get("id"),
+        "currency": (node.get("currency") or {}).get("code"),
+        "items": [
+            {
+                "productId": (item.get("product") or {}).get("id"),
+                "quantity": item.get("quantity"),
+                "unitPrice": item.get("unitPrice"),
+                "taxes": [
+                    {"salesTaxId": (t.get("salesTax") or {}).get("id")}
+                    for t in item.get("taxes") or []
+                ],
+            }
+            for item in node.get("items") or []
+        ],
+    }
 
 
 def bills_whole_estimate(invoice_payload, estimate_payload):

@@ -227,9 +227,9 @@ class WaveApi(models.Model):
         [("mark_sent", "Mark as sent"), ("send", "Email from Wave")],
         default="mark_sent",
         required=True,
-        help="Mark as sent: Wave records the invoice as sent and you send it from Odoo. Email "
-        "from Wave: Wave emails it to the customer (if the Wave business cannot send emails, it "
-        "is marked as sent instead).",
+        help="Mark as sent: Wave records the invoice (or the estimate of a quotation) as sent "
+        "and you send it from Odoo. Email from Wave: Wave emails it to the customer (if the Wave "
+        "business cannot send emails, it is marked as sent instead).",
     )
     allow_sales_tax_create = fields.Boolean(
         help="When an exported invoice uses a tax Wave does not have, create it in Wave "

@@ -1,12 +1,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Outbound: an Odoo invoice of an order whose quotation is a Wave estimate made in Odoo
-becomes Wave's invoice by ``convertEstimateToInvoice``, so Wave links it to the estimate.
+"""Outbound: an Odoo invoice of an order whose quotation is a Wave estimate (made in
+Odoo and exported, or imported from Wave) becomes Wave's invoice by
+``convertEstimateToInvoice``, so Wave links it to the estimate.
 
 Only when the invoice bills the whole estimate (same customer, currency and items:
-product, quantity, unit price, taxes; ``mappers.estimate_outbound.bills_whole_estimate``)
-and Wave still lets the estimate be converted (not a draft, not converted or deleted).
-Otherwise (partial invoicing, a down payment, an estimate Wave refuses to convert) the
-invoice is exported as a separate Wave invoice, as any other.
+product, quantity, unit price, taxes; ``mappers.estimate_outbound.bills_whole_estimate``,
+against what the export sent, or what Wave's estimate bills when it came from Wave: one
+with a discount is not compared) and Wave still lets the estimate be converted (not a
+draft, not converted or deleted). Otherwise (partial invoicing, a down payment, an
+estimate Wave refuses to convert) the invoice is exported as a separate Wave invoice, as
+any other, and the order says so in its chatter (the invoice is linked to the order in
+Odoo only).
 
 Exactly once, through the invoice's own ledger entry: it is committed ``sent`` (operation
 ``convertEstimateToInvoice``) before the request; a lost answer is looked up by the
@@ -17,7 +21,9 @@ then patches it with the Odoo invoice (number, dates, descriptions) and approves
 marks it sent, as its own.
 """
 
-from odoo import api, models
+from collections import namedtuple
+
+from odoo import _, api, models
 
 from ..graphql import outbound as gql
 from ..lib import WaveError, WaveValidationError
@@ -28,6 +34,12 @@ from .outbound_ledger_service import format_reasons
 CONVERT_OPERATION = gql.CONVERT_ESTIMATE_MUTATION
 #: Estimate statuses Wave converts (all but DRAFT, CONVERTED, DELETED).
 CONVERTIBLE = ("APPROVED", "SENT", "VIEWED", "ACCEPTED", "REJECTED", "EXPIRED")
+#: The audit action of an invoice exported on its own although its order has an estimate.
+SEPARATE_ACTION = "outbound_separate_invoice"
+
+#: The Wave estimate of an invoice's order: the order, the estimate's Wave id, and the
+#: confirmed ledger entry of its export (None: the estimate came from Wave).
+Source = namedtuple("Source", "order wave_id entry")
 
 
 class WaveEstimateInvoicing(models.AbstractModel):
@@ -36,17 +48,20 @@ class WaveEstimateInvoicing(models.AbstractModel):
 
     @api.model
     def _estimate_entries(self, connection, moves):
-        """``{move: estimate ledger entry}`` of the invoices of one order whose estimate
-        Odoo made and Wave has."""
+        """``{move: Source}`` of the invoices of one order whose estimate Wave has: made
+        in Odoo (its export's confirmed entry) or imported from Wave."""
         result = {}
         Exporter = self.env["wave.estimate.exporter"]
         for move in moves.filtered(lambda m: m.move_type == "out_invoice"):
             order = move.invoice_line_ids.sale_line_ids.order_id
-            if len(order) != 1 or order.wave_origin != "odoo" or not order.wave_id:
+            if len(order) != 1 or not order.wave_id or order.company_id != move.company_id:
                 continue
-            entry = Exporter._confirmed_entries(connection, order)[:1]
-            if entry:
-                result[move] = entry
+            if order.wave_origin == "wave":
+                result[move] = Source(order, order.wave_id, None)
+            elif order.wave_origin == "odoo":
+                entry = Exporter._confirmed_entries(connection, order)[:1]
+                if entry:
+                    result[move] = Source(order, order.wave_id, entry)
         return result
 
     @api.model
@@ -83,28 +98,72 @@ class WaveEstimateInvoicing(models.AbstractModel):
         if not moves:
             return []
         Exporter = self.env["wave.invoice.exporter"]
-        nodes = self.env["wave.estimate.exporter"]._read(
-            connection, client, [estimates[m].wave_id for m in moves]
+        nodes = self.env["wave.outbound.ledger.service"]._lookup(
+            connection,
+            client,
+            "estimate",
+            [estimates[m].wave_id for m in moves],
+            gql.ESTIMATE_BILLED_FIELDS,
         )
         todo = []
         for move in moves:
             estimate = estimates[move]
             node = nodes.get(estimate.wave_id) or {}
-            payload = None
-            # (an invoice with a problem is exported the normal way, which says why)
-            if node.get("status") in CONVERTIBLE and not Exporter._input_problem(connection, move):
-                payload = Exporter._input(connection, move)
-                wave_total = float((node.get("total") or {}).get("value") or 0)
-                if move.currency_id.compare_amounts(
-                    move.amount_total, wave_total
-                ) or not estimate_outbound.bills_whole_estimate(payload, estimate.request_summary):
-                    payload = None
-            if payload:
+            if Exporter._input_problem(connection, move):
+                continue  # exported the normal way, which says why it cannot be
+            status = node.get("status") or "DELETED"
+            payload = Exporter._input(connection, move)
+            wave_total = float((node.get("total") or {}).get("value") or 0)
+            billed = (
+                estimate.entry.request_summary
+                if estimate.entry
+                else estimate_outbound.billed_payload_of(node)
+            )
+            if status not in CONVERTIBLE:
+                why = _("Wave no longer lets the estimate be converted (it is %s).", status)
+            elif move.currency_id.compare_amounts(
+                move.amount_total, wave_total
+            ) or not estimate_outbound.bills_whole_estimate(payload, billed):
+                why = _("the invoice does not bill the whole estimate (Wave converts one whole).")
+            else:
                 todo.append((move, payload))
-            elif entries[move].operation == CONVERT_OPERATION:
+                continue
+            if entries[move].operation == CONVERT_OPERATION:
                 # Tried before, no longer convertible: exported as a separate invoice.
                 entries[move]._wave_sync_write({"operation": False})
+            self._note_separate(move, estimate, why)
         return todo
+
+    @api.model
+    def _note_separate(self, move, estimate, why):
+        """``move`` goes to Wave as a separate invoice although its order has a Wave
+        estimate: the order says so (once per invoice), with the reason. In Odoo the
+        invoice stays linked to the order (its lines)."""
+        done = self.env["wave.audit.log"].search_count(
+            [
+                ("res_model", "=", "account.move"),
+                ("res_id", "=", move.id),
+                ("action", "=", SEPARATE_ACTION),
+            ]
+        )
+        if done:
+            return
+        order = estimate.order
+        note = _(
+            "Invoice %(invoice)s is sent to Wave as a separate invoice, not converted from "
+            "this order's Wave estimate %(estimate)s: %(why)s In Odoo it is linked to this "
+            "order; in Wave the two are not linked.",
+            invoice=move.name,
+            estimate=order.wave_estimate_number or estimate.wave_id,
+            why=why,
+        )
+        order.message_post(body=note)
+        self.env["wave.audit.log"]._log_many(
+            move,
+            SEPARATE_ACTION,
+            {"order": order.name, "estimate": estimate.wave_id, "reason": why},
+            "outbound",
+        )
 
     @api.model
     def _send(self, connection, client, todo, entries, estimates):
@@ -137,6 +196,7 @@ class WaveEstimateInvoicing(models.AbstractModel):
                         {"reason": format_reasons(value)},
                         "outbound",
                     )
+                    self._note_separate(move, estimates[move], format_reasons(value))
                 elif isinstance(value, WaveError) or not (value or {}).get("invoiceId"):
                     Service._mark_unknown(connection, entry, value)
                     unknown[move] = entry
@@ -198,9 +258,9 @@ class WaveEstimateInvoicing(models.AbstractModel):
         )
         self.env["wave.invoice.exporter"]._bind(connection, move, node)
         Service._bind_write(connection, move, {"wave_estimate_id": estimate.wave_id})
-        estimate._wave_sync_write({"saga_step": "accepted"})
-        order = estimate._record()
-        Service._bind_write(connection, order, {"wave_status": "CONVERTED"})
+        if estimate.entry:
+            estimate.entry._wave_sync_write({"saga_step": "accepted"})
+        Service._bind_write(connection, estimate.order, {"wave_status": "CONVERTED"})
         self.env["wave.audit.log"]._log_many(
             move,
             "outbound_exported",

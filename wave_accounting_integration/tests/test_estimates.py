@@ -10,7 +10,9 @@ from decimal import Decimal
 
 import requests
 
+from odoo import Command
 from odoo.addons.queue_job.job import Job
+from odoo.addons.wave_accounting_integration.services.job_guard import JobRetryLater
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
@@ -223,6 +225,100 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         self.assertEqual(order.invoice_ids, move)
         self.assertEqual(order.invoice_status, "invoiced")
 
+    def _accepted_from_wave(self):
+        """A Wave estimate (no discount) accepted in Wave, polled in: a confirmed order."""
+        eid = self.create_estimate()
+        self.act("estimateApprove", eid)
+        self.act("estimateMarkAccepted", eid)
+        self.poll("customers", "estimates")
+        order = self.order_of(eid)
+        self.assertEqual((order.state, order.wave_origin), ("sale", "wave"))
+        self.connection.sudo().write(
+            {
+                "sync_outbound": True,
+                "export_on_post": False,
+                "outbound_start_date": dt.date.today() - dt.timedelta(days=30),
+            }
+        )
+        return eid, order
+
+    def export(self, move, rounds=3):
+        for _i in range(rounds):
+            try:
+                self.env["wave.outbound.runner"]._export(self.connection, move)
+                return True
+            except JobRetryLater:
+                continue
+        return False
+
+    def wave_invoices_of(self, eid):
+        query = """query($b: ID!, $s: ID!) { business(id: $b) {
+            invoices(sourceId: $s) { edges { node { id status lastSentAt } } } } }"""
+        edges = self.gql(query, {"b": self.wave_us.id, "s": eid})["business"]["invoices"]
+        return [edge["node"] for edge in edges["edges"]]
+
+    def test_invoice_of_an_order_from_wave_converts_its_estimate(self):
+        """Invoicing in Odoo the whole order of a Wave estimate converts that estimate
+        in Wave (one Wave invoice, its source the estimate), never a second invoice."""
+        eid, order = self._accepted_from_wave()
+        invoices = len(self.wave_us.invoices)
+        move = order._create_invoices()
+        move.action_post()
+        self.sandbox.counters.reset()
+        self.assertTrue(self.export(move))
+        calls = self.sandbox.counters.by_operation
+        self.assertEqual(calls.get("convertEstimateToInvoice"), 1, calls)
+        self.assertNotIn("invoiceCreate", calls)
+        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+        self.assertEqual(self.wave_estimate(eid)["status"], "CONVERTED")
+        (wave_invoice,) = self.wave_invoices_of(eid)
+        self.assertEqual(move.wave_id, wave_invoice["id"])
+        self.assertEqual(move.wave_estimate_id, eid)
+        self.assertTrue(wave_invoice["lastSentAt"])  # approved and marked sent, as ours
+        total = self.gql(INVOICE, {"b": self.wave_us.id, "id": move.wave_id})["business"][
+            "invoice"
+        ]["total"]["value"]
+        self.assertFalse(move.currency_id.compare_amounts(move.amount_total, float(total)))
+        # Polled back (the invoice, the converted estimate): nothing doubled, still linked.
+        self.poll("invoices", "estimates")
+        self.assertEqual(self.count_rows(eid), 1)
+        self.env.cr.execute("SELECT count(*) FROM account_move WHERE wave_id = %s", [move.wave_id])
+        self.assertEqual(self.env.cr.fetchone()[0], 1)
+        self.assertEqual((order.state, order.wave_status), ("sale", "CONVERTED"))
+        self.assertEqual(order.invoice_ids, move)
+        self.assertEqual(order.invoice_status, "invoiced")
+        self.sandbox.counters.reset()
+        self.assertTrue(self.export(move))
+        self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
+        self.assertEqual(len(self.wave_invoices_of(eid)), 1)
+
+    def test_partial_invoice_of_an_order_from_wave_is_separate_and_noted(self):
+        """A partial invoice is a separate Wave invoice (Wave converts an estimate whole);
+        the order says so in its chatter, and Odoo links the invoice to the order."""
+        eid, order = self._accepted_from_wave()
+        move = order._create_invoices()
+        line = move.invoice_line_ids.filtered(lambda li: li.display_type == "product")[0]
+        move.write({"invoice_line_ids": [Command.update(line.id, {"quantity": 1})]})
+        move.action_post()
+        self.sandbox.counters.reset()
+        self.assertTrue(self.export(move))
+        calls = self.sandbox.counters.by_operation
+        self.assertNotIn("convertEstimateToInvoice", calls)
+        self.assertEqual(calls.get("invoiceCreate"), 1, calls)
+        self.assertEqual(self.wave_estimate(eid)["status"], "ACCEPTED")
+        self.assertFalse(self.wave_invoices_of(eid))
+        source = self.gql(INVOICE, {"b": self.wave_us.id, "id": move.wave_id})["business"][
+            "invoice"
+        ]["source"]
+        self.assertIsNone(source)
+        self.assertEqual(order.invoice_ids, move)
+        self.assertEqual(order.invoice_status, "to invoice")
+        notes = order.message_ids.filtered(lambda m: move.name in (m.body or ""))
+        self.assertEqual(len(notes), 1)
+        self.assertIn("separate invoice", notes.body)
+        self.export(move)
+        self.assertEqual(len(order.message_ids.filtered(lambda m: move.name in (m.body or ""))), 1)
+
     def test_rejected_expired_deleted_cancelled_with_reason(self):
         rejected = self.create_estimate()
         expired = self.create_estimate(estimateDate="2026-01-01", dueDate="2026-01-10")
@@ -305,12 +401,18 @@ class TestEstimatesWebhook(EstimateCase, WaveSandboxCommon, HttpCase):
         self.addCleanup(
             self.sandbox_admin, "DELETE", f"/sandbox/webhooks/subscriptions/{subscription['id']}"
         )
+        # The sandbox keeps the deliveries of earlier tests: this test's come after.
+        self.first_delivery = len(self.deliveries())
+
+    def deliveries(self):
+        return self.sandbox_admin("GET", "/sandbox/webhooks/deliveries")["deliveries"]
 
     def wait_deliveries(self, count, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             log = self.sandbox_admin("GET", "/sandbox/webhooks/deliveries")
-            done = [d for d in log["deliveries"] if d["status"] == "delivered"]
+            mine = log["deliveries"][self.first_delivery :]
+            done = [d for d in mine if d["status"] == "delivered"]
             if len(done) >= count and not log["pending"]:
                 return done
             time.sleep(0.1)
@@ -375,7 +477,7 @@ class TestEstimatesWebhook(EstimateCase, WaveSandboxCommon, HttpCase):
 
     def redeliver(self, event_types):
         """Deliver again the deliveries of these event types (a duplicate, late)."""
-        log = self.sandbox_admin("GET", "/sandbox/webhooks/deliveries")["deliveries"]
+        log = self.deliveries()[self.first_delivery :]
         again = {d["event_type"]: d["id"] for d in log if d["event_type"] in event_types}
         for delivery_id in again.values():
             self.sandbox_admin(

@@ -489,6 +489,11 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
         self.assertIsNone(wave_invoice.source)
         self._assert_invoice_is_the_odoo_invoice(move, wave_invoice)
         self.assertEqual(self._sandbox_estimate(order.wave_id).status, "ACCEPTED")
+        # The order says so; the invoice is linked to it in Odoo only.
+        notes = order.message_ids.filtered(lambda m: move.name in (m.body or ""))
+        self.assertEqual(len(notes), 1)
+        self.assertIn("separate invoice", notes.body)
+        self.assertEqual(order.invoice_ids, move)
 
     # ------------------------------------------------------------------
     # Wave-side changes of an estimate made in Odoo
