@@ -15,7 +15,7 @@ sales order         the same, then ``estimateMarkAccepted`` (ACCEPTED)
 ==================  ==========================================================
 """
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from odoo import fields
 
@@ -113,24 +113,25 @@ def target_step(order):
     return "created"
 
 
-def _number(value):
-    """A quantity or price as Wave or our input writes it ("3", "3.00"), compared by value."""
+def _billed_item(item):
+    """``(product, quantity, amount, taxes)`` of an item input or node: the quantity by
+    value ("3" = "3.00"), the amount (quantity × unit price) to the cent, half up, as Odoo
+    and Wave round it (the unit price of an Odoo line is the exact one that gives its
+    amount: 1.5 × 19.99 and 1.5 × 19.9933333333 both bill 29.99)."""
     try:
-        return Decimal(str(value)).normalize()
-    except (ArithmeticError, ValueError):
-        return value
+        quantity = Decimal(str(item.get("quantity")))
+        amount = (quantity * Decimal(str(item.get("unitPrice")))).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )
+        quantity = quantity.normalize()
+    except ArithmeticError:  # (decimal.InvalidOperation: not a number) never the same
+        quantity, amount = item.get("quantity"), item.get("unitPrice")
+    taxes = tuple(sorted(t.get("salesTaxId") or "" for t in item.get("taxes") or []))
+    return (item.get("productId") or "", str(quantity), str(amount), taxes)
 
 
 def _billed_items(payload):
-    return sorted(
-        (
-            item.get("productId") or "",
-            _number(item.get("quantity")),
-            _number(item.get("unitPrice")),
-            tuple(sorted(t.get("salesTaxId") or "" for t in item.get("taxes") or [])),
-        )
-        for item in (payload or {}).get("items") or []
-    )
+    return sorted(_billed_item(item) for item in (payload or {}).get("items") or [])
 
 
 def billed_payload_of(node):
@@ -159,7 +160,7 @@ def billed_payload_of(node):
 
 def bills_whole_estimate(invoice_payload, estimate_payload):
     """Whether an invoice's Wave input bills exactly what the estimate asked for: same
-    customer and currency, the same items (product, quantity, unit price, taxes). Then
+    customer and currency, the same items (product, quantity, amount to the cent, taxes). Then
     Wave's conversion of the estimate gives the invoice's own amounts, to the cent."""
     if not estimate_payload:
         return False

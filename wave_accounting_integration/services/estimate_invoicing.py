@@ -4,7 +4,7 @@ Odoo and exported, or imported from Wave) becomes Wave's invoice by
 ``convertEstimateToInvoice``, so Wave links it to the estimate.
 
 Only when the invoice bills the whole estimate (same customer, currency and items:
-product, quantity, unit price, taxes; ``mappers.estimate_outbound.bills_whole_estimate``,
+product, quantity, taxes, amount to the cent; ``mappers.estimate_outbound.bills_whole_estimate``,
 against what the export sent, or what Wave's estimate bills when it came from Wave: one
 with a discount is not compared) and Wave still lets the estimate be converted (not a
 draft, not converted or deleted). Otherwise (partial invoicing, a down payment, an

@@ -12,11 +12,12 @@ import requests
 
 from odoo import Command
 from odoo.addons.queue_job.job import Job
-from odoo.addons.wave_accounting_integration.services.job_guard import JobRetryLater
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
 from .common import WaveSandboxCommon
+from .test_estimates_outbound import invoice_by_conversion
+from .test_outbound import OutboundCommon
 
 ESTIMATE = """
 query($b: ID!, $id: ID!) { business(id: $b) { estimate(id: $id) {
@@ -242,14 +243,7 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         )
         return eid, order
 
-    def export(self, move, rounds=3):
-        for _i in range(rounds):
-            try:
-                self.env["wave.outbound.runner"]._export(self.connection, move)
-                return True
-            except JobRetryLater:
-                continue
-        return False
+    _export = OutboundCommon._export
 
     def wave_invoices_of(self, eid):
         query = """query($b: ID!, $s: ID!) { business(id: $b) {
@@ -261,15 +255,7 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         """Invoicing in Odoo the whole order of a Wave estimate converts that estimate
         in Wave (one Wave invoice, its source the estimate), never a second invoice."""
         eid, order = self._accepted_from_wave()
-        invoices = len(self.wave_us.invoices)
-        move = order._create_invoices()
-        move.action_post()
-        self.sandbox.counters.reset()
-        self.assertTrue(self.export(move))
-        calls = self.sandbox.counters.by_operation
-        self.assertEqual(calls.get("convertEstimateToInvoice"), 1, calls)
-        self.assertNotIn("invoiceCreate", calls)
-        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
+        move = invoice_by_conversion(self, order)
         self.assertEqual(self.wave_estimate(eid)["status"], "CONVERTED")
         (wave_invoice,) = self.wave_invoices_of(eid)
         self.assertEqual(move.wave_id, wave_invoice["id"])
@@ -288,7 +274,7 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         self.assertEqual(order.invoice_ids, move)
         self.assertEqual(order.invoice_status, "invoiced")
         self.sandbox.counters.reset()
-        self.assertTrue(self.export(move))
+        self.assertTrue(self._export(move))
         self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
         self.assertEqual(len(self.wave_invoices_of(eid)), 1)
 
@@ -301,7 +287,7 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         move.write({"invoice_line_ids": [Command.update(line.id, {"quantity": 1})]})
         move.action_post()
         self.sandbox.counters.reset()
-        self.assertTrue(self.export(move))
+        self.assertTrue(self._export(move))
         calls = self.sandbox.counters.by_operation
         self.assertNotIn("convertEstimateToInvoice", calls)
         self.assertEqual(calls.get("invoiceCreate"), 1, calls)
@@ -316,7 +302,7 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         notes = order.message_ids.filtered(lambda m: move.name in (m.body or ""))
         self.assertEqual(len(notes), 1)
         self.assertIn("separate invoice", notes.body)
-        self.export(move)
+        self._export(move)
         self.assertEqual(len(order.message_ids.filtered(lambda m: move.name in (m.body or ""))), 1)
 
     def test_rejected_expired_deleted_cancelled_with_reason(self):

@@ -19,6 +19,21 @@ def cents(amount):
     return int((Decimal(str(amount)) * 100).quantize(Decimal(1)))
 
 
+def invoice_by_conversion(case, order):
+    """Invoice ``order`` whole in Odoo and export the invoice: Wave converts the order's
+    estimate, once, and creates no invoice of its own (one more Wave invoice in all)."""
+    invoices = len(case.wave_us.invoices)
+    move = order._create_invoices()
+    move.action_post()
+    case.sandbox.counters.reset()
+    case.assertTrue(case._export(move))
+    calls = case.sandbox.counters.by_operation
+    case.assertEqual(calls.get("convertEstimateToInvoice"), 1, calls)
+    case.assertNotIn("invoiceCreate", calls)
+    case.assertEqual(len(case.wave_us.invoices), invoices + 1)
+    return move
+
+
 class EstimateOutboundMixin:
     """Quotations, and the sandbox's estimates, customers and products they became."""
 
@@ -422,15 +437,8 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
         order = self._confirmed_exported()
         estimate_id = order.wave_id
         invoices = len(self.wave_us.invoices)
-        move = order._create_invoices()
-        move.action_post()
-        self.sandbox.counters.reset()
-        self.assertTrue(self._export(move))
-        calls = self.sandbox.counters.by_operation
-        self.assertEqual(calls.get("convertEstimateToInvoice"), 1, calls)
-        self.assertNotIn("invoiceCreate", calls)
+        move = invoice_by_conversion(self, order)
         # One Wave invoice, made from the estimate, bound to the Odoo invoice.
-        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
         wave_invoice = self.sandbox.state.objects[move.wave_id]
         self.assertEqual(wave_invoice.source.id, estimate_id)
         self.assertEqual(move.wave_estimate_id, estimate_id)
