@@ -139,12 +139,20 @@ class WaveEstimateInvoicing(models.AbstractModel):
         """``move`` goes to Wave as a separate invoice although its order has a Wave
         estimate: the order says so (once per invoice), with the reason. In Odoo the
         invoice stays linked to the order (its lines)."""
-        done = self.env["wave.audit.log"].search_count(
-            [
-                ("res_model", "=", "account.move"),
-                ("res_id", "=", move.id),
-                ("action", "=", SEPARATE_ACTION),
-            ]
+        # sudo: whether the sync noted this invoice already (its own append-only log,
+        # readable by Wave users only; the export may run as whoever posted the invoice);
+        # this one invoice of the connection's company.
+        done = (
+            self.env["wave.audit.log"]
+            .sudo()
+            .search_count(
+                [
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "=", move.id),
+                    ("company_id", "=", move.company_id.id),
+                    ("action", "=", SEPARATE_ACTION),
+                ]
+            )
         )
         if done:
             return
