@@ -10,13 +10,12 @@ from decimal import Decimal
 
 import requests
 
-from odoo import Command
 from odoo.addons.queue_job.job import Job
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
 from .common import WaveSandboxCommon
-from .test_estimates_outbound import invoice_by_conversion
+from .test_estimates_outbound import invoice_by_conversion, invoice_in_part
 from .test_outbound import OutboundCommon
 
 ESTIMATE = """
@@ -282,28 +281,13 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         """A partial invoice is a separate Wave invoice (Wave converts an estimate whole);
         the order says so in its chatter, and Odoo links the invoice to the order."""
         eid, order = self._accepted_from_wave()
-        move = order._create_invoices()
-        line = move.invoice_line_ids.filtered(lambda li: li.display_type == "product")[0]
-        move.write({"invoice_line_ids": [Command.update(line.id, {"quantity": 1})]})
-        move.action_post()
-        self.sandbox.counters.reset()
-        self.assertTrue(self._export(move))
-        calls = self.sandbox.counters.by_operation
-        self.assertNotIn("convertEstimateToInvoice", calls)
-        self.assertEqual(calls.get("invoiceCreate"), 1, calls)
+        move, _wave_invoice = invoice_in_part(self, order)
         self.assertEqual(self.wave_estimate(eid)["status"], "ACCEPTED")
         self.assertFalse(self.wave_invoices_of(eid))
         source = self.gql(INVOICE, {"b": self.wave_us.id, "id": move.wave_id})["business"][
             "invoice"
         ]["source"]
         self.assertIsNone(source)
-        self.assertEqual(order.invoice_ids, move)
-        self.assertEqual(order.invoice_status, "to invoice")
-        notes = order.message_ids.filtered(lambda m: move.name in (m.body or ""))
-        self.assertEqual(len(notes), 1)
-        self.assertIn("separate invoice", notes.body)
-        self._export(move)
-        self.assertEqual(len(order.message_ids.filtered(lambda m: move.name in (m.body or ""))), 1)
 
     def test_rejected_expired_deleted_cancelled_with_reason(self):
         rejected = self.create_estimate()

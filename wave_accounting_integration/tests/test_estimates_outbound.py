@@ -34,6 +34,33 @@ def invoice_by_conversion(case, order):
     return move
 
 
+def invoice_in_part(case, order):
+    """Invoice ``order`` in part (one quantity lowered) and export the invoice: a separate
+    Wave invoice (no source), the order's chatter says so, once; in Odoo the invoice is
+    the order's. Returns the invoice and its Wave invoice."""
+    invoices = len(case.wave_us.invoices)
+    move = order._create_invoices()
+    line = move.invoice_line_ids.filtered(lambda li: li.display_type == "product")[0]
+    move.write({"invoice_line_ids": [Command.update(line.id, {"quantity": 1})]})
+    move.action_post()
+    case.sandbox.counters.reset()
+    case.assertTrue(case._export(move))
+    calls = case.sandbox.counters.by_operation
+    case.assertNotIn("convertEstimateToInvoice", calls)
+    case.assertEqual(calls.get("invoiceCreate"), 1, calls)
+    case.assertEqual(len(case.wave_us.invoices), invoices + 1)
+    wave_invoice = case.sandbox.state.objects[move.wave_id]
+    case.assertIsNone(wave_invoice.source)
+    case.assertEqual(order.invoice_ids, move)
+    case.assertEqual(order.invoice_status, "to invoice")
+    for _run in range(2):  # exported again: noted once
+        notes = order.message_ids.filtered(lambda m: move.name in (m.body or ""))
+        case.assertEqual(len(notes), 1)
+        case.assertIn("separate invoice", notes.body)
+        case._export(move)
+    return move, wave_invoice
+
+
 class EstimateOutboundMixin:
     """Quotations, and the sandbox's estimates, customers and products they became."""
 
@@ -482,26 +509,9 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
 
     def test_partial_invoice_is_exported_on_its_own(self):
         order = self._confirmed_exported()
-        invoices = len(self.wave_us.invoices)
-        move = order._create_invoices()
-        line = move.invoice_line_ids.filtered(lambda li: li.display_type == "product")[0]
-        move.write({"invoice_line_ids": [Command.update(line.id, {"quantity": 1})]})
-        move.action_post()
-        self.sandbox.counters.reset()
-        self.assertTrue(self._export(move))
-        calls = self.sandbox.counters.by_operation
-        self.assertNotIn("convertEstimateToInvoice", calls)
-        self.assertEqual(calls.get("invoiceCreate"), 1, calls)
-        self.assertEqual(len(self.wave_us.invoices), invoices + 1)
-        wave_invoice = self.sandbox.state.objects[move.wave_id]
-        self.assertIsNone(wave_invoice.source)
+        move, wave_invoice = invoice_in_part(self, order)
         self._assert_invoice_is_the_odoo_invoice(move, wave_invoice)
         self.assertEqual(self._sandbox_estimate(order.wave_id).status, "ACCEPTED")
-        # The order says so; the invoice is linked to it in Odoo only.
-        notes = order.message_ids.filtered(lambda m: move.name in (m.body or ""))
-        self.assertEqual(len(notes), 1)
-        self.assertIn("separate invoice", notes.body)
-        self.assertEqual(order.invoice_ids, move)
 
     # ------------------------------------------------------------------
     # Wave-side changes of an estimate made in Odoo
