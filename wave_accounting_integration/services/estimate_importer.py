@@ -95,14 +95,20 @@ class WaveEstimateImporter(models.AbstractModel):
 
     @api.model
     def _apply_deletions(self, connection, wave_ids):
-        """Cancel the quotations of estimates Wave no longer has."""
+        """Cancel the quotations of estimates Wave no longer has (an order made and
+        confirmed in Odoo stays confirmed: its salesperson gets a to-do)."""
         orders = self._orders(connection, wave_ids)
         results = {}
         for order in orders:
             with self.env.cr.savepoint():
                 before = order.state
-                self._set_state(order, "DELETED", connection.estimate_accept_policy)
-                order.wave_status = "DELETED"
+                if order.wave_origin == "odoo" and order.state == "sale":
+                    if order.wave_status != "DELETED":
+                        order.with_context(wave_no_outbound=True).wave_status = "DELETED"
+                        self._closed_after_confirm(order, "DELETED", None)
+                else:
+                    self._set_state(order, "DELETED", connection.estimate_accept_policy)
+                    order.wave_status = "DELETED"
                 self._audit(order, "delete", before)
             results[order.wave_id] = "deleted"
         return results

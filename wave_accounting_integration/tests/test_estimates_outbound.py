@@ -575,8 +575,8 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
         self.assertIn("expired", expired.wave_cancel_reason)
         self.assertEqual(self._sandbox_estimate(expired.wave_id).status, "EXPIRED")
 
-    def test_rejected_or_expired_after_confirm_in_odoo_asks_the_salesperson(self):
-        """Confirmed in Odoo (the customer said yes), then declined or expired in Wave:
+    def test_closed_in_wave_after_confirm_in_odoo_asks_the_salesperson(self):
+        """Confirmed in Odoo (the customer said yes), then declined, expired or deleted in Wave:
         the order stays confirmed, and its salesperson gets one to-do saying so."""
         for n, change in enumerate(("reject_estimate", "expire")):
             order = self._sent_exported(n=n)
@@ -596,6 +596,24 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
                 estimate.modified_at += dt.timedelta(seconds=2)
             self.env["wave.estimate.importer"]._import_by_ids(self.connection, [order.wave_id])
             self.assertEqual(len(order.activity_ids), 1)
+
+        # Deleted in Wave, and no longer found at all: the same.
+        from wave_sandbox import ops
+
+        order = self._sent_exported(n=2)
+        order.action_confirm()
+        estimate = self._sandbox_estimate(order.wave_id)
+        with self.sandbox.state.lock:
+            ops.delete_estimate(self.sandbox.state, estimate)
+            del self.sandbox.state.objects[estimate.id]
+        for _read in range(2):  # (read again: no second to-do)
+            outcome = self.env["wave.estimate.importer"]._import_by_ids(
+                self.connection, [order.wave_id]
+            )
+            self.assertEqual(outcome, {order.wave_id: "deleted"})
+            self.assertEqual((order.state, order.wave_status), ("sale", "DELETED"))
+            self.assertEqual(len(order.activity_ids), 1)
+            self.assertIn("deleted", order.activity_ids.note)
 
     def test_converted_in_wave_confirms_and_links_the_invoice(self):
         order = self._sent_exported()
