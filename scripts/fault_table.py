@@ -11,6 +11,10 @@ the date defaults to the file's time). Then, and by default, the block between
 written from the published files; ``--check`` changes nothing and exits 1 when README.md
 differs from them (``tests/foundation/test_fault_table.py`` does the same).
 
+The webhook load test of the same run (``artifacts/webhook-load.json``, found beside the
+matrix's file) is published with it as ``docs/results/webhook-load-<size>.json`` and
+written between ``<!-- webhook-load -->`` and ``<!-- /webhook-load -->``.
+
     python3 scripts/fault_table.py [--publish [artifacts/fault-matrix.json] [--commit C]]
     python3 scripts/fault_table.py --check
 """
@@ -30,17 +34,23 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 RESULTS = ROOT / "docs" / "results"
 START, END = "<!-- fault-matrix-table -->", "<!-- /fault-matrix-table -->"
+LOAD_START, LOAD_END = "<!-- webhook-load -->", "<!-- /webhook-load -->"
 SIZES = ("ci", "full")
 
 
-def load_results(folder=RESULTS):
-    """``{size: data}`` of the published ``fault-matrix-<size>.json`` files."""
+def load_results(folder=RESULTS, name="fault-matrix"):
+    """``{size: data}`` of the published ``<name>-<size>.json`` files."""
     found = {}
     for size in SIZES:
-        path = folder / f"fault-matrix-{size}.json"
+        path = folder / f"{name}-{size}.json"
         if path.exists():
             found[size] = json.loads(path.read_text())
     return found
+
+
+def load_load_results(folder=RESULTS):
+    """``{size: data}`` of the published ``webhook-load-<size>.json`` files."""
+    return load_results(folder, "webhook-load")
 
 
 def cell(value):
@@ -131,13 +141,53 @@ def render_run(size, data):
     return intro + "\n\n" + render_table(data)
 
 
-def render_readme(text, results):
-    start, end = text.index(START) + len(START), text.index(END)
-    body = "\n\n".join(render_run(size, data) for size, data in results.items())
+def render_load(size, data):
+    """The webhook load test of a run, in words, from its published file."""
+    load, events, machine = data["load"], data["events"], data.get("machine") or {}
+    twice = load["deliveries"] - load["distinct_events"]
+    attempts = ", ".join(
+        f"{count} after {runs} job run{'s' if str(runs) != '1' else ''}"
+        for runs, count in sorted((events.get("attempts") or {}).items())
+    )
+    during = (
+        "during the historical import"
+        if data.get("import_running_during_load")
+        else "after the historical import had ended"
+    )
+    return (
+        f"Webhook load, size `{size}` (`{data['source']}`), commit {data['commit'][:10]}, "
+        f"{data['date']}, {machine.get('cpus', '?')} cores: {load['deliveries']} signed "
+        f"deliveries ({load['distinct_events']} events, {twice} sent twice) at concurrency "
+        f"{load['concurrency']} {during}, in {load['wall_s']} s "
+        f"({load['per_s']} a second); answers {counts(load.get('statuses'))}; sender retries "
+        f"{counts(load.get('sender_retries'))}. Odoo's database: {events['rows']} event rows "
+        f"for {events['distinct']} distinct events (at most {events['rows_per_event_max']} per "
+        f"event), {events['deliveries_recorded']} deliveries recorded, states "
+        f"{counts(events.get('states'))}, processed {attempts}; independent parity "
+        f"differences {data['parity_differences']}, duplicates {data['duplicates']}, lost "
+        f"{data['lost']}." + (f" {data['note']}" if data.get("note") else "")
+    )
+
+
+def _replace_block(text, start_mark, end_mark, body):
+    start, end = text.index(start_mark) + len(start_mark), text.index(end_mark)
     return text[:start] + "\n" + body + "\n" + text[end:]
 
 
-def publish(source, commit, date, note):
+def render_readme(text, results, load_results=None):
+    body = "\n\n".join(render_run(size, data) for size, data in results.items())
+    text = _replace_block(text, START, END, body)
+    if load_results is None:
+        load_results = load_load_results()
+    if load_results:
+        body = "\n\n".join(render_load(size, data) for size, data in load_results.items())
+        text = _replace_block(text, LOAD_START, LOAD_END, body)
+    return text
+
+
+def publish(source, commit, date, note, name="fault-matrix", keys=("sizes", "runs")):
+    """Write ``docs/results/<name>-<size>.json``: ``keys`` of the run's file, with the
+    commit, date and machine of the run."""
     data = json.loads(source.read_text())
     size = data.get("size", "ci")
     if date is None:
@@ -154,14 +204,26 @@ def publish(source, commit, date, note):
         },
         "source": "tests/reliability/test_fault_matrix.py",
         "size": size,
-        "sizes": data.get("sizes"),
         "note": note,
-        "runs": data["runs"],
+        **{key: data.get(key) for key in keys},
     }
-    target = RESULTS / f"fault-matrix-{size}.json"
+    target = RESULTS / f"{name}-{size}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(published, indent=2, sort_keys=True) + "\n")
     print(f"written: {target.relative_to(ROOT)}")
+
+
+LOAD_KEYS = (
+    "load",
+    "events",
+    "import_running_during_load",
+    "parity_differences",
+    "duplicates",
+    "lost",
+    "jobs",
+    "failed_jobs",
+    "seconds",
+)
 
 
 def main(argv=None):
@@ -183,6 +245,9 @@ def main(argv=None):
             print(f"{source} not found: run the fault matrix first (make test).", file=sys.stderr)
             return 1
         publish(source, args.commit, args.date, args.note)
+        load = source.parent / "webhook-load.json"
+        if load.exists():
+            publish(load, args.commit, args.date, args.note, "webhook-load", LOAD_KEYS)
     results = load_results()
     if not results:
         print("no docs/results/fault-matrix-*.json: publish a run first", file=sys.stderr)
@@ -191,7 +256,10 @@ def main(argv=None):
     rendered = render_readme(text, results)
     if args.check:
         if rendered != text:
-            print("README.md's fault matrix differs from docs/results: run scripts/fault_table.py")
+            print(
+                "README.md's fault matrix or webhook load differs from docs/results: "
+                "run scripts/fault_table.py"
+            )
             return 1
         return 0
     if rendered != text:

@@ -39,3 +39,21 @@ def test_a_hand_edited_figure_fails(tmp_path):
     edited = text.replace(row, row.replace("| yes |", "| no |", 1))
     assert edited != text
     assert fault_table.render_readme(edited, results) != edited
+
+
+def test_webhook_load_is_the_published_run():
+    text = (ROOT / "README.md").read_text()
+    loads = fault_table.load_load_results()
+    assert "ci" in loads, "no docs/results/webhook-load-ci.json"
+    data = loads["ci"]
+    for key in ("commit", "date", "machine", "load", "events"):
+        assert data.get(key), key
+    assert len(data["commit"]) == 40, data["commit"]
+    block = text[text.index(fault_table.LOAD_START) : text.index(fault_table.LOAD_END)]
+    assert fault_table.render_load("ci", data) in block
+    # A hand-edited figure of the load is found.
+    sentence = f"{data['load']['deliveries']} signed deliveries"
+    assert sentence in block
+    edited = text.replace(sentence, f"{data['load']['deliveries'] + 1} signed deliveries", 1)
+    assert fault_table.render_readme(edited, fault_table.load_results()) != edited
+    assert fault_table.render_readme(text, fault_table.load_results()) == text

@@ -33,6 +33,7 @@ from ..mappers.invoice_inbound import (
     invoice_currency_rate,
     invoice_vals,
     item_tax_ids,
+    source_estimate_id,
     suspense_account_names,
 )
 from .job_guard import CONCURRENCY_ERRORS
@@ -145,7 +146,11 @@ class WaveInvoiceImporter(models.AbstractModel):
         }
         # Created in Wave by an export whose answer is not committed yet: the export binds them.
         exported = self.env["wave.outbound.ledger.service"]._left_to_export(
-            connection, "invoice", [n for n in nodes if n["id"] not in existing], "invoiceNumber"
+            connection,
+            "invoice",
+            [n for n in nodes if n["id"] not in existing],
+            "invoiceNumber",
+            source_of=source_estimate_id,
         )
         Updater = self.env["wave.invoice.updater"]
         results, new_items, suspense = dict.fromkeys(exported, "skipped"), [], {}

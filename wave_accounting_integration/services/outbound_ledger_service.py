@@ -173,7 +173,7 @@ class WaveOutboundLedgerService(models.AbstractModel):
     # Documents an export made: never imported as new ones
     # ------------------------------------------------------------------
     @api.model
-    def _left_to_export(self, connection, kind, nodes, number_field):
+    def _left_to_export(self, connection, kind, nodes, number_field, source_of=None):
         """The Wave ids of ``nodes`` (not bound in Odoo) that an export of ``connection``
         created or may have created: the export binds them, an import must not create them.
 
@@ -181,8 +181,11 @@ class WaveOutboundLedgerService(models.AbstractModel):
         and a lost answer is only looked up on the export's next run: meanwhile a poll or a
         webhook sees the new Wave document. It belongs to the export when a ``sent`` or
         ``outcome_unknown`` entry of ``kind`` sent the same number for the same customer,
-        or a ``confirmed`` entry holds its id. Both this transaction's snapshot and what is
-        committed now are read: the export commits after this import's snapshot began.
+        or a ``confirmed`` entry holds its id; ``source_of(node)``, when given, is the Wave
+        document ``node`` was made from: an unanswered ``convertEstimateToInvoice`` of that
+        estimate (Wave numbers the invoice) claims it too. Both this transaction's snapshot
+        and what is committed now are read: the export commits after this import's
+        snapshot began.
         """
         nodes = [node for node in nodes if node and node.get("id")]
         if not nodes:
@@ -191,7 +194,9 @@ class WaveOutboundLedgerService(models.AbstractModel):
         # Raw SQL: the same query runs on a second, fresh transaction (whose snapshot sees
         # what the export committed after this one began), which has no ORM environment.
         query = SQL(
-            """SELECT wave_id, request_summary->>%s, request_summary->>'customerId'
+            """SELECT wave_id, request_summary->>%s, request_summary->>'customerId',
+                      CASE WHEN state IN ('sent', 'outcome_unknown')
+                           THEN request_summary->>'estimateId' END
                  FROM wave_outbound_ledger
                 WHERE connection_id = %s AND kind = %s
                   AND (state IN ('sent', 'outcome_unknown') OR wave_id = ANY(%s))""",
@@ -205,13 +210,15 @@ class WaveOutboundLedgerService(models.AbstractModel):
         with sql_db.db_connect(self.env.cr.dbname).cursor() as committed:
             committed.execute(query)
             rows += committed.fetchall()
-        ids = {wave_id for wave_id, _number, _customer in rows if wave_id}
-        sent = {(number, customer) for _id, number, customer in rows if number}
+        ids = {row[0] for row in rows if row[0]}
+        sent = {(row[1], row[2]) for row in rows if row[1]}
+        sources = {row[3] for row in rows if row[3]}
         return {
             node["id"]
             for node in nodes
             if node["id"] in ids
             or (node.get(number_field), (node.get("customer") or {}).get("id")) in sent
+            or (source_of and source_of(node) in sources)
         }
 
     # ------------------------------------------------------------------

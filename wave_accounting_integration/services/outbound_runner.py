@@ -163,6 +163,12 @@ class WaveOutboundRunner(models.AbstractModel):
                 ("attempts", "<", max(connection.outbound_retry_limit, 1)),
             ]
         )
+        # Invoices and estimates whose create answer was lost: Wave can be searched by
+        # their number, so their next export looks them up (never creates them twice);
+        # no person needs to confirm them.
+        retry |= done.filtered(
+            lambda e: e.kind in ("invoice", "estimate") and e.state in ("sent", "outcome_unknown")
+        )
         move_ids |= {e.res_id for e in retry if e.res_model == "account.move"}
         order_ids = {e.res_id for e in retry if e.res_model == "sale.order"}
         payment_ids |= {e.res_id for e in retry if e.res_model == "account.payment"}

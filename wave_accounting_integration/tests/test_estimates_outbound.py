@@ -507,6 +507,39 @@ class TestEstimatesOutbound(EstimateOutboundMixin, OutboundCommon):
         self.assertEqual(wave_invoice.source.id, order.wave_id)
         self._assert_invoice_is_the_odoo_invoice(move, wave_invoice)
 
+    def test_invoice_of_an_unanswered_conversion_is_not_imported_again(self):
+        """Wave made the invoice from the estimate but the answer is lost and not looked
+        up yet: a poll or webhook meeting that Wave invoice (Wave's own number) leaves it to
+        the export, which binds it to the Odoo invoice. One invoice on each side."""
+        self.connection.import_draft_invoices = True
+        order = self._confirmed_exported()
+        move = order._create_invoices()
+        move.action_post()
+        self._add_fault(kind="drop_after", operation="convertEstimateToInvoice", count=1)
+        lookup = self._add_fault(
+            kind="http_error", operation="OdooFindConvertedInvoices", status=503
+        )
+        self.assertFalse(self._export(move), "the look-up failed: retried later")
+        converted = [i for i in self.wave_us.invoices if i.source and i.source.id == order.wave_id]
+        self.assertEqual(len(converted), 1)
+        wave_id = converted[0].id
+        self.assertNotEqual(converted[0].invoice_number, move.name)  # Wave numbered it
+        outcome = self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [wave_id], source="webhook"
+        )
+        self.assertEqual(outcome, {wave_id: "skipped"})
+        Move = self.env["account.move"].with_context(active_test=False)
+        self.assertFalse(Move.search([("wave_id", "=", wave_id)]))
+        self.sandbox.faults.remove(lookup.id)
+        self.assertTrue(self._export(move, rounds=3))
+        self.assertEqual(move.wave_id, wave_id)
+        self.env["wave.invoice.importer"]._import_by_ids(self.connection, [wave_id])
+        self.assertEqual(Move.search([("wave_id", "=", wave_id)]), move)
+        self.assertEqual(
+            [i.id for i in self.wave_us.invoices if i.source and i.source.id == order.wave_id],
+            [wave_id],
+        )
+
     def test_partial_invoice_is_exported_on_its_own(self):
         order = self._confirmed_exported()
         move, wave_invoice = invoice_in_part(self, order)

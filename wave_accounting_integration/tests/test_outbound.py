@@ -282,6 +282,9 @@ class TestOutbound(OutboundCommon):
         # (Not assertRaises: its savepoint would roll the ledger back.)
         self.assertFalse(self._export(move), "the look-up failed: retried later")
         self.assertEqual(self._ledger(move).state, "outcome_unknown")
+        # The daily catch-up exports it again if its job gives up (a look-up, no person).
+        runner = self.env["wave.outbound.runner"]
+        self.assertIn(move.id, runner._catchup_targets(self.connection)["account.move"])
         created = [i for i in self._wave_invoices_numbered(move.name) if i.id not in known]
         self.assertEqual(len(created), 1)
         wave_id = created[0].id
