@@ -109,8 +109,18 @@ OPEN_MENU_JS = """
 })();
 """
 
-#: Extra check on the connection form: the webhook address and its copy button.
-WEBHOOK_JS = """
+#: Extra step of ``OPEN_MENU_JS`` on the Connection menu: open the connection's form,
+#: check the webhook address to register in Wave and its copy button.
+CONNECTION_FORM_JS = """
+        document.querySelector(".o_data_row .o_data_cell").click();
+        const formUntil = Date.now() + 30000;
+        while (!document.querySelector("div[name='webhook_url']")) {
+            if (Date.now() > formUntil) {
+                throw new Error("the connection form did not open");
+            }
+            await sleep(100);
+        }
+        await sleep(500);
         const field = document.querySelector("div[name='webhook_url']");
         if (!field || !field.innerText.includes("/wave/webhook/%(connection_id)s")) {
             throw new Error("the webhook address is not shown on the connection form");
@@ -120,6 +130,14 @@ WEBHOOK_JS = """
         }
         console.log("WAVE_WEBHOOK_URL " + field.innerText.trim());
 """
+
+
+def technical_words(texts, labels=()):
+    """The ``texts`` (any text of a screen) and ``labels`` (titles, labels, columns,
+    buttons) that read like a technical name, sorted."""
+    found = {text for text in texts for pattern in TECHNICAL_PATTERNS if re.search(pattern, text)}
+    found |= {label for label in labels for pattern in LABEL_PATTERNS if re.search(pattern, label)}
+    return sorted(found)
 
 
 class _ServerErrors(logging.Handler):
@@ -219,13 +237,7 @@ class TestWaveMenus(WaveTourCase):
     _labels = {}
 
     def _technical(self, texts, labels=()):
-        found = {
-            text for text in texts for pattern in TECHNICAL_PATTERNS if re.search(pattern, text)
-        }
-        found |= {
-            label for label in labels for pattern in LABEL_PATTERNS if re.search(pattern, label)
-        }
-        return sorted(found)
+        return technical_words(texts, labels)
 
     def test_every_wave_menu_opens_in_plain_words(self):
         menus = self._menus()
@@ -278,18 +290,7 @@ class TestWaveMenus(WaveTourCase):
         connection = self.connection
         code = OPEN_MENU_JS % {
             "menu_id": self.env.ref("wave_accounting_integration.menu_wave_connections").id,
-            "extra": """
-        document.querySelector(".o_data_row .o_data_cell").click();
-        const until2 = Date.now() + 30000;
-        while (!document.querySelector("div[name='webhook_url']")) {
-            if (Date.now() > until2) {
-                throw new Error("the connection form did not open");
-            }
-            await sleep(100);
-        }
-        await sleep(500);
-"""
-            + WEBHOOK_JS % {"connection_id": connection.id},
+            "extra": CONNECTION_FORM_JS % {"connection_id": connection.id},
         }
         texts, lines = self._open("/odoo", code, "wave_connection_form")
         shown = [line for line in lines if line.startswith("WAVE_WEBHOOK_URL ")]
