@@ -11,7 +11,7 @@ form, opens every menu of the Wave app (read from ``load_menus``) as a click doe
 and fails on a browser console error or uncaught exception (the page's and the
 bus worker's, over the DevTools protocol), an error dialog or notification, a
 "Real-time connection lost" alert, a title or label that reads like a technical
-name (``test_ui_menus.TECHNICAL_PATTERNS``), a bus websocket that does not connect
+name (``screen_checks.TECHNICAL_PATTERNS``), a bus websocket that does not connect
 through the demo's address, a connection form without the webhook address, and a
 traceback in the demo's log. A screenshot of each screen is kept in
 ``$WAVE_ARTIFACTS/screenshots/demo_<menu>.png``.
@@ -29,10 +29,12 @@ from harness import ROOT, ProcessGroup, drop_database, free_port, harness_env, p
 from harness.browser import Chromium
 
 from odoo.addons.bus.websocket import WebsocketConnectionHandler
-from odoo.addons.wave_accounting_integration.tests.test_tour_ui import SCREENSHOTS
-from odoo.addons.wave_accounting_integration.tests.test_ui_menus import (
+
+# not a test module: importing it loads no test case into Odoo's test loader
+from odoo.addons.wave_accounting_integration.tests.screen_checks import (
     CONNECTION_FORM_JS,
     OPEN_MENU_JS,
+    SCREENSHOTS,
     technical_words,
 )
 
@@ -354,7 +356,7 @@ def _login(browser, base):
 
 
 def _open_screen(browser, menu_id, name, extra=""):
-    """Open the menu as a click does (``test_ui_menus.OPEN_MENU_JS``); keep a
+    """Open the menu as a click does (``screen_checks.OPEN_MENU_JS``); keep a
     screenshot; return what is wrong on the screen (empty when all is well)."""
     start = browser.mark()
     browser.evaluate(OPEN_MENU_JS % {"menu_id": menu_id, "extra": extra}, timeout=120)

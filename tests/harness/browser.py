@@ -12,6 +12,7 @@ import base64
 import itertools
 import json
 import os
+import resource
 import shutil
 import tempfile
 import threading
@@ -71,7 +72,9 @@ class Chromium:
         ]
         if os.geteuid() == 0:
             cmd.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
-        self.process = ProcessGroup(cmd, name="chromium", log_dir=log_dir)
+        self.process = ProcessGroup(
+            cmd, name="chromium", log_dir=log_dir, preexec_fn=_without_memory_limit
+        )
         self.events = []  # (session id, method, params) of every event, in order
         self.sessions = {}  # session id -> target info, for every attached target
         self._ids = itertools.count(1)
@@ -103,7 +106,9 @@ class Chromium:
         deadline = time.monotonic() + timeout
         while True:
             if not self.process.running():
-                raise BrowserError(f"chromium exited:\n{self.process.log_tail()}")
+                raise BrowserError(
+                    f"chromium exited ({self.process.proc.returncode}):\n{self.process.log_tail()}"
+                )
             try:
                 version = requests.get(f"http://127.0.0.1:{self.port}/json/version", timeout=2)
                 url = version.json()["webSocketDebuggerUrl"]
@@ -292,6 +297,14 @@ class Chromium:
                 if url:
                     sockets[url] = params["response"]["status"]
         return sockets
+
+
+def _without_memory_limit():
+    """In the child, before Chromium: no address-space limit. An Odoo server in this
+    process (the tests' HTTP server) limits it to ``limit_memory_hard``, children
+    inherit it, and Chromium, which reserves far more address space than it uses,
+    then exits at once (Odoo's own test browser lifts it the same way)."""
+    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
 def _remote_text(arg):
