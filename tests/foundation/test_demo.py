@@ -393,7 +393,8 @@ def _check_screens_in_browser(demo, base, db_name, tmp_path):
     menus = _wave_menus(session, base)
     # the administrator's Wave menu (README, "The Wave menu"): read, never listed here
     assert len(menus) >= 10, menus
-    assert technical_words([p for _x, p, _i in menus], [p for _x, p, _i in menus]) == []
+    paths = [path for _xmlid, path, _id in menus]
+    assert technical_words(paths, paths) == [], f"menu names: {technical_words(paths, paths)}"
     connection_id = int(psql(db_name, "SELECT id FROM wave_api LIMIT 1"))
     wrong = {}
     with Chromium(tmp_path) as browser:
