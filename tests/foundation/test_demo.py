@@ -17,6 +17,7 @@ traceback in the demo's log. A screenshot of each screen is kept in
 ``$WAVE_ARTIFACTS/screenshots/demo_<menu>.png``.
 """
 
+import importlib.util
 import json
 import os
 import signal
@@ -25,19 +26,25 @@ import uuid
 
 import requests
 import websocket
-from harness import ROOT, ProcessGroup, drop_database, free_port, harness_env, psql
+from harness import MODULE, ROOT, ProcessGroup, drop_database, free_port, harness_env, psql
 from harness.browser import Chromium
 
 from odoo.addons.bus.websocket import WebsocketConnectionHandler
 
-# not a test module: importing it loads no test case into Odoo's test loader
-from odoo.addons.wave_accounting_integration.tests.screen_checks import (
-    CONNECTION_FORM_JS,
-    OPEN_MENU_JS,
-    SCREENSHOTS,
-    technical_words,
-)
 
+def _load_screen_checks():
+    """What the addon's browser tests check on a screen (``tests/screen_checks.py``),
+    loaded from its file: ``odoo.addons.wave_accounting_integration`` is importable only
+    once pytest-odoo has read Odoo's configuration, and the pure tests collect this file
+    without it."""
+    path = ROOT / MODULE / "tests" / "screen_checks.py"
+    spec = importlib.util.spec_from_file_location("wave_screen_checks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SCREEN_CHECKS = _load_screen_checks()
 STOPPED_WITHIN = 20  # seconds from TERM to the script until none of its processes is left
 DEMO_INVOICES = 40  # per Wave business: every realistic case at least once, a short import
 IMPORT_WITHIN = 480  # seconds for the demo's first import (2 workers on a busy machine)
@@ -359,12 +366,12 @@ def _open_screen(browser, menu_id, name, extra=""):
     """Open the menu as a click does (``screen_checks.OPEN_MENU_JS``); keep a
     screenshot; return what is wrong on the screen (empty when all is well)."""
     start = browser.mark()
-    browser.evaluate(OPEN_MENU_JS % {"menu_id": menu_id, "extra": extra}, timeout=120)
+    browser.evaluate(SCREEN_CHECKS.OPEN_MENU_JS % {"menu_id": menu_id, "extra": extra}, timeout=120)
     shown_errors = browser.evaluate(
         f"[...document.querySelectorAll({json.dumps(ERROR_SELECTORS)})]"
         ".map((element) => element.innerText.trim().slice(0, 300))"
     )
-    path = browser.screenshot(SCREENSHOTS / f"demo_{name}.png")
+    path = browser.screenshot(SCREEN_CHECKS.SCREENSHOTS / f"demo_{name}.png")
     assert path.stat().st_size > 5000, f"{path}: a real screenshot, not an empty picture"
     lines = [text for _type, text in browser.console_lines(start)]
 
@@ -377,7 +384,10 @@ def _open_screen(browser, menu_id, name, extra=""):
     if not texts or "WAVE_BUS CONNECTED" not in lines:
         wrong.append("the screen did not report its texts and a connected bus")
     else:
-        wrong += [f"technical name: {word!r}" for word in technical_words(texts[0], labels[0])]
+        wrong += [
+            f"technical name: {word!r}"
+            for word in SCREEN_CHECKS.technical_words(texts[0], labels[0])
+        ]
     return wrong, lines
 
 
@@ -394,7 +404,8 @@ def _check_screens_in_browser(demo, base, db_name, tmp_path):
     # the administrator's Wave menu (README, "The Wave menu"): read, never listed here
     assert len(menus) >= 10, menus
     paths = [path for _xmlid, path, _id in menus]
-    assert technical_words(paths, paths) == [], f"menu names: {technical_words(paths, paths)}"
+    technical = SCREEN_CHECKS.technical_words(paths, paths)
+    assert technical == [], f"menu names: {technical}"
     connection_id = int(psql(db_name, "SELECT id FROM wave_api LIMIT 1"))
     wrong = {}
     with Chromium(tmp_path) as browser:
@@ -408,7 +419,7 @@ def _check_screens_in_browser(demo, base, db_name, tmp_path):
             browser,
             connection_menu,
             "wave_connection_form",
-            extra=CONNECTION_FORM_JS % {"connection_id": connection_id},
+            extra=SCREEN_CHECKS.CONNECTION_FORM_JS % {"connection_id": connection_id},
         )
         webhook = [line for line in lines if line.startswith("WAVE_WEBHOOK_URL ")]
         if found or not webhook:

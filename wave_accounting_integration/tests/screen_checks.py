@@ -3,8 +3,8 @@
 menu in Odoo's test browser) and ``tests/foundation/test_demo.py`` (every Wave menu of
 ``make demo`` in headless Chromium).
 
-Not a test module (no ``test_`` prefix, nothing from ``odoo.tests``): importing it
-from outside the addon's tests loads no test case into Odoo's test loader.
+Plain Python, no Odoo import and no test case (no ``test_`` prefix): ``test_demo``
+loads it from its file, also where the addon is not importable (the pure tests).
 """
 
 import os
