@@ -51,6 +51,7 @@ IMPORT_WITHIN = 480  # seconds for the demo's first import (2 workers on a busy 
 ACTIVE_JOBS = "('pending', 'enqueued', 'started', 'wait_dependencies')"
 WAVE_ROOT_MENU = "wave_accounting_integration.menu_wave_root"
 CONNECTION_MENU = "wave_accounting_integration.menu_wave_connections"
+SETTINGS_MENU = "wave_accounting_integration.menu_wave_settings"
 #: What the browser must never show: Odoo's error dialog, a red notification, the
 #: bus's "Real-time connection lost" alert.
 ERROR_SELECTORS = (
@@ -364,7 +365,8 @@ def _login(browser, base):
 
 def _open_screen(browser, menu_id, name, extra=""):
     """Open the menu as a click does (``screen_checks.OPEN_MENU_JS``); keep a
-    screenshot; return what is wrong on the screen (empty when all is well)."""
+    screenshot; return what is wrong on the screen (empty when all is well), the
+    console lines and the screen's texts."""
     start = browser.mark()
     browser.evaluate(SCREEN_CHECKS.OPEN_MENU_JS % {"menu_id": menu_id, "extra": extra}, timeout=120)
     shown_errors = browser.evaluate(
@@ -383,12 +385,11 @@ def _open_screen(browser, menu_id, name, extra=""):
     texts, labels = reported("WAVE_SCREEN "), reported("WAVE_LABELS ")
     if not texts or "WAVE_BUS CONNECTED" not in lines:
         wrong.append("the screen did not report its texts and a connected bus")
-    else:
-        wrong += [
-            f"technical name: {word!r}"
-            for word in SCREEN_CHECKS.technical_words(texts[0], labels[0])
-        ]
-    return wrong, lines
+        return wrong, lines, []
+    wrong += [
+        f"technical name: {word!r}" for word in SCREEN_CHECKS.technical_words(texts[0], labels[0])
+    ]
+    return wrong, lines, texts[0]
 
 
 def _check_screens_in_browser(demo, base, db_name, tmp_path):
@@ -407,15 +408,19 @@ def _check_screens_in_browser(demo, base, db_name, tmp_path):
     technical = SCREEN_CHECKS.technical_words(paths, paths)
     assert technical == [], f"menu names: {technical}"
     connection_id = int(psql(db_name, "SELECT id FROM wave_api LIMIT 1"))
+    # the address to register in Wave, on this demo's address (web.base.url)
+    webhook_url = f"{base}/wave/webhook/{connection_id}"
     wrong = {}
     with Chromium(tmp_path) as browser:
         _login(browser, base)
         for xmlid, path, menu_id in menus:
-            found, _lines = _open_screen(browser, menu_id, xmlid.split(".")[-1])
+            found, _lines, texts = _open_screen(browser, menu_id, xmlid.split(".")[-1])
+            if xmlid == SETTINGS_MENU and texts and webhook_url not in texts:
+                found.append(f"the webhook address {webhook_url} is not shown")
             if found:
                 wrong[path] = found
         connection_menu = next(menu_id for x, _p, menu_id in menus if x == CONNECTION_MENU)
-        found, lines = _open_screen(
+        found, lines, _texts = _open_screen(
             browser,
             connection_menu,
             "wave_connection_form",
@@ -424,8 +429,8 @@ def _check_screens_in_browser(demo, base, db_name, tmp_path):
         webhook = [line for line in lines if line.startswith("WAVE_WEBHOOK_URL ")]
         if found or not webhook:
             wrong["the connection form"] = found or ["the webhook address is not shown"]
-        elif f"{base}/wave/webhook/{connection_id}" not in webhook[0]:
-            wrong["the connection form"] = [f"webhook address for another host: {webhook[0]}"]
+        elif webhook_url not in webhook[0]:
+            wrong["the connection form"] = [f"not the webhook address {webhook_url}: {webhook[0]}"]
         sockets = browser.websockets()
     assert not wrong, "\n".join(f"{path}: {found}" for path, found in wrong.items())
     # The web client's bus, opened by its shared worker through the demo's address.

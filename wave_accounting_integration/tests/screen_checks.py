@@ -23,8 +23,7 @@ TECHNICAL_PATTERNS = (
     r"^[A-Z]+_[A-Z_]+$",  # an enum name: RECEIVABLE_INVOICES
     r"_id\b",  # a field name: connection_id
     r"wave\.\w+",  # a model name: wave.sync.job
-    r"^[a-z_]+\.[a-z_.]+(,\d+)?$",  # any model name alone: account.move
-    r"^[a-z]+(_[a-z0-9]+)+$",  # a field name or selection key alone: saga_step
+    r"^[a-z]+(_[a-z]+)+$",  # a field name or selection key alone: saga_step
     r"root\.wave",  # a job channel name
     r"\bSaga\b",  # the name of a design pattern: "Saga Step"
     r"\bWatermark\b",  # an implementation detail of the poll
@@ -38,6 +37,7 @@ TECHNICAL_PATTERNS = (
 LABEL_PATTERNS = (
     r"_",  # a technical name: "Poll sales_taxes"
     r"\w (Count|Ids?)$",  # a label made from a field name: "Outbound Unknown Count"
+    r"^[a-z_]+\.[a-z_.]+$",  # a model name as a title: account.move (a value may be a domain)
 )
 
 #: Runs in the browser: open the menu as a click does, wait for the screen, report
