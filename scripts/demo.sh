@@ -6,9 +6,14 @@
 # Knobs (environment): WAVE_DEMO_DATA (realistic: the awkward cases of real books,
 # see tests/wave_sandbox/realistic.py; plain: the simple generated data),
 # WAVE_DEMO_INVOICES (200 per Wave business), WAVE_DEMO_DB (wave_demo), WAVE_DEMO_PORT (8069),
-# WAVE_DEMO_GEVENT_PORT (8072, Odoo's real-time websocket port), WAVE_SANDBOX_PORT
-# (8765), WAVE_DEMO_TEMPLATE (copy this database instead of installing; used by
-# the tests).
+# WAVE_DEMO_GEVENT_PORT (8072, Odoo's real-time websocket port), WAVE_DEMO_ODOO_PORT
+# (WAVE_DEMO_PORT + 1: Odoo's own HTTP port behind the demo's front door),
+# WAVE_SANDBOX_PORT (8765), WAVE_DEMO_TEMPLATE (copy this database instead of
+# installing; used by the tests).
+#
+# The browser talks to WAVE_DEMO_PORT, served by scripts/demo_proxy.py as nginx
+# does in production: /websocket to the gevent port, the rest to Odoo's HTTP port
+# (Odoo's HTTP workers refuse the websocket: "Real-time connection lost").
 #
 # Stopping it (Ctrl-C, or TERM to this script) stops the sandbox and Odoo with it.
 set -euo pipefail
@@ -18,6 +23,7 @@ prepare_environment
 db="${WAVE_DEMO_DB:-wave_demo}"
 port="${WAVE_DEMO_PORT:-8069}"
 gevent_port="${WAVE_DEMO_GEVENT_PORT:-8072}"
+odoo_port="${WAVE_DEMO_ODOO_PORT:-$((port + 1))}"
 sandbox_port="${WAVE_SANDBOX_PORT:-8765}"
 export WAVE_DEMO_DATA="${WAVE_DEMO_DATA:-realistic}"
 invoices="${WAVE_DEMO_INVOICES:-200}"
@@ -30,7 +36,7 @@ esac
 export WAVE_SANDBOX_CLIENT_ID="${WAVE_SANDBOX_CLIENT_ID:-sandbox-client}"
 export WAVE_SANDBOX_CLIENT_SECRET="${WAVE_SANDBOX_CLIENT_SECRET:-sandbox-secret}"
 ODOO_CONF="$CACHE/odoo-demo-$port.conf"
-write_odoo_conf "$port"
+write_odoo_conf "$odoo_port"
 
 if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
     if [ -n "${WAVE_DEMO_TEMPLATE:-}" ]; then
@@ -95,6 +101,10 @@ if [ -d "$ROOT/tests/wave_sandbox" ]; then
 fi
 
 say "Odoo: http://localhost:$port  login: admin  password: admin  (database $db)"
+# The front door (before Odoo, so that Odoo's PID is the last one): the browser's
+# websocket to the gevent port, every other request to Odoo's HTTP port.
+"$PYTHON" "$ROOT/scripts/demo_proxy.py" "$port" "$odoo_port" "$gevent_port" &
+pids+=($!)
 # Odoo's own entry point started directly (not through a function, which would
 # run in a subshell): $! is Odoo's main process, the one cleanup must stop.
 odoo_entry="$(odoo_entry_point)"

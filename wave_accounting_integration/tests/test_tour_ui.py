@@ -7,21 +7,14 @@ Screenshots of the dashboard and the quarantine are kept in
 
 import base64
 import datetime as dt
-import os
 from decimal import Decimal
-from pathlib import Path
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
 from .common import WaveSandboxCommon
-
-#: Test artefacts: ``$WAVE_ARTIFACTS`` (a CI's artefact directory) or ``<repo>/artifacts``.
-ARTIFACTS = Path(
-    os.environ.get("WAVE_ARTIFACTS") or Path(__file__).resolve().parents[2] / "artifacts"
-)
-SCREENSHOTS = ARTIFACTS / "screenshots"
+from .screen_checks import SCREENSHOTS  # also imported from here by the other tours
 
 
 class WaveTourCase(WaveSandboxCommon, HttpCase):
