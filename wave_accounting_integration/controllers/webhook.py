@@ -40,19 +40,6 @@ _logger = logging.getLogger(__name__)
 UNAUTHORIZED = "invalid signature"
 # Database ids are PostgreSQL integers: a larger id from the URL is unknown.
 MAX_CONNECTION_ID = 2**31 - 1
-# The connection fields the acknowledgement reads: signature check (secrets),
-# routing (business, company) and whether estimate events are taken.
-ACK_CONNECTION_FIELDS = [
-    "business_id",
-    "company_id",
-    "webhook_secret",
-    "webhook_secret_previous",
-    "webhook_secret_previous_until",
-    "sync_inbound",
-    "sync_estimates",
-    "auth_method",
-    "granted_scopes",
-]
 
 
 def _reject_constant(value):
@@ -117,11 +104,8 @@ class WaveWebhookController(http.Controller):
         connection = request.env["wave.api"]
         if 0 < connection_id <= MAX_CONNECTION_ID:
             # sudo: the connection is read to verify the signature and route the event,
-            # nothing else. One query (active ones only), reading just what the
-            # acknowledgement uses.
-            connection = connection.sudo().search_fetch(
-                [("id", "=", connection_id)], ACK_CONNECTION_FIELDS, limit=1
-            )
+            # nothing else: from each worker's cache of the active connections, no query.
+            connection = connection.sudo()._webhook_ack_connection(connection_id)
         if connection:
             valid = connection._webhook_check_signature(body, signature, algorithm)
         else:
