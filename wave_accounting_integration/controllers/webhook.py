@@ -12,7 +12,9 @@ from the route itself).
 Steps, one small function each: read the body (size limit) → authenticate (the
 signature, before anything of the body is parsed) → parse (JSON) → validate
 (types, lengths, characters, optional time window) → record (one row per event)
-→ enqueue. A refused request writes nothing.
+→ enqueue. A refused request writes nothing. The connection is not searched: its
+signing and routing fields come from each worker's cache of the active connections
+(``wave.api._webhook_ack_table``, cleared when they change).
 
 The signing scheme and its system parameters are described in
 ``models/wave_webhook_engine.py``; the value limits and the optional time window
