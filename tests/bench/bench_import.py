@@ -101,10 +101,12 @@ def worker_seed(args):
         )
         # the incremental poll is not part of the measured import: off again
         connection.sync_inbound = False
-        # invoices per Wave page (and per baseline batch); a chunk is up to 4 pages
-        env["ir.config_parameter"].set_param(
-            "wave_accounting_integration.import_page_size", str(args.page_size)
-        )
+        # invoices per Wave page (and per baseline batch); a chunk is up to 4 pages;
+        # 0: the addon's default (--large without --page-size)
+        if args.page_size:
+            env["ir.config_parameter"].set_param(
+                "wave_accounting_integration.import_page_size", str(args.page_size)
+            )
         cr.commit()
         out = {
             "company_id": company.id,
@@ -397,6 +399,8 @@ def run_import(args, sandbox, seed, db, capacity, sample=None):
             "state": state,
             "capacity": capacity,
             "requests": counters.get("total"),
+            # the sandbox's own count per GraphQL operation name (outside the addon)
+            "requests_by_operation": counters.get("by_operation_name"),
             **db_checks(db),
         }
         jobs = (
@@ -693,7 +697,7 @@ def drive_large(args, sandbox, seed, seed_db, load_start, made):
             "invoices": invoices,
             "payments": figures["payments"],
             "segment": segment,
-            "page_size": args.page_size,
+            "page_size": args.page_size or "addon default",
             "chunk_jobs": figures["chunk_jobs"],
         },
         "import": figures,
@@ -759,9 +763,9 @@ def main():
     ap.add_argument(
         "--page-size",
         type=int,
-        default=100,
         help="invoices per Wave page and per baseline batch (a chunk is up to 4 pages; "
-        "smaller for small runs so that there are several chunks)",
+        "smaller for small runs so that there are several chunks); default 100, and "
+        "with --large the addon's own default (wave.historical.importer)",
     )
     ap.add_argument("--no-parity", dest="parity", action="store_false")
     ap.add_argument(
@@ -779,6 +783,8 @@ def main():
     ap.add_argument("--full", action="store_true", help="ignored (sizes are set above)")
     add_worker_args(ap)  # worker mode (internal)
     args = ap.parse_args()
+    if args.page_size is None:
+        args.page_size = 0 if args.large else 100
     if args.worker:
         {"seed": worker_seed, "dryrun": worker_dryrun, "baseline": worker_baseline}[args.worker](
             args

@@ -12,7 +12,9 @@ from the route itself).
 Steps, one small function each: read the body (size limit) → authenticate (the
 signature, before anything of the body is parsed) → parse (JSON) → validate
 (types, lengths, characters, optional time window) → record (one row per event)
-→ enqueue. A refused request writes nothing.
+→ enqueue. A refused request writes nothing. The connection is not searched: its
+signing and routing fields come from each worker's cache of the active connections
+(``wave.api._webhook_ack_table``, cleared when they change).
 
 The signing scheme and its system parameters are described in
 ``models/wave_webhook_engine.py``; the value limits and the optional time window
@@ -40,19 +42,6 @@ _logger = logging.getLogger(__name__)
 UNAUTHORIZED = "invalid signature"
 # Database ids are PostgreSQL integers: a larger id from the URL is unknown.
 MAX_CONNECTION_ID = 2**31 - 1
-# The connection fields the acknowledgement reads: signature check (secrets),
-# routing (business, company) and whether estimate events are taken.
-ACK_CONNECTION_FIELDS = [
-    "business_id",
-    "company_id",
-    "webhook_secret",
-    "webhook_secret_previous",
-    "webhook_secret_previous_until",
-    "sync_inbound",
-    "sync_estimates",
-    "auth_method",
-    "granted_scopes",
-]
 
 
 def _reject_constant(value):
@@ -117,11 +106,8 @@ class WaveWebhookController(http.Controller):
         connection = request.env["wave.api"]
         if 0 < connection_id <= MAX_CONNECTION_ID:
             # sudo: the connection is read to verify the signature and route the event,
-            # nothing else. One query (active ones only), reading just what the
-            # acknowledgement uses.
-            connection = connection.sudo().search_fetch(
-                [("id", "=", connection_id)], ACK_CONNECTION_FIELDS, limit=1
-            )
+            # nothing else: from each worker's cache of the active connections, no query.
+            connection = connection.sudo()._webhook_ack_connection(connection_id)
         if connection:
             valid = connection._webhook_check_signature(body, signature, algorithm)
         else:

@@ -66,11 +66,14 @@ INVOICE_PAYMENTS_SELECTION = f"id payments {{ {PAYMENT_NODE_SELECTION} }}"
 # an explicit ``isArchived: null`` lists archived and active ones alike, so an account
 # archived after it was mapped shows archived in the map, and archived products and
 # taxes are seen.
+ACCOUNTS_FIELD = (
+    "accounts(isArchived: null, page: $page, pageSize: $pageSize) {"
+    " pageInfo { currentPage totalPages totalCount }"
+    f" edges {{ node {{ {ACCOUNT_NODE_SELECTION} }} }} }}"
+)
 ACCOUNTS_QUERY = (
     "query WaveAccounts($businessId: ID!, $page: Int!, $pageSize: Int!) {"
-    " business(id: $businessId) { accounts(isArchived: null, page: $page, pageSize: $pageSize) {"
-    " pageInfo { currentPage totalPages totalCount }"
-    f" edges {{ node {{ {ACCOUNT_NODE_SELECTION} }} }} }} }} }}"
+    f" business(id: $businessId) {{ {ACCOUNTS_FIELD} }} }}"
 )
 # The estimates dated within a period, oldest created first (historical import).
 ESTIMATES_BY_DATE_QUERY = (
@@ -185,10 +188,11 @@ query WaveGoLiveInvoices($businessId: ID!, $start: Date!, $end: Date!,
 """
 
 
-def invoice_counts_query(periods):
-    """One request counting the invoices of ``periods`` date ranges (``$s<i>``, ``$e<i>``).
-
-    The historical-import wizard plans its chunks with it (``m<i>`` aliases).
+def import_plan_query(periods):
+    """One request for the start of a historical import: the first page of the chart of
+    accounts (``$page``, ``$pageSize``) and the number of invoices of ``periods`` date
+    ranges (``$s<i>``, ``$e<i>``, ``m<i>`` aliases), with which the wizard plans its
+    chunks. Two requests of every run made one.
     """
     declarations = ", ".join(f"$s{i}: Date!, $e{i}: Date!" for i in range(periods))
     selections = " ".join(
@@ -197,6 +201,6 @@ def invoice_counts_query(periods):
         for i in range(periods)
     )
     return (
-        f"query WaveInvoiceCounts($businessId: ID!, {declarations}) "
-        f"{{ business(id: $businessId) {{ {selections} }} }}"
+        f"query WaveImportPlan($businessId: ID!, $page: Int!, $pageSize: Int!, {declarations}) "
+        f"{{ business(id: $businessId) {{ {ACCOUNTS_FIELD} {selections} }} }}"
     )

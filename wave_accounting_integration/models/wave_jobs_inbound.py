@@ -243,9 +243,16 @@ class WaveWebhookEvent(models.Model):
         job reads the invoice's current state from Wave whatever event triggered it."""
         # As the superuser (OdooBot): the job, and the chatter notes it writes on the
         # invoice, are the integration's, not the public user's of the webhook route.
+        # In the event's company (allowed_company_ids, kept with the job): the job works
+        # on that company's books, and the enqueue needs no read of the user's company.
+        # tracking_disable (not kept with the job): the queue.job row is created without
+        # the chatter's follower and tracking work, which it does not use.
         for event in self.with_user(SUPERUSER_ID):
+            company_id = event.company_id.id
             job = (
-                event.with_context(company_id=event.company_id.id)
+                event.with_context(
+                    company_id=company_id, allowed_company_ids=[company_id], tracking_disable=True
+                )
                 .with_delay(
                     channel="root.wave.webhook",
                     priority=5,

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import logging
 
-from odoo import fields, models
+from odoo import api, fields, models, tools
 
 _logger = logging.getLogger(__name__)
 
@@ -36,6 +36,22 @@ DEFAULT_HEADER = "X-Wave-Signature"
 DEFAULT_ALGORITHM = "sha256"
 DEFAULT_MAX_BODY = 1024 * 1024
 ALGORITHMS = ("sha256", "sha384", "sha512", "sha1")
+# The connection fields the acknowledgement reads: signature check (secrets), routing
+# (business, company) and whether estimate events are taken.
+ACK_CONNECTION_FIELDS = (
+    "business_id",
+    "company_id",
+    "webhook_secret",
+    "webhook_secret_previous",
+    "webhook_secret_previous_until",
+    "sync_inbound",
+    "sync_estimates",
+    "auth_method",
+    "granted_scopes",
+)
+# Writing one of these changes what the acknowledgement must see (``active``: archived
+# connections are refused).
+ACK_CACHE_FIELDS = frozenset(ACK_CONNECTION_FIELDS) | {"active"}
 
 # Events that change an invoice (or its payments): the job re-reads the invoice.
 INVOICE_EVENTS = frozenset(
@@ -72,6 +88,61 @@ ESTIMATE_EVENTS = frozenset(
 
 class WaveApi(models.Model):
     _inherit = "wave.api"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        connections = super().create(vals_list)
+        self.env.registry.clear_cache()  # _webhook_ack_table
+        return connections
+
+    def write(self, vals):
+        result = super().write(vals)
+        if ACK_CACHE_FIELDS.intersection(vals):
+            self.env.registry.clear_cache()  # _webhook_ack_table
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _webhook_ack_table
+        return result
+
+    @api.model
+    @tools.ormcache()
+    def _webhook_ack_table(self):
+        """``{connection id: ((field, value), ...)}`` of every active connection: what the
+        webhook acknowledgement reads (``ACK_CONNECTION_FIELDS``), so that a delivery
+        costs no search of its connection.
+
+        One entry for all connections, in each worker's registry cache: a known and an
+        unknown id from the URL cost the same look-up in it, and no URL adds an entry.
+        Cleared in every worker (Odoo's cache signalling) when a connection is created,
+        deleted, archived or one of these fields is written (``write``); the companies
+        are the connections' own, and a rotated secret's end of validity
+        (``webhook_secret_previous_until``) is compared with the clock at each request.
+        """
+        # sudo: the acknowledgement runs as the public user; the secrets leave this
+        # method only for _webhook_ack_connection, to be compared in
+        # _webhook_check_signature. Every company's connections: the URL names one.
+        connections = self.sudo().search_fetch([], ACK_CONNECTION_FIELDS, order="id")
+        return {
+            connection.id: tuple(
+                (name, connection._fields[name].convert_to_write(connection[name], connection))
+                for name in ACK_CONNECTION_FIELDS
+            )
+            for connection in connections
+        }
+
+    @api.model
+    def _webhook_ack_connection(self, connection_id):
+        """The active connection ``connection_id`` with what the acknowledgement reads
+        already in its cache (``_webhook_ack_table``), else an empty recordset."""
+        values = self._webhook_ack_table().get(connection_id)
+        if values is None:
+            return self.browse()
+        # sudo: as _webhook_ack_table; this recordset serves the acknowledgement only.
+        connection = self.sudo().browse(connection_id)
+        connection._update_cache(dict(values), validate=False)
+        return connection
 
     def _webhook_settings(self):
         """``(header name, algorithm, max body size)`` from the system parameters."""

@@ -339,4 +339,18 @@ class WaveWebhookEvent(models.Model):
         event_id_db, inserted = self.env.cr.fetchone()
         event = self.browse(event_id_db)
         event.invalidate_recordset()
+        if inserted:
+            # the row as just inserted: the enqueue reads these without a SELECT again
+            event._update_cache(
+                {
+                    "connection_id": connection.id,
+                    "company_id": connection.company_id.id,
+                    "event_id": event_id,
+                    "event_type": event_type,
+                    "wave_invoice_id": invoice_id,
+                    "wave_estimate_id": estimate_id,
+                    "state": state,
+                },
+                validate=False,
+            )
         return event, inserted

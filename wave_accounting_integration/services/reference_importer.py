@@ -13,7 +13,9 @@ import hashlib
 from odoo import api, fields, models
 
 from ..graphql.inbound import ACCOUNTS_QUERY
+from ..lib.answers import is_last_page
 from ..lib.dates import parse_wave_datetime
+from ..lib.graphql import connection_nodes
 from ..lib.wave_versions import is_newer_wave_version
 from ..mappers.reference_inbound import (
     ACCOUNT_CODE_PREFIX,
@@ -46,21 +48,32 @@ class WaveReferenceImporter(models.AbstractModel):
     # Chart of accounts
     # ------------------------------------------------------------------
     @api.model
-    def _sync_accounts(self, connection, job=None):
+    def _sync_accounts(self, connection, job=None, first_page=None):
         """List Wave's chart of accounts and update ``wave.account.map``.
+
+        ``first_page``: the answer's ``accounts`` connection of page 1 (of
+        ``ACCOUNTS_PAGE_SIZE``) when another request read it already (the historical
+        import's plan, ``import_plan_query``); the listing goes on from page 2 if
+        Wave has more.
 
         Returns the number of maps created or changed. Nothing is written when
         no account's ``sequence`` changed since the last listing.
         """
-        client = connection._get_client(priority="bulk")
-        nodes = list(
-            client.iterate(
+        nodes, start_page = [], 1
+        if first_page is not None:
+            nodes = connection_nodes(first_page)
+            start_page = 2
+            if is_last_page(first_page.get("pageInfo") or {}, 1, len(nodes)):
+                start_page = None
+        if start_page:
+            client = connection._get_client(priority="bulk")
+            nodes += client.iterate(
                 ACCOUNTS_QUERY,
                 {"businessId": connection.business_id},
                 "business.accounts",
                 page_size=ACCOUNTS_PAGE_SIZE,
+                start_page=start_page,
             )
-        )
         if job:
             job.requests_count += max(1, -(-len(nodes) // ACCOUNTS_PAGE_SIZE))
         cursor = self.env["wave.import.cursor"]._get(connection, "accounts")

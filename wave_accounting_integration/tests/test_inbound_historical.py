@@ -211,6 +211,51 @@ class TestInboundHistorical(WaveSandboxCommon):
             elapsed,
         )
 
+    def test_requests_per_invoice(self):
+        """The whole historical import, payments included, costs at most 0.03 Wave
+        requests per invoice (issue 18's target), at the default page size, counted by
+        the sandbox (not by the addon): one request plans the run (the chart of
+        accounts with the month counts), then each page one request (its payments
+        with the next page's invoices) and each chunk its first listing."""
+        self.env.ref("base.EUR").active = True
+        self.env.ref("base.CAD").active = True
+        self.connection.import_draft_invoices = True
+        # invoices and their payments: a chunk's estimates are listed after its last page
+        self.connection.sync_estimates = False
+        wave_invoices = [inv for inv in self.wave_us.invoices if not inv.deleted]
+        paid = [inv for inv in wave_invoices if inv.paid_minor and inv.status != "DRAFT"]
+        self.assertTrue(paid)
+        dates = [inv.invoice_date for inv in wave_invoices]
+        wizard = self.env["wave.historical.import"].create(
+            {"connection_id": self.connection.id, "date_from": min(dates), "date_to": max(dates)}
+        )
+        self.sandbox_admin("POST", "/sandbox/counters/reset")
+
+        action = wizard.with_context(queue_job__no_delay=False).action_import()
+        chunks = self.env["wave.sync.job"].browse(action["res_id"]).child_ids
+        for chunk in chunks:
+            self.assertTrue(chunk._job_import_chunk())
+
+        counters = self.sandbox_admin("GET", "/sandbox/counters")
+        by_name = counters["by_operation_name"]
+        moves = self.env["account.move"].search(
+            [
+                ("wave_id", "in", [inv.id for inv in wave_invoices]),
+                ("company_id", "=", self.connection.company_id.id),
+            ]
+        )
+        self.assertEqual(len(moves), len(wave_invoices))
+        self.assertTrue(self._assert_payments_once(wave_invoices, moves))
+        per_invoice = counters["total"] / len(moves)
+        _logger.info(
+            "historical import: %s invoices, %s Wave requests (%.4f per invoice): %s",
+            len(moves),
+            counters["total"],
+            per_invoice,
+            by_name,
+        )
+        self.assertLessEqual(per_invoice, 0.03, by_name)
+
     def test_payments_request_lists_the_next_page(self):
         """The request of a page's payments also lists the chunk's next page of invoices:
         a chunk whose pages all have payments to read costs one request per page plus

@@ -152,6 +152,55 @@ class TestWebhookRoute(WaveCommon, HttpCase):
         self.assertEqual(self.post(body, signature=sign(body, SECRET)).status_code, 401)
         self.assertEqual(len(self.events()), 2)
 
+    def test_connection_changes_apply_at_once(self):
+        """The acknowledgement reads its connection from each worker's cache, never a
+        stale one: a new secret, an archived or restored connection, another business,
+        a connection created or deleted are seen by the very next delivery."""
+        connection = self.connection.sudo()
+        self.assertEqual(self.post(self.event_body()).status_code, 202)  # cached now
+        connection.webhook_secret = "rotated-SECRET"
+        body = self.event_body()
+        self.assertEqual(self.post(body).status_code, 401, "the old secret, replaced")
+        self.assertEqual(self.post(body, sign(body, "rotated-SECRET")).status_code, 202)
+        connection.action_archive()
+        body = self.event_body()
+        self.assertEqual(self.post(body, sign(body, "rotated-SECRET")).status_code, 401)
+        connection.action_unarchive()
+        body = self.event_body()
+        self.assertEqual(self.post(body, sign(body, "rotated-SECRET")).status_code, 202)
+        connection.business_id = "QnVzaW5lc3M6b3RoZXI="
+        body = self.event_body()
+        response = self.post(body, sign(body, "rotated-SECRET"))
+        self.assertEqual(response.json(), {"status": "ignored"}, "another business now")
+
+        # a connection of another company, made after the cache was filled
+        company = self.env["res.company"].create({"name": "Webhook second company"})
+        other = (
+            self.env["wave.api"]
+            .sudo()
+            .create(
+                {
+                    "name": "Wave second",
+                    "company_id": company.id,
+                    "webhook_secret": "second-SECRET",
+                    "business_id": "QnVzaW5lc3M6c2Vjb25k",
+                }
+            )
+        )
+        url = f"/wave/webhook/{other.id}"
+        body = self.event_body(business_id=other.business_id)
+        response = self.post(body, sign(body, "second-SECRET"), url=url)
+        self.assertEqual(response.status_code, 202)
+        self.env.invalidate_all()
+        event = self.env["wave.webhook.event"].sudo().search([("connection_id", "=", other.id)])
+        self.assertEqual(event.company_id, company)
+        self.assertEqual(
+            self.jobs().filtered(lambda j: j.company_id == company).uuid, event.queue_job_uuid
+        )
+        other.unlink()
+        body = self.event_body(business_id="QnVzaW5lc3M6c2Vjb25k")
+        self.assertEqual(self.post(body, sign(body, "second-SECRET"), url=url).status_code, 401)
+
     def test_oversize_body_refused(self):
         self.env["ir.config_parameter"].sudo().set_param(
             "wave_accounting_integration.webhook_max_body_size", "2048"

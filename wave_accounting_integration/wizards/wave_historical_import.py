@@ -6,8 +6,9 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..graphql.inbound import invoice_counts_query
+from ..graphql.inbound import import_plan_query
 from ..lib import WaveError
+from ..services.reference_importer import ACCOUNTS_PAGE_SIZE
 
 # months are merged into chunks of up to this many pages (fewer, fuller pages)
 CHUNK_PAGES = 4
@@ -55,33 +56,42 @@ class WaveHistoricalImport(models.TransientModel):
             start = end + relativedelta(days=1)
         return chunks
 
-    def _month_counts(self, months):
-        """Number of Wave invoices of each month, in ONE aliased request."""
+    def _read_plan(self, months):
+        """ONE request for the start of the import: the first page of Wave's chart of
+        accounts and the number of Wave invoices of each month.
+
+        Returns ``(accounts, counts)``: the ``accounts`` connection of that page (for
+        ``wave.reference.importer._sync_accounts``) and one count per month.
+        """
         connection = self.connection_id
-        variables = {"businessId": connection.business_id}
+        variables = {
+            "businessId": connection.business_id,
+            "page": 1,
+            "pageSize": ACCOUNTS_PAGE_SIZE,
+        }
         for i, (start, end) in enumerate(months):
             variables[f"s{i}"] = fields.Date.to_string(start)
             variables[f"e{i}"] = fields.Date.to_string(end)
         data = connection._get_client(priority="interactive").execute(
-            invoice_counts_query(len(months)), variables
+            import_plan_query(len(months)), variables
         )
         business = data.get("business") or {}
-        return [
+        counts = [
             ((business.get(f"m{i}") or {}).get("pageInfo") or {}).get("totalCount") or 0
             for i in range(len(months))
         ]
+        return business.get("accounts") or {}, counts
 
-    def _plan_chunks(self):
-        """Consecutive months merged into chunks of up to ``CHUNK_PAGES`` pages of invoices.
+    def _plan_chunks(self, months, counts):
+        """Consecutive ``months`` merged into chunks of up to ``CHUNK_PAGES`` pages of
+        invoices (``counts``: Wave's invoices of each month).
 
         Sparse history would otherwise cost two requests per month (its page
         and its payments) for a handful of invoices. A month is never split,
         the chunks cover the whole range, and a range without any invoice is
         one chunk.
         """
-        months = self._chunks()
         target = CHUNK_PAGES * self.env["wave.historical.importer"]._page_size()
-        counts = self._month_counts(months)
         chunks, current, size = [], None, 0
         for (start, end), count in zip(months, counts, strict=True):
             if current and size and size + count > target:
@@ -155,9 +165,12 @@ class WaveHistoricalImport(models.TransientModel):
         connection._wave_check_admin()
         if not connection._is_ready():
             raise UserError(_("Connect %s to Wave first.", connection.name))
-        # the chart of accounts first: its first listing maps the obvious accounts
+        # the chart of accounts first: its first listing maps the obvious accounts; its
+        # first page comes with the invoice counts that plan the chunks
+        months = self._chunks()
         try:
-            self.env["wave.reference.importer"]._sync_accounts(connection)
+            accounts, counts = self._read_plan(months)
+            self.env["wave.reference.importer"]._sync_accounts(connection, first_page=accounts)
         except WaveError as error:
             # Wave unreachable or the token refused: a plain message, not a crash.
             raise UserError(error.message) from None
@@ -190,7 +203,7 @@ class WaveHistoricalImport(models.TransientModel):
                     "date_from": start,
                     "date_to": end,
                 }
-                for start, end in self._plan_chunks()
+                for start, end in self._plan_chunks(months, counts)
             ]
         )
         parent._mark_running()
