@@ -19,16 +19,18 @@ WAVE_CHANNEL_PREFIX = "root.wave"
 CHART_DAYS = 30
 
 # Seconds from the change in Wave to the creation of the imported move (moves
-# created by a historical import are left out: see the audit log's source).
+# created by a historical import or by the first listing of a poll are left out:
+# see the audit log's source).
 LATENCY_SUBQUERY = """
     SELECT GREATEST(0, EXTRACT(EPOCH FROM (create_date - wave_modified_at))) AS lat
       FROM account_move
      WHERE company_id = %s AND wave_origin = 'wave' AND wave_modified_at IS NOT NULL
-       -- A historical import brings old records: their age is not a sync delay.
+       -- A historical import or a first listing brings old records: their age is not
+       -- a sync delay.
        AND NOT EXISTS (
            SELECT 1 FROM wave_audit_log h
             WHERE h.res_model = 'account.move' AND h.res_id = account_move.id
-              AND h.source = 'historical_import'
+              AND h.source IN ('historical_import', 'first_listing')
        )
 """
 

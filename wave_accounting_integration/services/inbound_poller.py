@@ -41,6 +41,9 @@ POLL_ORDER = (
     "estimates",
 )
 
+#: Audit source of the records of a first listing (no earlier poll of the entity).
+FIRST_LISTING_SOURCE = "first_listing"
+
 
 class WaveInboundPoller(models.AbstractModel):
     _name = "wave.inbound.poller"
@@ -134,19 +137,23 @@ class WaveInboundPoller(models.AbstractModel):
                 if created and cursor.watermark and created > cursor.watermark:
                     walk["created_since"] += 1
             if fresh:
-                self._import_entity_nodes(connection, entity, fresh, job)
+                # The first listing brings the whole history: recorded as such (its
+                # records' age is not a sync delay, see wave.dashboard.stats).
+                source = job.trigger if cursor.last_poll else FIRST_LISTING_SOURCE
+                self._import_entity_nodes(connection, entity, fresh, job, source)
         return announced
 
     @api.model
-    def _import_entity_nodes(self, connection, entity, nodes, job):
+    def _import_entity_nodes(self, connection, entity, nodes, job, source=None):
+        source = source or job.trigger
         if entity == "estimates":
             self.env["wave.estimate.importer"]._import_nodes(
-                connection, nodes, source=job.trigger, job=job
+                connection, nodes, source=source, job=job
             )
             return
         if entity == "invoices":
             self.env["wave.invoice.importer"]._import_nodes(
-                connection, nodes, source=job.trigger, job=job
+                connection, nodes, source=source, job=job
             )
             return
         if entity in ("sales_taxes", "products"):

@@ -81,6 +81,31 @@ class TestInbound(WaveSandboxCommon):
         return float(invoice.total.value)
 
     # scenarios ---------------------------------------------------------------
+    def test_first_listing_is_no_sync_delay(self):
+        """The first poll lists Wave's whole history: its records are audited as the first
+        listing and left out of the dashboard's latency; later changes count."""
+        Stats = self.env["wave.dashboard.stats"]
+        before = Stats._latency_stats(self.connection)["count"]
+        old = self.wave_invoice([self.item()])
+        self.poll()
+        self.assertEqual(self._create_source(self.move_of(old)), "first_listing")
+        self.assertEqual(Stats._latency_stats(self.connection)["count"], before)
+        new = self.wave_invoice([self.item(qty=2)])
+        self.poll()
+        self.assertEqual(self._create_source(self.move_of(new)), "manual")
+        self.assertEqual(Stats._latency_stats(self.connection)["count"], before + 1)
+
+    def _create_source(self, move):
+        self.assertTrue(move)
+        log = self.env["wave.audit.log"].search(
+            [
+                ("res_model", "=", "account.move"),
+                ("res_id", "=", move.id),
+                ("action", "=", "create"),
+            ]
+        )
+        return log.source
+
     def test_poll_new_changed_deleted(self):
         saved = self.wave_invoice([self.item(qty=2), self.item(qty=3, price="10.05")])
         draft = self.wave_invoice([self.item()], status="DRAFT")
