@@ -61,6 +61,9 @@ from .e2e import (
 )
 
 MODULE = "wave_accounting_integration"
+# Seconds after a 429 during which another request of the client may still arrive: it
+# was on its way (its budget taken) before the client read the 429.
+IN_FLIGHT = 1.0
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Size:
     burst_every: float  # seconds between bursts of 429
     webhook_changes: int  # Wave changes (payments) made while webhooks misbehave
     job_timeout: float
+    fault_window: float  # at most this long, the faults stay on for the export's retries
 
 
 SIZES = {
@@ -89,6 +93,7 @@ SIZES = {
         burst_every=6,
         webhook_changes=6,
         job_timeout=600,
+        fault_window=240,
     ),
     "full": Size(
         invoices=2000,
@@ -101,6 +106,7 @@ SIZES = {
         burst_every=30,
         webhook_changes=50,
         job_timeout=7200,
+        fault_window=1800,
     ),
 }
 
@@ -126,6 +132,16 @@ MUTATIONS = (
     "moneyTransactionCreate",
     "moneyTransactionsCreate",
 )
+# The creations whose lost answers every drop scenario must show, by the sandbox's log
+# (a money transaction is created alone or in a batch: either name counts for it).
+CREATIONS = {
+    "customer": ("customerCreate",),
+    "product": ("productCreate",),
+    "invoice": ("invoiceCreate",),
+    "payment": ("invoicePaymentCreateManual",),
+    "money transaction": ("moneyTransactionCreate", "moneyTransactionsCreate"),
+}
+CREATIONS_DROPPED = tuple(name for names in CREATIONS.values() for name in names)
 
 
 @dataclass
@@ -154,8 +170,16 @@ def fault_catalogue(size_name):
     timeout_rate = 0.05 if size_name == "full" else 0.2
     five_xx = {"kind": "http_error", "operation": "*", "rate": five_xx_rate, "status": 503}
     timeouts = {"kind": "hang", "operation": "*", "rate": timeout_rate, "delay": 6}
-    drops = [{"kind": "drop_after", "operation": name, "rate": drop_rate} for name in MUTATIONS]
+    # The first answer to each creation (customer, product, invoice, payment, money
+    # transaction) is dropped for sure, then the rate: at CI size a creation is sent
+    # once or twice only, and "fired" must be proven on each of them, not left to chance.
+    drops = [
+        *({"kind": "drop_after", "operation": name, "count": 1} for name in CREATIONS_DROPPED),
+        *({"kind": "drop_after", "operation": name, "rate": drop_rate} for name in MUTATIONS),
+    ]
     slow = {"kind": "slow", "operation": "*", "rate": 0.3, "delay": 2}
+    # In "all" the first invoice creation also meets a 503 (before its drop).
+    five_xx_on_create = {"kind": "http_error", "operation": "invoiceCreate", "count": 1}
     faults = [
         Fault("none", "no fault (reference)"),
         Fault("5xx", f"5xx on {five_xx_rate:.0%} of requests", sandbox=[five_xx]),
@@ -174,7 +198,7 @@ def fault_catalogue(size_name):
             "all combined",
             # drops first: the sandbox fires the first matching fault, and 5xx and
             # hangs on every operation would otherwise leave the mutations few drops
-            sandbox=[*drops, five_xx, timeouts, slow],
+            sandbox=[five_xx_on_create, *drops, five_xx, timeouts, slow],
             token_expiry=True,
             bursts=True,
             revoke=True,
@@ -314,17 +338,22 @@ class Scenario:
                 lambda: sandbox.admin("POST", "/sandbox/tokens/expire", {"all": True}),
             )
         if fault.bursts:
-            self._tick(
-                self.size.burst_every,
-                lambda: sandbox.admin(
-                    "POST",
-                    "/sandbox/faults",
-                    {"kind": "rate_limit", "operation": "*", "count": 4, "retry_after": 2},
-                ),
-            )
+            self._tick(self.size.burst_every, self._burst)
         if fault.webhooks:
             sandbox.admin("POST", "/sandbox/webhooks/duplicate", {"next": 1000})
             sandbox.admin("POST", "/sandbox/webhooks/out-of-order", {"next": 4})
+
+    def _burst(self):
+        """Four 429s for the next requests, unless the last burst is not used up: bursts
+        never pile up faster than Odoo's requests (each 429 closes its budget for the
+        Retry-After) meet them, which would answer every request 429."""
+        listed = self.sandbox.admin("GET", "/sandbox/faults")["faults"]
+        if not any(f["kind"] == "rate_limit" and f["remaining"] for f in listed):
+            self.sandbox.admin(
+                "POST",
+                "/sandbox/faults",
+                {"kind": "rate_limit", "operation": "*", "count": 4, "retry_after": 2},
+            )
 
     def _tick(self, period, action):
         ticker = Ticker(period, action)
@@ -641,6 +670,9 @@ class Scenario:
             ids = rpc("account.move", "create", invoices[start : start + 50])
             rpc("account.move", "action_post", ids)
             self.export_ids += ids
+        # Half of them paid at once: customer payments exported as Wave invoice payments.
+        self.paid_ids = self.export_ids[: max(1, len(self.export_ids) // 2)]
+        self._pay(self.paid_ids, bank_journal, today)
         vendors = rpc(
             "res.partner",
             "create",
@@ -671,20 +703,50 @@ class Scenario:
         for start in range(0, len(bills), 50):
             ids = rpc("account.move", "create", bills[start : start + 50])
             rpc("account.move", "action_post", ids)
-            wizard = rpc(
-                "account.payment.register",
-                "create",
-                {"journal_id": bank_journal, "payment_date": today},
-                context={"active_model": "account.move", "active_ids": ids},
-            )
-            rpc(
-                "account.payment.register",
-                "action_create_payments",
-                [wizard],
-                context={"active_model": "account.move", "active_ids": ids},
-            )
+            self._pay(ids, bank_journal, today)
             self.bill_ids += ids
-        wait_for_jobs(self.rpc, self.size.job_timeout)
+        self._wait_export()
+
+    def _pay(self, move_ids, journal_id, date):
+        """The accountant registers the payment of ``move_ids`` (one payment each)."""
+        context = {"active_model": "account.move", "active_ids": move_ids}
+        wizard = self.rpc(
+            "account.payment.register",
+            "create",
+            {"journal_id": journal_id, "payment_date": date},
+            context=context,
+        )
+        self.rpc("account.payment.register", "action_create_payments", [wizard], context=context)
+
+    def _wait_export(self):
+        """Wait for the export; with dropped answers in the scenario, under the faults.
+
+        Drops fire only on mutations, and the export's retries (a lost answer looked up,
+        a 503 or 429 postponed) would otherwise send them after the fault window: the
+        faults stay on until no export job is left, postponed ones included, which are
+        run now (the job list's "Run now") so that their retries meet the faults too.
+        """
+        if not any(spec["kind"] == "drop_after" for spec in self.fault.sandbox):
+            wait_for_jobs(self.rpc, self.size.job_timeout)
+            return
+        started = time.monotonic()
+        run_now = rounds = 0
+        done = False
+        while time.monotonic() - started < self.size.fault_window:
+            wait_for_jobs(self.rpc, self.size.job_timeout)
+            later = self.rpc("queue.job", "search", [("state", "=", "pending")])
+            if not later:
+                done = True
+                break
+            rounds += 1
+            run_now += len(later)
+            self.rpc("queue.job", "write", later, {"eta": False})
+        self.result["export_under_faults"] = {
+            "done": done,  # else the window closed with retries left to the recovery
+            "seconds": round(time.monotonic() - started, 1),
+            "rounds": rounds,
+            "postponed_run_now": run_now,
+        }
 
     # -- 3. recovery ---------------------------------------------------------
     def _recover(self):
@@ -854,6 +916,7 @@ class Scenario:
             "imported": len(self.wave_invoices_before),
             "exported_invoices": len(self.export_ids),
             "bills_paid": len(self.bill_ids),
+            "invoices_paid": len(self.paid_ids),
             "wave_invoices_at_end": len(wave_invoices),
         }
         # Quarantine and logs: every failure visible.
@@ -891,6 +954,51 @@ class Scenario:
         result["refreshes_seen_by_wave"] = sum(1 for e in refreshes if e["status"] < 400)
         if self.fault.webhooks:
             result["webhooks"] = self._webhook_evidence()
+        if self.fault.bursts:
+            result["retry_after"] = self._retry_after_evidence()
+
+    def _retry_after_evidence(self):
+        """From the sandbox's journal: after each 429 answered to Odoo's OAuth client, did
+        any request of that client arrive before the 429's ``Retry-After`` elapsed?
+
+        The same request sent again (same body) must wait the whole ``Retry-After``;
+        another request of the client may have been on its way when the 429 was answered
+        (another job, the budget not closed yet): it counts as early when it arrived more
+        than ``IN_FLIGHT`` seconds after the 429, as the closed budget keeps it back.
+        """
+        requests_ = sorted(
+            (
+                e
+                for e in self._journal(0)
+                if e["kind"] == "graphql" and e.get("client") == OAUTH_CLIENT[0]
+            ),
+            key=lambda e: e["arrived"],
+        )
+        limited = [e for e in requests_ if e["status"] == 429]
+        same_early, others_early, in_flight, waits = [], [], 0, []
+        for hit in limited:
+            until = hit["t"] + hit["retry_after"]
+            for entry in requests_:
+                if entry is hit or not hit["t"] < entry["arrived"] < until:
+                    continue
+                gap = round(entry["arrived"] - hit["t"], 3)
+                if entry["body"] == hit["body"]:
+                    same_early.append(gap)
+                elif gap > IN_FLIGHT:
+                    others_early.append(gap)
+                else:
+                    in_flight += 1
+            again = [e for e in requests_ if e["body"] == hit["body"] and e["arrived"] > hit["t"]]
+            if again:
+                waits.append(round(again[0]["arrived"] - hit["t"], 2))
+        return {
+            "rate_limited": len(limited),
+            "retry_after": sorted({e["retry_after"] for e in limited}),
+            "sent_again_before_retry_after": same_early,
+            "others_before_retry_after": others_early,
+            "others_in_flight": in_flight,
+            "shortest_wait_before_sent_again": min(waits) if waits else None,
+        }
 
     def _webhook_evidence(self):
         """What the sandbox's sender posted to Odoo's /wave/webhook and what Odoo
@@ -979,7 +1087,7 @@ class WebhookLoad(Scenario):
         self.result["load"] = self._fire()
         self.result["import_running_during_load"] = self._import_was_running
         wait_for_jobs(self.rpc, self.size.job_timeout)
-        self.export_ids, self.bill_ids = [], []
+        self.export_ids, self.bill_ids, self.paid_ids = [], [], []
         self._recover()
         self._check()
         self._check_events()
