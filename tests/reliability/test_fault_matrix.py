@@ -60,6 +60,7 @@ def test_fault(fault, tmp_path):
     assert result["duplicates"] == 0, result["duplicates_detail"]
     assert result["lost"] == 0, result["lost_detail"]
     assert result["quarantined"] == 0, summary
+    assert not result["needs_confirmation_left"], result["needs_confirmation_left"]
     assert result["jobs"].get("failed", 0) == 0, result["jobs"]
     # Every injected fault kind fired, by the sandbox's fault log (each kind on its
     # own: in "all", slow answers alone must not stand for 5xx or timeouts).
