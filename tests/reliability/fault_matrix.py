@@ -461,7 +461,7 @@ class Scenario:
             "create",
             {"connection_id": self.connection_id, "date_from": min(dates), "date_to": max(dates)},
         )
-        action = rpc("wave.historical.import", "action_import", [wizard])
+        action = rpc.click("wave.historical.import", "action_import", [wizard])
         self.import_job_id = action["res_id"]
         return self.import_job_id
 
@@ -557,7 +557,7 @@ class Scenario:
                 break
             if time.monotonic() > poll_at:
                 # Nothing talked to Wave since the revocation: the hourly poll would.
-                self.rpc("wave.api", "action_poll_now", [self.connection_id])
+                self.rpc.click("wave.api", "action_poll_now", [self.connection_id])
                 poll_at = deadline
             time.sleep(0.5)
         # The administrators were told (activity on the connection).
@@ -655,7 +655,8 @@ class Scenario:
             ],
         )
         service = rpc("product.product", "create", {"name": "E2E Service", "list_price": 50})
-        partner_ids = [c["id"] for c in customers] + new_customers
+        # New customers first: the export creates them in Wave (customerCreate).
+        partner_ids = new_customers + [c["id"] for c in customers]
         invoices = []
         for i in range(size.export_invoices):
             lines = [
@@ -801,13 +802,13 @@ class Scenario:
             )
             if interrupted:
                 recovery["imports_resumed"] += len(interrupted)
-                rpc("wave.sync.job", "action_resume", interrupted)
+                rpc.click("wave.sync.job", "action_resume", interrupted)
             unknown = self._resolve_needs_confirmation(recovery)
             wait_for_jobs(rpc, self.size.job_timeout)
             if not (failed or later or interrupted or unknown):
                 break
         # The hourly poll, once: what webhooks or the import could not bring.
-        rpc("wave.api", "action_poll_now", [self.connection_id])
+        rpc.click("wave.api", "action_poll_now", [self.connection_id])
         wait_for_jobs(rpc, self.size.job_timeout, include_postponed=True)
         self.result["recovery"] = dict(recovery)
         self.result["failed_jobs"] = dict(failed_jobs)
