@@ -358,18 +358,26 @@ class Scenario:
                 lambda: sandbox.admin("POST", "/sandbox/tokens/expire", {"all": True}),
             )
         if fault.bursts:
+            self._burst_spent_at = None
             self._burst()
-            self._tick(self.size.burst_every, self._burst)
+            self._tick(1, self._burst)
         if fault.webhooks:
             sandbox.admin("POST", "/sandbox/webhooks/duplicate", {"next": 1000})
             sandbox.admin("POST", "/sandbox/webhooks/out-of-order", {"next": 4})
 
     def _burst(self):
-        """429s for the next requests, unless the last burst is not used up: bursts never
-        pile up faster than Odoo's requests meet them (each 429 closes its budget for the
-        Retry-After and more), which would answer every request 429."""
+        """429s for the next requests, ``burst_every`` seconds after the last burst was
+        used up: bursts never come faster than Odoo's requests meet them (each 429 closes
+        its budget for the Retry-After and more), which would answer every request 429."""
         listed = self.sandbox.admin("GET", "/sandbox/faults")["faults"]
-        if not any(f["kind"] == "rate_limit" and f["remaining"] for f in listed):
+        bursts = [f for f in listed if f["kind"] == "rate_limit"]
+        if any(f["remaining"] for f in bursts):
+            return
+        now = time.monotonic()
+        if self._burst_spent_at is None and bursts:  # the last one was just used up
+            self._burst_spent_at = now
+        if self._burst_spent_at is None or now - self._burst_spent_at >= self.size.burst_every:
+            self._burst_spent_at = None
             self.sandbox.admin(
                 "POST",
                 "/sandbox/faults",
