@@ -76,10 +76,10 @@ class Size:
     years: int
     token_expiry_every: float  # seconds between forced expiries of the access token
     burst_every: float  # seconds between bursts of 429 (a burst once the last is used up)
-    burst_count: int  # 429s in a burst (each closes Odoo's budget for its Retry-After)
     webhook_changes: int  # Wave changes (payments) made while webhooks misbehave
     job_timeout: float
-    fault_window: float  # at most this long, the faults stay on for the export's retries
+    burst_count: int = 4  # 429s in a burst (each closes Odoo's budget for its Retry-After)
+    fault_window: float = 1800  # at most this long, the faults stay on for the export
 
 
 SIZES = {
