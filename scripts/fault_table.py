@@ -90,6 +90,19 @@ def evidence(row):
     drops = (row.get("fired_on_mutations") or {}).get("drop_after")
     if drops:
         parts.append(f"drops on {counts(drops)}")
+    errors = (row.get("fired_on_mutations") or {}).get("http_error")
+    if errors:
+        parts.append(f"5xx on {counts(errors)}")
+    if "retry_after" in row:
+        waited = row["retry_after"]
+        early = len(waited["sent_again_before_retry_after"]) + len(
+            waited["others_before_retry_after"]
+        )
+        parts.append(
+            f"{waited['rate_limited']} answered 429 (Retry-After "
+            f"{'/'.join(f'{s:g}' for s in waited['retry_after'])} s), {early} requests before "
+            f"it elapsed, sent again after {waited['shortest_wait_before_sent_again']} s at least"
+        )
     if not parts:
         parts = row.get("notes") or []
     return "; ".join(parts) or "-"

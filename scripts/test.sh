@@ -7,7 +7,8 @@ prepare_environment
 # WAVE_HTTP_PORT: the port of the test server (HttpCase), for runs side by side.
 write_odoo_conf "${WAVE_HTTP_PORT:-8069}"
 
-run_id="$(date +%s)_$$"
+# WAVE_DB_TAG: a word in the name of every database the run creates (runs side by side).
+run_id="${WAVE_DB_TAG:+${WAVE_DB_TAG}_}$(date +%s)_$$"
 export WAVE_BASE_DB="wave_base_$run_id"
 export WAVE_TEMPLATE_DB="wave_tpl_$run_id"
 export WAVE_TEST_DB="wave_test_$run_id"

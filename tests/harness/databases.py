@@ -45,6 +45,8 @@ class ScratchDatabase:
 
     def __init__(self, template, prefix="wave_scratch"):
         self.template = template
+        tag = os.environ.get("WAVE_DB_TAG")  # make test's, in every database's name
+        prefix = f"{prefix}_{tag}" if tag else prefix
         self.name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
     def __enter__(self):

@@ -15,6 +15,7 @@ shared test harness (:mod:`harness`); this module adds what the scenarios need:
 
 import datetime
 import json
+import re
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -136,6 +137,18 @@ class Rpc:
             f"/web/dataset/call_kw/{model}/{method}",
             {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
         )
+
+    def click(self, model, method, ids, attempts=5):
+        """A button, clicked again as a person would when Odoo answers that Wave's budget
+        is spent ("... retry in 13.0 s."): after the time it says."""
+        for attempt in range(attempts):
+            try:
+                return self(model, method, ids)
+            except RpcError as error:
+                wait = re.search(r"retry in ([0-9.]+) s", str(error))
+                if not wait or attempt == attempts - 1:
+                    raise
+                time.sleep(float(wait.group(1)) + 1)
 
     def search_read(self, model, domain, fields, **kwargs):
         return self(model, "search_read", domain, fields, **kwargs)

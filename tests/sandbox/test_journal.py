@@ -2,6 +2,8 @@
 
 import time
 
+from wave_sandbox import oauth
+
 Q = "query Who { user { id } }"
 
 
@@ -30,3 +32,27 @@ def test_journal_records_requests_per_token_and_grants(sandbox, api):
     assert [(g["key"], g["status"]) for g in grants] == [("nobody", refused.status_code)]
     later = api.admin("GET", f"journal?since={time.time() + 60}").json()["entries"]
     assert later == []
+
+
+def test_journal_times_arrivals_and_keeps_retry_after_client_and_body(sandbox, api):
+    """What the fault matrix reads to check that a client honoured a 429's Retry-After:
+    when each request arrived, the Retry-After of a 429, the OAuth client of the token
+    and a digest of the body (a request sent again has the same)."""
+    since = time.time()
+    oauth_token, _refresh = oauth.issue_token_pair(
+        sandbox.state, "client-a", sandbox.state.users[0].id, {"user:read"}, None, 600
+    )
+    api.admin("POST", "faults", json={"kind": "rate_limit", "count": 1, "retry_after": 3})
+    try:
+        assert api.post(Q, token=oauth_token).status_code == 429
+        before_second = time.time()
+        assert api.post(Q, token=oauth_token).status_code == 200
+        api.post("query Other { user { id } }")
+    finally:
+        api.admin("DELETE", "faults")
+    limited, again, other = api.admin("GET", f"journal?since={since}").json()["entries"]
+    assert (limited["status"], limited["retry_after"], limited["client"]) == (429, 3.0, "client-a")
+    assert "retry_after" not in again and again["client"] == "client-a"
+    assert "client" not in other  # a full-access token has no OAuth client
+    assert since <= limited["arrived"] <= limited["t"] < before_second <= again["arrived"]
+    assert limited["body"] == again["body"] != other["body"]

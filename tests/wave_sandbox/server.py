@@ -9,6 +9,7 @@ socket closed, every open connection shut down, the connection threads joined.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -81,13 +82,17 @@ class Counters:
         # time, so that a test counts requests per token per window on Wave's side.
         self.journal: list[dict] = []
 
-    def record(self, kind, key, status, refused=None):
+    def record(self, kind, key, status, refused=None, **facts):
         """Journal ``kind`` ("graphql" or "grant:<grant_type>") for ``key`` (a token);
         ``refused``: the error code of a GraphQL request refused with a 200 answer
-        (``UNAUTHENTICATED``: an unknown, expired or revoked token)."""
+        (``UNAUTHENTICATED``: an unknown, expired or revoked token). ``facts``: when the
+        request arrived (``arrived``, Unix time; ``t`` is when it was answered), the
+        OAuth client of its token (``client``), a digest of its body (``body``: a retry
+        sends the same) and the ``Retry-After`` of a 429 (``retry_after``, seconds)."""
         entry = {"t": time.time(), "kind": kind, "key": key, "status": status}
         if refused:
             entry["refused"] = refused
+        entry.update((name, value) for name, value in facts.items() if value is not None)
         with self.lock:
             self.journal.append(entry)
 
@@ -161,6 +166,7 @@ class SandboxApp:
         self.sandbox = sandbox
 
     def __call__(self, environ, start_response):
+        arrived = time.time()
         request = Request(environ)
         try:
             response = self.dispatch(request)
@@ -182,8 +188,16 @@ class SandboxApp:
         self.sandbox.counters.status(response.status_code)
         journal = request.environ.get("wave_sandbox.journal")
         if journal:
+            limited = response.status_code == 429
+            retry_after = response.headers.get("Retry-After") if limited else None
             self.sandbox.counters.record(
-                *journal, response.status_code, request.environ.get("wave_sandbox.refused")
+                *journal,
+                response.status_code,
+                request.environ.get("wave_sandbox.refused"),
+                arrived=arrived,
+                client=request.environ.get("wave_sandbox.client"),
+                body=request.environ.get("wave_sandbox.body"),
+                retry_after=float(retry_after) if retry_after else None,
             )
         return response(environ, start_response)
 
@@ -245,6 +259,8 @@ class SandboxApp:
                 label, roots = next(iter(prepared.roots.items()))
         sb.counters.add(token_str or "(none)", roots, label)
         request.environ["wave_sandbox.journal"] = ("graphql", token_str or "(none)")
+        request.environ["wave_sandbox.client"] = token.client_id if token else None
+        request.environ["wave_sandbox.body"] = hashlib.sha1(request.get_data()).hexdigest()[:16]
         if token is None or not token.valid(time.time()):
             request.environ["wave_sandbox.refused"] = "UNAUTHENTICATED"
             return json_response(

@@ -19,6 +19,7 @@ result is independent, and a lost response marks each of them unknown.
 import hashlib
 import json
 import logging
+import re
 
 from odoo import _, api, fields, models, sql_db
 from odoo.exceptions import AccessError
@@ -39,6 +40,9 @@ from ..models.wave_runtime import in_test_mode
 from .job_guard import JobRetryLater
 
 _logger = logging.getLogger(__name__)
+
+#: The ledger entry's external id in the memo of an exported payment ("INV/1 [<id>]").
+MEMO_MARKER = re.compile(r"\[([^\[\]\s]+)\]")
 
 MUTATION_CHUNK = 20
 LOOKUP_PAGE_SIZE = 100
@@ -190,26 +194,20 @@ class WaveOutboundLedgerService(models.AbstractModel):
         nodes = [node for node in nodes if node and node.get("id")]
         if not nodes:
             return set()
-        self.env["wave.outbound.ledger"].flush_model()
-        # Raw SQL: the same query runs on a second, fresh transaction (whose snapshot sees
-        # what the export committed after this one began), which has no ORM environment.
-        query = SQL(
-            """SELECT wave_id, request_summary->>%s, request_summary->>'customerId',
-                      CASE WHEN state IN ('sent', 'outcome_unknown')
-                           THEN request_summary->>'estimateId' END
-                 FROM wave_outbound_ledger
-                WHERE connection_id = %s AND kind = %s
-                  AND (state IN ('sent', 'outcome_unknown') OR wave_id = ANY(%s))""",
-            number_field,
-            connection.id,
-            kind,
-            [node["id"] for node in nodes],
+        rows = self._ledger_rows_now(
+            SQL(
+                """SELECT wave_id, request_summary->>%s, request_summary->>'customerId',
+                          CASE WHEN state IN ('sent', 'outcome_unknown')
+                               THEN request_summary->>'estimateId' END
+                     FROM wave_outbound_ledger
+                    WHERE connection_id = %s AND kind = %s
+                      AND (state IN ('sent', 'outcome_unknown') OR wave_id = ANY(%s))""",
+                number_field,
+                connection.id,
+                kind,
+                [node["id"] for node in nodes],
+            )
         )
-        self.env.cr.execute(query)
-        rows = self.env.cr.fetchall()
-        with sql_db.db_connect(self.env.cr.dbname).cursor() as committed:
-            committed.execute(query)
-            rows += committed.fetchall()
         ids = {row[0] for row in rows if row[0]}
         sent = {(row[1], row[2]) for row in rows if row[1]}
         sources = {row[3] for row in rows if row[3]}
@@ -220,6 +218,49 @@ class WaveOutboundLedgerService(models.AbstractModel):
             or (node.get(number_field), (node.get("customer") or {}).get("id")) in sent
             or (source_of and source_of(node) in sources)
         }
+
+    @api.model
+    def _exported_payment_ids(self, connection, wave_payments):
+        """The ids of ``wave_payments`` (Wave invoice payments) that an export of
+        ``connection`` made or may have made: the export binds them, an import must not
+        create them again (the exported Odoo payment holds the Wave id, or will).
+
+        A payment the export sent carries its ledger entry's external id in its memo
+        (``<payment> [<external id>]``), whatever became of the answer; a ``confirmed``
+        entry holds its id. Read in this transaction's snapshot and in what is committed
+        now, as :meth:`_left_to_export`.
+        """
+        payments = [p for p in wave_payments if p and p.get("id")]
+        if not payments:
+            return set()
+        markers = {p["id"]: set(MEMO_MARKER.findall(p.get("memo") or "")) for p in payments}
+        rows = self._ledger_rows_now(
+            SQL(
+                """SELECT wave_id, external_id FROM wave_outbound_ledger
+                    WHERE connection_id = %s AND kind = 'payment'
+                      AND (wave_id = ANY(%s) OR external_id = ANY(%s))""",
+                connection.id,
+                list(markers),
+                sorted(set().union(*markers.values())),
+            )
+        )
+        ids = {wave_id for wave_id, _external_id in rows if wave_id}
+        sent = {external_id for _wave_id, external_id in rows}
+        return {wave_id for wave_id, marks in markers.items() if wave_id in ids or marks & sent}
+
+    @api.model
+    def _ledger_rows_now(self, query):
+        """The rows of ``query`` (on the ledger) in this transaction's snapshot and in what
+        is committed now: an export commits its entries after an import's snapshot began."""
+        self.env["wave.outbound.ledger"].flush_model()
+        self.env.cr.execute(query)
+        rows = self.env.cr.fetchall()
+        # Raw SQL: the same query runs on a second, fresh transaction (whose snapshot sees
+        # what the export committed after this one began), which has no ORM environment.
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as committed:
+            committed.execute(query)
+            rows += committed.fetchall()
+        return rows
 
     # ------------------------------------------------------------------
     # States

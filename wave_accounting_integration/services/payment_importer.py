@@ -166,6 +166,10 @@ class WavePaymentImporter(models.AbstractModel):
         self.env["wave.reference.importer"]._resolve_accounts(connection, account_nodes)
         journals = self.env["wave.account.map"]._cached_map(connection.id)
         default_journal = self._default_journal(connection)
+        # Made in Wave by our export (its Odoo payment holds, or will hold, the Wave id).
+        exported = self.env["wave.outbound.ledger.service"]._exported_payment_ids(
+            connection, [p for *_rest, pays in items for p in pays]
+        )
         to_cancel = Payment
         vals_list, reconcile_with = [], []
         for node, move, _paid, all_wave_payments in items:
@@ -180,7 +184,7 @@ class WavePaymentImporter(models.AbstractModel):
                 else:
                     to_cancel |= payment
             for wave_payment in wave_payments:
-                if wave_payment["id"] in keep:
+                if wave_payment["id"] in keep or wave_payment["id"] in exported:
                     continue
                 wave_account_id = (wave_payment.get("account") or {}).get("id")
                 journal_id = journals.get(wave_account_id, (False, False))[1]

@@ -312,6 +312,45 @@ class TestOutbound(OutboundCommon):
             [wave_id],
         )
 
+    def test_wave_payment_of_an_unanswered_export_is_not_imported_again(self):
+        """A poll or webhook meets the Wave payment an export made before the export has
+        its answer (lost, then looked up): the import leaves it to the export, which binds
+        it. One Odoo payment, one Wave payment; the invoice paid once in Odoo."""
+        move = self._invoice()
+        self.env["wave.outbound.runner"]._export(self.connection, move)
+        self._add_fault(kind="drop_after", operation="invoicePaymentCreateManual", count=1)
+        lookup = self._add_fault(kind="http_error", operation="WaveLookupMany", status=503)
+        payment = self._pay(move, 20.0)
+        self.assertFalse(self._export(payment), "the look-up failed: retried later")
+        self.assertEqual(self._ledger(payment).state, "outcome_unknown")
+        self.assertFalse(payment.wave_id)
+        Payment = self.env["account.payment"].with_context(active_test=False)
+
+        def import_invoice():
+            """The webhook's import of the invoice; the Wave payment's id."""
+            self.sandbox.faults.remove(lookup.id)
+            self.env["wave.invoice.importer"]._import_by_ids(
+                self.connection, [move.wave_id], source="webhook"
+            )
+            client = self.connection._get_client()
+            wave_payments = client.lookup_many(
+                self.wave_us.id, "invoice", [move.wave_id], "id payments { id }"
+            )[move.wave_id]["payments"]
+            self.assertEqual(len(wave_payments), 1)
+            self.assertEqual(Payment.search_count([("partner_id", "=", move.partner_id.id)]), 1)
+            self.assertEqual(move.amount_residual, move.amount_total - 20.0)
+            return wave_payments[0]["id"]
+
+        # The webhook of the paid Wave invoice arrives before the export has its answer.
+        wave_id = import_invoice()
+        self.assertFalse(Payment.search([("wave_id", "=", wave_id)]))
+        # The export's look-up binds it; a later delivery meets it again.
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
+        self.assertEqual(self._ledger(payment).resolution, "lookup")
+        self.assertEqual(payment.wave_id, wave_id)
+        self.assertEqual(import_invoice(), wave_id)
+        self.assertEqual(Payment.search([("wave_id", "=", wave_id)]), payment)
+
     def _sandbox_status(self, wave_id):
         return next(i for i in self.wave_us.invoices if i.id == wave_id).status
 
