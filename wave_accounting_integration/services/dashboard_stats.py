@@ -30,7 +30,7 @@ LATENCY_SUBQUERY = """
        AND NOT EXISTS (
            SELECT 1 FROM wave_audit_log h
             WHERE h.res_model = 'account.move' AND h.res_id = account_move.id
-              AND h.source IN ('historical_import', 'first_listing')
+              AND h.source IN ('historical_import', 'first poll')
        )
 """
 

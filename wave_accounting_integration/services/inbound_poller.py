@@ -42,7 +42,7 @@ POLL_ORDER = (
 )
 
 #: Audit source of the records of a first listing (no earlier poll of the entity).
-FIRST_LISTING_SOURCE = "first_listing"
+FIRST_LISTING_SOURCE = "first poll"  # shown as is in the audit log
 
 
 class WaveInboundPoller(models.AbstractModel):

@@ -88,7 +88,7 @@ class TestInbound(WaveSandboxCommon):
         before = Stats._latency_stats(self.connection)["count"]
         old = self.wave_invoice([self.item()])
         self.poll()
-        self.assertEqual(self._create_source(self.move_of(old)), "first_listing")
+        self.assertEqual(self._create_source(self.move_of(old)), "first poll")
         self.assertEqual(Stats._latency_stats(self.connection)["count"], before)
         new = self.wave_invoice([self.item(qty=2)])
         self.poll()
