@@ -103,7 +103,7 @@ class MultiNodeScenario(WebhookLoad):
         self.result["import_running_during_load"] = self._import_was_running
         self._kill_job_node_while_busy()
         wait_for_jobs(self.rpc, self.size.job_timeout)
-        self.export_ids, self.bill_ids = [], []
+        self.export_ids, self.bill_ids, self.paid_ids = [], [], []
         self._recover()
         # The checks read Wave with the test's own token: no limit for it from here.
         self.sandbox.admin("POST", "/sandbox/config", {"rate_limit": 0})
