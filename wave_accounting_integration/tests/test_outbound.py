@@ -142,6 +142,17 @@ class OutboundCommon(WaveSandboxCommon):
             "GET", f"/sandbox/money-transactions?businessId={self.wave_us.id}"
         )["transactions"]
 
+    def _assert_left_to_export(self, wave_id):
+        """A webhook's import of Wave invoice ``wave_id`` leaves it to its export: skipped,
+        no Odoo invoice bound to it. Returns ``account.move`` (archived ones included)."""
+        outcome = self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [wave_id], source="webhook"
+        )
+        self.assertEqual(outcome, {wave_id: "skipped"})
+        Move = self.env["account.move"].with_context(active_test=False)
+        self.assertFalse(Move.search([("wave_id", "=", wave_id)]))
+        return Move
+
     def _add_fault(self, **spec):
         fault = self.sandbox.faults.add(**spec)
         self.addCleanup(self.sandbox.faults.remove, fault.id)
@@ -289,12 +300,7 @@ class TestOutbound(OutboundCommon):
         self.assertEqual(len(created), 1)
         wave_id = created[0].id
         # The webhook of the new Wave draft arrives first.
-        outcome = self.env["wave.invoice.importer"]._import_by_ids(
-            self.connection, [wave_id], source="webhook"
-        )
-        self.assertEqual(outcome, {wave_id: "skipped"})
-        Move = self.env["account.move"].with_context(active_test=False)
-        self.assertFalse(Move.search([("wave_id", "=", wave_id)]))
+        Move = self._assert_left_to_export(wave_id)
         # Wave answers the look-up again: the export binds its invoice and moves it on.
         self.sandbox.faults.remove(lookup.id)
         self.env["wave.outbound.runner"]._export(self.connection, move)
