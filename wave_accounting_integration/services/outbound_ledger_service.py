@@ -196,9 +196,9 @@ class WaveOutboundLedgerService(models.AbstractModel):
             return set()
         rows = self._ledger_rows_now(
             SQL(
-                """SELECT wave_id, request_summary->>%s, request_summary->>'customerId',
-                          CASE WHEN state IN ('sent', 'outcome_unknown')
-                               THEN request_summary->>'estimateId' END
+                """SELECT wave_id, state IN ('sent', 'outcome_unknown'),
+                          request_summary->>%s, request_summary->>'customerId',
+                          request_summary->>'estimateId'
                      FROM wave_outbound_ledger
                     WHERE connection_id = %s AND kind = %s
                       AND (state IN ('sent', 'outcome_unknown') OR wave_id = ANY(%s))""",
@@ -209,8 +209,11 @@ class WaveOutboundLedgerService(models.AbstractModel):
             )
         )
         ids = {row[0] for row in rows if row[0]}
-        sent = {(row[1], row[2]) for row in rows if row[1]}
-        sources = {row[3] for row in rows if row[3]}
+        # Only an unanswered entry claims by number or source: a confirmed one claims its
+        # own id, never another Wave document that happens to share its number.
+        unanswered = [row for row in rows if row[1]]
+        sent = {(row[2], row[3]) for row in unanswered if row[2]}
+        sources = {row[4] for row in unanswered if row[4]}
         return {
             node["id"]
             for node in nodes

@@ -216,6 +216,7 @@ class TestImportRace(TransactionCase):
                             "res_id": 2,
                             "state": "confirmed",
                             "wave_id": "SW52b2ljZTpjb25maXJtZWQ=",
+                            "request_summary": {"invoiceNumber": "R-2", "customerId": "C1"},
                         },
                     ]
                 ).ids
@@ -224,6 +225,13 @@ class TestImportRace(TransactionCase):
                 {"id": "SW52b2ljZTpzZW50", "invoiceNumber": "R-1", "customer": {"id": "C1"}},
                 {
                     "id": "SW52b2ljZTpjb25maXJtZWQ=",
+                    "invoiceNumber": "R-2",
+                    "customer": {"id": "C1"},
+                },
+                # A Wave invoice made in Wave with the confirmed export's number and
+                # customer: the confirmed entry claims its own id only.
+                {
+                    "id": "SW52b2ljZTpsb29rYWxpa2U=",
                     "invoiceNumber": "R-2",
                     "customer": {"id": "C1"},
                 },
