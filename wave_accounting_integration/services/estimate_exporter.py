@@ -48,6 +48,7 @@ class WaveEstimateExporter(models.AbstractModel):
     _name = "wave.estimate.exporter"
     _inherit = "wave.document.exporter"
     _description = "Wave Export of Quotations as Estimates"
+    _saga_chunk = SAGA_CHUNK
 
     _document_kind = "estimate"
     _create_mutation = gql.ESTIMATE_CREATE_MUTATION
@@ -180,16 +181,9 @@ class WaveEstimateExporter(models.AbstractModel):
         ]
         sending = [o for o, e in pending if "sent" in self._steps_left(o, e)]
         send_by_email = bool(sending) and self._send_by_email(connection, client, sending)
-        retry = False
-        for start in range(0, len(pending), SAGA_CHUNK):
-            chunk = pending[start : start + SAGA_CHUNK]
-            batch, owners = self._saga_batch(chunk, send_by_email)
-            answer = self.env["wave.outbound.ledger.service"]._mutate_steps(
-                client, batch, "OdooEstimateSteps"
-            )
-            retry |= self._saga_results(connection, client, chunk, owners, answer)
-            self.env["wave.outbound.ledger.service"]._commit(connection)
-        return retry
+        return self.env["wave.outbound.ledger.service"]._advance_in_chunks(
+            connection, client, pending, self, send_by_email, "OdooEstimateSteps"
+        )
 
     @api.model
     def _steps_left(self, order, entry):

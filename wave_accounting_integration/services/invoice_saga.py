@@ -24,6 +24,7 @@ SAGA_CHUNK = 20  # invoices per approve + markSent request (2 aliases each)
 class WaveInvoiceSaga(models.AbstractModel):
     _name = "wave.invoice.saga"
     _description = "Wave Invoice Approval, Sending and Undoing"
+    _saga_chunk = SAGA_CHUNK
 
     @api.model
     def _read(self, connection, client, wave_ids):
@@ -44,16 +45,9 @@ class WaveInvoiceSaga(models.AbstractModel):
         send_by_email = self.env["wave.invoice.exporter"]._send_by_email(
             connection, client, [m for m, _e in pending]
         )
-        retry = False
-        for start in range(0, len(pending), SAGA_CHUNK):
-            chunk = pending[start : start + SAGA_CHUNK]
-            batch, owners = self._saga_batch(chunk, send_by_email)
-            answer = self.env["wave.outbound.ledger.service"]._mutate_steps(
-                client, batch, "OdooInvoiceApproveSend"
-            )
-            retry |= self._saga_results(connection, client, chunk, owners, answer)
-            self.env["wave.outbound.ledger.service"]._commit(connection)
-        return retry
+        return self.env["wave.outbound.ledger.service"]._advance_in_chunks(
+            connection, client, pending, self, send_by_email, "OdooInvoiceApproveSend"
+        )
 
     @api.model
     def _saga_batch(self, chunk, send_by_email):

@@ -470,6 +470,21 @@ class WaveOutboundLedgerService(models.AbstractModel):
         return [answer.get(f"x{i}") for i in range(len(inputs))]
 
     @api.model
+    def _advance_in_chunks(self, connection, client, pending, saga, send_by_email, operation_name):
+        """Push the next steps of ``pending`` ``(record, entry)`` pairs, ``saga._saga_chunk``
+        documents a request: ``saga`` (the document's saga service) builds each chunk's
+        aliases and reads their answers; committed after each chunk. True when a retry is
+        needed."""
+        retry = False
+        for start in range(0, len(pending), saga._saga_chunk):
+            chunk = pending[start : start + saga._saga_chunk]
+            batch, owners = saga._saga_batch(chunk, send_by_email)
+            answer = self._mutate_steps(client, batch, operation_name)
+            retry |= saga._saga_results(connection, client, chunk, owners, answer)
+            self._commit(connection)
+        return retry
+
+    @api.model
     def _mutate_steps(self, client, batch, operation_name):
         """Send the next steps of exported documents (``mutate_many`` aliases); returns
         ``{alias: answer}``. A lost or refused request counts for every alias, a request
