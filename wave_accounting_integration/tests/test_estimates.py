@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import requests
 
+from odoo import Command
 from odoo.addons.queue_job.job import Job
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
@@ -24,6 +25,11 @@ query($b: ID!, $id: ID!) { business(id: $b) { estimate(id: $id) {
   customer { id name } subtotal { value } taxTotal { value } discountTotal { value }
   total { value } depositTotal { value } items { quantity unitPrice product { id name }
   taxes { amount { value } salesTax { id } } } } } }
+"""
+INVOICE_AMOUNTS = """
+query($b: ID!, $id: ID!) { business(id: $b) { invoice(id: $id) {
+  id invoiceNumber total { value } taxTotal { value } discountTotal { value }
+  items { unitPrice } source { __typename ... on Estimate { id } } } } }
 """
 INVOICE = """
 query($b: ID!, $id: ID!) { business(id: $b) { invoice(id: $id) {
@@ -225,9 +231,10 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         self.assertEqual(order.invoice_ids, move)
         self.assertEqual(order.invoice_status, "invoiced")
 
-    def _accepted_from_wave(self):
-        """A Wave estimate (no discount) accepted in Wave, polled in: a confirmed order."""
-        eid = self.create_estimate()
+    def _accepted_from_wave(self, **extra):
+        """A Wave estimate (no discount unless ``extra`` says) accepted in Wave, polled
+        in: a confirmed order."""
+        eid = self.create_estimate(**extra)
         self.act("estimateApprove", eid)
         self.act("estimateMarkAccepted", eid)
         self.poll("customers", "estimates")
@@ -276,6 +283,70 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         self.assertTrue(self._export(move))
         self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
         self.assertEqual(len(self.wave_invoices_of(eid)), 1)
+
+    def test_invoice_of_a_discounted_estimate_converts_it_to_the_cent(self):
+        """A Wave estimate with a discount (FIXED or PERCENTAGE; the order carries it as
+        an untaxed negative line) invoiced whole in Odoo is converted in Wave: the Wave
+        invoice has the estimate's discount and the Odoo invoice's total, tax and untaxed
+        amount to the cent (the independent parity check). A different discount goes to
+        Wave as a separate invoice."""
+        from independent_parity import OdooReader, WaveReader, check_parity
+
+        discounts = [
+            {"discountType": "PERCENTAGE", "percentage": "7.5", "name": "Loyal"},
+            {"discountType": "FIXED", "amount": "12.34", "name": "Goodwill"},
+        ]
+        numbers = set()
+        for discount in discounts:
+            eid, order = self._accepted_from_wave(discounts=[discount])
+            estimate = self.wave_estimate(eid)
+            self.assertTrue(float(estimate["discountTotal"]["value"]))
+            move = invoice_by_conversion(self, order)
+            numbers.add(move.name)
+            self.assertEqual(self.wave_estimate(eid)["status"], "CONVERTED")
+            (listed,) = self.wave_invoices_of(eid)
+            self.assertEqual(move.wave_id, listed["id"])
+            wave = self.gql(INVOICE_AMOUNTS, {"b": self.wave_us.id, "id": move.wave_id})[
+                "business"
+            ]["invoice"]
+            self.assertEqual(wave["source"], {"__typename": "Estimate", "id": eid})
+            self.assertEqual(wave["invoiceNumber"], move.name)
+            cents = move.currency_id.compare_amounts
+            discount_line = move.invoice_line_ids.filtered(lambda line: line.price_subtotal < 0)
+            self.assertEqual(len(discount_line), 1)
+            for wave_value, odoo_value in (
+                (wave["discountTotal"], -discount_line.price_subtotal),
+                (estimate["discountTotal"], -discount_line.price_subtotal),
+                (wave["total"], move.amount_total),
+                (wave["taxTotal"], move.amount_tax),
+            ):
+                self.assertFalse(cents(float(wave_value["value"]), odoo_value), wave)
+            # The discount is Wave's invoice discount, not an item as well.
+            items = move.invoice_line_ids.filtered(lambda li: li.display_type == "product")
+            self.assertEqual(len(wave["items"]), len(items - discount_line), wave)
+            self.assertTrue(all(float(i["unitPrice"]) > 0 for i in wave["items"]))
+        report = check_parity(
+            WaveReader(self.sandbox.graphql_url, self.wave_token, self.wave_us.id),
+            OdooReader(env=self.env, company_id=self.connection.company_id.id),
+            date_from=move.invoice_date,
+            date_to=move.invoice_date,
+        )
+        self.assertFalse([d for d in report.differences if d.key in numbers], str(report))
+        self.assertGreaterEqual(report.counts["invoices matched"], 2, str(report))
+
+        # The whole order but a different discount: a separate Wave invoice.
+        eid, order = self._accepted_from_wave(discounts=discounts[1:])
+        move = order._create_invoices()
+        line = move.invoice_line_ids.filtered(lambda li: li.price_subtotal < 0)
+        move.write({"invoice_line_ids": [Command.update(line.id, {"price_unit": -10})]})
+        move.action_post()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move))
+        calls = self.sandbox.counters.by_operation
+        self.assertNotIn("convertEstimateToInvoice", calls)
+        self.assertEqual(calls.get("invoiceCreate"), 1, calls)
+        self.assertEqual(self.wave_estimate(eid)["status"], "ACCEPTED")
+        self.assertFalse(self.wave_invoices_of(eid))
 
     def test_partial_invoice_of_an_order_from_wave_is_separate_and_noted(self):
         """A partial invoice is a separate Wave invoice (Wave converts an estimate whole);
