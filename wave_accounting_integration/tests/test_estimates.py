@@ -113,6 +113,14 @@ class EstimateCase:
         data.update(extra)
         return self.mutate("estimateCreate", data, "estimate { id }")["estimate"]["id"]
 
+    def convert_in_wave(self, estimate_id):
+        """Wave's user converts the estimate and approves its invoice: the invoice's id."""
+        invoice_id = self.mutate(
+            "convertEstimateToInvoice", {"estimateId": estimate_id}, "invoiceId"
+        )["invoiceId"]
+        self.mutate("invoiceApprove", {"invoiceId": invoice_id})
+        return invoice_id
+
     def order_of(self, estimate_id):
         return self.env["sale.order"].search([("wave_id", "=", estimate_id)])
 
@@ -278,10 +286,7 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         eid = self.create_estimate()
         self.act("estimateApprove", eid)
         self.act("estimateMarkAccepted", eid)
-        invoice_id = self.mutate("convertEstimateToInvoice", {"estimateId": eid}, "invoiceId")[
-            "invoiceId"
-        ]
-        self.mutate("invoiceApprove", {"invoiceId": invoice_id})
+        invoice_id = self.convert_in_wave(eid)
         self.poll("customers", "invoices")
         move = self.env["account.move"].search([("wave_id", "=", invoice_id)])
         self.assertEqual(move.wave_estimate_id, eid)
@@ -462,10 +467,7 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         self.assertEqual(order.state, "sale")
         self.assertFalse(order.currency_id.compare_amounts(order.wave_deposit_total, deposit))
         self.assertFalse(order.invoice_ids)
-        invoice_id = self.mutate("convertEstimateToInvoice", {"estimateId": eid}, "invoiceId")[
-            "invoiceId"
-        ]
-        self.mutate("invoiceApprove", {"invoiceId": invoice_id})
+        invoice_id = self.convert_in_wave(eid)
         self.poll("invoices", "estimates")
         in_wave = self.env["account.move"].search([("wave_id", "=", invoice_id)])
         self.assertEqual(order.invoice_ids, in_wave)
