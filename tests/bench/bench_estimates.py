@@ -16,8 +16,9 @@ from it, so every run sees the same estimates.
    own process on its own copy:
 
    * **import**: the estimates poll (``wave.api._job_poll("estimates")``: one page of
-     Wave estimates per request, each estimate validated, mapped, written in its
-     savepoint, its total checked against Wave's, its state set, audited), timed to its
+     Wave estimates per request, each estimate validated and mapped, the page's new
+     quotations created in one savepoint, their totals checked against Wave's, their
+     states set by group, audited; one by one only when that batch fails), timed to its
      commit. Wave requests are the sandbox's own counters. Checked after each run: the
      independent estimate parity (plain GraphQL against SQL, ``tests/independent_parity``)
      and one order per estimate;

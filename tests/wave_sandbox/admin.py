@@ -44,7 +44,11 @@ URLS = Map(
         Rule("/money-transactions", endpoint="money_transactions", methods=GET),
         Rule("/payments/<any(refund, void):action>", endpoint="payment_action", methods=POST),
         Rule("/invoices/view", endpoint="view_invoice", methods=POST),
-        Rule("/estimates/<any(view, reject):action>", endpoint="estimate_action", methods=POST),
+        Rule(
+            "/estimates/<any(view, reject, deposit):action>",
+            endpoint="estimate_action",
+            methods=POST,
+        ),
         Rule("/export", endpoint="export", methods=GET),
         Rule("/webhooks/subscriptions", endpoint="webhook_subscriptions", methods=GET),
         Rule("/webhooks/subscriptions", endpoint="webhook_subscribe", methods=POST),
@@ -202,18 +206,37 @@ class AdminAPI:
         return 200, {"status": inv.status}
 
     def estimate_action(self, action, body, **_kw):
-        """What only the customer does at Wave: view or reject an estimate."""
+        """What only the customer does at Wave: view or reject an estimate, or pay its
+        deposit (``amount``, default what is left of the deposit; ``payment_date``;
+        into the business's checking account unless ``payment_account_id``)."""
         sb = self.sb
         with sb.state.lock:
             est = sb.state.get(body.get("estimate_id"), Estimate)
             if est is None:
                 return 404, {"error": "estimate not found"}
-            fn = ops.view_estimate if action == "view" else ops.reject_estimate
+            out = {}
             try:
-                fn(sb.state, est)
+                if action == "deposit":
+                    account = body.get("payment_account_id") or (
+                        ops.system_account(est.business, "CASH_AND_BANK", "Checking Account").id
+                    )
+                    date = body.get("payment_date")
+                    pay = ops.pay_estimate_deposit(
+                        sb.state,
+                        est,
+                        {
+                            "paymentAccountId": account,
+                            "amount": body.get("amount"),
+                            "paymentDate": dt.date.fromisoformat(date) if date else None,
+                        },
+                    )
+                    out = {"payment_id": pay.id, "amount": pay.amount}
+                else:
+                    fn = ops.view_estimate if action == "view" else ops.reject_estimate
+                    fn(sb.state, est)
             except ops.InputErrors as exc:
                 return 409, {"error": exc.errors[0]["message"]}
-        return 200, {"status": est.status}
+        return 200, {"status": est.status, **out}
 
     def export(self, params, **_kw):
         return self._export(params)

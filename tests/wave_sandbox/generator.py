@@ -191,7 +191,8 @@ ESTIMATE_PATHS = (
 
 def seed_estimates(state, businesses, count, seed=None, today=None, realistic=False):
     """``count`` estimates per business walking through every status (``ESTIMATE_PATHS``),
-    some in a second currency, with discounts and deposits; realistic mode adds a
+    some in a second currency, with discounts and deposits (paid when accepted: a converted
+    one's invoice has it as a payment once approved); realistic mode adds a
     multi-rate tax line and a fixed discount on every third one."""
     if count <= 0:
         return
@@ -249,6 +250,9 @@ def seed_estimates(state, businesses, count, seed=None, today=None, realistic=Fa
                 elif action == "view":
                     ops.view_estimate(state, est)
                 elif action == "accept":
+                    if est.deposit_total_minor:  # the customer pays the deposit on accepting
+                        bank = ops.system_account(b, "CASH_AND_BANK", "Checking Account")
+                        ops.pay_estimate_deposit(state, est, {"paymentAccountId": bank.id})
                     ops.accept_estimate(state, est)
                 elif action == "reject":
                     ops.reject_estimate(state, est)

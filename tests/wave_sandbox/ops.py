@@ -19,6 +19,7 @@ from .store import (
     Business,
     Customer,
     Estimate,
+    EstimatePayment,
     EstimateSource,
     Invoice,
     InvoiceDiscount,
@@ -755,6 +756,7 @@ def patch_invoice(state, inv: Invoice, data) -> Invoice:
     state.emit("invoice.updated", b, inv)
     if newly_approved:
         state.emit("invoice.approved", b, inv)
+        carry_deposits(state, inv)
     return inv
 
 
@@ -767,6 +769,7 @@ def approve_invoice(state, inv):
     post_invoice(inv, +1)
     state.touch(inv)
     state.emit("invoice.approved", inv.business, inv)
+    carry_deposits(state, inv)
     return inv
 
 
@@ -1469,6 +1472,68 @@ def delete_estimate(state, est):
     business_estimates(est.business).remove(est)
     state.touch(est)
     _estimate_event(state, est, "estimate.deleted")
+
+
+def pay_estimate_deposit(state, est, data, *, when=None) -> EstimatePayment:
+    """The customer pays (part of) the deposit an estimate asks for (``EstimatePayment``,
+    DEPOSIT). ASSUMPTION (Wave's public API has no mutation for it: the customer pays on
+    the estimate's page, or the business records it in Wave's app): only while deposits
+    are enabled on an approved, sent, viewed or accepted estimate, at most what is left of
+    its total; ``amount`` defaults to what is left of ``depositTotal``."""
+    _check_open(est, "paid")
+    if est.deposit_status in (None, "DISABLED"):
+        raise err("INVALID", "Deposits are not enabled on this estimate.", "estimateId")
+    if est.status not in ("APPROVED", "SENT", "VIEWED", "ACCEPTED"):
+        raise err("INVALID", f"A {est.status.lower()} estimate takes no deposit.", "estimateId")
+    b = est.business
+    acc = state.get(data.get("paymentAccountId"), Account, b)
+    if acc is None or acc.subtype_value not in PAYMENT_ACCOUNT_SUBTYPES:
+        raise err("INVALID", "Payment account must be a cash/bank account.", "paymentAccountId")
+    exp = currency(est.currency_code).exponent
+    if data.get("amount") is None:
+        amount_minor = est.deposit_total_minor - est.paid_minor
+    else:
+        amount = as_decimal(data["amount"], ["amount"], positive=True, max_dp=exp)
+        amount_minor = to_minor(amount, exp)
+    if amount_minor <= 0 or amount_minor > est.total_minor - est.paid_minor:
+        raise err("INVALID", "The deposit must be positive and within the total.", "amount")
+    pay = EstimatePayment()
+    pay.estimate, pay.account, pay.amount_minor = est, acc, amount_minor
+    pay.payment_date = data.get("paymentDate") or state.today()
+    pay.payment_method = data.get("paymentMethod") or "CREDIT_CARD"
+    pay.memo, pay.invoice_payment = data.get("memo"), None
+    state.register(pay, b, when=when)
+    est.deposit_payments = [*est.payments, pay]
+    state.touch(est)
+    _estimate_event(state, est, "estimate.updated")
+    return pay
+
+
+def carry_deposits(state, inv):
+    """ASSUMPTION (Wave documents no more than ``amountPaid`` on both): the deposits paid
+    on the estimate an invoice was converted from are payments of that invoice, recorded
+    when it is approved (a draft takes no payment) with the deposit's amount, date,
+    account and method; the estimate keeps its ``EstimatePayment`` records."""
+    source = getattr(inv, "source_estimate", None)
+    est = state.objects.get(source.id) if source else None
+    if not isinstance(est, Estimate):
+        return
+    for dep in est.payments:
+        if dep.invoice_payment is None and dep.active:
+            dep.invoice_payment = create_payment(
+                state,
+                inv,
+                {
+                    "paymentAccountId": dep.account.id,
+                    "amount": Decimal(dep.amount_minor).scaleb(
+                        -currency(inv.currency_code).exponent
+                    ),
+                    "paymentDate": dep.payment_date,
+                    "paymentMethod": dep.payment_method,
+                    "exchangeRate": inv.exchange_rate,
+                    "memo": f"Deposit on estimate {est.estimate_number}",
+                },
+            )
 
 
 def convert_estimate(state, est) -> Invoice:

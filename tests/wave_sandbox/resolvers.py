@@ -424,19 +424,19 @@ _ESTIMATE_STATUS_ORDER = {
     )
 }
 # ASSUMPTION: ACTIVE = neither converted nor expired nor rejected; UNPAID / PARTIAL / PAID
-# read the (deposit) payments, which the sandbox never has: every estimate is UNPAID.
+# read the deposits paid (``amountPaid``): none, some of the deposit, all of it.
 _ESTIMATE_FILTERS = {
-    "ACTIVE": lambda s: s in ("DRAFT", "APPROVED", "SENT", "VIEWED", "ACCEPTED"),
-    "UNPAID": lambda s: True,
-    "PARTIAL": lambda s: False,
-    "PAID": lambda s: False,
+    "ACTIVE": lambda e, s: s in ("DRAFT", "APPROVED", "SENT", "VIEWED", "ACCEPTED"),
+    "UNPAID": lambda e, s: e.deposit_payment_status == "UNPAID",
+    "PARTIAL": lambda e, s: e.deposit_payment_status == "PAID_PARTIAL",
+    "PAID": lambda e, s: e.deposit_payment_status == "PAID_FULL",
 }
 
 
 def _estimate_keys(today):
     return {
-        "AMOUNT_DUE": lambda e: e.total_minor,
-        "AMOUNT_PAID": lambda e: 0,
+        "AMOUNT_DUE": lambda e: e.total_minor - e.paid_minor,
+        "AMOUNT_PAID": lambda e: e.paid_minor,
         "CREATED_AT": lambda e: e.created_at,
         "CUSTOMER_NAME": lambda e: e.customer.name.lower(),
         "DUE_AT": lambda e: e.due_date,
@@ -472,8 +472,8 @@ def b_estimates(
     items = business_estimates(b)
     preds = []
     if status is not None:
-        match = _ESTIMATE_FILTERS.get(status, lambda s, status=status: s == status)
-        preds.append(lambda e: match(e.status_on(today)))
+        match = _ESTIMATE_FILTERS.get(status, lambda e, s, status=status: s == status)
+        preds.append(lambda e: match(e, e.status_on(today)))
     if customerId is not None:
         preds.append(lambda e: e.customer.id == customerId)
     if estimateNumber is not None:

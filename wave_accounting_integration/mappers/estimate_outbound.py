@@ -134,15 +134,37 @@ def _billed_items(payload):
     return sorted(_billed_item(item) for item in (payload or {}).get("items") or [])
 
 
+def billed_discount(payload):
+    """The estimate-level discount an input bills (its FIXED discounts; an estimate read
+    from Wave: its ``discountTotal``), to the cent; 0 without one."""
+    payload = payload or {}
+    try:
+        if "discountTotal" in payload:
+            amount = Decimal(str(payload["discountTotal"] or 0))
+        else:
+            amount = sum(
+                (
+                    Decimal(str(d.get("amount") or 0))
+                    for d in payload.get("discounts") or []
+                    if d.get("discountType") == "FIXED"
+                ),
+                Decimal(0),
+            )
+    except ArithmeticError:
+        return None
+    return amount.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 def billed_payload_of(node):
     """What a Wave estimate read from Wave bills, in the shape of our input (customer,
-    currency, items), for ``bills_whole_estimate``; None when it has a discount (Wave's
-    discount is estimate-level, the order carries it as a line: not compared)."""
-    if not node or float((node.get("discountTotal") or {}).get("value") or 0):
+    currency, items, and its discount: Wave's ``discountTotal``, FIXED or PERCENTAGE),
+    for ``bills_whole_estimate``."""
+    if not node:
         return None
     return {
         "customerId": (node.get("customer") or {}).get("id"),
         "currency": (node.get("currency") or {}).get("code"),
+        "discountTotal": (node.get("discountTotal") or {}).get("value") or "0",
         "items": [
             {
                 "productId": (item.get("product") or {}).get("id"),
@@ -160,12 +182,16 @@ def billed_payload_of(node):
 
 def bills_whole_estimate(invoice_payload, estimate_payload):
     """Whether an invoice's Wave input bills exactly what the estimate asked for: same
-    customer and currency, the same items (product, quantity, amount to the cent, taxes). Then
-    Wave's conversion of the estimate gives the invoice's own amounts, to the cent."""
+    customer and currency, the same items (product, quantity, amount to the cent, taxes)
+    and the same discount to the cent. Then Wave's conversion of the estimate gives the
+    invoice's own amounts, to the cent."""
     if not estimate_payload:
         return False
+    discount = billed_discount(invoice_payload)
     return (
         invoice_payload.get("customerId") == estimate_payload.get("customerId")
         and invoice_payload.get("currency") == estimate_payload.get("currency")
         and _billed_items(invoice_payload) == _billed_items(estimate_payload)
+        and discount is not None
+        and discount == billed_discount(estimate_payload)
     )

@@ -57,13 +57,40 @@ def invoice_item(line, generic_product_id):
     return item_input(line, line.quantity, unit_price(line), taxes, generic_product_id)
 
 
-def invoice_items(move, generic_product_id):
-    """The items of ``move`` (lines without quantity are left out)."""
+def invoice_items(move, generic_product_id, lines=None):
+    """The items of ``move`` (of its ``lines``, default all its product lines; lines
+    without quantity are left out)."""
     return [
         invoice_item(line, generic_product_id)
-        for line in invoice_product_lines(move)
+        for line in (invoice_product_lines(move) if lines is None else lines)
         if line.quantity
     ]
+
+
+def estimate_discount_lines(move, discount_product):
+    """The lines of ``move`` that carry a Wave estimate's discount (as the estimate
+    import maps it: untaxed, negative, the company's discount product)."""
+    if not discount_product:
+        return move.invoice_line_ids.browse()
+    return invoice_product_lines(move).filtered(
+        lambda line: (
+            line.product_id == discount_product
+            and not line.tax_ids
+            and line.currency_id.compare_amounts(line.price_subtotal, 0) < 0
+        )
+    )
+
+
+def discount_input(lines):
+    """``InvoiceDiscountInput`` of an invoice's estimate discount lines: one FIXED
+    discount of their amount (Wave applies it after the taxes, as Odoo's untaxed line)."""
+    currency = lines[:1].currency_id
+    amount = currency.round(-sum(lines.mapped("price_subtotal")))
+    names = [name for name in lines.mapped("name") if name]
+    discount = {"discountType": "FIXED", "amount": str(Decimal(str(amount)))}
+    if names:
+        discount["name"] = names[0][:255]
+    return discount
 
 
 def exchange_rate(move, business_currency):
@@ -109,6 +136,7 @@ def _payload_groups(payload):
             payload.get("currency"),
             payload.get("exchangeRate"),
             [(i.get("productId"), i.get("quantity"), i.get("unitPrice")) for i in items],
+            [(d.get("discountType"), d.get("amount")) for d in payload.get("discounts") or []],
         ),
         "taxes": [sorted(t.get("salesTaxId") or "" for t in i.get("taxes") or []) for i in items],
         "other": (

@@ -4,8 +4,10 @@
 The status table is in ``mappers/estimate_inbound.py``. A page of Wave estimate nodes
 is resolved with the invoice import's references (taxes, products, customers through
 the partner matcher, currencies), each estimate is validated (reasons collected, then
-it goes to quarantine as record type ``Estimate``), mapped and written in its own
-savepoint: a new quotation, or the known one updated (lines only while it is a
+it goes to quarantine as record type ``Estimate``), mapped and written: the page's new
+quotations together, in one savepoint (one create, the totals checked, the states set by
+group, one audit; on any error each again in its own savepoint, so a bad one goes to the
+quarantine alone), a known one updated in its own savepoint (lines only while it is a
 quotation: a confirmed order whose estimate changed in Wave goes to quarantine). The
 Odoo total must equal Wave's ``total`` to the cent. Every write is audited.
 
@@ -16,6 +18,8 @@ invoiced quantities and invoice status are Odoo's own.
 """
 
 import logging
+
+from markupsafe import escape
 
 from odoo import Command, _, api, models
 
@@ -137,14 +141,22 @@ class WaveEstimateImporter(models.AbstractModel):
             connection, "estimate", [n for n in nodes if n["id"] not in existing], "estimateNumber"
         )
         results, synced = dict.fromkeys(exported, "skipped"), self.env["sale.order"]
+        new_items = []
         for node in nodes:
             if node["id"] in exported:
                 continue
+            order = existing.get(node["id"])
             try:
+                if not order:
+                    # New quotations are created together, below.
+                    vals = self._new_order_vals(connection, node, refs)
+                    if vals is None:
+                        results[node["id"]] = "skipped"
+                    else:
+                        new_items.append((node, vals))
+                    continue
                 with self.env.cr.savepoint():
-                    outcome, order = self._sync_one(
-                        connection, node, refs, existing.get(node["id"])
-                    )
+                    outcome, order = self._sync_one(connection, node, refs, order)
             except InvoiceRejected as error:
                 self._quarantine(connection, node, error.reasons, error.suggested_fix, job)
                 results[node["id"]] = "quarantined"
@@ -159,6 +171,12 @@ class WaveEstimateImporter(models.AbstractModel):
             results[node["id"]] = outcome
             if order:
                 synced |= order
+        if new_items:
+            created = self._create_orders(connection, new_items, job)
+            for node, _vals in new_items:
+                order = created.get(node["id"])
+                results[node["id"]] = "created" if order else "quarantined"
+                synced |= order or synced.browse()
         if synced:
             self._link_invoices(connection, orders=synced)
         self.env["wave.quarantine"]._resolve_open(
@@ -237,25 +255,16 @@ class WaveEstimateImporter(models.AbstractModel):
 
     @api.model
     def _sync_one(self, connection, node, refs, order):
-        """Create or update the quotation of ``node``; returns ``(outcome, order)``."""
+        """Update the quotation ``order`` of ``node`` (new ones: ``_create_orders``);
+        returns ``(outcome, order)``."""
         status = node.get("status")
-        if order and order.wave_origin == "odoo":
+        if order.wave_origin == "odoo":
             return self._sync_exported(connection, order, node)
-        if not order and status == "DELETED":
-            return "skipped", None  # never seen, already deleted: nothing to keep
         self._validate(connection, node, refs)
         discount_name = _("Discount")
         if node.get("discountTotal") and float(node["discountTotal"].get("value") or 0):
             self._discount_product(connection, refs)
         policy = connection.estimate_accept_policy
-        if not order:
-            order = self.env["sale.order"].create(
-                order_vals(node, refs, connection.company_id, discount_name)
-            )
-            self._check_total(order, node)
-            self._set_state(order, status, policy, node)
-            self._audit(order, "create")
-            return "created", order
         before = order.state
         lines = line_vals_list(node, refs, discount_name)
         lines_changed = lines_fingerprint(lines) != order_fingerprint(order)
@@ -288,6 +297,109 @@ class WaveEstimateImporter(models.AbstractModel):
             return "unchanged", order
         self._audit(order, "update", before)
         return "updated", order
+
+    @api.model
+    def _new_order_vals(self, connection, node, refs):
+        """The ``sale.order`` values of an estimate Odoo has no quotation of (validated;
+        raises ``InvoiceRejected``), or None: never seen and already deleted in Wave,
+        nothing to keep."""
+        if node.get("status") == "DELETED":
+            return None
+        self._validate(connection, node, refs)
+        if node.get("discountTotal") and float(node["discountTotal"].get("value") or 0):
+            self._discount_product(connection, refs)
+        return order_vals(node, refs, connection.company_id, _("Discount"))
+
+    @api.model
+    def _create_orders(self, connection, items, job):
+        """Create the quotations of ``items`` ``[(node, vals)]``: ``{wave_id: order}``.
+
+        The page is tried as a batch in one savepoint (one create, the totals checked
+        against Wave's, the states set by group, one audit); on any error each estimate
+        is created again in its own savepoint, so a bad one never rolls back the others
+        and goes to the quarantine alone."""
+        try:
+            with self.env.cr.savepoint():
+                orders = self._new_orders([vals for _node, vals in items])
+                for (node, _vals), order in zip(items, orders, strict=True):
+                    self._check_total(order, node)
+                self._set_new_states(
+                    connection, list(zip(orders, [node for node, _vals in items], strict=True))
+                )
+        except CONCURRENCY_ERRORS:
+            raise  # the job guard retries the whole page
+        except Exception as error:
+            _logger.info("Wave estimate batch failed (%s); importing one by one.", error)
+            return self._create_one_by_one(connection, items, job)
+        self._audit(orders, "create")
+        return dict(zip([node["id"] for node, _vals in items], orders, strict=True))
+
+    @api.model
+    def _create_one_by_one(self, connection, items, job):
+        created = {}
+        for node, vals in items:
+            try:
+                with self.env.cr.savepoint():
+                    created[node["id"]] = self._create_one(connection, node, vals)
+            except InvoiceRejected as error:
+                self._quarantine(connection, node, error.reasons, error.suggested_fix, job)
+            except CONCURRENCY_ERRORS:
+                raise  # the job guard retries the whole page
+            except Exception as error:
+                _logger.info("Wave estimate %s not imported: %s", node.get("id"), error)
+                self._quarantine(connection, node, [str(error)], None, job)
+        return created
+
+    @api.model
+    def _create_one(self, connection, node, vals):
+        order = self._new_orders([vals])
+        self._check_total(order, node)
+        self._set_new_states(connection, [(order, node)])
+        self._audit(order, "create")
+        return order
+
+    @api.model
+    def _new_orders(self, vals_list):
+        # Created as an import does (no "quotation created" message, no tracking of the
+        # initial values): the audit log records the creation; later changes (the state
+        # Wave gives, below, and every update) are tracked in the chatter as usual.
+        return (
+            self.env["sale.order"]
+            .with_context(
+                mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True
+            )
+            .create(vals_list)
+            .with_env(self.env)
+        )
+
+    @api.model
+    def _set_new_states(self, connection, pairs):
+        """``_set_state`` of new quotations ``[(order, node)]``, by group: one confirmation
+        for those Wave accepted, one write for those sent, one cancellation for those
+        closed (each with its reason in the chatter), one write per set of Wave values."""
+        policy = connection.estimate_accept_policy
+        Order = self.env["sale.order"]
+        targets, values, notes = {}, {}, []
+        for order, node in pairs:
+            status = node.get("status")
+            target, accepted = target_state(status, policy)
+            vals = {"wave_accepted": accepted, "wave_status": status, "wave_cancel_reason": False}
+            if target == "cancel":
+                vals["wave_cancel_reason"] = self._cancel_reason(status, node)
+                notes.append((order, vals["wave_cancel_reason"]))
+            targets.setdefault(target, []).append(order.id)
+            values.setdefault(tuple(sorted(vals.items())), []).append(order.id)
+        if targets.get("cancel"):
+            Order.browse(targets["cancel"])._action_cancel()
+            Order.browse(targets["cancel"])._message_log_batch(
+                bodies={order.id: escape(reason) for order, reason in notes}
+            )
+        if targets.get("sent"):
+            Order.browse(targets["sent"]).write({"state": "sent"})
+        if targets.get("sale"):
+            Order.browse(targets["sale"]).action_confirm()
+        for vals, ids in values.items():
+            Order.browse(ids).write(dict(vals))
 
     @api.model
     def _sync_exported(self, connection, order, node):

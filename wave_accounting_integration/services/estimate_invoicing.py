@@ -4,10 +4,14 @@ Odoo and exported, or imported from Wave) becomes Wave's invoice by
 ``convertEstimateToInvoice``, so Wave links it to the estimate.
 
 Only when the invoice bills the whole estimate (same customer, currency and items:
-product, quantity, taxes, amount to the cent; ``mappers.estimate_outbound.bills_whole_estimate``,
-against what the export sent, or what Wave's estimate bills when it came from Wave: one
-with a discount is not compared) and Wave still lets the estimate be converted (not a
-draft, not converted or deleted). Otherwise (partial invoicing, a down payment, an
+product, quantity, taxes, amount to the cent, and the same discount to the cent;
+``mappers.estimate_outbound.bills_whole_estimate``, against what the export sent, or what
+Wave's estimate bills when it came from Wave) and Wave still lets the estimate be
+converted (not a draft, not converted or deleted). A Wave estimate's discount (FIXED or
+PERCENTAGE) is the order's untaxed discount line (the estimate import's mapping): the
+invoice's discount line is compared with Wave's ``discountTotal``, and once converted it
+goes to Wave as the invoice's discount (one FIXED discount of that amount), never as an
+item. Otherwise (partial invoicing, a down payment, an
 estimate Wave refuses to convert) the invoice is exported as a separate Wave invoice, as
 any other, and the order says so in its chatter (the invoice is linked to the order in
 Odoo only).
@@ -98,6 +102,7 @@ class WaveEstimateInvoicing(models.AbstractModel):
         if not moves:
             return []
         Exporter = self.env["wave.invoice.exporter"]
+        discounted = Exporter.with_context(wave_estimate_discount=True)
         nodes = self.env["wave.outbound.ledger.service"]._lookup(
             connection,
             client,
@@ -109,10 +114,13 @@ class WaveEstimateInvoicing(models.AbstractModel):
         for move in moves:
             estimate = estimates[move]
             node = nodes.get(estimate.wave_id) or {}
-            if Exporter._input_problem(connection, move):
+            # A Wave estimate's discount is the order's untaxed discount line: compared
+            # (and, once converted, sent) as the Wave invoice's discount, not as an item.
+            exporter = Exporter if estimate.entry else discounted
+            if exporter._input_problem(connection, move):
                 continue  # exported the normal way, which says why it cannot be
             status = node.get("status") or "DELETED"
-            payload = Exporter._input(connection, move)
+            payload = exporter._input(connection, move)
             wave_total = float((node.get("total") or {}).get("value") or 0)
             billed = (
                 estimate.entry.request_summary

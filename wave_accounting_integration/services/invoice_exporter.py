@@ -79,7 +79,18 @@ class WaveInvoiceExporter(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _document_lines(self, record):
-        return mapper.invoice_product_lines(record)
+        return mapper.invoice_product_lines(record) - self._estimate_discount_lines(record)
+
+    @api.model
+    def _estimate_discount_lines(self, moves):
+        """The lines of ``moves`` that are their Wave estimate's discount, once an invoice
+        is (or is being) converted from that estimate (``wave.estimate.invoicing``):
+        they go to Wave as the invoice's discount, not as items."""
+        converting = self.env.context.get("wave_estimate_discount")
+        lines = moves.invoice_line_ids.browse()
+        for move in moves.filtered(lambda m: converting or m.wave_estimate_id):
+            lines |= mapper.estimate_discount_lines(move, move.company_id.sale_discount_product_id)
+        return lines
 
     @api.model
     def _line_taxes(self, lines):
@@ -159,9 +170,17 @@ class WaveInvoiceExporter(models.AbstractModel):
     @api.model
     def _input(self, connection, move):
         """``InvoiceCreateInput`` of a posted customer invoice (checked first)."""
-        items = mapper.invoice_items(move, connection.outbound_generic_product_wave_id)
+        discount_lines = self._estimate_discount_lines(move)
+        items = mapper.invoice_items(
+            move,
+            connection.outbound_generic_product_wave_id,
+            mapper.invoice_product_lines(move) - discount_lines,
+        )
         business_currency = connection.business_currency or connection.company_id.currency_id.name
-        return mapper.invoice_input(move, connection.business_id, items, business_currency)
+        payload = mapper.invoice_input(move, connection.business_id, items, business_currency)
+        if discount_lines:
+            payload["discounts"] = [mapper.discount_input(discount_lines)]
+        return payload
 
     # ------------------------------------------------------------------
     # Changes and conflicts

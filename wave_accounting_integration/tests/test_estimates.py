@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import requests
 
+from odoo import Command
 from odoo.addons.queue_job.job import Job
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
@@ -25,14 +26,47 @@ query($b: ID!, $id: ID!) { business(id: $b) { estimate(id: $id) {
   total { value } depositTotal { value } items { quantity unitPrice product { id name }
   taxes { amount { value } salesTax { id } } } } } }
 """
+INVOICE_AMOUNTS = """
+query($b: ID!, $id: ID!) { business(id: $b) { invoice(id: $id) {
+  id invoiceNumber total { value } taxTotal { value } discountTotal { value }
+  amountPaid { value } amountDue { value } items { unitPrice }
+  source { __typename ... on Estimate { id } } } } }
+"""
 INVOICE = """
 query($b: ID!, $id: ID!) { business(id: $b) { invoice(id: $id) {
   id status total { value } source { __typename ... on Estimate { id } } } } }
 """
 
 
+DEPOSIT = {"depositStatus": "ENABLED_OPTIONAL", "depositUnit": "PERCENTAGE", "depositValue": "25"}
+ESTIMATE_PAID = """
+query($b: ID!, $id: ID!) { business(id: $b) { estimate(id: $id) {
+  depositTotal { value } amountPaid { value } depositPaymentStatus
+  payments { amount transactionType } } } }
+"""
+
+
 class EstimateCase:
     """Helpers shared by the poll and webhook tests (mixed into a WaveSandboxCommon)."""
+
+    def parity_of(self, moves):
+        """The independent parity check of ``moves``' Wave invoices (only those: Wave
+        keeps earlier tests' invoices, whose numbers Odoo reuses after its rollback)."""
+        from independent_parity import OdooReader, WaveReader, check_parity
+
+        wave_ids = set(moves.mapped("wave_id"))
+
+        class Only(WaveReader):
+            def invoices(self, *args, **kwargs):
+                return [w for w in super().invoices(*args, **kwargs) if w.id in wave_ids]
+
+        dates = moves.mapped("invoice_date")
+        return check_parity(
+            Only(self.sandbox.graphql_url, self.wave_token, self.wave_us.id),
+            OdooReader(env=self.env, company_id=self.connection.company_id.id),
+            date_from=min(dates),
+            date_to=max(dates),
+        )
 
     def gql(self, query, variables):
         response = requests.post(
@@ -78,6 +112,14 @@ class EstimateCase:
         }
         data.update(extra)
         return self.mutate("estimateCreate", data, "estimate { id }")["estimate"]["id"]
+
+    def convert_in_wave(self, estimate_id):
+        """Wave's user converts the estimate and approves its invoice: the invoice's id."""
+        invoice_id = self.mutate(
+            "convertEstimateToInvoice", {"estimateId": estimate_id}, "invoiceId"
+        )["invoiceId"]
+        self.mutate("invoiceApprove", {"invoiceId": invoice_id})
+        return invoice_id
 
     def order_of(self, estimate_id):
         return self.env["sale.order"].search([("wave_id", "=", estimate_id)])
@@ -207,14 +249,44 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         self.env.cr.execute("SELECT count(*) FROM account_move WHERE wave_estimate_id = %s", [eid])
         self.assertEqual(self.env.cr.fetchone()[0], 1)
 
+    def test_one_bad_estimate_of_a_page_goes_to_quarantine_alone(self):
+        """The page's new quotations are created together; one whose Odoo total is not
+        Wave's (its tax mapped at another rate) goes to the quarantine, the others of the
+        page are created all the same, each audited."""
+        first = self.create_estimate()
+        self.poll("customers", "estimates")
+        taxes = self.order_of(first).order_line.tax_id
+        self.assertTrue(taxes)
+        taxes.amount += 1  # Odoo's tax no longer Wave's rate
+        untaxed = next(p for p in self.wave_us.products if not p.default_sales_taxes)
+        items = [{"productId": untaxed.id, "quantity": "2", "unitPrice": "10.05"}]
+        good = [self.create_estimate(items=items), self.create_estimate(items=items)]
+        bad = self.create_estimate()
+        self.poll()
+        self.assertFalse(self.order_of(bad))
+        held = self.env["wave.quarantine"].search([("wave_id", "=", bad), ("state", "=", "open")])
+        self.assertEqual(held.record_type, "Estimate")
+        self.assertIn("differs from Wave total", held.reasons)
+        for eid in good:
+            order = self.order_of(eid)
+            self.assertEqual(len(order), 1)
+            self.assertFalse(order.currency_id.compare_amounts(order.amount_total, 20.10))
+            self.assertEqual(
+                self.env["wave.audit.log"].search_count(
+                    [
+                        ("res_model", "=", "sale.order"),
+                        ("res_id", "=", order.id),
+                        ("action", "=", "create"),
+                    ]
+                ),
+                1,
+            )
+
     def test_invoice_before_its_estimate_is_linked_later(self):
         eid = self.create_estimate()
         self.act("estimateApprove", eid)
         self.act("estimateMarkAccepted", eid)
-        invoice_id = self.mutate("convertEstimateToInvoice", {"estimateId": eid}, "invoiceId")[
-            "invoiceId"
-        ]
-        self.mutate("invoiceApprove", {"invoiceId": invoice_id})
+        invoice_id = self.convert_in_wave(eid)
         self.poll("customers", "invoices")
         move = self.env["account.move"].search([("wave_id", "=", invoice_id)])
         self.assertEqual(move.wave_estimate_id, eid)
@@ -225,9 +297,10 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         self.assertEqual(order.invoice_ids, move)
         self.assertEqual(order.invoice_status, "invoiced")
 
-    def _accepted_from_wave(self):
-        """A Wave estimate (no discount) accepted in Wave, polled in: a confirmed order."""
-        eid = self.create_estimate()
+    def _accepted_from_wave(self, **extra):
+        """A Wave estimate (no discount unless ``extra`` says) accepted in Wave, polled
+        in: a confirmed order."""
+        eid = self.create_estimate(**extra)
         self.act("estimateApprove", eid)
         self.act("estimateMarkAccepted", eid)
         self.poll("customers", "estimates")
@@ -276,6 +349,143 @@ class TestEstimatesPoll(EstimateCase, WaveSandboxCommon):
         self.assertTrue(self._export(move))
         self.assertEqual(self.sandbox.counters.total, 0, self.sandbox.counters.as_dict())
         self.assertEqual(len(self.wave_invoices_of(eid)), 1)
+
+    def test_invoice_of_a_discounted_estimate_converts_it_to_the_cent(self):
+        """A Wave estimate with a discount (FIXED or PERCENTAGE; the order carries it as
+        an untaxed negative line) invoiced whole in Odoo is converted in Wave: the Wave
+        invoice has the estimate's discount and the Odoo invoice's total, tax and untaxed
+        amount to the cent (the independent parity check). A different discount goes to
+        Wave as a separate invoice."""
+
+        discounts = [
+            {"discountType": "PERCENTAGE", "percentage": "7.5", "name": "Loyal"},
+            {"discountType": "FIXED", "amount": "12.34", "name": "Goodwill"},
+        ]
+        numbers, converted = set(), self.env["account.move"]
+        for discount in discounts:
+            eid, order = self._accepted_from_wave(discounts=[discount])
+            estimate = self.wave_estimate(eid)
+            self.assertTrue(float(estimate["discountTotal"]["value"]))
+            move = invoice_by_conversion(self, order)
+            numbers.add(move.name)
+            converted |= move
+            self.assertEqual(self.wave_estimate(eid)["status"], "CONVERTED")
+            (listed,) = self.wave_invoices_of(eid)
+            self.assertEqual(move.wave_id, listed["id"])
+            wave = self.gql(INVOICE_AMOUNTS, {"b": self.wave_us.id, "id": move.wave_id})[
+                "business"
+            ]["invoice"]
+            self.assertEqual(wave["source"], {"__typename": "Estimate", "id": eid})
+            self.assertEqual(wave["invoiceNumber"], move.name)
+            cents = move.currency_id.compare_amounts
+            discount_line = move.invoice_line_ids.filtered(lambda line: line.price_subtotal < 0)
+            self.assertEqual(len(discount_line), 1)
+            for wave_value, odoo_value in (
+                (wave["discountTotal"], -discount_line.price_subtotal),
+                (estimate["discountTotal"], -discount_line.price_subtotal),
+                (wave["total"], move.amount_total),
+                (wave["taxTotal"], move.amount_tax),
+            ):
+                self.assertFalse(cents(float(wave_value["value"]), odoo_value), wave)
+            # The discount is Wave's invoice discount, not an item as well.
+            items = move.invoice_line_ids.filtered(lambda li: li.display_type == "product")
+            self.assertEqual(len(wave["items"]), len(items - discount_line), wave)
+            self.assertTrue(all(float(i["unitPrice"]) > 0 for i in wave["items"]))
+        report = self.parity_of(converted)
+        self.assertFalse([d for d in report.differences if d.key in numbers], str(report))
+        self.assertEqual(report.counts["invoices matched"], 2, str(report))
+
+        # The whole order but a different discount: a separate Wave invoice.
+        eid, order = self._accepted_from_wave(discounts=discounts[1:])
+        move = order._create_invoices()
+        line = move.invoice_line_ids.filtered(lambda li: li.price_subtotal < 0)
+        move.write({"invoice_line_ids": [Command.update(line.id, {"price_unit": -10})]})
+        move.action_post()
+        self.sandbox.counters.reset()
+        self.assertTrue(self._export(move))
+        calls = self.sandbox.counters.by_operation
+        self.assertNotIn("convertEstimateToInvoice", calls)
+        self.assertEqual(calls.get("invoiceCreate"), 1, calls)
+        self.assertEqual(self.wave_estimate(eid)["status"], "ACCEPTED")
+        self.assertFalse(self.wave_invoices_of(eid))
+
+    def pay_deposit(self, eid):
+        """The customer pays the whole deposit on the estimate's page in Wave."""
+        paid = self.sandbox_admin("POST", "/sandbox/estimates/deposit", json={"estimate_id": eid})
+        estimate = self.gql(ESTIMATE_PAID, {"b": self.wave_us.id, "id": eid})["business"][
+            "estimate"
+        ]
+        self.assertEqual(estimate["depositPaymentStatus"], "PAID_FULL")
+        self.assertEqual(estimate["amountPaid"]["value"], paid["amount"])
+        self.assertEqual(estimate["depositTotal"]["value"], paid["amount"])
+        self.assertEqual(
+            estimate["payments"], [{"amount": paid["amount"], "transactionType": "DEPOSIT"}]
+        )
+        return float(paid["amount"])
+
+    def assert_deposit_booked(self, move, deposit):
+        """The deposit is the one payment of ``move`` in Odoo, as in Wave (amount paid and
+        due to the cent), polled twice: never doubled."""
+        cents = move.currency_id.compare_amounts
+        for _run in range(2):
+            self.poll("invoices", "estimates")
+            wave = self.gql(INVOICE_AMOUNTS, {"b": self.wave_us.id, "id": move.wave_id})[
+                "business"
+            ]["invoice"]
+            self.assertFalse(cents(float(wave["amountPaid"]["value"]), deposit), wave)
+            held = self.env["wave.quarantine"].search([("wave_id", "=", move.wave_id)])
+            self.assertEqual(move.payment_state, "partial", held.mapped("reasons"))
+            self.assertFalse(cents(move.amount_residual, move.amount_total - deposit))
+            self.assertFalse(cents(move.amount_residual, float(wave["amountDue"]["value"])))
+            payments = move._get_reconciled_payments()
+            self.assertEqual(len(payments), 1, payments)
+            self.assertFalse(cents(payments.amount, deposit))
+        self.assertEqual(self.count_rows(move.wave_estimate_id), 1)
+
+    def test_deposit_paid_in_wave_is_booked_on_the_invoice_it_converts_to(self):
+        """A deposit paid in Wave on an estimate (not booked on the quotation: the order
+        shows the deposit asked for) is a payment of the invoice Wave converts the
+        estimate to (the sandbox's assumption, README), booked by the invoice flow: on a
+        conversion made in Wave as on one made by invoicing the order in Odoo."""
+
+        # Quantity x price exact to the cent: Odoo's invoice sends Wave the same prices.
+        b = self.wave_us
+        taxed = next(p for p in b.products if p.default_sales_taxes)
+        untaxed = next(p for p in b.products if not p.default_sales_taxes)
+        items = [
+            {"productId": taxed.id, "quantity": "3", "unitPrice": "33.33"},
+            {"productId": untaxed.id, "quantity": "2", "unitPrice": "10.05"},
+        ]
+        # Converted in Wave: the imported invoice has the deposit as its payment.
+        eid = self.create_estimate(items=items, **DEPOSIT)
+        self.act("estimateApprove", eid)
+        self.act("estimateMarkSent", eid, sendMethod="MARKED_SENT")
+        deposit = self.pay_deposit(eid)
+        self.act("estimateMarkAccepted", eid)
+        self.poll("customers", "estimates")
+        order = self.order_of(eid)
+        self.assertEqual(order.state, "sale")
+        self.assertFalse(order.currency_id.compare_amounts(order.wave_deposit_total, deposit))
+        self.assertFalse(order.invoice_ids)
+        invoice_id = self.convert_in_wave(eid)
+        self.poll("invoices", "estimates")
+        in_wave = self.env["account.move"].search([("wave_id", "=", invoice_id)])
+        self.assertEqual(order.invoice_ids, in_wave)
+        self.assert_deposit_booked(in_wave, deposit)
+
+        # Converted by invoicing the order in Odoo: Wave's invoice has the deposit as its
+        # payment once approved, booked on the Odoo invoice by the next poll.
+        eid, order = self._accepted_from_wave(items=items, **DEPOSIT)
+        deposit = self.pay_deposit(eid)
+        self.poll()
+        in_odoo = invoice_by_conversion(self, order)
+        self.assertEqual(in_odoo.wave_estimate_id, eid)
+        self.assert_deposit_booked(in_odoo, deposit)
+
+        report = self.parity_of(in_wave | in_odoo)
+        numbers = {in_wave.payment_reference, in_odoo.name}
+        self.assertFalse([d for d in report.differences if d.key in numbers], str(report))
+        self.assertEqual(report.counts["invoices matched"], 2, str(report))
 
     def test_partial_invoice_of_an_order_from_wave_is_separate_and_noted(self):
         """A partial invoice is a separate Wave invoice (Wave converts an estimate whole);
