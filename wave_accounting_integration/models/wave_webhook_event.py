@@ -343,18 +343,4 @@ class WaveWebhookEvent(models.Model):
         event.invalidate_recordset()
         # the duplicate path reads whether the first delivery still waits for its drain
         event._update_cache({"state": stored_state}, validate=False)
-        if inserted:
-            # the row as just inserted: the enqueue reads these without a SELECT again
-            event._update_cache(
-                {
-                    "connection_id": connection.id,
-                    "company_id": connection.company_id.id,
-                    "event_id": event_id,
-                    "event_type": event_type,
-                    "wave_invoice_id": invoice_id,
-                    "wave_estimate_id": estimate_id,
-                    "state": state,
-                },
-                validate=False,
-            )
         return event, inserted
