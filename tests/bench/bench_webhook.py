@@ -6,8 +6,8 @@ pending and can be counted) on a throwaway database whose connection has a
 webhook secret, then, in the same run and against the same server:
 
   * fires N signed deliveries (distinct event ids and distinct Wave invoice ids,
-    so that every delivery gets its own job: the job identity key is per invoice)
-    to ``POST /wave/webhook/<connection id>`` at concurrency C;
+    so that every delivery gets its own processing job: the job identity key is per
+    invoice) to ``POST /wave/webhook/<connection id>`` at concurrency C;
   * fires the same count at the same concurrency to the trivial ``GET /web/health``,
     in ``--rounds`` (5) interleaved rounds (webhook then bare route, then bare route
     then webhook, ...); the verdict is the median of the rounds' p99 ratios (<= 1.5),
@@ -15,8 +15,11 @@ webhook secret, then, in the same run and against the same server:
 
 Both routes are warmed up first. It measures p50/p99 latency and throughput of
 each and checks the targets: webhook p99 <= 2 x /web/health p99, 0 errors, and
-every delivery stored (``wave.webhook.event`` rows in state ``queued``) with its
-own ``queue.job`` row.
+every delivery committed by its acknowledgement (``wave.webhook.event`` rows in state
+``received``: the rows are the queue, the acknowledgement only makes sure a drain job
+of the connection is pending); then, the server stopped, the pending drain jobs are
+performed in a separate process as the runner would, and every event must be
+``queued`` with its own ``queue.job`` row.
 
 Writes the figures as JSON to ``docs/results/bench-webhook.json``.
 
@@ -93,6 +96,34 @@ with Registry(db).cursor() as cr:
         "webhook_secret": os.environ["BENCH_WEBHOOK_SECRET"],
     })
     print(json.dumps({"connection_id": connection.id}))
+"""
+
+
+# Runs in a separate Python process after the server stopped: the connection's pending
+# drain jobs, performed as the job runner would (each in its own transaction).
+DRAIN_CODE = r"""
+import json, sys
+import odoo
+from odoo.modules.registry import Registry
+from odoo.addons.queue_job.job import Job
+
+conf, db = sys.argv[1:3]
+odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
+registry = Registry(db)
+performed = 0
+while True:
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        job = env["queue.job"].search(
+            [("method_name", "=", "_job_drain_webhook_events"), ("state", "=", "pending")],
+            limit=1,
+        )
+        if not job:
+            break
+        Job.load(env, job.uuid).perform()
+        job.state = "done"
+        performed += 1
+print(json.dumps({"drains_performed": performed}))
 """
 
 
@@ -244,6 +275,26 @@ def run(args):
         hook_result = summary(*all_hook)
         hook_result["rounds"] = round_rows
 
+    # What the acknowledgements left (no job runner): every event committed, waiting
+    # for its connection's drain job, and how many drain jobs they made.
+    waiting = psql(
+        args.db,
+        "SELECT count(*) FILTER (WHERE state = 'received') FROM wave_webhook_event "
+        f"WHERE event_id LIKE '{EVENT_PREFIX}%'",
+    )
+    drains = psql(
+        args.db,
+        "SELECT count(*) FROM queue_job WHERE method_name = '_job_drain_webhook_events'",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", DRAIN_CODE, str(odoo_conf()), args.db],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=pg_env(),
+        cwd=ROOT,
+    )
+    performed = json.loads(out.stdout.strip().splitlines()[-1])["drains_performed"]
     events = psql(
         args.db,
         "SELECT count(*), count(DISTINCT event_id), count(*) FILTER (WHERE state = 'queued'), "
@@ -263,6 +314,9 @@ def run(args):
         job_uuids=int(events[3]),
         queue_jobs=int(jobs[0]),
         queue_job_identities=int(jobs[1]),
+        events_waiting_after_ack=int(waiting),
+        drain_jobs=int(drains),
+        drain_jobs_performed=performed,
     )
     return health_result, hook_result
 
@@ -283,9 +337,14 @@ def report(args, health, hook):
             "target": "== 0",
             "ok": hook["errors"] + health["errors"] == 0,
         },
+        "events_committed": {
+            "value": hook["events_waiting_after_ack"],
+            "target": f"== {n} (committed, waiting for the drain job)",
+            "ok": hook["events_waiting_after_ack"] == n and hook["events_distinct"] == n,
+        },
         "events_queued": {
             "value": hook["events_queued"],
-            "target": f"== {n}",
+            "target": f"== {n} (after the drain jobs)",
             "ok": hook["events_queued"] == n and hook["events_distinct"] == n,
         },
         "queue_jobs": {
@@ -326,7 +385,9 @@ def report(args, health, hook):
     print(
         f"webhook events stored {hook['events_stored']}, distinct {hook['events_distinct']}, "
         f"queued {hook['events_queued']}; queue.job rows {hook['queue_jobs']} "
-        f"({hook['queue_job_identities']} distinct identity keys)"
+        f"({hook['queue_job_identities']} distinct identity keys) after the drain jobs; "
+        f"after the acknowledgements: {hook['events_waiting_after_ack']} events waiting, "
+        f"{hook['drain_jobs']} drain jobs ({hook['drain_jobs_performed']} performed here)"
     )
     for index, row in enumerate(hook["rounds"]):
         print(

@@ -16,9 +16,10 @@ in all (default 10,000), in two tests:
   well-formed* events of the connection's own business (a live Wave sandbox) and
   puts hostile values in them (NUL, lone surrogates, strings up to 1 MB, huge and
   non-finite numbers, deep nesting, unknown event types, wrong types). Each goes
-  through the route; each accepted event's job is run. Expected: no 5xx; every
-  refused request changes nothing; every accepted event ends done, or failed with
-  a plain message; values that PostgreSQL cannot store are always refused.
+  through the route; each accepted event's drain job, then its own job, is run.
+  Expected: no 5xx; every refused request changes nothing; every accepted event
+  ends done, or failed with a plain message; values that PostgreSQL cannot store
+  are always refused.
 
 The seed differs per run (``WAVE_FUZZ_SEED`` fixes it); it is logged at the start
 and written in every failure message, so a failing run can be replayed.
@@ -462,7 +463,20 @@ class TestWebhookFuzzAcceptPath(TallyMixin, WaveSandboxCommon, HttpCase):
         )
 
     def _run_job(self, event, seed_note):
-        """Run the event's job as the job runner would; it must end cleanly."""
+        """Run the connection's drain job, then the event's job, as the job runner
+        would; both must end cleanly."""
+        self.assertEqual(event.state, "received", seed_note)  # stored, waiting for the drain
+        drains = (
+            self.env["queue.job"]
+            .sudo()
+            .search([("method_name", "=", "_job_drain_webhook_events"), ("state", "=", "pending")])
+        )
+        self.assertEqual(len(drains), 1, seed_note)
+        drain = Job.load(self.env, drains.uuid)
+        drain.perform()
+        drain.set_done()
+        drain.store()
+        event.invalidate_recordset()
         self.assertTrue(event.queue_job_uuid, seed_note)
         job = Job.load(self.env, event.queue_job_uuid)
         job.perform()  # an exception here is a failure of the test, with its traceback
@@ -505,7 +519,7 @@ class TestWebhookFuzzAcceptPath(TallyMixin, WaveSandboxCommon, HttpCase):
             self.assertEqual(stored.state, "ignored", seed_note)
             self.assertEqual(after[1], before[1], seed_note)
             return
-        self.assertEqual(after[1], before[1] + 1, seed_note)
+        self.assertEqual(after[1], before[1] + 1, seed_note)  # the connection's drain job
         self._run_job(stored, seed_note)
 
     def test_fuzz_accept_path(self):

@@ -11,10 +11,12 @@ from the route itself).
 
 Steps, one small function each: read the body (size limit) → authenticate (the
 signature, before anything of the body is parsed) → parse (JSON) → validate
-(types, lengths, characters, optional time window) → record (one row per event)
-→ enqueue. A refused request writes nothing. The connection is not searched: its
-signing and routing fields come from each worker's cache of the active connections
-(``wave.api._webhook_ack_table``, cleared when they change).
+(types, lengths, characters, optional time window) → record (one row per event,
+committed) → make sure the connection's drain job is pending (one look-up of it;
+the job itself is created only when none waits). A refused request writes nothing.
+The connection is not searched: its signing and routing fields come from each
+worker's cache of the active connections (``wave.api._webhook_ack_table``, cleared
+when they change).
 
 The signing scheme and its system parameters are described in
 ``models/wave_webhook_engine.py``; the value limits and the optional time window
@@ -160,29 +162,47 @@ class WaveWebhookController(http.Controller):
                 state="ignored" if ignored else "received",
                 facts=values,
                 estimate_id=estimate_id,
+                error=ignored,
             )
         )
         log_args = (connection.id, values["event_id"], values["event_type"], length)
         if not is_new:
+            if event.state == "received":
+                # The first delivery's worker may have stopped between its commit and
+                # its drain job (Wave then got no answer and delivers again).
+                self._enqueue_drain(connection)
             _logger.info(
                 "Wave webhook duplicate: connection=%s event=%s type=%s length=%s", *log_args
             )
             return request.make_json_response({"status": "duplicate"}, status=200)
         if ignored:
-            event.error = ignored
             _logger.info(
                 "Wave webhook ignored (%s): connection=%s event=%s type=%s length=%s",
                 ignored,
                 *log_args,
             )
             return request.make_json_response({"status": "ignored"}, status=200)
-        return self._enqueue(event, log_args)
+        return self._enqueue(connection, log_args)
 
-    @staticmethod
-    def _enqueue(event, log_args):
-        event._enqueue()
+    def _enqueue(self, connection, log_args):
+        self._enqueue_drain(connection)
         _logger.info("Wave webhook accepted: connection=%s event=%s type=%s length=%s", *log_args)
         return request.make_json_response({"status": "accepted"}, status=202)
+
+    @staticmethod
+    def _enqueue_drain(connection):
+        """Commit the event, then make sure a drain job of the connection is pending.
+
+        The stored event is the queue (``wave.api._job_drain_webhook_events`` gives each
+        waiting event its invoice's job), so a delivery creates no job of its own. The
+        commit comes first: a drain job seen pending after it has not started yet, so it
+        will read this event; had it started, the check finds none and enqueues another.
+        Either way the event is committed before Wave gets its answer.
+        """
+        request.env.cr.commit()
+        # The commit cleared the ORM cache: the connection's fields again from the
+        # worker's table (no query).
+        connection._webhook_ack_connection(connection.id)._enqueue_webhook_drain()
 
     @staticmethod
     def _reject(connection_id, rejection, length):

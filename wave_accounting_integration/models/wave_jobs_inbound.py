@@ -9,6 +9,8 @@ Declared in ``data/queue_job_data.xml``.
   (``wave.inbound.poller``);
 * ``wave.sync.job._job_import_chunk``: a historical import chunk, page by page
   (``wave.historical.importer``);
+* ``wave.api._job_drain_webhook_events``: the webhook events the route stored,
+  each given the job of its invoice;
 * ``wave.webhook.event._job_process_webhook``: the invoice of a webhook event
   (``wave.webhook.processor``).
 """
@@ -26,6 +28,8 @@ from ..services.job_guard import job_guard
 _logger = logging.getLogger(__name__)
 
 SYNC_JOB_TRIGGERS = ("cron", "webhook", "manual", "wizard")
+# Webhook events given their processing job per drain job run.
+DRAIN_BATCH = 500
 
 
 class WaveApi(models.Model):
@@ -91,6 +95,49 @@ class WaveApi(models.Model):
             return False
         job._mark_finished()
         return job.id
+
+    def _enqueue_webhook_drain(self):
+        """Make sure a drain job of this connection's waiting webhook events is pending.
+
+        Called by the webhook route after it committed its event: queue_job's identity
+        key finds a drain job not started yet (one indexed look-up, nothing written),
+        else a new one is created. See ``_job_drain_webhook_events``.
+        """
+        self.ensure_one()
+        # As the superuser (OdooBot), in the connection's company: as the event jobs
+        # it enqueues (``wave.webhook.event._enqueue``). tracking_disable: the queue.job
+        # row needs no chatter work.
+        company_id = self.company_id.id
+        self.with_user(SUPERUSER_ID).with_context(
+            company_id=company_id, allowed_company_ids=[company_id], tracking_disable=True
+        ).with_delay(
+            channel="root.wave.webhook",
+            priority=4,
+            identity_key=f"wave-webhook-drain:{self.id}",
+            description=self.env._("Wave webhook events waiting (connection %s)", self.id),
+        )._job_drain_webhook_events()
+        return True
+
+    def _job_drain_webhook_events(self, limit=DRAIN_BATCH):
+        """Queue job: give every webhook event of this connection that waits (state
+        ``received``) its invoice's processing job (``wave.webhook.event._enqueue``).
+
+        The stored events are the queue: a delivery only commits its row and makes sure
+        one drain job is pending, so the acknowledgement creates no job per event. Runs
+        of ``limit`` events; a longer queue enqueues the next drain. Two drains at
+        once (a rare race of the identity look-up) conflict on the same rows and one is
+        retried by queue_job, after which it finds them queued.
+        """
+        self.ensure_one()
+        events = self.env["wave.webhook.event"].search(
+            [("connection_id", "=", self.id), ("state", "=", "received")],
+            order="id",
+            limit=limit,
+        )
+        events._enqueue()
+        if len(events) == limit:
+            self._enqueue_webhook_drain()
+        return f"{len(events)} webhook event(s) queued"
 
 
 def _chunk_order(chunk):

@@ -291,11 +291,12 @@ class WaveWebhookEvent(models.Model):
         state="received",
         facts=None,
         estimate_id=None,
+        error=None,
     ):
-        """Store a delivery; return ``(event, is_new)``.
+        """Store a delivery; return ``(event, is_new)``, the event's ``state`` in cache.
 
         ``facts``: optional ``{"modified_at", "status", "total", "amount_paid"}`` the event
-        tells of its invoice.
+        tells of its invoice; ``error``: why an ignored event is ignored.
 
         Raw SQL: ``INSERT ... ON CONFLICT`` is the one race-free way to deduplicate
         concurrent deliveries of the same event (a second transaction waits for the
@@ -308,16 +309,16 @@ class WaveWebhookEvent(models.Model):
             INSERT INTO wave_webhook_event (
                 connection_id, company_id, event_id, event_type, business_id,
                 wave_invoice_id, wave_estimate_id, received_at, state, delivery_count, attempts,
-                wave_modified_at, wave_status, wave_total, wave_amount_paid,
+                wave_modified_at, wave_status, wave_total, wave_amount_paid, error,
                 create_uid, create_date, write_uid, write_date
             )
             VALUES (%s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', %s, 1, 0,
-                    %s, %s, %s, %s,
+                    %s, %s, %s, %s, %s,
                     %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
             ON CONFLICT (connection_id, event_id) DO UPDATE
                 SET delivery_count = wave_webhook_event.delivery_count + 1,
                     write_date = now() at time zone 'UTC'
-            RETURNING id, (xmax = 0) AS inserted
+            RETURNING id, (xmax = 0) AS inserted, state
             """,
             (
                 connection.id,
@@ -332,25 +333,14 @@ class WaveWebhookEvent(models.Model):
                 (facts or {}).get("status"),
                 (facts or {}).get("total"),
                 (facts or {}).get("amount_paid"),
+                error,
                 self.env.uid,
                 self.env.uid,
             ),
         )
-        event_id_db, inserted = self.env.cr.fetchone()
+        event_id_db, inserted, stored_state = self.env.cr.fetchone()
         event = self.browse(event_id_db)
         event.invalidate_recordset()
-        if inserted:
-            # the row as just inserted: the enqueue reads these without a SELECT again
-            event._update_cache(
-                {
-                    "connection_id": connection.id,
-                    "company_id": connection.company_id.id,
-                    "event_id": event_id,
-                    "event_type": event_type,
-                    "wave_invoice_id": invoice_id,
-                    "wave_estimate_id": estimate_id,
-                    "state": state,
-                },
-                validate=False,
-            )
+        # the duplicate path reads whether the first delivery still waits for its drain
+        event._update_cache({"state": stored_state}, validate=False)
         return event, inserted

@@ -2,6 +2,7 @@
 """Shared fixtures: users of each role and a Wave connection for the test company."""
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.queue_job.job import Job
 from odoo.tests import new_test_user
 
 WAVE_USER = "wave_accounting_integration.group_wave_user"
@@ -9,6 +10,28 @@ WAVE_ADMIN = "wave_accounting_integration.group_wave_admin"
 
 
 class WaveCommon(AccountTestInvoicingCommon):
+    def run_webhook_drains(self, env=None):
+        """Run the pending drain jobs of the webhook events (which give each stored
+        event its invoice's job) as the job runner would, oldest first; returns them."""
+        env = env or self.env
+        # sudo: queue jobs are technical records; the test runs them as the runner does.
+        drains = (
+            env["queue.job"]
+            .sudo()
+            .search(
+                [("method_name", "=", "_job_drain_webhook_events"), ("state", "=", "pending")],
+                order="id",
+            )
+        )
+        for record in drains:
+            job = Job.load(env, record.uuid)
+            job.perform()
+            job.set_done()
+            job.store()
+        env.flush_all()
+        env.invalidate_all()
+        return drains
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

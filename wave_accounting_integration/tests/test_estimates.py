@@ -600,6 +600,7 @@ class TestEstimatesWebhook(EstimateCase, WaveSandboxCommon, HttpCase):
 
     def run_jobs(self, of=None):
         """Run the pending webhook jobs (``of``: only those of events it accepts)."""
+        self.run_webhook_drains()
         jobs = (
             self.env["queue.job"]
             .sudo()

@@ -65,14 +65,18 @@ class TestJobGuard(OutboundCommon):
         ("wave.api", "_job_reset_invoices"): "_run_reset_invoices",
         ("wave.api", "_job_undo_payments"): "_run_undo_payments",
     }
+    # Jobs that send no request to Wave (so no guard): checked to stay so.
+    WITHOUT_WAVE = {("wave.api", "_job_drain_webhook_events"): "_run_drain"}
 
     # ------------------------------------------------------------------
     # The table is complete, and every job body is inside job_guard
     # ------------------------------------------------------------------
     def test_every_declared_job_has_a_row_and_uses_the_guard(self):
         declared = declared_job_functions()
-        self.assertEqual(set(self.JOBS), declared, "a queue job without a row in JOBS")
-        for model, method in declared:
+        self.assertEqual(
+            set(self.JOBS) | set(self.WITHOUT_WAVE), declared, "a queue job without a row in JOBS"
+        )
+        for model, method in declared - set(self.WITHOUT_WAVE):
             function = getattr(type(self.env[model]), method)
             source = textwrap.dedent(inspect.getsource(function))
             calls = {
@@ -205,6 +209,36 @@ class TestJobGuard(OutboundCommon):
 
     def test_webhook_job_retries_later(self):
         self._check_job(("wave.webhook.event", "_job_process_webhook"))
+
+    def _run_drain(self):
+        # sudo: the webhook route records events as the system does.
+        event = (
+            self.env["wave.webhook.event"]
+            .sudo()
+            .create(
+                {
+                    "connection_id": self.connection.id,
+                    "event_id": "evt-guard-drain",
+                    "event_type": "invoice.updated",
+                    "wave_invoice_id": self.wave_us.invoices[0].id,
+                }
+            )
+        )
+        self.connection._job_drain_webhook_events()
+        self.assertEqual(event.state, "queued")
+
+    def test_webhook_drain_sends_nothing_to_wave(self):
+        """The drain job only enqueues: while Wave fails every request, it still ends
+        well and the sandbox saw no request of it."""
+        for key, runner in self.WITHOUT_WAVE.items():
+            for name in FAULTS:
+                with self.subTest(job=key, fault=name):
+                    self.sandbox_admin("DELETE", "/sandbox/faults")
+                    self._fault_everything(name)
+                    getattr(self, runner)()
+                    self.assertEqual(self._fired(), 0, "a request reached Wave")
+                    self.sandbox_admin("DELETE", "/sandbox/faults")
+                    self.env["wave.webhook.event"].sudo().search([]).unlink()
 
     def test_export_retries_later(self):
         self._check_job(("wave.api", "_job_export"))

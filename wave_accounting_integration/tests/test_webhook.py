@@ -52,7 +52,17 @@ class TestWebhookRoute(WaveCommon, HttpCase):
         return self.env["wave.webhook.event"].search([("connection_id", "=", self.connection.id)])
 
     def jobs(self):
+        """The events' processing jobs (one per invoice)."""
         return self.env["queue.job"].sudo().search([("model_name", "=", "wave.webhook.event")])
+
+    def drain_jobs(self, state=None):
+        """The connections' drain jobs (the acknowledgement's only job)."""
+        domain = [("method_name", "=", "_job_drain_webhook_events")]
+        return self.env["queue.job"].sudo().search(domain + ([("state", "=", state)] * bool(state)))
+
+    def drain(self):
+        """Run the pending drain jobs as the job runner would, oldest first."""
+        self.run_webhook_drains()
 
     def test_valid_delivery_is_accepted_and_queued(self):
         body = self.event_body()
@@ -62,18 +72,32 @@ class TestWebhookRoute(WaveCommon, HttpCase):
         self.assertEqual(response.json(), {"status": "accepted"})
         event = self.events()
         self.assertEqual(len(event), 1)
+        values = {
+            "event_type": "invoice.paid",
+            "wave_invoice_id": "SW52b2ljZTox",
+            "business_id": self.business,
+            "state": "received",
+            "delivery_count": 1,
+        }
+        self.assertRecordValues(event, [values])
+        # The acknowledgement stored the event and made sure one drain job waits.
+        self.assertFalse(self.jobs())
+        drain = self.drain_jobs()
+        self.assertEqual(len(drain), 1)
         self.assertRecordValues(
-            event,
+            drain,
             [
                 {
-                    "event_type": "invoice.paid",
-                    "wave_invoice_id": "SW52b2ljZTox",
-                    "business_id": self.business,
-                    "state": "queued",
-                    "delivery_count": 1,
+                    "state": "pending",
+                    "model_name": "wave.api",
+                    "channel": "root.wave.webhook",
+                    "identity_key": f"wave-webhook-drain:{self.connection.id}",
+                    "company_id": self.connection.company_id.id,
                 }
             ],
         )
+        self.drain()
+        self.assertRecordValues(event, [dict(values, state="queued")])
         job = self.jobs()
         self.assertEqual(len(job), 1)
         self.assertEqual(job.uuid, event.queue_job_uuid)
@@ -95,13 +119,64 @@ class TestWebhookRoute(WaveCommon, HttpCase):
         event = self.events()
         self.assertEqual(len(event), 1)
         self.assertEqual(event.delivery_count, 2)
+        self.assertEqual(len(self.drain_jobs()), 1)
+        self.drain()
         self.assertEqual(len(self.jobs()), 1)
+        # a delivery of an event already given its job enqueues nothing
+        self.assertEqual(self.post(body).json(), {"status": "duplicate"})
+        self.assertFalse(self.drain_jobs("pending"))
+        self.assertEqual(len(self.jobs()), 1)
+        self.assertEqual(self.events().delivery_count, 3)
+
+    def test_redelivery_restores_a_lost_drain_job(self):
+        """A worker stopped after committing the event but before its drain job:
+        Wave had no answer and delivers again; the duplicate enqueues the drain."""
+        body = self.event_body()
+        self.assertEqual(self.post(body).status_code, 202)
+        self.drain_jobs().unlink()
+        response = self.post(body)
+        self.assertEqual(response.json(), {"status": "duplicate"})
+        self.assertEqual(len(self.drain_jobs("pending")), 1)
+        self.drain()
+        event = self.events()
+        self.assertEqual(event.state, "queued")
+        self.assertEqual(self.jobs().uuid, event.queue_job_uuid)
+
+    def test_started_drain_job_gets_a_pending_one(self):
+        """A drain job already started may not see a later event (its snapshot): the
+        next acknowledgement finds no pending one and enqueues another."""
+        self.assertEqual(self.post(self.event_body(invoice_id="SW52b2ljZTox")).status_code, 202)
+        self.drain_jobs().state = "started"
+        self.assertEqual(self.post(self.event_body(invoice_id="SW52b2ljZToy")).status_code, 202)
+        self.assertEqual(len(self.drain_jobs("pending")), 1)
+        self.assertEqual(self.post(self.event_body(invoice_id="SW52b2ljZToz")).status_code, 202)
+        self.assertEqual(len(self.drain_jobs()), 2, "one started, one pending")
+        self.drain()
+        events = self.events()
+        self.assertEqual(events.mapped("state"), ["queued"] * 3)
+        self.assertEqual(len(self.jobs()), 3, "one job per invoice")
+        self.assertEqual(set(events.mapped("queue_job_uuid")), set(self.jobs().mapped("uuid")))
+
+    def test_drain_job_runs_in_batches(self):
+        for invoice_id in ("SW52b2ljZTox", "SW52b2ljZToy", "SW52b2ljZToz"):
+            self.assertEqual(self.post(self.event_body(invoice_id=invoice_id)).status_code, 202)
+        self.drain_jobs().state = "started"  # this run, as the job runner started it
+        # sudo: as the job runner runs it (as OdooBot).
+        self.connection.sudo()._job_drain_webhook_events(limit=2)
+        self.assertEqual(sorted(self.events().mapped("state")), ["queued", "queued", "received"])
+        self.assertEqual(len(self.drain_jobs("pending")), 1, "the next drain for the rest")
+        self.drain()
+        self.assertEqual(self.events().mapped("state"), ["queued"] * 3)
+        self.assertEqual(len(self.jobs()), 3)
 
     def test_events_of_one_invoice_share_a_pending_job(self):
         self.assertEqual(self.post(self.event_body("invoice.approved")).status_code, 202)
         self.assertEqual(self.post(self.event_body("invoice.paid")).status_code, 202)
         events = self.events()
         self.assertEqual(len(events), 2)
+        self.assertEqual(len(self.drain_jobs()), 1)
+        self.drain()
+        events = self.events()
         self.assertEqual(len(self.jobs()), 1)
         self.assertEqual(len(set(events.mapped("queue_job_uuid"))), 1)
 
@@ -116,6 +191,7 @@ class TestWebhookRoute(WaveCommon, HttpCase):
             )
         self.assertFalse(self.events())
         self.assertFalse(self.jobs())
+        self.assertFalse(self.drain_jobs())
         output = "\n".join(logs.output)
         self.assertIn("missing signature", output)
         self.assertIn("invalid signature", output)
@@ -195,6 +271,11 @@ class TestWebhookRoute(WaveCommon, HttpCase):
         event = self.env["wave.webhook.event"].sudo().search([("connection_id", "=", other.id)])
         self.assertEqual(event.company_id, company)
         self.assertEqual(
+            self.drain_jobs().filtered(lambda j: j.company_id == company).records.ids, other.ids
+        )
+        self.drain()
+        event = self.env["wave.webhook.event"].sudo().search([("connection_id", "=", other.id)])
+        self.assertEqual(
             self.jobs().filtered(lambda j: j.company_id == company).uuid, event.queue_job_uuid
         )
         other.unlink()
@@ -234,6 +315,7 @@ class TestWebhookRoute(WaveCommon, HttpCase):
         events = self.events()
         self.assertEqual(events.mapped("state"), ["ignored", "ignored"])
         self.assertFalse(self.jobs())
+        self.assertFalse(self.drain_jobs())
 
     def test_job_not_ready_connection_marks_failed(self):
         self.connection.sudo().state = "disconnected"

@@ -57,6 +57,7 @@ class TestWebhookEndToEnd(WaveSandboxCommon, HttpCase):
         self.fail(f"only {len(done)} of {count} webhook deliveries arrived: {log}")
 
     def run_jobs(self):
+        self.run_webhook_drains()
         jobs = (
             self.env["queue.job"]
             .sudo()

@@ -77,6 +77,7 @@ class WebhookEchoCommon(OutboundCommon, HttpCase):
         self.fail(f"{len(delivered)} of {len(event_ids)} webhook events delivered")
 
     def run_jobs(self):
+        self.run_webhook_drains()
         jobs = (
             self.env["queue.job"]
             .sudo()
