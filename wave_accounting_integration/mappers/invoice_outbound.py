@@ -8,7 +8,7 @@ saga step a Wave invoice reached. What cannot be exported is decided before mapp
 (``wave.invoice.exporter``).
 """
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from odoo import fields
 
@@ -27,7 +27,8 @@ def exact_unit_price(currency, quantity, price_unit, discount, subtotal):
     subtotal = Decimal(str(currency.round(subtotal)))
     price = Decimal(str(price_unit)) * (1 - Decimal(str(discount or 0)) / 100)
     exponent = Decimal(1).scaleb(-currency.decimal_places)
-    if (quantity * price).quantize(exponent) == subtotal.quantize(exponent):
+    # Half up, as Odoo's currency rounding and Wave do (Decimal's default is half even).
+    if (quantity * price).quantize(exponent, ROUND_HALF_UP) == subtotal.quantize(exponent):
         return str(price.normalize())
     return str((subtotal / quantity).quantize(Decimal("0.0000000001")).normalize())
 

@@ -201,6 +201,40 @@ class TestOutbound(OutboundCommon):
         self.env["wave.outbound.runner"]._export(self.connection, moves)
         self.assertEqual(self.sandbox.counters.as_dict()["total"], 0)
 
+    def test_line_amount_ending_in_half_a_cent_keeps_its_unit_price(self):
+        """1.5 x 19.99 = 29.985: Odoo rounds the line half up to 29.99, as Wave does, so
+        Wave gets the line's own unit price, not 29.99 / 1.5 with ten decimals (which
+        Odoo could not read back: the Wave invoice would wait in the quarantine)."""
+        move = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.partner_a.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"product_id": self.product_a.id, "quantity": 1.5, "price_unit": 19.99}
+                    )
+                ],
+            }
+        )
+        move.action_post()
+        self.assertEqual(move.amount_untaxed, 29.99)
+        self._export(move)
+        wave_invoice = next(i for i in self.wave_us.invoices if i.id == move.wave_id)
+        self.assertEqual(
+            [str(item.unit_price.normalize()) for item in wave_invoice.items], ["19.99"]
+        )
+        self.assertEqual(
+            self._wave_invoices(move)[move.wave_id]["total"]["value"], f"{move.amount_total:.2f}"
+        )
+        # Wave's later webhooks of it are read back without any quarantine.
+        self.env["wave.invoice.importer"]._import_by_ids(
+            self.connection, [move.wave_id], source="webhook"
+        )
+        self.assertFalse(
+            self.env["wave.quarantine"].search([("wave_id", "=", move.wave_id)]),
+        )
+
     def test_partial_and_full_payment(self):
         move = self._invoice()
         self.env["wave.outbound.runner"]._export(self.connection, move)
