@@ -3,6 +3,10 @@
 Each fault runs the workload of :mod:`.fault_matrix` against a real multi-worker
 Odoo with its job runner and the Wave sandbox, then recovers and checks; a scenario
 whose fault did not happen where claimed (by the sandbox's logs and the database) fails.
+The Wave business is the sandbox's realistic one, the connection keeps the addon's default
+settings: the quarantine must hold exactly the expected review list derived from the
+sandbox's ``realistic_cases`` (:mod:`independent_parity.review`), and the independent
+parity check must be clean on everything else.
 The table (``scripts/fault_table.py``'s, as in the README) is printed at the end and
 written to ``artifacts/fault-matrix.md``; the rows to ``artifacts/fault-matrix.json``
 (``python3 scripts/fault_table.py --publish`` keeps them in ``docs/results``).
