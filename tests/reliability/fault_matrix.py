@@ -133,6 +133,16 @@ SIZES = {
 }
 
 
+def assert_expected_review(result):
+    """The quarantine is the expected review list (the sandbox's realistic cases that
+    cannot be booked by design), each entry with its reason, and nothing else."""
+    assert result["expected_review"], "the realistic data has nothing to review"
+    review = result["review"]
+    assert not review["missing"], f"expected in quarantine: {review}"
+    assert not review["unexpected"], f"unexpected in quarantine: {review}"
+    assert not review["wrong_reason"], f"quarantined for another reason: {review}"
+
+
 def current_size():
     name = os.environ.get("WAVE_FAULT_MATRIX", "ci")
     if name not in SIZES:

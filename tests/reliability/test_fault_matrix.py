@@ -30,6 +30,7 @@ from .fault_matrix import (
     LOAD_SIZES,
     Scenario,
     WebhookLoad,
+    assert_expected_review,
     current_size,
     fault_catalogue,
 )
@@ -62,7 +63,7 @@ def test_fault(fault, tmp_path):
     assert result["parity_differences"] == 0, result.get("parity_lines")
     assert result["duplicates"] == 0, result["duplicates_detail"]
     assert result["lost"] == 0, result["lost_detail"]
-    _assert_review(result)
+    assert_expected_review(result)
     assert not result["needs_confirmation_left"], result["needs_confirmation_left"]
     assert result["jobs"].get("failed", 0) == 0, result["jobs"]
     # Every injected fault kind fired, by the sandbox's fault log (each kind on its
@@ -116,16 +117,6 @@ def test_fault(fault, tmp_path):
     _dump_results()  # the file says "passed" only for a row whose checks all held
 
 
-def _assert_review(result):
-    """The quarantine is the expected review list (the sandbox's realistic cases that
-    cannot be booked by design), each entry with its reason, and nothing else."""
-    assert result["expected_review"], "the realistic data has nothing to review"
-    review = result["review"]
-    assert not review["missing"], f"expected in quarantine: {review}"
-    assert not review["unexpected"], f"unexpected in quarantine: {review}"
-    assert not review["wrong_reason"], f"quarantined for another reason: {review}"
-
-
 def _dump_results():
     json_dump(
         ARTIFACTS / "fault-matrix.json",
@@ -150,7 +141,7 @@ def test_webhook_load_during_import(tmp_path, capsys):
     assert events["deliveries_recorded"] == load["deliveries"], events
     assert result["parity_differences"] == 0, result.get("parity_lines")
     assert result["duplicates"] == 0 and result["lost"] == 0, result
-    _assert_review(result)
+    assert_expected_review(result)
 
 
 def test_fault_matrix_table(capsys):
