@@ -25,7 +25,6 @@ kept for the before/after table (``scripts/books_table.py``).
 """
 
 import datetime
-import json
 import re
 import time
 import traceback
@@ -35,6 +34,7 @@ from pathlib import Path
 
 from harness import ScratchDatabase, harness_env, pg_env, psql
 from independent_parity import OdooReader, WaveReader, check_parity
+from independent_parity.review import cases_of, difference_rows, reason_kind
 from independent_parity.wave_edits import WaveEditor
 from reliability.e2e import (
     ADMIN_TOKEN,
@@ -48,32 +48,11 @@ from reliability.e2e import (
     wait_for_jobs,
 )
 
-from wave_sandbox import serialize
-
 INVOICES_PER_BUSINESS = 36
 CUSTOMERS = 20
 YEARS = 2  # the Nova Scotia tax rate change (2025-04-01) falls inside
 JOB_TIMEOUT = 600
 OPEN = ("open",)
-
-# Quarantine reasons, by what they are about (first match wins). Used for the table
-# and to tell whether an entry's reason fits its case.
-REASON_KINDS = (
-    ("conflict", re.compile(r"conflict|changed in (wave|odoo|both)", re.I)),
-    ("currency", re.compile(r"currenc|devise", re.I)),
-    ("contact", re.compile(r"customer|contact|client|partner", re.I)),
-    ("precision", re.compile(r"precision|decimal|digit|round", re.I)),
-    ("totals", re.compile(r"total.*differ|differs", re.I)),
-    ("tax", re.compile(r"tax", re.I)),
-    ("account", re.compile(r"account", re.I)),
-)
-
-
-def reason_kind(text):
-    for kind, pattern in REASON_KINDS:
-        if pattern.search(text or ""):
-            return kind
-    return "other"
 
 
 class BooksRun:
@@ -131,10 +110,8 @@ class BooksRun:
         )
         # The US business: USD, as the company.
         self.business_id = next(b["id"] for b in seeded["businesses"] if b["currency"] == "USD")
-        state_file = self.workdir / "sandbox-state.json"
-        sandbox.admin("POST", "/sandbox/save", {"path": str(state_file)})
-        saved = serialize.load(json.loads(state_file.read_text()))
-        self.cases = _find_cases(saved.realistic_cases, self.business_id)
+        saved = sandbox.saved_state(self.workdir / "sandbox-state.json")
+        self.cases = cases_of(saved.realistic_cases, self.business_id)
         self.token = sandbox._harness_token()
         self.editor = WaveEditor(sandbox.base + "/graphql/public", self.token, self.business_id)
         self.rpc = rpc = Rpc(self.odoo)
@@ -349,16 +326,8 @@ class BooksRun:
         for entry in entries:
             quarantined.setdefault(entry["wave_id"], []).append(entry)
         differences = [
-            {
-                "kind": d.kind,
-                "record": d.record,
-                "key": d.key,
-                "wave": str(d.wave),
-                "odoo": str(d.odoo),
-                "note": d.note,
-                "wave_id": numbers.get(d.key.split(" ")[0]),
-            }
-            for d in report.differences
+            dict(row, wave_id=numbers.get(row["key"].split(" ")[0]))
+            for row in difference_rows(report)
         ]
         posted = [inv for inv in wave.values() if inv["status"] != "DRAFT"]
         booked = self._booked_wave_ids()
@@ -484,10 +453,3 @@ class BooksRun:
             rpc("wave.partner.map", "write", [mapping["id"]], {"partner_id": partner})
             rpc("wave.partner.map", "action_confirm", [mapping["id"]])
         return len(waiting)
-
-
-def _find_cases(cases, business_id):
-    """``state.realistic_cases`` of the business (from the sandbox's saved state)."""
-    if business_id not in cases:
-        raise RuntimeError(f"no realistic cases for {business_id}: {sorted(cases)}")
-    return cases[business_id]

@@ -16,13 +16,11 @@ from pathlib import Path
 
 import pytest
 from harness import ROOT
+from independent_parity.review import WAVE_INPUT, unexplained
 
 from .books import BooksRun
 
 ARTIFACT = Path(os.environ.get("WAVE_BOOKS_ARTIFACT", Path(ROOT) / "artifacts/books-match.json"))
-# Wave-side records that are look-alikes by design (same name once case and spacing are
-# ignored): input of the scenario, not something the sync did.
-WAVE_INPUT = ("duplicate_in_wave",)
 # Wave's currencies Odoo may refuse to book until a person acts (default policy "ask").
 CURRENCY_CASES = ("foreign_inactive", "foreign_wave_only", "foreign_dollar", "foreign_eur")
 
@@ -37,35 +35,8 @@ def run(tmp_path_factory):
     return books
 
 
-def _explained_duplicates(stage):
-    """Odoo duplicates that only mirror Wave's own look-alikes (same key, no more
-    records in Odoo than in Wave)."""
-    wave = {d["key"]: d["wave"] for d in stage["differences"] if d["kind"] == "duplicate_in_wave"}
-    explained = set()
-    for d in stage["differences"]:
-        if d["kind"] == "duplicate_in_odoo" and d["record"] in ("customer", "product"):
-            if d["key"] in wave and len(eval_list(d["odoo"])) <= len(eval_list(wave[d["key"]])):
-                explained.add((d["kind"], d["record"], d["key"]))
-    return explained
-
-
-def eval_list(text):
-    return [x for x in text.strip("[]").split(",") if x.strip()]
-
-
 def _unexplained(stage, allowed_missing=()):
-    explained = _explained_duplicates(stage)
-    return [
-        d
-        for d in stage["differences"]
-        if d["kind"] not in WAVE_INPUT
-        and (d["kind"], d["record"], d["key"]) not in explained
-        and not (
-            d["kind"] == "missing_in_odoo"
-            and d["record"] == "invoice"
-            and d["key"] in allowed_missing
-        )
-    ]
+    return unexplained(stage["differences"], allowed_missing)
 
 
 def _allowed_kinds(books, entry):

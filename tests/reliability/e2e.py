@@ -24,6 +24,8 @@ import harness
 import requests
 from harness import SandboxProcess
 
+from wave_sandbox import serialize
+
 ADMIN_TOKEN = "sandbox-admin"
 OAUTH_CLIENT = ("odoo-e2e", "odoo-e2e-secret-7f3a")
 WEBHOOK_SECRET = "e2e-webhook-secret-91c2"
@@ -63,6 +65,12 @@ class Sandbox(SandboxProcess):
         if renew or not getattr(self, "_token", None):
             self._token = self.admin("POST", "/sandbox/tokens", {})["access_token"]
         return self._token
+
+    def saved_state(self, path):
+        """The sandbox's whole state (``/sandbox/save`` to ``path``, loaded back): its
+        objects and ``realistic_cases``, read outside the addon."""
+        self.admin("POST", "/sandbox/save", {"path": str(path)})
+        return serialize.load(json.loads(Path(path).read_text()))
 
     def all_invoices(self, token, business_id):
         """Every invoice of the business (the sandbox's own view, no fault applies to it)."""

@@ -7,6 +7,7 @@ duplicate records) and the independent parity check (plain GraphQL + SQL).
 
 from harness import ROOT
 from reliability.e2e import json_dump
+from reliability.fault_matrix import assert_expected_review
 
 from .multinode import BUDGET, BUDGET_PERIOD, REFRESH_LEEWAY, TOKEN_TTL, MultiNodeScenario
 
@@ -36,6 +37,7 @@ def test_two_http_nodes_and_a_job_node(tmp_path, capsys):
     # Nothing lost or doubled, books equal to Wave (independent check).
     assert result["parity_differences"] == 0, result.get("parity_lines")
     assert result["duplicates"] == 0 and result["lost"] == 0, result
+    assert_expected_review(result)
     assert result["jobs"].get("failed", 0) == 0, result["jobs"]
     # One budget across the nodes: Wave never had to refuse a request, and in no
     # window did all nodes together send more than the budget lets through.

@@ -171,12 +171,16 @@ def product_binding_vals(wave_id, node, company):
 
 
 def product_update_vals(node, product, modified):
-    """Values that follow a product changed at Wave."""
-    return {
+    """Values that follow a product changed at Wave (archived there: archived here, so
+    that no new Odoo invoice picks it; Wave refuses archived products on invoices)."""
+    vals = {
         "name": node.get("name") or product.name,
         "list_price": float(node.get("unitPrice") or 0),
         "wave_modified_at": modified,
     }
+    if "isArchived" in node:
+        vals["active"] = not node["isArchived"]
+    return vals
 
 
 def new_product_vals(binding, name, node, tax_ids):
@@ -191,4 +195,6 @@ def new_product_vals(binding, name, node, tax_ids):
         purchase_ok=bool(node.get("isBought")),
         taxes_id=[Command.set(tax_ids)],
         wave_origin="wave",
+        # an archived Wave product (used by an old invoice) is archived in Odoo too
+        active=not node.get("isArchived"),
     )

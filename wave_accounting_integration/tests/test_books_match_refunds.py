@@ -376,6 +376,28 @@ class TestBooksMatch(WaveBooksCommon):
             self.ops.patch_product(self.state, product, {"name": "Discontinued Widget v1"})
         self.poll("products")
         self.assertEqual(line.product_id.name, "Discontinued Widget v1")
+        # archived in Wave, archived in Odoo: no new Odoo invoice picks it (Wave would
+        # refuse the export: "Archived products cannot be invoiced")
+        self.assertFalse(line.product_id.active)
+
+    def test_product_archived_in_wave_after_use_is_archived_in_odoo(self):
+        """A Wave product bound to an Odoo product, archived in Wave later: the poll
+        archives the Odoo product: old invoices keep it, new ones cannot pick it."""
+        with self.state.lock:
+            product = self.ops.create_product(
+                self.state, self.wave_us, {"name": "Seasonal Kit", "unitPrice": "12.25"}
+            )
+        inv = self.wave_invoice(qty=1, product=product)
+        self.poll()
+        line = self.move_of(inv).invoice_line_ids
+        self.assertEqual(line.product_id.wave_id, product.id)
+        self.assertTrue(line.product_id.active)
+        with self.state.lock:
+            self.ops.archive_product(self.state, product)
+        self.poll("products")
+        self.assertFalse(line.product_id.active)
+        Product = self.env["product.product"]
+        self.assertNotIn(line.product_id, Product.search([("wave_id", "!=", False)]))
 
     # 3. look-alike contacts ----------------------------------------------------------
     def wave_customer(self, name, email=None):
