@@ -282,13 +282,22 @@ class Scenario:
         return self.result
 
     def _workload(self):
-        self._setup()
+        self._phase("setup", self._setup)
         self._start_faults()
-        self._import()
-        self._export()
+        self._phase("import", self._import)
+        self._phase("export", self._export)
         self._stop_faults()
-        self._recover()
-        self._check()
+        self._phase("recover", self._recover)
+        self._phase("check", self._check)
+
+    def _phase(self, name, action):
+        """Run one phase of the workload; its wall time goes into the result row."""
+        started = time.monotonic()
+        try:
+            return action()
+        finally:
+            phases = self.result.setdefault("phase_seconds", {})
+            phases[name] = round(time.monotonic() - started, 1)
 
     def login(self):
         self.rpc = Rpc(self.odoo)
