@@ -21,13 +21,13 @@ alone. The CI size runs them one after the other, in the test (parallel 1).
 
 import importlib.util
 import os
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from harness import ROOT
+from harness import ROOT, drop_database
 
 from .e2e import json_dump
 from .fault_matrix import (
@@ -80,24 +80,41 @@ def side_by_side(tmp_path_factory):
         scenarios,
         key=lambda n: LONGEST_FIRST.index(n) if n in LONGEST_FIRST else len(LONGEST_FIRST),
     )
-    lock, done = threading.Lock(), {}
+    todo, lock, done, outcomes = queue.Queue(), threading.Lock(), {}, {}
+    for name in order:
+        todo.put(name)
 
-    def run(name):
-        outcome = _outcome(scenarios[name])
-        with lock:  # each one's time and verdict as it ends (artifacts/...-progress.json)
-            row = scenarios[name].result
-            done[name] = {
-                "seconds": row.get("seconds"),
-                "phase_seconds": row.get("phase_seconds"),
-                "error": repr(outcome[1])[:300] if outcome[1] else None,
-            }
-            json_dump(ARTIFACTS / "fault-matrix-progress.json", {"size": SIZE_NAME, **done})
-            print(f"\n[side by side] {name}: {done[name]}", flush=True)
-        return outcome
+    def worker():
+        while True:
+            try:
+                name = todo.get_nowait()
+            except queue.Empty:
+                return
+            outcomes[name] = outcome = _outcome(scenarios[name])
+            with lock:  # each one's time and verdict as it ends (artifacts/...-progress.json)
+                row = scenarios[name].result
+                done[name] = {
+                    "seconds": row.get("seconds"),
+                    "phase_seconds": row.get("phase_seconds"),
+                    "error": repr(outcome[1])[:300] if outcome[1] else None,
+                }
+                json_dump(ARTIFACTS / "fault-matrix-progress.json", {"size": SIZE_NAME, **done})
+                print(f"\n[side by side] {name}: {done[name]}", flush=True)
 
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        futures = {name: pool.submit(run, name) for name in order}
-        return {name: (scenarios[name], *future.result()) for name, future in futures.items()}
+    # Daemon threads: an interrupted run (Ctrl-C) ends with the process; the harness
+    # kills the sandboxes and Odoo servers at exit and the scratch copies are dropped here.
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(PARALLEL)]
+    try:
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+    except BaseException:
+        for scenario in scenarios.values():
+            if getattr(scenario, "db", None):
+                drop_database(scenario.db)
+        raise
+    return {name: (scenarios[name], *outcomes[name]) for name in order}
 
 
 def _scenario_result(name, make, side_by_side):
