@@ -23,7 +23,9 @@ Measures, in one run on this machine, against the in-process Wave sandbox
 Cost growth at 1k / 2k / 4k / 8k invoices is measured by ``bench_memory.py``
 (the 8,000-invoice worker notes its progress after each chunk).
 
-Writes the table as JSON to ``bench-results-sync.json`` (repository root).
+Writes the figures and targets as JSON to ``docs/results/bench-sync.json`` (with the
+run's commit, date, machine, load and sizes; ``scripts/bench_table.py`` writes the
+README's table from it).
 
 Run:  cd /work/main && python3 tests/bench/bench_sync.py [--invoices 2000 | --full]
 It creates a throwaway database from ``wave_dev`` (upgraded with -u) and drops it
@@ -43,9 +45,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests folder
 from bench_common import (
     add_database_args,
     bench_connection,
-    machine,
+    load,
     open_registry,
     reconcile_payments,
+    run_header,
 )
 from harness import ROOT, drop_database, prepare_database
 
@@ -395,10 +398,11 @@ def main():
     ap.add_argument("--export", type=int, default=200, help="Odoo invoices exported")
     ap.add_argument("--full", action="store_true", help="10,000 invoices, 1,000 exported")
     add_database_args(ap, "sync")
-    ap.add_argument("--output", default=str(ROOT / "bench-results-sync.json"))
+    ap.add_argument("--output", default=str(ROOT / "docs" / "results" / "bench-sync.json"))
     args = ap.parse_args()
     if args.full:
         args.invoices, args.export = 10000, 1000
+    args.load_start = load()
 
     prepare_database(args.db, args.template, upgrade=not args.no_upgrade)
     from wave_sandbox import WaveSandbox
@@ -433,8 +437,16 @@ def report(args, row):
         export["requests_per_invoice"] <= 0.5 and export["exported_sent"] == export["invoices"]
     )
     result = {
-        "machine": machine(),
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        **run_header(args.load_start),
+        "load_note": "shared machine: other sessions ran beside this benchmark; compare the "
+        "ratios measured inside this run, not absolute times",
+        "sizes": {
+            "invoices": row["size"],
+            "wave_payments": row["wave_payments"],
+            "exported": export["invoices"],
+            "export_jobs": export["jobs"],
+            "echo_events": export["echo_events"],
+        },
         "invoices": row["size"],
         "import": row,
         "targets": {

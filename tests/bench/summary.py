@@ -1,6 +1,6 @@
 """One table of every issue-10 figure from the benchmarks' JSON files (a script, not a test).
 
-Reads ``bench-results-sync.json``, ``bench-results-memory.json`` and
+Reads ``docs/results/bench-sync.json``, ``bench-results-memory.json`` and
 ``bench-results-webhook.json`` (repository root, or ``--dir``), prints each
 target with its value, goal and verdict, and exits 1 when one is missing or
 failed. ``--since`` (epoch seconds) ignores files written before it (a script
@@ -48,6 +48,7 @@ RESULT_FILES = {
     "webhook": "docs/results/bench-webhook.json",
     "import": "docs/results/bench-import.json",
     "large": "docs/results/bench-large-history.json",
+    "sync": "docs/results/bench-sync.json",
 }
 
 

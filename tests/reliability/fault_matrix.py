@@ -258,6 +258,16 @@ def fault_catalogue(size_name):
     return faults
 
 
+class LockedCopy(ScratchDatabase):
+    """A scratch copy of the template, one copy at a time (scenarios side by side)."""
+
+    lock = threading.Lock()
+
+    def __enter__(self):
+        with self.lock:
+            return super().__enter__()
+
+
 class Ticker(threading.Thread):
     """Run ``action`` every ``period`` seconds until stopped."""
 
@@ -297,27 +307,38 @@ class Scenario:
     def run(self):
         """Fresh sandbox, database and Odoo; the workload; the result row."""
         started = time.monotonic()
-        with (
-            Sandbox(seed=self.seed, log_dir=self.workdir) as sandbox,
-            ScratchDatabase(self.template) as db,
-            OdooServer(db, self.conf, log_dir=self.workdir) as odoo,
-        ):
-            self.sandbox, self.db, self.odoo = sandbox, db, odoo
-            try:
-                self._workload()
-            finally:
-                self._stop_faults()
-        self.result["seconds"] = round(time.monotonic() - started, 1)
+        try:
+            with (
+                Sandbox(seed=self.seed, log_dir=self.workdir) as sandbox,
+                LockedCopy(self.template) as db,
+                OdooServer(db, self.conf, log_dir=self.workdir) as odoo,
+            ):
+                self.sandbox, self.db, self.odoo = sandbox, db, odoo
+                try:
+                    self._workload()
+                finally:
+                    self._stop_faults()
+        finally:  # a failed scenario's row says how long it ran too
+            self.result["seconds"] = round(time.monotonic() - started, 1)
         return self.result
 
     def _workload(self):
-        self._setup()
+        self._phase("setup", self._setup)
         self._start_faults()
-        self._import()
-        self._export()
+        self._phase("import", self._import)
+        self._phase("export", self._export)
         self._stop_faults()
-        self._recover()
-        self._check()
+        self._phase("recover", self._recover)
+        self._phase("check", self._check)
+
+    def _phase(self, name, action):
+        """Run one phase of the workload; its wall time goes into the result row."""
+        started = time.monotonic()
+        try:
+            return action()
+        finally:
+            phases = self.result.setdefault("phase_seconds", {})
+            phases[name] = round(time.monotonic() - started, 1)
 
     def login(self):
         self.rpc = Rpc(self.odoo)

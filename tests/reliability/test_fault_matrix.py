@@ -13,16 +13,25 @@ written to ``artifacts/fault-matrix.md``; the rows to ``artifacts/fault-matrix.j
 
 ``WAVE_FAULT_MATRIX=full`` runs the issue's sizes (2,000 invoices imported, 500
 invoices and 200 bills exported per fault; hours); ``make test`` runs the CI size.
-``WAVE_FAULT_ONLY=5xx,kill9`` runs a subset (the table then lists only those).
+``WAVE_FAULT_ONLY=5xx,kill9`` runs a subset (the table then lists only those; add
+``webhook_load`` to run the load test side by side with them at full size).
+
+At full size the scenarios and the webhook load run side by side, each on its own
+sandbox, database copy and Odoo (``WAVE_FAULT_PARALLEL`` at a time, 3 by default; most
+of a scenario's time is waiting: on Wave's slow or hung answers, on Retry-After, on the
+job runner), then each test checks its own scenario's result exactly as when it runs
+alone. The CI size runs them one after the other, in the test (parallel 1).
 """
 
 import importlib.util
 import os
+import queue
+import threading
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from harness import ROOT
+from harness import ROOT, drop_database
 
 from .e2e import json_dump
 from .fault_matrix import (
@@ -44,19 +53,92 @@ spec.loader.exec_module(fault_table)
 SIZE_NAME, SIZE = current_size()
 ONLY = {name for name in os.environ.get("WAVE_FAULT_ONLY", "").split(",") if name}
 FAULTS = [f for f in fault_catalogue(SIZE_NAME) if not ONLY or f.name in ONLY]
+PARALLEL = int(os.environ.get("WAVE_FAULT_PARALLEL") or (3 if SIZE_NAME == "full" else 1))
+# Longest first when side by side (measured at full size), the webhook load last.
+LONGEST_FIRST = ("all", "timeouts", "slow", "429", "drop", "kill9", "revoked", "webhooks")
 RESULTS = []
 ARTIFACTS = Path(ROOT) / "artifacts"
+LOAD = "webhook_load"
+
+
+def _outcome(scenario):
+    """``(result, error)`` of one scenario's run."""
+    try:
+        return scenario.run(), None
+    except Exception as error:
+        return None, error
+
+
+@pytest.fixture(scope="module")
+def side_by_side(tmp_path_factory):
+    """At parallel > 1: every scenario (and the webhook load) run at once, by
+    ``PARALLEL`` at a time; ``{name: (scenario, result, error)}``. None at parallel 1."""
+    if PARALLEL <= 1:
+        return None
+    scenarios = {
+        fault.name: Scenario(fault, SIZE, tmp_path_factory.mktemp(fault.name)) for fault in FAULTS
+    }
+    deliveries, concurrency = LOAD_SIZES[SIZE_NAME]
+    if not ONLY or LOAD in ONLY:
+        scenarios[LOAD] = WebhookLoad(SIZE, tmp_path_factory.mktemp(LOAD), deliveries, concurrency)
+    order = sorted(
+        scenarios,
+        key=lambda n: LONGEST_FIRST.index(n) if n in LONGEST_FIRST else len(LONGEST_FIRST),
+    )
+    todo, lock, done, outcomes = queue.Queue(), threading.Lock(), {}, {}
+    for name in order:
+        todo.put(name)
+
+    def worker():
+        while True:
+            try:
+                name = todo.get_nowait()
+            except queue.Empty:
+                return
+            outcomes[name] = outcome = _outcome(scenarios[name])
+            with lock:  # each one's time and verdict as it ends (artifacts/...-progress.json)
+                row = scenarios[name].result
+                done[name] = {
+                    "seconds": row.get("seconds"),
+                    "phase_seconds": row.get("phase_seconds"),
+                    "error": repr(outcome[1])[:300] if outcome[1] else None,
+                }
+                json_dump(ARTIFACTS / "fault-matrix-progress.json", {"size": SIZE_NAME, **done})
+                print(f"\n[side by side] {name}: {done[name]}", flush=True)
+
+    # Daemon threads: an interrupted run (Ctrl-C) ends with the process; the harness
+    # kills the sandboxes and Odoo servers at exit and the scratch copies are dropped here.
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(PARALLEL)]
+    try:
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+    except BaseException:
+        for scenario in scenarios.values():
+            if getattr(scenario, "db", None):
+                drop_database(scenario.db)
+        raise
+    return {name: (scenarios[name], *outcomes[name]) for name in order}
+
+
+def _scenario_result(name, make, side_by_side):
+    """The scenario's ``(scenario, result, error)``: from the side-by-side run, or run here."""
+    if side_by_side is not None and name in side_by_side:
+        return side_by_side[name]
+    scenario = make()
+    return (scenario, *_outcome(scenario))
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
-def test_fault(fault, tmp_path):
-    scenario = Scenario(fault, SIZE, tmp_path)
-    try:
-        result = scenario.run()
-    except Exception as error:
+def test_fault(fault, tmp_path, side_by_side):
+    scenario, result, error = _scenario_result(
+        fault.name, lambda: Scenario(fault, SIZE, tmp_path), side_by_side
+    )
+    if error is not None:
         RESULTS.append({**scenario.result, "error": repr(error)[:300]})
         _dump_results()
-        raise
+        raise error
     result["passed"] = False  # set once every check below holds
     RESULTS.append(result)
     _dump_results()
@@ -124,10 +206,14 @@ def _dump_results():
     )
 
 
-def test_webhook_load_during_import(tmp_path, capsys):
+def test_webhook_load_during_import(tmp_path, capsys, side_by_side):
     """N deliveries at concurrency 32 while the import runs: each event processed once."""
     deliveries, concurrency = LOAD_SIZES[SIZE_NAME]
-    result = WebhookLoad(SIZE, tmp_path, deliveries, concurrency).run()
+    _scenario, result, error = _scenario_result(
+        LOAD, lambda: WebhookLoad(SIZE, tmp_path, deliveries, concurrency), side_by_side
+    )
+    if error is not None:
+        raise error
     json_dump(ARTIFACTS / "webhook-load.json", {"size": SIZE_NAME, **result})
     load, events = result["load"], result["events"]
     with capsys.disabled():

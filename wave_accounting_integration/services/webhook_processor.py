@@ -8,9 +8,11 @@ idempotent. Every queued event of the same invoice is settled by the same run.
 Echoes of our own export cost no Wave request: an invoice (or a quotation, for
 estimate events) we exported (ledger
 row confirmed, binding ``wave_origin = 'odoo'``) keeps Wave's ``modifiedAt`` of
-our last step on its binding. An event whose ``modified_at`` is older than that,
-or the same second with a status our export gives, the same total and nothing
-paid, tells nothing we do not
+our last step on its binding (the payment export's too). An event whose
+``modified_at`` is older than that, or the same second with the same total and
+either a status our export gives and nothing paid, or exactly the amount paid
+Odoo has (the payments we exported) with its status (partial or paid), tells
+nothing we do not
 know: it is recorded as *Our own change* (``echo``) without reading Wave. Any
 other event, or one that does not say when the invoice changed, is read.
 The queue job is ``wave.webhook.event._job_process_webhook``
@@ -102,17 +104,21 @@ class WaveWebhookProcessor(models.AbstractModel):
 
     @api.model
     def _same_facts(self, record, event, statuses=EXPORT_STATUSES, paid_known=True):
-        """The event's status is one our export gives, its total is the document's,
-        and it tells of no payment (invoices)."""
-        if event.wave_status not in statuses:
-            return False
+        """The event's total is the document's, and either its status is one our export
+        gives and it tells of no payment, or (invoices) it tells of exactly the amount
+        paid Odoo has, with Wave's status for that amount (our payment export's echo)."""
         try:
             total = Decimal(event.wave_total or "x")
             paid = Decimal(event.wave_amount_paid or "x") if paid_known else 0
         except InvalidOperation:
             return False
-        expected = Decimal(str(record.currency_id.round(record.amount_total)))
-        return total == expected and paid == 0
+        currency = record.currency_id
+        if total != Decimal(str(currency.round(record.amount_total))):
+            return False
+        if not paid:
+            return event.wave_status in statuses
+        known = Decimal(str(currency.round(record.amount_total - record.amount_residual)))
+        return paid == known and event.wave_status == ("PAID" if paid == total else "PARTIAL")
 
     @api.model
     def _settle_echo(self, connection, events, record):

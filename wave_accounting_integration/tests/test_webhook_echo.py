@@ -163,3 +163,31 @@ class TestWebhookEcho(WebhookEchoCommon):
         self.env.invalidate_all()
         reviews = self.env["wave.quarantine"].search([("direction", "=", "inbound")])
         self.assertEqual(move.amount_residual, move.amount_total - 3.0, reviews.mapped("reasons"))
+
+    def test_echo_of_our_exported_payments_costs_no_request(self):
+        """Wave's events of the payments we exported (partial, then the rest) tell only
+        what Odoo has: settled as echoes without reading Wave."""
+        move = self._invoice()
+        self.assertTrue(self._export(move))
+        url = f"http://127.0.0.1:{config['http_port']}/wave/webhook/{self.connection.id}"
+        for amount, status in ((20.0, "PARTIAL"), (None, "PAID")):
+            payment = self._pay(move, amount or move.amount_residual)
+            first_event = len(self.sandbox.webhooks.events)
+            self.assertTrue(self._export(payment))
+            self.assertEqual(self._wave_invoices(move)[move.wave_id]["status"], status)
+            before = set(self._events({move.wave_id}).ids)
+            # subscribed only once the export is over (the route shares the test's cursor)
+            subscription = self.sandbox_admin(
+                "POST",
+                "/sandbox/webhooks/subscriptions",
+                json={"url": url, "secret": SECRET, "business_id": self.wave_us.id},
+            )
+            self._send_back(first_event)
+            self.assertTrue(self.wait_deliveries(first_event, {move.wave_id}))
+            self.sandbox_admin("DELETE", f"/sandbox/webhooks/subscriptions/{subscription['id']}")
+            requests = self.sandbox.counters.total
+            self.assertTrue(self.run_jobs())
+            fresh = self._events({move.wave_id}).filtered(lambda e, b=before: e.id not in b)
+            self.assertIn(status, fresh.mapped("wave_status"), fresh.mapped("event_type"))
+            self.assertEqual(set(fresh.mapped("state")), {"echo"}, status)
+            self.assertEqual(self.sandbox.counters.total, requests, self.sandbox.counters.as_dict())
