@@ -108,6 +108,15 @@ def evidence(row):
     return "; ".join(parts) or "-"
 
 
+def quarantined(row):
+    """Open quarantine entries, and how many the expected review list named (realistic
+    workload: the records that by design cannot be booked without a person)."""
+    count = row.get("quarantined", "?")
+    if "expected_review" not in row:
+        return count
+    return f"{count} ({len(row['expected_review'])} expected)"
+
+
 def render_table(data):
     """One scenario a row."""
     lines = [
@@ -130,7 +139,7 @@ def render_table(data):
             ),
             fired,
             row.get("retries", "?"),
-            row.get("quarantined", "?"),
+            quarantined(row),
             row.get("duplicates", "?"),
             row.get("lost", "?"),
             row.get("parity_differences", "?"),

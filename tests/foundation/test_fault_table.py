@@ -57,3 +57,9 @@ def test_webhook_load_is_the_published_run():
     edited = text.replace(sentence, f"{data['load']['deliveries'] + 1} signed deliveries", 1)
     assert fault_table.render_readme(edited, fault_table.load_results()) != edited
     assert fault_table.render_readme(text, fault_table.load_results()) == text
+
+
+def test_quarantine_cell_says_how_many_were_expected():
+    row = {"quarantined": 7, "expected_review": {"INV-1": ["currency"], "INV-2": ["contact"]}}
+    assert fault_table.quarantined(row) == "7 (2 expected)"
+    assert fault_table.quarantined({"quarantined": 0}) == 0
