@@ -947,6 +947,38 @@ class Scenario:
         with OdooReader(dsn=dsn) as odoo:
             return check_parity(wave, odoo, supplier_payments=True)
 
+    def _parity_left(self, independent, wave_invoices):
+        """The independent check's differences on what can be booked: the invoices
+        waiting for review are missing from the books by design, and Wave's own
+        look-alike customers are Wave's input."""
+        by_id = {inv["id"]: inv for inv in wave_invoices}
+        waiting = {by_id[w]["invoiceNumber"] for w in self.expected_review if w in by_id}
+        return unexplained(difference_rows(independent), allowed_missing=waiting)
+
+    def _unbooked(self, wave_invoices, odoo_wave_ids):
+        """Wave invoices without their Odoo move: drafts stay in Wave (the default) and
+        the expected review list waits in the quarantine."""
+        return [
+            inv["id"]
+            for inv in wave_invoices
+            if inv["id"] not in odoo_wave_ids
+            and inv["status"] != "DRAFT"
+            and inv["id"] not in self.expected_review
+        ]
+
+    def _review_quarantine(self):
+        """The quarantine holds the expected review list, each with its reason, and
+        nothing else (``quarantined`` and ``review`` of the result)."""
+        entries = self.rpc.search_read(
+            "wave.quarantine",
+            [("state", "not in", ("resolved", "discarded"))],
+            ["wave_id", "record_type", "reasons"],
+        )
+        self.result["quarantined"] = len(entries)
+        seen = {e["wave_id"] for e in entries} | set(self.expected_review)
+        labels = {wid: self._label(wid) for wid in seen}
+        self.result["review"] = review_mismatches(self.expected_review, entries, labels)
+
     def _check(self):
         rpc, db, result = self.rpc, self.db, self.result
         wave_invoices = self.sandbox.all_invoices(self.wave_token, self.business_id)
@@ -972,8 +1004,7 @@ class Scenario:
         independent = self._independent_parity()
         # On what can be booked: the invoices waiting for review are missing from the
         # books by design, and Wave's own look-alike customers are Wave's input.
-        waiting = {by_id[w]["invoiceNumber"] for w in self.expected_review if w in by_id}
-        left = unexplained(difference_rows(independent), allowed_missing=waiting)
+        left = self._parity_left(independent, wave_invoices)
         result["parity_differences"] = len(left)
         result["parity_by_kind"] = {
             f"{kind} {record}": count for (kind, record), count in independent.by_kind().items()
@@ -1011,15 +1042,7 @@ class Scenario:
             [("move_type", "=", "out_invoice"), ("wave_id", "!=", False)],
             ["wave_id"],
         )
-        odoo_wave_ids = {m["wave_id"] for m in moves}
-        # Drafts stay in Wave (the default); the expected review list waits in quarantine.
-        lost_inbound = [
-            wid
-            for wid, inv in by_id.items()
-            if wid not in odoo_wave_ids
-            and inv["status"] != "DRAFT"
-            and wid not in self.expected_review
-        ]
+        lost_inbound = self._unbooked(wave_invoices, {m["wave_id"] for m in moves})
         exported = rpc.search_read(
             "account.move", [("id", "in", self.export_ids)], ["name", "wave_id"]
         )
@@ -1057,17 +1080,7 @@ class Scenario:
             lazy=False,
         )
         result["needs_confirmation_left"] = {g["kind"]: g["__count"] for g in left}
-        # The quarantine holds the expected review list, each with its reason, and
-        # nothing else.
-        entries = rpc.search_read(
-            "wave.quarantine",
-            [("state", "not in", ("resolved", "discarded"))],
-            ["wave_id", "record_type", "reasons"],
-        )
-        result["quarantined"] = len(entries)
-        seen = {e["wave_id"] for e in entries} | set(self.expected_review)
-        labels = {wid: self._label(wid) for wid in seen}
-        result["review"] = review_mismatches(self.expected_review, entries, labels)
+        self._review_quarantine()
         # Logs: every failure visible.
         logs = rpc(
             "wave.request.log",

@@ -8,9 +8,12 @@ and create the same Wave customers: the unique Wave-id index keeps one copy and 
 other job is retried (``job_guard``'s concurrency errors). Checked from outside:
 
 * the chunk jobs overlapped in time (``queue.job`` start and end times);
-* books equal Wave's (``tests/independent_parity``: GraphQL against SQL);
+* books equal Wave's (``tests/independent_parity``: GraphQL against SQL) on the
+  realistic workload of the fault matrix, whose expected review list (a currency Odoo
+  lacks, look-alike customers) waits in the quarantine with its reasons and nothing
+  else does;
 * one Odoo record per Wave id (invoices, payments, customer mappings), every Wave
-  invoice present;
+  invoice present but drafts (left in Wave by default) and the expected review list;
 * invoice and payment numbers without gaps per sequence (``sequence_prefix``);
 * no job failed, the run finished and its counters add up.
 """
@@ -22,7 +25,7 @@ import psycopg2
 from harness import pg_env, psql
 
 from .e2e import OdooServer, job_counts, wait_for_jobs
-from .fault_matrix import Fault, Scenario, Size
+from .fault_matrix import Fault, Scenario, Size, assert_expected_review
 
 # Import chunks on two workers at once; a third worker answers the RPC of the test.
 CHANNELS = (
@@ -115,6 +118,8 @@ class ParallelImport(Scenario):
             if start_b < done_a and start_a < done_b
         )
         result["parity"] = self._independent_parity()
+        result["parity_left"] = self._parity_left(result["parity"], self.wave_invoices_before)
+        self._review_quarantine()
         dup = 0
         for table, group in (
             ("account_move", "wave_id, company_id"),
@@ -130,7 +135,6 @@ class ParallelImport(Scenario):
                 )
             )
         result["duplicates"] = dup
-        wave_ids = {inv["id"] for inv in self.wave_invoices_before}
         odoo_ids = set(
             filter(
                 None,
@@ -141,7 +145,7 @@ class ParallelImport(Scenario):
                 ).splitlines(),
             )
         )
-        result["lost"] = sorted(wave_ids - odoo_ids)
+        result["lost"] = sorted(self._unbooked(self.wave_invoices_before, odoo_ids))
         # Gaps: per sequence (journal and year prefix), the numbers are 1..count.
         result["sequence_gaps"] = psql(
             db,
@@ -168,12 +172,14 @@ def test_parallel_chunks_keep_the_books(tmp_path, capsys):
     assert result["chunk_jobs"] >= 3, result
     assert result["jobs"].get("failed", 0) == 0, result["jobs"]
     assert result["lost"] == [], result
-    assert not parity.differences, str(parity)[:4000]
+    assert result["parity_left"] == [], str(parity)[:4000]
+    assert_expected_review(result)
     assert result["duplicates"] == 0, result
     assert result["interleaved_chunks"] >= 1, "the chunks never ran at the same time"
     assert result["sequence_gaps"] == "", result["sequence_gaps"]
     run = result["run"]
-    assert run["state"] == "done", run
+    # The expected review list's invoices failed into the quarantine: a partial run.
+    assert run["state"] == "partial" and run["records_failed"] > 0, run
     assert run["records_done"] == run["records_total"] == len(scenario.wave_invoices_before), run
 
 
@@ -238,4 +244,6 @@ def test_run_done_when_its_last_chunk_job_ends(tmp_path, capsys):
     assert watched["jobs_ended"], watched
     assert result["jobs"].get("failed", 0) == 0, result["jobs"]
     total = len(scenario.wave_invoices_before)
-    assert watched["run"] == ("done", total, total), watched
+    assert_expected_review(result)
+    # Closed (partial: the expected review list waits in the quarantine), with its totals.
+    assert watched["run"] == ("partial", total, total), watched
