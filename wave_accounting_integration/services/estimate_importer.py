@@ -262,8 +262,7 @@ class WaveEstimateImporter(models.AbstractModel):
             return self._sync_exported(connection, order, node)
         self._validate(connection, node, refs)
         discount_name = _("Discount")
-        if node.get("discountTotal") and float(node["discountTotal"].get("value") or 0):
-            self._discount_product(connection, refs)
+        self._ensure_discount_product(connection, node, refs)
         policy = connection.estimate_accept_policy
         before = order.state
         lines = line_vals_list(node, refs, discount_name)
@@ -306,9 +305,14 @@ class WaveEstimateImporter(models.AbstractModel):
         if node.get("status") == "DELETED":
             return None
         self._validate(connection, node, refs)
+        self._ensure_discount_product(connection, node, refs)
+        return order_vals(node, refs, connection.company_id, _("Discount"))
+
+    @api.model
+    def _ensure_discount_product(self, connection, node, refs):
+        """The company's discount product, when ``node`` has a discount (its line's)."""
         if node.get("discountTotal") and float(node["discountTotal"].get("value") or 0):
             self._discount_product(connection, refs)
-        return order_vals(node, refs, connection.company_id, _("Discount"))
 
     @api.model
     def _create_orders(self, connection, items, job):
@@ -320,18 +324,12 @@ class WaveEstimateImporter(models.AbstractModel):
         and goes to the quarantine alone."""
         try:
             with self.env.cr.savepoint():
-                orders = self._new_orders([vals for _node, vals in items])
-                for (node, _vals), order in zip(items, orders, strict=True):
-                    self._check_total(order, node)
-                self._set_new_states(
-                    connection, list(zip(orders, [node for node, _vals in items], strict=True))
-                )
+                orders = self._create_batch(connection, items)
         except CONCURRENCY_ERRORS:
             raise  # the job guard retries the whole page
         except Exception as error:
             _logger.info("Wave estimate batch failed (%s); importing one by one.", error)
             return self._create_one_by_one(connection, items, job)
-        self._audit(orders, "create")
         return dict(zip([node["id"] for node, _vals in items], orders, strict=True))
 
     @api.model
@@ -340,7 +338,7 @@ class WaveEstimateImporter(models.AbstractModel):
         for node, vals in items:
             try:
                 with self.env.cr.savepoint():
-                    created[node["id"]] = self._create_one(connection, node, vals)
+                    created[node["id"]] = self._create_batch(connection, [(node, vals)])
             except InvoiceRejected as error:
                 self._quarantine(connection, node, error.reasons, error.suggested_fix, job)
             except CONCURRENCY_ERRORS:
@@ -351,12 +349,17 @@ class WaveEstimateImporter(models.AbstractModel):
         return created
 
     @api.model
-    def _create_one(self, connection, node, vals):
-        order = self._new_orders([vals])
-        self._check_total(order, node)
-        self._set_new_states(connection, [(order, node)])
-        self._audit(order, "create")
-        return order
+    def _create_batch(self, connection, items):
+        """The quotations of ``items`` ``[(node, vals)]``, created, their totals checked
+        against Wave's, brought to Wave's states and audited."""
+        orders = self._new_orders([vals for _node, vals in items])
+        for (node, _vals), order in zip(items, orders, strict=True):
+            self._check_total(order, node)
+        self._set_new_states(
+            connection, list(zip(orders, [node for node, _vals in items], strict=True))
+        )
+        self._audit(orders, "create")
+        return orders
 
     @api.model
     def _new_orders(self, vals_list):
