@@ -17,13 +17,16 @@ what it committed and ends cancelled; Resume goes on from ``resume_page``.
 """
 
 import logging
+import os
 import random
 import time
 
 from psycopg2.errors import TransactionRollbackError
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, config
+
+from odoo.addons.queue_job.jobrunner.channels import ChannelManager
 
 from ..graphql.inbound import (
     ESTIMATES_BY_DATE_QUERY,
@@ -42,6 +45,10 @@ from ..models.wave_runtime import can_commit
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
 PAGE_SIZE_PARAM = "wave_accounting_integration.import_page_size"
+# The queue channel of the chunks, and the system parameter that says how many of them
+# the job runner takes at once when this server's configuration cannot tell.
+IMPORT_CHANNEL = "root.wave.import"
+PARALLEL_CHUNKS_PARAM = "wave_accounting_integration.import_parallel_chunks"
 FINISHED_STATES = ("done", "partial", "failed", "cancelled")
 # A run closed by a chunk (a cancelled run is summed up again by each stopping chunk).
 CLOSED_STATES = ("done", "partial", "failed")
@@ -101,6 +108,31 @@ class WaveHistoricalImporter(models.AbstractModel):
         # sudo: a technical setting read by the sync, whoever runs the job
         value = self.env["ir.config_parameter"].sudo().get_param(PAGE_SIZE_PARAM)
         return max(1, min(int(value or DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE))
+
+    @api.model
+    def _parallel_chunks(self):
+        """How many chunks the job runner imports at once: the system parameter
+        ``import_parallel_chunks`` when set (a job runner configured on another server),
+        else the capacity of the import channel (``root.wave.import``) in queue_job's
+        configuration of this server (``ODOO_QUEUE_JOB_CHANNELS``, or ``channels`` of
+        the ``[queue_job]`` section), else 1. It only shapes the plan of a run's chunks
+        (``wave.historical.import._plan_chunks``).
+        """
+        # sudo: a technical setting read by the sync, whoever starts the import
+        value = self.env["ir.config_parameter"].sudo().get_param(PARALLEL_CHUNKS_PARAM) or ""
+        if value.strip().isdigit():
+            return max(1, int(value))
+        channels = os.environ.get("ODOO_QUEUE_JOB_CHANNELS") or (
+            config.misc.get("queue_job", {}).get("channels")
+        )
+        try:
+            parsed = ChannelManager.parse_simple_config(channels or "")
+        except ValueError:  # the job runner refuses it too, and says so in its log
+            parsed = []
+        for channel in parsed:
+            if channel["name"] in (IMPORT_CHANNEL, IMPORT_CHANNEL.removeprefix("root.")):
+                return max(1, channel["capacity"])
+        return 1
 
     @api.model
     def _import_next_page(

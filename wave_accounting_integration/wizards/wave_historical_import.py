@@ -83,25 +83,38 @@ class WaveHistoricalImport(models.TransientModel):
         return business.get("accounts") or {}, counts
 
     def _plan_chunks(self, months, counts):
-        """Consecutive ``months`` merged into chunks of up to ``CHUNK_PAGES`` pages of
-        invoices (``counts``: Wave's invoices of each month).
+        """Consecutive ``months`` merged into chunks of about the same number of invoices
+        (``counts``: Wave's invoices of each month), each of up to about
+        ``CHUNK_PAGES`` pages.
 
-        Sparse history would otherwise cost two requests per month (its page
-        and its payments) for a handful of invoices. A month is never split,
-        the chunks cover the whole range, and a range without any invoice is
-        one chunk.
+        Sparse history would otherwise cost two requests per month (its page and its
+        payments) for a handful of invoices. The chunks share the invoices evenly, and
+        their number is a multiple of the chunks the job runner imports at once
+        (``wave.historical.importer._parallel_chunks``) when each still holds a full
+        page: every job worker gets the same work, none is left alone with a large
+        last chunk. A month is never split (each goes to the chunk where the middle of
+        its invoices falls), the chunks cover the whole range, and a range without any
+        invoice is one chunk.
         """
-        target = CHUNK_PAGES * self.env["wave.historical.importer"]._page_size()
-        chunks, current, size = [], None, 0
+        Importer = self.env["wave.historical.importer"]
+        page_size = Importer._page_size()
+        total = sum(counts)
+        wanted = -(-total // (CHUNK_PAGES * page_size)) or 1
+        parallel = Importer._parallel_chunks()
+        shared = -(-wanted // parallel) * parallel
+        if total >= shared * page_size:
+            wanted = shared
+        share = total / wanted
+        chunks, before = [], 0
         for (start, end), count in zip(months, counts, strict=True):
-            if current and size and size + count > target:
-                chunks.append(current)
-                current, size = None, 0
-            current = (current[0], end) if current else (start, end)
-            size += count
-        if current:
-            chunks.append(current)
-        return chunks
+            index = min(wanted - 1, int((before + count / 2) / share)) if count else None
+            before += count
+            if chunks and (index is None or chunks[-1][2] in (None, index)):
+                chunks[-1][1] = end  # an empty month joins the chunk before it
+                chunks[-1][2] = chunks[-1][2] if index is None else index
+            else:
+                chunks.append([start, end, index])
+        return [(start, end) for start, end, _index in chunks]
 
     def _currency_preview(self):
         """Plain words: the currencies of the range's invoices, and those not active in Odoo."""
