@@ -661,7 +661,12 @@ def drive_large(args, sandbox, seed, seed_db, load_start, made):
     segment = args.segment
     marks = list(range(0, invoices + 1, segment))
     if marks[-1] != invoices:
-        marks.append(invoices)
+        # the few invoices past the last whole segment join it: alone, two invoices
+        # would make a "last segment" whose cost per invoice says nothing
+        if len(marks) > 1:
+            marks[-1] = invoices
+        else:
+            marks.append(invoices)
     segments = [
         {
             "from": a,
@@ -702,6 +707,8 @@ def drive_large(args, sandbox, seed, seed_db, load_start, made):
         },
         "import": figures,
         "segments": segments,
+        # (seconds since the start, invoices imported): the segments can be recomputed
+        "progress_samples": [[round(t, 1), done] for t, done, _rss in samples],
         "rss_kib": {
             "largest_process_warmed_up": base_rss,
             "growth_after_first_segment": rss_first,
