@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Historical import: chunked by month, interrupted mid-way, resumed without duplicates."""
 
+import datetime
 import itertools
 import logging
 import os
@@ -10,6 +11,7 @@ from decimal import Decimal
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.tests import tagged
 
+from ..services.inbound_poller import OVERLAP
 from .common import WaveSandboxCommon
 
 _logger = logging.getLogger(__name__)
@@ -363,8 +365,9 @@ class TestPollAfterHistory(WaveSandboxCommon):
         self.assertIn(run.state, ("done", "partial"))
         return run
 
-    def _pay_in_wave(self, invoice):
-        """A payment of 1.00 recorded in Wave (the invoice's modifiedAt moves on)."""
+    def _pay_in_wave(self, invoice, when=None):
+        """A payment of 1.00 recorded in Wave (the invoice's modifiedAt moves on to
+        ``when``, Wave's clock, now by default)."""
         with self.sandbox.state.lock:
             return self.ops.create_payment(
                 self.sandbox.state,
@@ -377,6 +380,7 @@ class TestPollAfterHistory(WaveSandboxCommon):
                     "exchangeRate": invoice.exchange_rate,
                     "memo": None,
                 },
+                when=when,
             )
 
     def _payable(self, invoices):
@@ -409,13 +413,18 @@ class TestPollAfterHistory(WaveSandboxCommon):
         wave_invoices = self._wave_invoices()
         self.assertGreater(len(wave_invoices), 200)
         dates = [inv.invoice_date for inv in wave_invoices]
+        # Wave's latest change before the import (the sandbox's state, not the addon's)
+        latest = max(inv.modified_at for inv in wave_invoices)
+        self.assertLess(latest, datetime.datetime.now(datetime.UTC) - OVERLAP)
         paid = {}
 
         def pay_in_first_part(chunk):
-            # changed in Wave while the import runs, in a part imported already
+            # Changed in Wave while the import runs, in a part imported already, one
+            # second after Wave's latest change at the start: by Wave's clock, more than
+            # the poll's overlap before the import ends (as in an import of an hour).
             done = self._payable(self._in_range(chunk, wave_invoices))
             self.assertTrue(done)
-            paid["during"] = self._pay_in_wave(done[0])
+            paid["during"] = self._pay_in_wave(done[0], when=latest + datetime.timedelta(seconds=1))
 
         self._import(min(dates), max(dates), after_first_part=pay_in_first_part)
         self.assertEqual(len(self._moves(wave_invoices)), len(wave_invoices))
