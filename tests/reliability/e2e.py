@@ -104,7 +104,15 @@ class OdooServer(harness.OdooServer):
             workers=workers,
             channels=channels,
             # queue_job: long import chunks must not hit the default 120 s limit.
-            extra_args=["--limit-time-real=3600", "--limit-time-cpu=3600", "--log-level=warn"],
+            extra_args=[
+                "--limit-time-real=3600",
+                "--limit-time-cpu=3600",
+                "--log-level=warn",
+                # each run of each job (started, done, postponed) and why the addon
+                # retried it, with their times: scripts/fault_phases.py reads them
+                "--log-handler=odoo.addons.queue_job.controllers.main:DEBUG",
+                "--log-handler=odoo.addons.wave_accounting_integration.services.job_guard:INFO",
+            ],
         )
 
 

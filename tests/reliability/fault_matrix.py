@@ -49,6 +49,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import requests
@@ -301,6 +302,7 @@ class Scenario:
         self.conf = harness_env("WAVE_ODOO_CONF")
         self.tickers = []
         self.notes = []
+        self.moments = []
         self.result = {"fault": fault.name, "label": fault.label}
 
     # -- orchestration ------------------------------------------------------
@@ -318,6 +320,7 @@ class Scenario:
                     self._workload()
                 finally:
                     self._stop_faults()
+                    self._keep_evidence()
         finally:  # a failed scenario's row says how long it ran too
             self.result["seconds"] = round(time.monotonic() - started, 1)
         return self.result
@@ -335,10 +338,50 @@ class Scenario:
         """Run one phase of the workload; its wall time goes into the result row."""
         started = time.monotonic()
         try:
-            return action()
+            with self._moment(name):
+                return action()
         finally:
             phases = self.result.setdefault("phase_seconds", {})
             phases[name] = round(time.monotonic() - started, 1)
+
+    @contextmanager
+    def _moment(self, name):
+        """When a part of the workload began and ended (Unix time), for the evidence
+        kept in the workdir (``_keep_evidence``)."""
+        began = time.time()
+        try:
+            yield
+        finally:
+            self.moments.append((name, round(began, 3), round(time.time(), 3)))
+
+    def _keep_evidence(self):
+        """What happened, from outside the addon, into ``<workdir>/evidence`` before the
+        scratch database is dropped: the queue jobs' rows, the webhook events' rows, the
+        request log (secondary: written by the addon), Wave's journal of requests, and
+        when each part of the workload ran. ``scripts/fault_phases.py`` reads them."""
+        folder = self.workdir / "evidence"
+        try:
+            folder.mkdir(exist_ok=True)
+            tables = {
+                "queue_jobs": "SELECT uuid, method_name, channel, state, retry, priority, "
+                "date_created, date_enqueued, date_started, date_done, eta, func_string "
+                "FROM queue_job ORDER BY id",
+                "webhook_events": "SELECT event_type, state, received_at, processed_at, "
+                "attempts, delivery_count FROM wave_webhook_event ORDER BY id",
+                "request_log": "SELECT create_date, operation_name, kind, priority, outcome, "
+                "duration_ms, rate_limit_waits, rate_limit_wait_ms, retries "
+                "FROM wave_request_log ORDER BY id",
+            }
+            for name, sql in tables.items():
+                csv = psql(self.db, f"COPY ({sql}) TO STDOUT WITH CSV HEADER")
+                (folder / f"{name}.csv").write_text(csv + "\n")
+            journal = self.sandbox.admin("GET", "/sandbox/journal?since=0")["entries"]
+            (folder / "journal.json").write_text(json.dumps(journal))
+            (folder / "moments.json").write_text(
+                json.dumps({"moments": self.moments, "oauth_client": OAUTH_CLIENT[0]})
+            )
+        except Exception as error:  # evidence only: never the scenario's verdict
+            self.notes.append(f"evidence not kept: {error!r}"[:200])
 
     def login(self):
         self.rpc = Rpc(self.odoo)
@@ -766,13 +809,15 @@ class Scenario:
                 }
             )
         self.export_ids = []
-        for start in range(0, len(invoices), 50):
-            ids = rpc("account.move", "create", invoices[start : start + 50])
-            rpc("account.move", "action_post", ids)
-            self.export_ids += ids
+        with self._moment("export: accountant posts invoices"):
+            for start in range(0, len(invoices), 50):
+                ids = rpc("account.move", "create", invoices[start : start + 50])
+                rpc("account.move", "action_post", ids)
+                self.export_ids += ids
         # Half of them paid at once: customer payments exported as Wave invoice payments.
         self.paid_ids = self.export_ids[: max(1, len(self.export_ids) // 2)]
-        self._pay(self.paid_ids, bank_journal, today)
+        with self._moment("export: accountant pays invoices"):
+            self._pay(self.paid_ids, bank_journal, today)
         vendors = rpc(
             "res.partner",
             "create",
@@ -800,12 +845,14 @@ class Scenario:
             for i in range(size.bills)
         ]
         self.bill_ids = []
-        for start in range(0, len(bills), 50):
-            ids = rpc("account.move", "create", bills[start : start + 50])
-            rpc("account.move", "action_post", ids)
-            self._pay(ids, bank_journal, today)
-            self.bill_ids += ids
-        self._wait_export()
+        with self._moment("export: accountant posts and pays bills"):
+            for start in range(0, len(bills), 50):
+                ids = rpc("account.move", "create", bills[start : start + 50])
+                rpc("account.move", "action_post", ids)
+                self._pay(ids, bank_journal, today)
+                self.bill_ids += ids
+        with self._moment("export: waiting for the export jobs"):
+            self._wait_export()
 
     def _creations_not_dropped(self):
         """The kinds of creation no dropped answer has hit yet (the sandbox's fault log)."""
@@ -894,8 +941,9 @@ class Scenario:
             if not (failed or later or interrupted or unknown):
                 break
         # The hourly poll, once: what webhooks or the import could not bring.
-        rpc.click("wave.api", "action_poll_now", [self.connection_id])
-        wait_for_jobs(rpc, self.size.job_timeout, include_postponed=True)
+        with self._moment("recover: the poll"):
+            rpc.click("wave.api", "action_poll_now", [self.connection_id])
+            wait_for_jobs(rpc, self.size.job_timeout, include_postponed=True)
         self.result["recovery"] = dict(recovery)
         self.result["failed_jobs"] = dict(failed_jobs)
 

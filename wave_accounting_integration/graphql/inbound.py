@@ -188,11 +188,22 @@ query WaveGoLiveInvoices($businessId: ID!, $start: Date!, $end: Date!,
 """
 
 
+# The number of all Wave invoices and when the latest changed one was changed (the plan
+# of a historical import: does its period hold every invoice, and from when would a
+# poll see the changes made after its start).
+PLAN_ALL_INVOICES_ALIAS = "everything"
+_PLAN_ALL_INVOICES = (
+    f" {PLAN_ALL_INVOICES_ALIAS}: invoices(page: 1, pageSize: 1, sort: [MODIFIED_AT_DESC]) {{"
+    " pageInfo { totalCount } edges { node { modifiedAt } } }"
+)
+
+
 def import_plan_query(periods):
     """One request for the start of a historical import: the first page of the chart of
-    accounts (``$page``, ``$pageSize``) and the number of invoices of ``periods`` date
+    accounts (``$page``, ``$pageSize``), the number of invoices of ``periods`` date
     ranges (``$s<i>``, ``$e<i>``, ``m<i>`` aliases), with which the wizard plans its
-    chunks. Two requests of every run made one.
+    chunks, and the number of all invoices with the latest change among them
+    (``everything``). Three requests of every run made one.
     """
     declarations = ", ".join(f"$s{i}: Date!, $e{i}: Date!" for i in range(periods))
     selections = " ".join(
@@ -202,5 +213,5 @@ def import_plan_query(periods):
     )
     return (
         f"query WaveImportPlan($businessId: ID!, $page: Int!, $pageSize: Int!, {declarations}) "
-        f"{{ business(id: $businessId) {{ {ACCOUNTS_FIELD} {selections} }} }}"
+        f"{{ business(id: $businessId) {{ {ACCOUNTS_FIELD} {selections}{_PLAN_ALL_INVOICES} }} }}"
     )

@@ -120,7 +120,8 @@ class WaveApi(models.Model):
 
     def _job_drain_webhook_events(self, limit=DRAIN_BATCH):
         """Queue job: give every webhook event of this connection that waits (state
-        ``received``) its invoice's processing job (``wave.webhook.event._enqueue``).
+        ``received``) its invoice's processing job (``wave.webhook.event._enqueue``),
+        but the echoes of our own export, settled here (``_settle_echoes``).
 
         The stored events are the queue: a delivery only commits its row and makes sure
         one drain job is pending, so the acknowledgement creates no job per event. Runs
@@ -134,10 +135,15 @@ class WaveApi(models.Model):
             order="id",
             limit=limit,
         )
-        events._enqueue()
+        # the echoes of our own export need no job (nor any Wave request)
+        echoes = self.env["wave.webhook.processor"]._settle_echoes(self, events)
+        (events - echoes)._enqueue()
         if len(events) == limit:
             self._enqueue_webhook_drain()
-        return f"{len(events)} webhook event(s) queued"
+        return (
+            f"{len(events)} webhook event(s): {len(echoes)} echo(es) of our own export, "
+            f"{len(events - echoes)} queued"
+        )
 
 
 def _chunk_order(chunk):

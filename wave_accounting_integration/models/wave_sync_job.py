@@ -73,6 +73,17 @@ class WaveSyncJob(models.Model):
         string="Newest change seen",
         help="When the newest Wave record this run has seen was last changed.",
     )
+    poll_start = fields.Datetime(
+        string="Changes polled from",
+        help="Historical import of every Wave invoice: when Wave's latest changed invoice "
+        "was changed as the run started. Once the run is done, the first poll of invoices "
+        "asks Wave only for the changes made since (minus the overlap window) instead of "
+        "listing every invoice again.",
+    )
+    planned_total = fields.Integer(
+        string="Invoices in Wave at the start",
+        help="Wave's invoices of the period as the run started.",
+    )
     records_total = fields.Integer()
     records_done = fields.Integer()
     records_created = fields.Integer()

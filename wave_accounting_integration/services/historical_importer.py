@@ -362,3 +362,25 @@ class WaveHistoricalImporter(models.AbstractModel):
             run.write(self._chunk_sums(run))
             if run.state != "cancelled":
                 run._mark_finished()
+                self._start_invoice_polls(connection, run)
+
+    @api.model
+    def _start_invoice_polls(self, connection, run):
+        """After a run that read every Wave invoice, the invoices' first poll asks only
+        for the changes made since the run started, not for every invoice again.
+
+        Only when the run planned every Wave invoice (``poll_start``, see the wizard),
+        every part read all its pages (none failed or cancelled), and the parts found
+        as many invoices as Wave had at the start (an invoice deleted while a part read
+        its pages may have moved another one to a page already read): then every
+        invoice changed before ``poll_start`` was read by the run, and those changed
+        since are after the watermark. Otherwise the first poll lists every invoice
+        (those outside the period too). A quarantined invoice waits in the quarantine.
+        """
+        if run.state not in ("done", "partial") or not run.poll_start:
+            return
+        if any(chunk.state not in ("done", "partial") for chunk in run.child_ids):
+            return
+        if run.records_total != run.planned_total:
+            return
+        self.env["wave.inbound.poller"]._start_from(connection, "invoices", run.poll_start)

@@ -19,6 +19,8 @@ it holds as many records as Wave counts (``_poll_entity``).
 import datetime
 import logging
 
+from psycopg2 import IntegrityError
+
 from odoo import api, fields, models
 
 from ..graphql.inbound import MODIFIED_SINCE_QUERIES
@@ -106,6 +108,23 @@ class WaveInboundPoller(models.AbstractModel):
                 MAX_PASSES,
             )
         cursor.write(vals)
+
+    @api.model
+    def _start_from(self, connection, entity, watermark):
+        """The first poll of ``entity`` asks only for the records changed after
+        ``watermark`` (minus the overlap) instead of listing them all: those changed
+        before were read already (a historical import of every record). A cursor that
+        has a watermark keeps it.
+        """
+        Cursor = self.env["wave.import.cursor"]
+        try:
+            with self.env.cr.savepoint():
+                cursor = Cursor._get(connection, entity)
+                if not cursor.watermark:
+                    cursor.watermark = watermark
+        except IntegrityError:
+            # A poll created the cursor meanwhile: it lists every record itself.
+            _logger.info("Wave poll of %s: first listing already under way.", entity)
 
     @api.model
     def _poll_pass(self, connection, entity, job, cursor, variables, walk):

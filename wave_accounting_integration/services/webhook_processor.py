@@ -16,9 +16,11 @@ nothing we do not
 know: it is recorded as *Our own change* (``echo``) without reading Wave. Any
 other event, or one that does not say when the invoice changed, is read.
 The queue job is ``wave.webhook.event._job_process_webhook``
-(``models/wave_jobs_inbound.py``).
+(``models/wave_jobs_inbound.py``). The drain that gives each stored event its job
+settles the echoes first (``_settle_echoes``): an echo costs no job either.
 """
 
+from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
 from odoo import api, fields, models
@@ -101,6 +103,33 @@ class WaveWebhookProcessor(models.AbstractModel):
             ):
                 return None  # same second, different document: when unsure, read
         return record
+
+    @api.model
+    def _settle_echoes(self, connection, events):
+        """Settle now the events of ``events`` that tell only of our own export
+        (``_echo_record``, per invoice or estimate); returns them.
+
+        The drain calls it before it gives each event its processing job: an export's
+        echoes then cost no Wave request and no queue job. The events of an invoice
+        whose echo cannot be told yet (our export's step not committed yet, a change
+        made in Wave) get their job, which decides again.
+        """
+        settled = events.browse()
+        if not connection._is_ready():
+            return settled  # the job says why it cannot process them
+        by_subject = defaultdict(list)
+        for event in events:
+            subject = event.wave_estimate_id or event.wave_invoice_id
+            if subject:
+                by_subject[subject].append(event.id)
+        for ids in by_subject.values():
+            group = events.browse(ids)
+            record = self._echo_record(connection, group)
+            if record:
+                group.write({"attempts": group[:1].attempts + 1})
+                self._settle_echo(connection, group, record)
+                settled |= group
+        return settled
 
     @api.model
     def _same_facts(self, record, event, statuses=EXPORT_STATUSES, paid_known=True):

@@ -1,14 +1,17 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Historical import: chunked by month, interrupted mid-way, resumed without duplicates."""
 
+import datetime
 import itertools
 import logging
 import os
 import time
+from decimal import Decimal
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.tests import tagged
 
+from ..services.inbound_poller import OVERLAP
 from .common import WaveSandboxCommon
 
 _logger = logging.getLogger(__name__)
@@ -312,3 +315,153 @@ class TestInboundHistorical(WaveSandboxCommon):
             ]
         )
         self.assertTrue(self._assert_payments_once(in_chunk, moves))
+
+
+@tagged("post_install", "-at_install")
+class TestPollAfterHistory(WaveSandboxCommon):
+    """The first poll of invoices after a historical import: only the changes when the
+    import read every Wave invoice, every invoice when it read part of the history.
+
+    More invoices than a poll's page (100): a first listing costs several pages.
+    """
+
+    sandbox_invoices = 220
+    sandbox_customers = 14
+    sandbox_vendors = 3
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from wave_sandbox import ops
+
+        cls.ops = ops
+        cls.env.ref("base.EUR").active = True
+        cls.env.ref("base.CAD").active = True
+        cls.connection.write({"import_draft_invoices": True, "sync_estimates": False})
+        # several parts, so that Wave changes while the import runs
+        cls.env["ir.config_parameter"].set_param("wave_accounting_integration.import_page_size", 20)
+        cls.bank = ops.system_account(cls.wave_us, "CASH_AND_BANK", "Checking Account")
+
+    def _wave_invoices(self):
+        return [inv for inv in self.wave_us.invoices if not inv.deleted]
+
+    def _in_range(self, chunk, invoices):
+        return [i for i in invoices if chunk.date_from <= i.invoice_date <= chunk.date_to]
+
+    def _import(self, date_from, date_to, after_first_part=None):
+        """The historical import of the period, its parts run one after the other;
+        ``after_first_part()`` runs once the first part is imported. Returns the run."""
+        wizard = self.env["wave.historical.import"].create(
+            {"connection_id": self.connection.id, "date_from": date_from, "date_to": date_to}
+        )
+        action = wizard.with_context(queue_job__no_delay=False).action_import()
+        run = self.env["wave.sync.job"].browse(action["res_id"])
+        chunks = run.child_ids.sorted("date_from")
+        self.assertGreaterEqual(len(chunks), 2)
+        for n, chunk in enumerate(chunks):
+            self.assertTrue(chunk._job_import_chunk())
+            if n == 0 and after_first_part:
+                after_first_part(chunk)
+        self.assertIn(run.state, ("done", "partial"))
+        return run
+
+    def _pay_in_wave(self, invoice, when=None):
+        """A payment of 1.00 recorded in Wave (the invoice's modifiedAt moves on to
+        ``when``, Wave's clock, now by default)."""
+        with self.sandbox.state.lock:
+            return self.ops.create_payment(
+                self.sandbox.state,
+                invoice,
+                {
+                    "paymentAccountId": self.bank.id,
+                    "amount": Decimal("1.00"),
+                    "paymentDate": self.sandbox.state.today(),
+                    "paymentMethod": "BANK_TRANSFER",
+                    "exchangeRate": invoice.exchange_rate,
+                    "memo": None,
+                },
+                when=when,
+            )
+
+    def _payable(self, invoices):
+        return [
+            inv
+            for inv in invoices
+            if inv.approved
+            and inv.status not in ("DRAFT", "PAID", "OVERPAID")
+            and inv.currency_code == "USD"
+        ]
+
+    def _moves(self, invoices):
+        return self.env["account.move"].search(
+            [
+                ("wave_id", "in", [inv.id for inv in invoices]),
+                ("company_id", "=", self.connection.company_id.id),
+            ]
+        )
+
+    def _payment_in_odoo(self, payment):
+        return self.env["account.payment"].search_count(
+            [("wave_id", "=", payment.id), ("state", "!=", "canceled")]
+        )
+
+    def test_poll_after_full_history_reads_only_the_changes(self):
+        """After an import of every Wave invoice, the first poll asks Wave only for the
+        invoices changed since the import started: one page (counted by the sandbox, a
+        first listing of these invoices takes three), and the invoices paid in Wave
+        while the import ran and after it reach Odoo with their payments."""
+        wave_invoices = self._wave_invoices()
+        self.assertGreater(len(wave_invoices), 200)
+        dates = [inv.invoice_date for inv in wave_invoices]
+        # Wave's latest change before the import (the sandbox's state, not the addon's)
+        latest = max(inv.modified_at for inv in wave_invoices)
+        self.assertLess(latest, datetime.datetime.now(datetime.UTC) - OVERLAP)
+        paid = {}
+
+        def pay_in_first_part(chunk):
+            # Changed in Wave while the import runs, in a part imported already, one
+            # second after Wave's latest change at the start: by Wave's clock, more than
+            # the poll's overlap before the import ends (as in an import of an hour).
+            done = self._payable(self._in_range(chunk, wave_invoices))
+            self.assertTrue(done)
+            paid["during"] = self._pay_in_wave(done[0], when=latest + datetime.timedelta(seconds=1))
+
+        self._import(min(dates), max(dates), after_first_part=pay_in_first_part)
+        self.assertEqual(len(self._moves(wave_invoices)), len(wave_invoices))
+        self.assertFalse(self._payment_in_odoo(paid["during"]))
+        # changed in Wave after the import
+        paid["after"] = self._pay_in_wave(self._payable(wave_invoices)[-1])
+
+        self.sandbox_admin("POST", "/sandbox/counters/reset")
+        job = self.env["wave.sync.job"].browse(
+            self.connection._job_poll("invoices", trigger="manual")
+        )
+        counters = self.sandbox_admin("GET", "/sandbox/counters")
+        by_name = counters["by_operation_name"]
+        _logger.info("poll after the import of every invoice: %s", by_name)
+        self.assertEqual(job.state, "done")
+        # one page of changes (a first listing: 3 pages of 100), then the payments of
+        # the changed invoices (one aliased request)
+        self.assertEqual(by_name.get("WavePoll_invoices"), 1, by_name)
+        self.assertLessEqual(counters["total"], 2, by_name)
+        for when, payment in paid.items():
+            self.assertEqual(self._payment_in_odoo(payment), 1, when)
+
+    def test_poll_after_part_of_history_lists_every_invoice(self):
+        """After an import of part of the history, the first poll still lists every
+        Wave invoice: those outside the period reach Odoo."""
+        wave_invoices = self._wave_invoices()
+        dates = sorted(inv.invoice_date for inv in wave_invoices)
+        start = dates[len(dates) // 2]
+        run = self._import(start, dates[-1])
+        outside = [inv for inv in wave_invoices if inv.invoice_date < start]
+        self.assertTrue(outside)
+        self.assertFalse(self._moves(outside))
+        self.assertTrue(run.records_total)
+
+        self.sandbox_admin("POST", "/sandbox/counters/reset")
+        self.connection._job_poll("invoices", trigger="manual")
+        by_name = self.sandbox_admin("GET", "/sandbox/counters")["by_operation_name"]
+        _logger.info("poll after the import of part of the history: %s", by_name)
+        self.assertEqual(len(self._moves(outside)), len(outside))
+        self.assertEqual(len(self._moves(wave_invoices)), len(wave_invoices))

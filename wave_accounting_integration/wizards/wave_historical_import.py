@@ -6,8 +6,10 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..graphql.inbound import import_plan_query
+from ..graphql.inbound import PLAN_ALL_INVOICES_ALIAS, import_plan_query
 from ..lib import WaveError
+from ..lib.dates import parse_wave_datetime
+from ..lib.graphql import connection_nodes
 from ..services.reference_importer import ACCOUNTS_PAGE_SIZE
 
 # months are merged into chunks of up to this many pages (fewer, fuller pages)
@@ -60,8 +62,9 @@ class WaveHistoricalImport(models.TransientModel):
         """ONE request for the start of the import: the first page of Wave's chart of
         accounts and the number of Wave invoices of each month.
 
-        Returns ``(accounts, counts)``: the ``accounts`` connection of that page (for
-        ``wave.reference.importer._sync_accounts``) and one count per month.
+        Returns ``(accounts, counts, everything)``: the ``accounts`` connection of that
+        page (for ``wave.reference.importer._sync_accounts``), one count per month and
+        ``(number of all Wave invoices, modifiedAt of the latest changed one)``.
         """
         connection = self.connection_id
         variables = {
@@ -80,7 +83,28 @@ class WaveHistoricalImport(models.TransientModel):
             ((business.get(f"m{i}") or {}).get("pageInfo") or {}).get("totalCount") or 0
             for i in range(len(months))
         ]
-        return business.get("accounts") or {}, counts
+        everything = business.get(PLAN_ALL_INVOICES_ALIAS) or {}
+        latest = connection_nodes(everything)
+        return (
+            business.get("accounts") or {},
+            counts,
+            (
+                (everything.get("pageInfo") or {}).get("totalCount") or 0,
+                parse_wave_datetime(latest[0].get("modifiedAt")) if latest else None,
+            ),
+        )
+
+    @api.model
+    def _poll_start(self, counts, everything):
+        """Values of a run that reads every Wave invoice (its months hold as many
+        invoices as Wave has): its invoices' first poll can start at the latest change
+        Wave had when it started (``wave.historical.importer._start_invoice_polls``).
+        Nothing for a run of part of the history: the first poll lists every invoice.
+        """
+        total, latest = everything
+        if not latest or sum(counts) != total:
+            return {}
+        return {"poll_start": latest, "planned_total": total}
 
     def _plan_chunks(self, months, counts):
         """Consecutive ``months`` merged into chunks of about the same number of invoices
@@ -182,7 +206,7 @@ class WaveHistoricalImport(models.TransientModel):
         # first page comes with the invoice counts that plan the chunks
         months = self._chunks()
         try:
-            accounts, counts = self._read_plan(months)
+            accounts, counts, everything = self._read_plan(months)
             self.env["wave.reference.importer"]._sync_accounts(connection, first_page=accounts)
         except WaveError as error:
             # Wave unreachable or the token refused: a plain message, not a crash.
@@ -202,6 +226,7 @@ class WaveHistoricalImport(models.TransientModel):
                 "trigger": "wizard",
                 "date_from": self.date_from,
                 "date_to": self.date_to,
+                **self._poll_start(counts, everything),
             }
         )
         SyncJob.create(
