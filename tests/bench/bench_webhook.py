@@ -120,6 +120,10 @@ while True:
         )
         if not job:
             break
+        # started, as the job runner marks it: a drain that ends with a full batch
+        # enqueues the next one, which a pending job of the same identity would absorb
+        job.state = "started"
+        job.flush_recordset()
         Job.load(env, job.uuid).perform()
         job.state = "done"
         performed += 1
