@@ -24,9 +24,8 @@ import time
 from psycopg2.errors import TransactionRollbackError
 
 from odoo import api, fields, models
-from odoo.tools import SQL, config
-
 from odoo.addons.queue_job.jobrunner.channels import ChannelManager
+from odoo.tools import SQL, config
 
 from ..graphql.inbound import (
     ESTIMATES_BY_DATE_QUERY,
