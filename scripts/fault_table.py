@@ -158,6 +158,20 @@ def render_run(size, data):
         "invoices imported + invoices exported + bills paid; parity = the independent "
         "parity check's differences; fired = the sandbox's fault log per kind."
     )
+    matrix = data.get("matrix") or {}
+    if matrix.get("wall_s"):
+        busy = matrix.get("processors_busy")
+        intro += (
+            f" The whole run took {matrix['wall_s'] / 60:.1f} min, {matrix.get('parallel')} "
+            "scenarios side by side"
+            + (f", the processors {busy:.0%} busy" if busy is not None else "")
+            + (
+                f", after {matrix['drafts_template_s']:.0f} s typing in the accountant's drafts"
+                if matrix.get("drafts_template_s") is not None
+                else ""
+            )
+            + "."
+        )
     if data.get("note"):
         intro += f" {data['note']}"
     return intro + "\n\n" + render_table(data)
@@ -207,7 +221,7 @@ def render_readme(text, results, load_results=None):
     return text
 
 
-def publish(source, commit, date, note, name="fault-matrix", keys=("sizes", "runs")):
+def publish(source, commit, date, note, name="fault-matrix", keys=("sizes", "runs", "matrix")):
     """Write ``docs/results/<name>-<size>.json``: ``keys`` of the run's file, with the
     commit, date and machine of the run."""
     data = json.loads(source.read_text())

@@ -52,8 +52,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import harness
 import requests
-from harness import ScratchDatabase, harness_env, pg_env, psql
+from harness import ScratchDatabase, copy_database, drop_database, harness_env, pg_env, psql
 from independent_parity import OdooReader, WaveReader, check_parity
 from independent_parity.review import (
     difference_rows,
@@ -100,6 +101,10 @@ class Size:
     job_timeout: float
     burst_count: int = 4  # 429s in a burst (each closes Odoo's budget for its Retry-After)
     fault_window: float = 1800  # at most this long, the faults stay on for the export
+    # Odoo's HTTP workers and queue_job channels (None: the test configuration's, one
+    # import chunk at a time on 2 workers).
+    odoo_workers: int = 2
+    channels: str = None
 
 
 SIZES = {
@@ -130,6 +135,14 @@ SIZES = {
         webhook_changes=50,
         job_timeout=7200,
         fault_window=1800,
+        # Two import chunks at once (the plan cuts the history in a multiple of two even
+        # chunks), one job of every other channel beside them, and a fourth worker for
+        # the webhook posts and the accountant's requests.
+        odoo_workers=4,
+        channels=(
+            "root:3,root.wave:3,root.wave.webhook:1,root.wave.inbound:1,"
+            "root.wave.outbound:1,root.wave.import:2"
+        ),
     ),
 }
 
@@ -292,13 +305,123 @@ class Ticker(threading.Thread):
 
 
 # ---------------------------------------------------------------------------
+# The accountant's documents, typed in once
+# ---------------------------------------------------------------------------
+# The account of the accountant's bills (mapped to a Wave expense account by the
+# administrator in each scenario) and the product on each invoice's second line (replaced
+# by products imported from Wave when there are some).
+SUPPLIES_ACCOUNT = ("699900", "E2E Supplies")
+PART_CODE = "E2E-PART"
+
+
+def prepare_accountant_template(base, size, log_dir=None):
+    """A copy of ``base`` holding the accountant's documents as drafts: ``size``'s
+    invoices (new customers; a service line and a product line) and bills (new vendors,
+    :data:`SUPPLIES_ACCOUNT`), created through Odoo's JSON-RPC with no job runner.
+
+    Typing them in is Odoo's own work, the same in every scenario, and at full size about
+    a third of a scenario's time on this machine: each scenario copies this database and
+    posts them (which is what starts the export). The caller drops it."""
+    name = ScratchDatabase(base, prefix="wave_fm_drafts").name
+    copy_database(base, name)
+    try:
+        with harness.OdooServer(name, harness_env("WAVE_ODOO_CONF"), log_dir=log_dir,
+                                job_runner=False) as odoo:  # fmt: skip
+            _type_in_drafts(Rpc(odoo), size)
+    except BaseException:
+        drop_database(name)
+        raise
+    return name
+
+
+def _type_in_drafts(rpc, size):
+    today = str(datetime.date.today())
+    customers = rpc(
+        "res.partner",
+        "create",
+        [
+            {"name": f"E2E Customer {i}", "email": f"e2e{i}@example.com"}
+            for i in range(max(1, size.export_invoices // 5))
+        ],
+    )
+    service = rpc("product.product", "create", {"name": "E2E Service", "list_price": 50})
+    part = rpc(
+        "product.product",
+        "create",
+        {"name": "E2E Part", "default_code": PART_CODE, "list_price": 100},
+    )
+    invoices = [
+        {
+            "move_type": "out_invoice",
+            "partner_id": customers[i % len(customers)],
+            "invoice_date": today,
+            "invoice_line_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": service,
+                        "quantity": 1 + i % 3,
+                        "price_unit": 50 + i,
+                        "tax_ids": [(6, 0, [])],
+                    },
+                ),
+                (
+                    0,
+                    0,
+                    {"product_id": part, "quantity": 2, "price_unit": 100, "tax_ids": [(6, 0, [])]},
+                ),
+            ],
+        }
+        for i in range(size.export_invoices)
+    ]
+    for start in range(0, len(invoices), 50):
+        rpc("account.move", "create", invoices[start : start + 50])
+    code, label = SUPPLIES_ACCOUNT
+    supplies = rpc(
+        "account.account", "create", {"code": code, "name": label, "account_type": "expense"}
+    )
+    vendors = rpc(
+        "res.partner",
+        "create",
+        [{"name": f"E2E Vendor {i}", "email": f"vendor{i}@example.com"} for i in range(3)],
+    )
+    bills = [
+        {
+            "move_type": "in_invoice",
+            "partner_id": vendors[i % len(vendors)],
+            "invoice_date": today,
+            "invoice_line_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "name": f"E2E supplies {i}",
+                        "quantity": 1,
+                        "price_unit": 20 + i,
+                        "account_id": supplies,
+                        "tax_ids": [(6, 0, [])],
+                    },
+                )
+            ],
+        }
+        for i in range(size.bills)
+    ]
+    for start in range(0, len(bills), 50):
+        rpc("account.move", "create", bills[start : start + 50])
+
+
+# ---------------------------------------------------------------------------
 # The scenario
 # ---------------------------------------------------------------------------
 class Scenario:
-    def __init__(self, fault, size, workdir, seed=20261128):
+    """``template``: the database each scenario copies; for the workload with its export,
+    :func:`prepare_accountant_template`'s (the accountant's documents typed in already)."""
+
+    def __init__(self, fault, size, workdir, seed=20261128, template=None):
         self.fault, self.size, self.workdir = fault, size, workdir
         self.seed = seed
-        self.template = harness_env("WAVE_TEMPLATE_DB")
+        self.template = template or harness_env("WAVE_TEMPLATE_DB")
         self.conf = harness_env("WAVE_ODOO_CONF")
         self.tickers = []
         self.notes = []
@@ -313,7 +436,13 @@ class Scenario:
             with (
                 Sandbox(seed=self.seed, log_dir=self.workdir) as sandbox,
                 LockedCopy(self.template) as db,
-                OdooServer(db, self.conf, log_dir=self.workdir) as odoo,
+                OdooServer(
+                    db,
+                    self.conf,
+                    log_dir=self.workdir,
+                    workers=self.size.odoo_workers,
+                    channels=self.size.channels,
+                ) as odoo,
             ):
                 self.sandbox, self.db, self.odoo = sandbox, db, odoo
                 try:
@@ -740,6 +869,8 @@ class Scenario:
 
     # -- 2. export ----------------------------------------------------------
     def _account_maps(self):
+        """The administrator maps Wave's checking account to the bank journal and a Wave
+        expense account to the account of the accountant's bills (mapping screen)."""
         rpc = self.rpc
         maps = rpc.search_read(
             "wave.account.map",
@@ -751,108 +882,90 @@ class Scenario:
         ]["id"]
         checking = next(m for m in maps if m["wave_account_subtype"] == "CASH_AND_BANK")
         rpc("wave.account.map", "write", [checking["id"]], {"journal_id": bank_journal})
-        expense = next(m for m in maps if m["wave_account_type"] == "EXPENSE" and m["account_id"])
-        return bank_journal, expense["account_id"][0]
+        supplies = rpc.search_read(
+            "account.account", [("code", "=", SUPPLIES_ACCOUNT[0])], ["id"], limit=1
+        )[0]["id"]
+        expense = next(m for m in maps if m["wave_account_type"] == "EXPENSE")
+        rpc("wave.account.map", "write", [expense["id"]], {"account_id": supplies})
+        return bank_journal
 
     def _export(self):
+        """The accountant posts the invoices typed in as drafts (in the template), some of
+        them now for customers and products the import brought from Wave, pays half of
+        them, then posts and pays the bills."""
         rpc, size = self.rpc, self.size
-        bank_journal, expense_account = self._account_maps()
+        bank_journal = self._account_maps()
         today = str(datetime.date.today())
-        customers = rpc.search_read(
-            "res.partner", [("wave_id", "!=", False)], ["id"], limit=size.export_invoices
+        drafts = rpc.search_read(
+            "account.move",
+            [("move_type", "=", "out_invoice"), ("state", "=", "draft")],
+            ["id", "partner_id"],
+            order="id",
         )
-        products = rpc.search_read("product.product", [("wave_id", "!=", False)], ["id"], limit=5)
-        new_customers = rpc(
-            "res.partner",
-            "create",
-            [
-                {"name": f"E2E Customer {i}", "email": f"e2e{i}@example.com"}
-                for i in range(max(1, size.export_invoices // 5))
-            ],
-        )
-        service = rpc("product.product", "create", {"name": "E2E Service", "list_price": 50})
-        # New customers first: the export creates them in Wave (customerCreate).
-        partner_ids = new_customers + [c["id"] for c in customers]
-        invoices = []
-        for i in range(size.export_invoices):
-            lines = [
-                (
-                    0,
-                    0,
-                    {
-                        "product_id": service,
-                        "quantity": 1 + i % 3,
-                        "price_unit": 50 + i,
-                        "tax_ids": [(6, 0, [])],
-                    },
-                ),
-            ]
-            if products:
-                lines.append(
-                    (
-                        0,
-                        0,
-                        {
-                            "product_id": products[i % len(products)]["id"],
-                            "quantity": 2,
-                            "price_unit": 100,
-                            "tax_ids": [(6, 0, [])],
-                        },
-                    )
-                )
-            invoices.append(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner_ids[i % len(partner_ids)],
-                    "invoice_date": today,
-                    "invoice_line_ids": lines,
-                }
-            )
+        assert len(drafts) == size.export_invoices, f"{len(drafts)} draft invoices"
+        with self._moment("export: accountant picks Wave customers and products"):
+            self._use_imported(drafts)
         self.export_ids = []
+        ids = [draft["id"] for draft in drafts]
         with self._moment("export: accountant posts invoices"):
-            for start in range(0, len(invoices), 50):
-                ids = rpc("account.move", "create", invoices[start : start + 50])
-                rpc("account.move", "action_post", ids)
-                self.export_ids += ids
+            for start in range(0, len(ids), 50):
+                rpc("account.move", "action_post", ids[start : start + 50])
+                self.export_ids += ids[start : start + 50]
         # Half of them paid at once: customer payments exported as Wave invoice payments.
         self.paid_ids = self.export_ids[: max(1, len(self.export_ids) // 2)]
         with self._moment("export: accountant pays invoices"):
             self._pay(self.paid_ids, bank_journal, today)
-        vendors = rpc(
-            "res.partner",
-            "create",
-            [{"name": f"E2E Vendor {i}", "email": f"vendor{i}@example.com"} for i in range(3)],
+        bill_ids = rpc(
+            "account.move", "search", [("move_type", "=", "in_invoice"), ("state", "=", "draft")]
         )
-        bills = [
-            {
-                "move_type": "in_invoice",
-                "partner_id": vendors[i % len(vendors)],
-                "invoice_date": today,
-                "invoice_line_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "name": f"E2E supplies {i}",
-                            "quantity": 1,
-                            "price_unit": 20 + i,
-                            "account_id": expense_account,
-                            "tax_ids": [(6, 0, [])],
-                        },
-                    )
-                ],
-            }
-            for i in range(size.bills)
-        ]
+        assert len(bill_ids) == size.bills, f"{len(bill_ids)} draft bills"
         self.bill_ids = []
         with self._moment("export: accountant posts and pays bills"):
-            for start in range(0, len(bills), 50):
-                ids = rpc("account.move", "create", bills[start : start + 50])
+            for start in range(0, len(bill_ids), 50):
+                ids = bill_ids[start : start + 50]
                 rpc("account.move", "action_post", ids)
                 self._pay(ids, bank_journal, today)
                 self.bill_ids += ids
         with self._moment("export: waiting for the export jobs"):
             self._wait_export()
+
+    def _use_imported(self, drafts):
+        """The drafts' customers, in turn the new ones and those imported from Wave; their
+        second line, in turn the products imported from Wave (else the new one stays)."""
+        rpc, size = self.rpc, self.size
+        new_customers = sorted({draft["partner_id"][0] for draft in drafts})
+        imported = rpc.search_read(
+            "res.partner", [("wave_id", "!=", False)], ["id"], limit=size.export_invoices
+        )
+        partner_ids = new_customers + [c["id"] for c in imported]
+        moves_by_partner = {}
+        for i, draft in enumerate(drafts):
+            partner = partner_ids[i % len(partner_ids)]
+            if partner != draft["partner_id"][0]:
+                moves_by_partner.setdefault(partner, []).append(draft["id"])
+        for partner, move_ids in moves_by_partner.items():
+            rpc("account.move", "write", move_ids, {"partner_id": partner})
+        products = rpc.search_read("product.product", [("wave_id", "!=", False)], ["id"], limit=5)
+        if not products:
+            return
+        part = rpc("product.product", "search", [("default_code", "=", PART_CODE)])
+        lines = rpc.search_read(
+            "account.move.line",
+            [("move_id", "in", [d["id"] for d in drafts]), ("product_id", "in", part)],
+            ["move_id"],
+        )
+        position = {draft["id"]: i for i, draft in enumerate(drafts)}
+        lines_by_product = {}
+        for line in lines:
+            product = products[position[line["move_id"][0]] % len(products)]["id"]
+            lines_by_product.setdefault(product, []).append(line["id"])
+        for product, line_ids in lines_by_product.items():
+            rpc(
+                "account.move.line",
+                "write",
+                line_ids,
+                {"product_id": product, "price_unit": 100, "tax_ids": [(6, 0, [])]},
+            )
 
     def _creations_not_dropped(self):
         """The kinds of creation no dropped answer has hit yet (the sandbox's fault log)."""

@@ -27,11 +27,12 @@ import importlib.util
 import os
 import queue
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from harness import ROOT, drop_database
+from harness import ROOT, drop_database, harness_env
 
 from .e2e import json_dump
 from .fault_matrix import (
@@ -42,6 +43,7 @@ from .fault_matrix import (
     assert_expected_review,
     current_size,
     fault_catalogue,
+    prepare_accountant_template,
 )
 
 # The README's table is written from the published results by this script: the
@@ -57,6 +59,9 @@ PARALLEL = int(os.environ.get("WAVE_FAULT_PARALLEL") or (3 if SIZE_NAME == "full
 # Longest first when side by side (measured at full size), the webhook load last.
 LONGEST_FIRST = ("all", "timeouts", "slow", "429", "drop", "kill9", "revoked", "webhooks")
 RESULTS = []
+# The whole run: how long preparing the drafts took, the side-by-side run's wall time and
+# how busy the machine's processors were meanwhile (from /proc/stat).
+MATRIX = {"parallel": PARALLEL}
 ARTIFACTS = Path(ROOT) / "artifacts"
 LOAD = "webhook_load"
 
@@ -70,13 +75,33 @@ def _outcome(scenario):
 
 
 @pytest.fixture(scope="module")
-def side_by_side(tmp_path_factory):
+def accountant_template(tmp_path_factory):
+    """The template every scenario copies: the accountant's drafts typed in once."""
+    if not FAULTS:
+        yield None
+        return
+    started = time.monotonic()
+    name = prepare_accountant_template(
+        harness_env("WAVE_TEMPLATE_DB"), SIZE, log_dir=tmp_path_factory.mktemp("drafts")
+    )
+    MATRIX["drafts_template_s"] = round(time.monotonic() - started, 1)
+    try:
+        yield name
+    finally:
+        drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def side_by_side(tmp_path_factory, accountant_template):
     """At parallel > 1: every scenario (and the webhook load) run at once, by
     ``PARALLEL`` at a time; ``{name: (scenario, result, error)}``. None at parallel 1."""
     if PARALLEL <= 1:
         return None
     scenarios = {
-        fault.name: Scenario(fault, SIZE, tmp_path_factory.mktemp(fault.name)) for fault in FAULTS
+        fault.name: Scenario(
+            fault, SIZE, tmp_path_factory.mktemp(fault.name), template=accountant_template
+        )
+        for fault in FAULTS
     }
     deliveries, concurrency = LOAD_SIZES[SIZE_NAME]
     if not ONLY or LOAD in ONLY:
@@ -109,17 +134,33 @@ def side_by_side(tmp_path_factory):
     # Daemon threads: an interrupted run (Ctrl-C) ends with the process; the harness
     # kills the sandboxes and Odoo servers at exit and the scratch copies are dropped here.
     workers = [threading.Thread(target=worker, daemon=True) for _ in range(PARALLEL)]
+    started, cpu_before = time.monotonic(), _cpu_times()
     try:
         for thread in workers:
             thread.start()
         for thread in workers:
             thread.join()
+        MATRIX["wall_s"] = round(time.monotonic() - started, 1)
+        MATRIX["processors_busy"] = _busy_share(cpu_before, _cpu_times())
     except BaseException:
         for scenario in scenarios.values():
             if getattr(scenario, "db", None):
                 drop_database(scenario.db)
         raise
     return {name: (scenarios[name], *outcomes[name]) for name in order}
+
+
+def _cpu_times():
+    """``(busy, total)`` jiffies of every processor of the machine (``/proc/stat``)."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _busy_share(before, after):
+    """The share of the processors' time spent busy between two :func:`_cpu_times`."""
+    total = after[1] - before[1]
+    return round((after[0] - before[0]) / total, 3) if total else None
 
 
 def _scenario_result(name, make, side_by_side):
@@ -131,9 +172,11 @@ def _scenario_result(name, make, side_by_side):
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
-def test_fault(fault, tmp_path, side_by_side):
+def test_fault(fault, tmp_path, side_by_side, accountant_template):
     scenario, result, error = _scenario_result(
-        fault.name, lambda: Scenario(fault, SIZE, tmp_path), side_by_side
+        fault.name,
+        lambda: Scenario(fault, SIZE, tmp_path, template=accountant_template),
+        side_by_side,
     )
     if error is not None:
         RESULTS.append({**scenario.result, "error": repr(error)[:300]})
@@ -202,7 +245,7 @@ def test_fault(fault, tmp_path, side_by_side):
 def _dump_results():
     json_dump(
         ARTIFACTS / "fault-matrix.json",
-        {"size": SIZE_NAME, "sizes": asdict(SIZE), "runs": RESULTS},
+        {"size": SIZE_NAME, "sizes": asdict(SIZE), "runs": RESULTS, "matrix": MATRIX},
     )
 
 
