@@ -126,6 +126,24 @@ class AccountMove(models.Model):
             ],
         }
 
+    def _wave_write_binding(self, vals):
+        """Write the sync's own fields without touching the invoices' journal items.
+
+        A plain ``write`` on a posted invoice re-synchronises its dynamic lines and so
+        writes a new version of every journal item, even when only these fields change,
+        and marks the invoice as manually modified. The export binds an invoice up to
+        four times (created, approved, sent, paid) while an accountant may be reconciling
+        it: the accountant's payment then met rows changed under it and failed after
+        Odoo's retries ("could not serialize access due to concurrent update").
+        """
+        others = sorted(name for name in vals if not name.startswith("wave_"))
+        if others:
+            raise ValueError(f"not Wave binding fields: {others}")
+        return super(
+            AccountMove,
+            self.with_context(skip_invoice_sync=True, skip_is_manually_modified=True),
+        )._wave_write_binding(vals)
+
     def _wave_write_sync_state(self, values_by_id):
         """Store the sync's own bookkeeping fields (``SYNC_STATE_FIELDS``) of many moves.
 

@@ -87,6 +87,11 @@ class WaveBindingMixin(models.AbstractModel):
         help="modifiedAt of the Wave object when it was last synced.",
     )
 
+    def _wave_write_binding(self, vals):
+        """Write the sync's own fields of these records (Wave id, origin, last change,
+        status), nothing else: the one path of every binding write of the sync."""
+        return self.write(vals)
+
     def _wave_create_indexes(self):
         """Called from ``init()`` of each concrete model: some ``init()`` overrides
         in the base models (product.product, sequence.mixin) do not call super,

@@ -70,7 +70,7 @@ class WaveInvoiceUpdater(models.AbstractModel):
         meta = {k: vals[k] for k in ("wave_status", "wave_modified_at")}
         was_draft_at_wave = move.state == "draft" and vals["wave_status"] in POSTED_STATUSES
         if not wave_groups and not account_fix and not was_draft_at_wave:
-            move.write(meta)
+            move._wave_write_binding(meta)
             return "unchanged"
         kept_until = move.wave_kept_odoo_until
         modified = parse_wave_datetime(node.get("modifiedAt"))

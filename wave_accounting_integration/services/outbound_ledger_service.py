@@ -158,7 +158,7 @@ class WaveOutboundLedgerService(models.AbstractModel):
         # sudo: binding fields are written by the sync whoever posted the document
         # (users may not write them); checked just above: the records are of the
         # connection's company (or a branch of it), or shared (no company).
-        records.sudo().write(vals)
+        records.sudo()._wave_write_binding(vals)
 
     @api.model
     def _entry_vals(self, connection, record, kind, sub_key, version):
@@ -340,9 +340,9 @@ class WaveOutboundLedgerService(models.AbstractModel):
             vals = {"wave_id": entry.wave_id, "wave_origin": "odoo"}
             if record._name == "product.product":
                 vals["wave_company_id"] = connection.company_id.id
-            record.write(vals)
+            record._wave_write_binding(vals)
         elif entry.kind in ("payment", "money_transaction") and not record.wave_id:
-            record.write({"wave_id": entry.wave_id, "wave_origin": "odoo"})
+            record._wave_write_binding({"wave_id": entry.wave_id, "wave_origin": "odoo"})
 
     @api.model
     def _compensate(self, connection, entry, error):

@@ -261,6 +261,22 @@ class TestOutbound(OutboundCommon):
         self.assertEqual(node["amountPaid"]["value"], f"{move.amount_total - 20.0:.2f}")
         self.assertEqual(self._ledger(partial).state, "compensated")
 
+    def test_export_does_not_mark_the_invoice_manually_modified(self):
+        """Binding the invoice to Wave (created, approved, sent, then paid) is the sync's
+        write, not an edit of the invoice: Odoo's *manually modified* flag stays as it was
+        (that the journal items are not rewritten needs committed rows and is tested on a
+        real server: ``tests/reliability/test_binding_writes.py``)."""
+        move = self._invoice()
+        manual = move.is_manually_modified
+        self.env["wave.outbound.runner"]._export(self.connection, move)
+        self.assertTrue(move.wave_id)
+        self.assertEqual(move.is_manually_modified, manual)
+        payment = self._pay(move, 20.0)
+        manual = move.is_manually_modified
+        self.env["wave.outbound.runner"]._export(self.connection, payment)
+        self.assertTrue(payment.wave_id)
+        self.assertEqual(move.is_manually_modified, manual)
+
     def test_imported_invoice_is_not_sent_back(self):
         move = self._invoice()
         move.write({"wave_origin": "wave", "wave_id": "SW1wb3J0ZWQ6MQ=="})
